@@ -1,0 +1,10 @@
+; References used by find_usages. Capture names say what kind of use it is.
+(call function: (identifier) @name.reference.call)
+(call function: (attribute attribute: (identifier) @name.reference.call))
+(import_from_statement name: (dotted_name (identifier) @name.reference.import))
+(import_from_statement name: (aliased_import name: (dotted_name (identifier) @name.reference.import)))
+(import_statement name: (dotted_name (identifier) @name.reference.import))
+(import_statement name: (aliased_import name: (dotted_name (identifier) @name.reference.import)))
+(argument_list (identifier) @name.reference.argument)
+(keyword_argument value: (identifier) @name.reference.argument)
+(superclasses: (argument_list (identifier) @name.reference.base))

@@ -1,0 +1,113 @@
+"""Fetch a source distribution from the package index with pip, check it, unpack it into a cache.
+
+A pinned requirement (``peft==0.18.1``) already in the cache is reused without the network.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import zipfile
+from pathlib import Path
+
+from tools.errors import UsageError
+
+log = logging.getLogger(__name__)
+_REQ_RE = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(?:==([A-Za-z0-9][A-Za-z0-9.+!_-]*))?$")
+_DONE = ".repowiki-source.json"
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def parse_requirement(req: str) -> tuple[str, str | None]:
+    m = _REQ_RE.match(req.strip())
+    if not m:
+        raise UsageError(f"bad package requirement {req!r}: write pypi:NAME or pypi:NAME==VERSION (e.g. pypi:peft==0.18.1)")
+    return m.group(1), m.group(2)
+
+
+def fetch_sdist(req: str, cache_dir: Path) -> Path:
+    """Return the unpacked source root for ``req`` (``NAME`` or ``NAME==VERSION``)."""
+    name, version = parse_requirement(req)
+    sources = cache_dir / "sources"
+    if version:
+        cached = _cached(sources / f"{_norm(name)}-{version}")
+        if cached is not None:
+            return cached
+    try:
+        sources.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot create the source cache {sources} ({exc.strerror}); set --cache-dir or REPOWIKI_CACHE_DIR to a writable folder") from exc
+    spec = f"{name}=={version}" if version else name
+    log.warning("fetching the source archive of %s from the package index into %s", spec, sources)
+    with tempfile.TemporaryDirectory(dir=sources, prefix=".download-") as tmp:
+        dl = Path(tmp) / "dl"
+        proc = subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
+             "--disable-pip-version-check", "-q", spec, "-d", str(dl)],
+            capture_output=True, text=True,
+        )
+        archives = sorted(p for p in dl.glob("*") if p.suffix in (".gz", ".zip")) if dl.exists() else []
+        if proc.returncode != 0 or not archives:
+            why = (proc.stderr.strip().splitlines() or ["no archive downloaded"])[-1]
+            raise UsageError(f"could not download the source archive of {spec} ({why}); check the name and version, or pass --source PATH to a checkout")
+        archive = archives[0]
+        got_version = version or _version_from_archive(archive.name, name)
+        target = sources / f"{_norm(name)}-{got_version}"
+        cached = _cached(target)
+        if cached is not None:
+            return cached
+        sha = hashlib.sha256(archive.read_bytes()).hexdigest()
+        unpack = Path(tmp) / "unpacked"
+        _unpack(archive, unpack)
+        tops = [p for p in unpack.iterdir()]
+        top = tops[0] if len(tops) == 1 and tops[0].is_dir() else unpack
+        (top / _DONE).write_text(json.dumps({"requirement": f"{name}=={got_version}", "archive": archive.name,
+                                              "sha256": sha}), encoding="utf-8")
+        if target.exists():
+            shutil.rmtree(target)
+        top.rename(target)
+    log.warning("unpacked %s (sha256 %s…) into %s", archive.name, sha[:16], target)
+    return target
+
+
+def source_info(root: Path) -> dict | None:
+    """What ``fetch_sdist`` recorded about an unpacked archive, if ``root`` is one."""
+    marker = root / _DONE
+    if marker.is_file():
+        return json.loads(marker.read_text(encoding="utf-8"))
+    return None
+
+
+def _cached(target: Path) -> Path | None:
+    return target if (target / _DONE).is_file() else None
+
+
+def _version_from_archive(filename: str, name: str) -> str:
+    stem = re.sub(r"\.(tar\.gz|zip)$", "", filename)
+    prefix = re.compile(re.escape(name).replace(r"\-", "[-_.]").replace(r"\_", "[-_.]") + "-", re.I)
+    m = prefix.match(stem)
+    return stem[m.end():] if m else stem.rsplit("-", 1)[-1]
+
+
+def _unpack(archive: Path, dest: Path) -> None:
+    dest.mkdir()
+    if archive.name.endswith(".zip"):
+        with zipfile.ZipFile(archive) as zf:
+            for member in zf.namelist():
+                p = Path(member)
+                if p.is_absolute() or ".." in p.parts:
+                    raise UsageError(f"refusing {archive.name}: member {member!r} would unpack outside its folder")
+            zf.extractall(dest)
+    else:
+        with tarfile.open(archive) as tf:
+            # The 'data' filter refuses absolute paths, '..', links out and device files.
+            tf.extractall(dest, filter="data")
