@@ -126,18 +126,32 @@ def resolve_repo(repo: str, source: str | None = None, cache_dir: Path | None = 
             raise UsageError(f"source path {source!r} is not a folder; pass the root of a checkout or unpacked archive")
         return _from_tree(repo, path, url, "path", entry)
     assert entry is not None
-    spec = importlib.util.find_spec(entry.package)
-    if spec is not None and spec.submodule_search_locations:
-        pkg_dir = Path(next(iter(spec.submodule_search_locations))).resolve()
-        prefix = f"src/{entry.package}" if entry.layout == "src" else entry.package
-        version = _installed_version(entry.distribution)
-        log.info("using the installed %s %s at %s as %s/", entry.package, version, pkg_dir, prefix)
-        src = RepoSource(repo, pkg_dir, prefix, entry.package, url, "installed", version, None)
-        _require_python(src)
-        return src
+    installed = installed_source(entry.package, repo, entry)
+    if installed is not None:
+        return installed
     log.warning("%s is not installed here; fetching its latest source archive instead", entry.distribution)
     root = fetch_sdist(entry.distribution, cache_dir)
     return _from_tree(repo, root, url, "pypi", entry)
+
+
+def installed_source(package: str, repo: str | None = None, entry: RegistryEntry | None = None) -> RepoSource | None:
+    """The installed copy of ``package`` (never imported), mapped back to repository paths."""
+    try:
+        spec = importlib.util.find_spec(package)
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    entry = entry or next((e for e in registry().values() if e.package == package), None)
+    pkg_dir = Path(next(iter(spec.submodule_search_locations))).resolve()
+    prefix = f"src/{package}" if entry is None or entry.layout == "src" else package
+    version = _installed_version(entry.distribution if entry else package)
+    repo = repo or next((r for r, e in registry().items() if e.package == package), f"external_{package}")
+    url = entry.url if entry else f"https://pypi.org/project/{package}"
+    log.info("using the installed %s %s at %s as %s/", package, version, pkg_dir, prefix)
+    src = RepoSource(repo, pkg_dir, prefix, package, url, "installed", version, None)
+    _require_python(src)
+    return src
 
 
 def _from_tree(repo: str, path: Path, url: str, origin: Origin, entry: RegistryEntry | None) -> RepoSource:
@@ -145,7 +159,7 @@ def _from_tree(repo: str, path: Path, url: str, origin: Origin, entry: RegistryE
     info = source_info(root)
     version = info["requirement"].split("==", 1)[1] if info else None
     revision = info["sha256"] if info else _git_head(root)
-    package = entry.package if entry else _guess_package(root)
+    package = entry.package if entry else guess_package(root)
     src = RepoSource(repo, root, "", package, url, origin, version, revision)
     _require_python(src)
     return src
@@ -157,14 +171,19 @@ def _require_python(src: RepoSource) -> None:
     raise UsageError(f"no Python files under {src.root}; pass the root of a Python project with --source")
 
 
-def iter_python_files(src: RepoSource):
-    """Yield (physical path, repo path) of every .py file, without following links out of the root."""
+def iter_files(src: RepoSource, suffixes: tuple[str, ...] = (".py",)):
+    """Yield (physical path, repo path) of files with these suffixes; never descends into
+    symlinked folders or tool caches (a symlinked file is yielded: callers check where it leads)."""
     for dirpath, dirnames, filenames in os.walk(src.root):
         dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS and not d.endswith(".egg-info"))
         for fname in sorted(filenames):
-            if fname.endswith(".py"):
+            if fname.endswith(suffixes):
                 p = Path(dirpath) / fname
                 yield p, src.repo_path(p)
+
+
+def iter_python_files(src: RepoSource):
+    return iter_files(src, (".py",))
 
 
 def _installed_version(dist: str) -> str | None:
@@ -189,7 +208,7 @@ def _guess_url(repo: str) -> str:
     return f"https://github.com/{owner}/{name}"
 
 
-def _guess_package(root: Path) -> str | None:
+def guess_package(root: Path) -> str | None:
     """The top-level package of a tree: the one under src/, else the first one at the root."""
     for base in (root / "src", root):
         if base.is_dir():
