@@ -202,24 +202,33 @@ class Locator:
 
     def _candidates(self, api: ApiRef | None, impl_short: str) -> list[tuple[Symbol, str]]:
         ws = self.ws
-        out: list[tuple[Symbol, str]] = []
-        seen: set[tuple[str, str, int]] = set()
+        found: dict[tuple[str, str, int], tuple[int, Symbol, str]] = {}
+        order = ("resolved", "exact", "inherited", "dotted suffix", "name")
 
         def add(s: Symbol, how: str) -> None:
+            rank = next((i for i, o in enumerate(order) if how.startswith(o)), len(order))
             k = (s.file, s.qualname, s.start_line)
-            if k not in seen:
-                seen.add(k)
-                out.append((s, how))
+            if k not in found or found[k][0] > rank:
+                found[k] = (rank, s, how)
+
+        def via_class(cls: Symbol | None, member: str) -> None:
+            if isinstance(cls, Symbol) and cls.kind == "class":
+                m = ws.names.member(cls, member)
+                if m is not None:
+                    add(m, "resolved" if m.qualname.startswith(cls.qualname + ".") else f"inherited by {cls.qualname}")
 
         if api is not None:
             if api.receiver and _is_classlike(api.receiver) and ws.package:
                 cls = ws.names.resolve_dotted(ws.package, api.receiver)
                 if not isinstance(cls, Symbol):
                     cls = next((c for c in ws.index.by_name.get(api.receiver.split(".")[-1], []) if c.kind == "class"), None)
-                if isinstance(cls, Symbol) and cls.kind == "class":
-                    m = ws.names.member(cls, api.member)
-                    if m is not None:
-                        add(m, "resolved" if m.qualname.startswith(cls.qualname + ".") else f"inherited by {cls.qualname}")
+                via_class(cls, api.member)
+            elif api.receiver:
+                # a variable named after its class: peft_model -> PeftModel, engine -> Engine
+                recv = _norm(api.receiver.split(".")[-1])
+                for cls in ws.index.symbols:
+                    if cls.kind == "class" and _norm(cls.name) == recv and area(cls.file) == "source":
+                        via_class(cls, api.member)
             if api.receiver is None and ws.package:
                 t = ws.names.resolve(ws.package, api.member)
                 if isinstance(t, Symbol):
@@ -237,7 +246,7 @@ class Locator:
             for how, s in search_symbols(ws, f"{cls_name}.{member}"):
                 if how in ("exact", "dotted suffix") or how.startswith("inherited"):
                     add(s, how)
-        return out
+        return [(s, how) for _, s, how in sorted(found.values(), key=lambda t: t[0])]
 
     # ---- external APIs ----------------------------------------------------------
     def _external_ws(self, package: str) -> Workspace | None:

@@ -144,7 +144,8 @@ def installed_source(package: str, repo: str | None = None, entry: RegistryEntry
         return None
     entry = entry or next((e for e in registry().values() if e.package == package), None)
     pkg_dir = Path(next(iter(spec.submodule_search_locations))).resolve()
-    prefix = f"src/{package}" if entry is None or entry.layout == "src" else package
+    # Unregistered packages keep their import layout (json/decoder.py): their repository is unknown.
+    prefix = f"src/{package}" if entry is not None and entry.layout == "src" else package
     version = _installed_version(entry.distribution if entry else package)
     repo = repo or next((r for r, e in registry().items() if e.package == package), f"external_{package}")
     url = entry.url if entry else f"https://pypi.org/project/{package}"

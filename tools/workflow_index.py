@@ -243,7 +243,7 @@ def _build_workflow(repo: str, w: dict, path: str) -> Workflow:
     numbers = sorted(set(rows) | set(w["steps"]))
     steps = []
     for n in numbers:
-        detail = w["steps"].get(n, {"line": rows[n]["line"], "title": "", "attrs": {}})
+        detail = w["steps"].get(n) or {"line": rows[n]["line"], "title": "", "attrs": {}}
         attrs, row = detail["attrs"], rows.get(n, {})
         line = detail["line"]
         principle = attrs.get("principle") or row.get("principle")

@@ -7,4 +7,4 @@
 (import_statement name: (aliased_import name: (dotted_name (identifier) @name.reference.import)))
 (argument_list (identifier) @name.reference.argument)
 (keyword_argument value: (identifier) @name.reference.argument)
-(superclasses: (argument_list (identifier) @name.reference.base))
+(class_definition superclasses: (argument_list (identifier) @name.reference.base))

@@ -1,0 +1,61 @@
+"""Shared fixtures. The fixture repository is copied into a temporary folder and given the
+files git cannot carry well (a symlink out of the root, non-UTF-8 bytes, a huge file)."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tools.index import build_index
+from tools.resolve import default_cache_dir, resolve_repo
+from tools.sdist import fetch_sdist
+from tools.workspace import Workspace
+
+collect_ignore_glob = ["fixtures/*"]
+FIXTURES = Path(__file__).parent / "fixtures"
+PEFT_VERSION = "0.18.1"
+
+
+def make_fixture_repo(base: Path) -> Path:
+    repo = base / "minirepo"
+    shutil.copytree(FIXTURES / "minirepo", repo)
+    pkg = repo / "src" / "minipkg"
+    outside = base / "outside"
+    outside.mkdir()
+    (outside / "secret.py").write_text("def secret():\n    return 'token'\n")
+    (pkg / "escape.py").symlink_to(outside / "secret.py")
+    (repo / "linked_dir").symlink_to(outside, target_is_directory=True)
+    (pkg / "latin.py").write_bytes("def caf\xe9():\n    return '\xe9'\n".encode("latin-1"))
+    (pkg / "cookie.py").write_bytes("# -*- coding: latin-1 -*-\ndef cafe():\n    return '\xe9'\n".encode("latin-1"))
+    (pkg / "blob.py").write_bytes(b"\x00\x01\x02binary")
+    (pkg / "huge.py").write_text("# filler\n" * (4 * 1024 * 1024 // 9 + 1))
+    return repo
+
+
+@pytest.fixture
+def fixture_repo(tmp_path: Path) -> Path:
+    return make_fixture_repo(tmp_path)
+
+
+@pytest.fixture
+def cache_dir(tmp_path: Path) -> Path:
+    return tmp_path / "cache"
+
+
+@pytest.fixture
+def ws(fixture_repo: Path, cache_dir: Path) -> Workspace:
+    src = resolve_repo("acme_minipkg", str(fixture_repo), cache_dir)
+    return Workspace(src, build_index(src, cache_dir))
+
+
+@pytest.fixture(scope="session")
+def peft_root() -> Path:
+    """peft's source archive from the package index, cached (.ci/run fetches it before the tests)."""
+    return fetch_sdist(f"peft=={PEFT_VERSION}", default_cache_dir())
+
+
+@pytest.fixture(scope="session")
+def peft_ws(peft_root: Path) -> Workspace:
+    src = resolve_repo("huggingface_peft", str(peft_root))
+    return Workspace(src, build_index(src))
