@@ -10,12 +10,14 @@ import ast
 import logging
 import math
 import re
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from tools.errors import UsageError
+from tools.errors import ToolError, UsageError
 from tools.navigate import area, search_symbols
+from tools.pyparse import parser
 from tools.records import Symbol
 from tools.index import build_index
 from tools.resolve import installed_source
@@ -34,6 +36,7 @@ class ApiRef:
     receiver: str | None  # "PeftModel", "peft_model", "Trainer" (instantiated), None for a plain call
     member: str  # the called name
     receiver_called: bool  # Trainer(...).train(): the receiver is an instance of the class called
+    keywords: tuple[str, ...] = ()  # keyword arguments the call passes
 
 
 @dataclass(frozen=True)
@@ -86,18 +89,20 @@ def parse_api(text: str | None) -> ApiRef | None:
         if not m:
             return None
         node = ast.parse(m.group(1), mode="eval").body
+    keywords: tuple[str, ...] = ()
     if isinstance(node, ast.Call):
+        keywords = tuple(k.arg for k in node.keywords if k.arg)
         node = node.func
     if isinstance(node, ast.Name):
-        return ApiRef(None, node.id, False)
+        return ApiRef(None, node.id, False, keywords)
     if isinstance(node, ast.Attribute):
         value = node.value
         if isinstance(value, ast.Call):
             inner = value.func
             name = ast.unparse(inner) if isinstance(inner, (ast.Name, ast.Attribute)) else None
-            return ApiRef(name, node.attr, True)
+            return ApiRef(name, node.attr, True, keywords)
         if isinstance(value, (ast.Name, ast.Attribute)):
-            return ApiRef(ast.unparse(value), node.attr, False)
+            return ApiRef(ast.unparse(value), node.attr, False, keywords)
     return None
 
 
@@ -126,15 +131,43 @@ def _is_classlike(name: str | None) -> bool:
 
 
 def _delegates(ws: Workspace, s: Symbol) -> bool:
-    """A thin wrapper: a short body that calls the same name on something else."""
-    if s.end_line - s.start_line > 12:
+    """A thin wrapper: at most two statements besides the docstring, one calling the same name
+    on something else (``return self.base_model.merge_and_unload(*args, **kwargs)``)."""
+    if s.end_line - s.start_line > 40:
         return False
     try:
         text = ws.source.physical(s.file).read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
+    except (OSError, ToolError):
         return False
-    body = "\n".join(text[s.start_line:s.end_line])
-    return bool(re.search(rf"\.\s*{re.escape(s.name)}\s*\(", body))
+    src = textwrap.dedent("\n".join(text[(s.decorator_line or s.start_line) - 1:s.end_line]))
+    tree = parser().parse(src.encode("utf-8"))
+    node = tree.root_node.named_children[0] if tree.root_node.named_children else None
+    if node is not None and node.type == "decorated_definition":
+        node = node.child_by_field_name("definition")
+    body = node.child_by_field_name("body") if node is not None else None
+    if body is None:
+        return False
+    stmts = [c for c in body.named_children if c.type != "comment"]
+    if stmts and stmts[0].type == "expression_statement" and stmts[0].named_children \
+            and stmts[0].named_children[0].type == "string":
+        stmts = stmts[1:]
+    call = re.compile(rf"\.\s*{re.escape(s.name)}\s*\(")
+    return 0 < len(stmts) <= 2 and any(call.search(st.text.decode("utf-8", "replace")) for st in stmts)
+
+
+def _keyword_fit(s: Symbol, keywords: tuple[str, ...]) -> tuple[float, str | None]:
+    """How well a candidate's parameters take the keywords the API call passes."""
+    if not keywords or s.kind == "class":
+        return 0.0, None
+    names = {p.name for p in s.params if p.kind not in ("var_positional", "var_keyword", "positional_only")}
+    open_kwargs = any(p.kind == "var_keyword" for p in s.params)
+    taken = [k for k in keywords if k in names]
+    missing = [k for k in keywords if k not in names]
+    if missing and not open_kwargs:
+        return -1.5, f"does not accept {', '.join(missing)}"
+    if taken:
+        return min(1.5, 0.5 * len(taken)), f"accepts {', '.join(taken)}"
+    return 0.0, None
 
 
 class Locator:
@@ -195,6 +228,10 @@ class Locator:
                 if n:
                     score += min(1.5, 0.5 * math.log2(1 + n))
                     why.append(f"inherited by {n} subclass(es)")
+        fit, fit_why = _keyword_fit(s, api.keywords if api else ())
+        if fit_why:
+            score += fit
+            why.append(fit_why)
         if _delegates(self.ws, s):
             score -= 1.0
             why.append("a thin wrapper that delegates to another implementation")

@@ -138,7 +138,7 @@ def search_symbols(ws: Workspace, name: str, kind: str | None = None) -> list[tu
         full = f"{s.module}.{s.qualname}"
         if name in (s.qualname, full):
             add(0, "exact", s)
-        elif full.endswith("." + name):
+        elif "." in name and full.endswith("." + name):
             add(1, "dotted suffix", s)
         elif "." not in name:
             add(2, "name", s)

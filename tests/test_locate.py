@@ -1,0 +1,96 @@
+"""The deterministic locator on the fixture repository (hints partly wrong on purpose)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tools.locate import ApiRef, Hint, Locator, parse_api, parse_hint
+from tools.workflow_index import load_workflow_index
+
+FIXTURE = Path(__file__).parent / "fixtures" / "minipkg_WorkflowIndex.md"
+
+
+@pytest.fixture
+def located(ws, cache_dir):
+    locator = Locator(ws, cache_dir)
+    return {s.implementation.removeprefix("acme_minipkg_"): locator.locate(s)
+            for s in load_workflow_index(FIXTURE).steps}
+
+
+def test_contract_shape_and_exact_locations(located):
+    got = {k: v.contract() for k, v in located.items()}
+    assert {k: (v["kind"], v["qualname"], v["file"], v["start_line"], v["end_line"]) for k, v in got.items()} == {
+        # wrong file hint (engine.py does not exist): found through the package's exports
+        "Engine": ("internal", "Engine", "src/minipkg/core.py", 28, 76),
+        # bare file name hint with an off-by-one range
+        "run_engine": ("internal", "run_engine", "src/minipkg/core.py", 80, 85),
+        # Class.method inherited from a base class in another file
+        "Engine_shutdown": ("internal", "BaseEngine.shutdown", "src/minipkg/base.py", 7, 14),
+        # re-exported from a sub-package, wrong hint
+        "make_tool": ("internal", "make_tool", "src/minipkg/sub/tools.py", 4, 5),
+        # an API of another package: external, no file or lines in the contract
+        "JSONDecoder_decode": ("external", "json.JSONDecoder.decode", None, None, None),
+    }
+    assert all(set(v) == {"implementation", "kind", "qualname", "file", "start_line", "end_line", "confidence"}
+               for v in got.values())
+    assert all(loc.confident for loc in located.values())
+
+
+def test_reasons_explain_the_choice(located):
+    assert any("base class" in r for r in located["Engine_shutdown"].reasons)
+    assert "in the hinted file" in located["run_engine"].reasons
+
+
+def test_external_api_is_located_in_the_installed_package(located):
+    ext = located["JSONDecoder_decode"]
+    assert ext.package == "json"
+    where = ext.external_location
+    assert (where["qualname"], where["module"], where["file"]) == ("JSONDecoder.decode", "json.decoder", "json/decoder.py")
+    import inspect
+    import json.decoder
+    lines, start = inspect.getsourcelines(json.decoder.JSONDecoder.decode)
+    assert where["start_line"] == start and where["end_line"] == start + len(lines) - 1
+
+
+def test_uninstalled_external_package_is_reported_unverified(ws, cache_dir):
+    from tools.workflow_index import parse_workflow_index
+    wi = parse_workflow_index(
+        "# Workflow Index: acme_minipkg\n\n## Workflow: acme_minipkg_W\n\n### Step 1: P\n\n"
+        "| Attribute | Value |\n|---|---|\n| **Principle** | `P` |\n| **Implementation** | `Thing_fit` |\n"
+        "| **API Call** | `Thing().fit(x)` |\n| **Source Location** | `nosuchpkg_zz (external library)` |\n")
+    loc = Locator(ws, cache_dir).locate(wi.steps[0])
+    assert (loc.kind, loc.qualname, loc.package, loc.external_location) == (
+        "external", "nosuchpkg_zz.Thing.fit", "nosuchpkg_zz", None)
+    assert any("not installed" in r for r in loc.reasons)
+
+
+def test_unknown_api_is_not_guessed(ws, cache_dir):
+    from tools.workflow_index import parse_workflow_index
+    wi = parse_workflow_index(
+        "# Workflow Index: acme_minipkg\n\n## Workflow: acme_minipkg_W\n\n### Step 1: P\n\n"
+        "| Attribute | Value |\n|---|---|\n| **Principle** | `P` |\n| **Implementation** | `qqq_zzz` |\n"
+        "| **API Call** | `qqq_zzz(1)` |\n")
+    loc = Locator(ws, cache_dir).locate(wi.steps[0])
+    assert loc.qualname is None and not loc.confident
+
+
+@pytest.mark.parametrize("text, ref", [
+    ("get_peft_model(model, peft_config)", ApiRef(None, "get_peft_model", False)),
+    ("peft_model.save_pretrained(save_directory)", ApiRef("peft_model", "save_pretrained", False)),
+    ("AutoModelForCausalLM.from_pretrained(name, torch_dtype=...)", ApiRef("AutoModelForCausalLM", "from_pretrained", False, ("torch_dtype",))),
+    ("Trainer(model=m, args=TrainingArguments(...)).train()", ApiRef("Trainer", "train", True)),
+    ("LoraConfig(r=8, target_modules=[...])", ApiRef(None, "LoraConfig", False, ("r", "target_modules"))),
+    ("`model.merge_and_unload()` then save", ApiRef("model", "merge_and_unload", False)),
+    ("tokenizer: str | None = None", ApiRef(None, "tokenizer", False)),
+])
+def test_parse_api(text, ref):
+    assert parse_api(text) == ref
+
+
+def test_parse_hint():
+    assert parse_hint("src/peft/peft_model.py:L190-387", ["peft"]) == Hint("src/peft/peft_model.py", 190, 387, None)
+    assert parse_hint("config.py:L321-879", ["peft"]) == Hint("config.py", 321, 879, None)
+    assert parse_hint("src/peft/mapping.py", ["peft"]) == Hint("src/peft/mapping.py", None, None, None)
+    assert parse_hint("transformers (external library)", ["peft"]).external == "transformers"
+    assert parse_hint("External (transformers)", ["peft"]).external == "transformers"
