@@ -108,6 +108,11 @@ def _unpack(archive: Path, dest: Path) -> None:
                     raise UsageError(f"refusing {archive.name}: member {member!r} would unpack outside its folder")
             zf.extractall(dest)
     else:
-        with tarfile.open(archive) as tf:
-            # The 'data' filter refuses absolute paths, '..', links out and device files.
-            tf.extractall(dest, filter="data")
+        try:
+            with tarfile.open(archive) as tf:
+                # The 'data' filter refuses absolute paths, '..', links out and device files.
+                tf.extractall(dest, filter="data")
+        except tarfile.FilterError as exc:
+            raise UsageError(f"refusing {archive.name}: {exc}") from None
+        except (tarfile.TarError, OSError) as exc:
+            raise UsageError(f"cannot unpack {archive.name} ({exc}); delete it and try again") from None
