@@ -24,7 +24,7 @@ from tools.records import FileRecord, Symbol, from_plain, to_plain
 from tools.resolve import RepoSource, default_cache_dir, iter_python_files
 
 log = logging.getLogger(__name__)
-SCHEMA = 1  # bump when FileRecord or the parser output changes: old caches are then ignored
+SCHEMA = 2  # bump when FileRecord or the parser output changes: old caches are then ignored
 _POOL_MIN_FILES = 64
 
 

@@ -136,6 +136,16 @@ class _Extractor:
             return ""
         return self.src[node.start_byte:node.end_byte].decode("utf-8", "replace")
 
+    def annotation(self, node: Node | None) -> str | None:
+        """An annotation's text without grouping parentheses, as ast's source segment gives it."""
+        if node is None:
+            return None
+        while node.type == "type" and node.named_child_count == 1:
+            node = node.named_children[0]
+        while node.type == "parenthesized_expression" and node.named_child_count == 1:
+            node = node.named_children[0]
+        return self.text(node)
+
     # ---- definitions -------------------------------------------------------------
     def symbols(self, root: Node) -> list[Symbol]:
         # A def/class can only sit in a statement container, so walking those alone finds
@@ -210,7 +220,7 @@ class _Extractor:
         else:
             params = tuple(self._params(node.child_by_field_name("parameters")))
             rt = node.child_by_field_name("return_type")
-            returns = self.text(rt) if rt is not None else None
+            returns = self.annotation(rt)
         is_async = any(c.type == "async" for c in node.children[:2])
         return Symbol(
             qualname=qualname, name=name, kind=kind, file=self.path, module=self.module,
@@ -243,7 +253,7 @@ class _Extractor:
             if left is None or ann is None or left.type != "identifier":
                 continue
             right = assign.child_by_field_name("right")
-            out.append(ClassField(self.text(left), self.text(ann),
+            out.append(ClassField(self.text(left), self.annotation(ann),
                                   self.text(right) if right is not None else None,
                                   stmt.start_point.row + 1))
         return out
@@ -271,7 +281,7 @@ class _Extractor:
                 keyword_only = keyword_only or t == "list_splat_pattern"
             elif t == "typed_parameter":
                 inner = child.named_children[0]
-                ann = self.text(child.child_by_field_name("type"))
+                ann = self.annotation(child.child_by_field_name("type"))
                 if inner.type in ("list_splat_pattern", "dictionary_splat_pattern"):
                     out.append(Param(self.text(inner.named_children[0]), _splat_kind(inner.type), ann, None))
                     keyword_only = keyword_only or inner.type == "list_splat_pattern"
@@ -280,7 +290,7 @@ class _Extractor:
             elif t in ("default_parameter", "typed_default_parameter"):
                 ann_node = child.child_by_field_name("type")
                 out.append(Param(self.text(child.child_by_field_name("name")), plain,
-                                 self.text(ann_node) if ann_node is not None else None,
+                                 self.annotation(ann_node),
                                  self.text(child.child_by_field_name("value"))))
         return out
 
