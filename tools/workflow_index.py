@@ -93,6 +93,18 @@ def split_row(line: str) -> list[str]:
     return [c.strip() for c in cells]
 
 
+def cell_spans(line: str) -> list[tuple[int, int]]:
+    """(start, end) offsets of each cell's text in a table row, split like ``split_row``."""
+    bars = []
+    in_code = False
+    for i, ch in enumerate(line):
+        if ch == "`":
+            in_code = not in_code
+        elif ch == "|" and not in_code and (i == 0 or line[i - 1] != "\\"):
+            bars.append(i)
+    return [(a + 1, b) for a, b in zip(bars, bars[1:])]
+
+
 def clean_cell(cell: str) -> str:
     """Strip the ** and back-ticks that wrap a whole cell (only those)."""
     c = cell.strip()

@@ -1,0 +1,118 @@
+"""Regenerate the four page indexes from the pages on disk (WIKI_FORMAT §6), and set the
+step statuses of ``_WorkflowIndex.md``. Notes are the one free column: kept from the existing
+index (or given by the caller), everything else is derived from the pages."""
+from __future__ import annotations
+
+import re
+
+from agents.pages import render_index
+from agents.wiki import Wiki
+from tools.wiki_schema import INDEX_FILES, INDEX_HEADERS, TOKEN_KINDS
+from tools.wikipage import TYPE_FOLDERS, Page
+from tools.workflow_index import WorkflowIndex, cell_spans, split_row
+
+BLURBS = {
+    "Principle": "Principle pages of this wiki, their one Implementation, and the Workflows that use them.",
+    "Implementation": "Implementation pages of this wiki, the pages they link to, and where their code lives.",
+    "Environment": "Environment pages of this wiki and the Implementations that require them.",
+    "Heuristic": "Heuristic pages of this wiki and the pages that use them.",
+}
+
+
+def expected_tokens(wiki: Wiki, page: Page) -> list[str]:
+    """The Connections tokens of a page's index row, derived from the links (WIKI_FORMAT §6)."""
+
+    def tok(kind: str, name: str) -> str:
+        exists = wiki.page(kind, name) is not None
+        return f"{'✅' if exists else '⬜'}{TOKEN_KINDS[kind]}:{name}"
+
+    if page.type == "Principle":
+        impl = [tok("Implementation", l.target) for l in page.links if l.edge == "implemented_by"]
+        flows = sorted({w.name for w in wiki.of_type("Workflow")
+                        if any(l.edge == "step" and l.target == page.name for l in w.links)})
+        return impl + [tok("Workflow", w) for w in flows]
+    if page.type == "Implementation":
+        out = [tok("Principle", l.target) for l in page.links if l.edge == "implements"]
+        out += [tok("Environment", l.target) for l in page.links if l.edge == "requires_env"]
+        out += [tok("Heuristic", l.target) for l in page.links if l.edge == "uses_heuristic"]
+        return out
+    edge = "requires_env" if page.type == "Environment" else "uses_heuristic"
+    return [tok(p.type, p.name) for p in sorted(wiki.pages.values(), key=lambda p: p.name)
+            if any(l.edge == edge and l.target == page.name for l in p.links)]
+
+
+def source_cell(wiki: Wiki, page: Page) -> str:
+    from agents.rules.link_rules import source_location
+
+    loc = source_location(page)
+    if "File" in loc and "Lines" in loc:
+        return f"{loc['File'][0]}:{loc['Lines'][0]}"
+    m = re.match(r"^\[\S+\s+([\w.-]+)\]", loc.get("Library", ("", 0))[0])
+    return f"{m.group(1)} (external)" if m else "—"
+
+
+def _old_notes(wiki: Wiki, page_type: str) -> dict[str, str]:
+    table = wiki.indexes.get(page_type)
+    if table is None or not table.header or "Notes" not in table.header:
+        return {}
+    col = table.header.index("Notes")
+    return {r.cells[0]: r.cells[col] for r in table.rows if len(r.cells) > col}
+
+
+def render_indexes(wiki: Wiki, notes: dict[str, str] | None = None) -> dict[str, str]:
+    """The text of each index file that has pages (or already exists), by file name."""
+    notes = notes or {}
+    out = {}
+    for page_type, fname in INDEX_FILES.items():
+        pages = sorted(wiki.of_type(page_type), key=lambda p: p.name)
+        if not pages and page_type not in wiki.indexes:
+            continue
+        old = _old_notes(wiki, page_type)
+        rows = []
+        for p in pages:
+            note = notes.get(p.name) or old.get(p.name) or ""
+            if page_type == "Implementation":
+                subtype = wiki.subtype(p)
+                if not note.startswith(f"{subtype} - "):
+                    note = f"{subtype} - {note or p.name.removeprefix(wiki.repo + '_').replace('_', ' ')}"
+            cells = [p.name, f"[→](./{TYPE_FOLDERS[page_type]}/{p.name}.md)", ", ".join(expected_tokens(wiki, p))]
+            if page_type == "Implementation":
+                cells.append(source_cell(wiki, p))
+            cells.append(_clean(note) or "—")
+            rows.append(cells)
+        out[fname] = render_index(page_type, wiki.repo, BLURBS[page_type], INDEX_HEADERS[page_type], rows)
+    return out
+
+
+def _clean(note: str) -> str:
+    return " ".join(note.replace("|", "/").replace("---", "-").split())
+
+
+def with_statuses(text: str, wi: WorkflowIndex, done: set[tuple[str, int]]) -> str:
+    """``_WorkflowIndex.md`` with each step's Status set: ✅ for (workflow, step) in ``done``, else ⬜.
+    Adds a Status column to a Steps Overview that has none (kapso's phase-1a shape)."""
+    lines = text.split("\n")
+    for wf in wi.workflows:
+        for step in wf.steps:
+            if step.status_line is None:
+                continue
+            i = step.status_line - 1
+            header_i = _header_above(lines, i)
+            header = [c.strip() for c in split_row(lines[header_i])]
+            mark = "✅" if (wf.name, step.number) in done else "⬜"
+            if "Status" not in header:
+                if not lines[header_i].rstrip().endswith("Status |"):
+                    lines[header_i] = lines[header_i].rstrip() + " Status |"
+                    lines[header_i + 1] = lines[header_i + 1].rstrip() + "--------|"
+                lines[i] = lines[i].rstrip() + f" {mark} |"
+                continue
+            a, b = cell_spans(lines[i])[header.index("Status")]
+            lines[i] = f"{lines[i][:a]} {mark} {lines[i][b:]}"
+    return "\n".join(lines)
+
+
+def _header_above(lines: list[str], i: int) -> int:
+    j = i
+    while j > 0 and lines[j - 1].lstrip().startswith("|"):
+        j -= 1
+    return j
