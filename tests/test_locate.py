@@ -94,3 +94,27 @@ def test_parse_hint():
     assert parse_hint("src/peft/mapping.py", ["peft"]) == Hint("src/peft/mapping.py", None, None, None)
     assert parse_hint("transformers (external library)", ["peft"]).external == "transformers"
     assert parse_hint("External (transformers)", ["peft"]).external == "transformers"
+
+
+def _one_step(impl: str, api: str) -> str:
+    return ("# Workflow Index: acme_minipkg\n\n## Workflow: acme_minipkg_W\n\n### Step 1: P\n\n"
+            f"| Attribute | Value |\n|---|---|\n| **Principle** | `P` |\n| **Implementation** | `{impl}` |\n"
+            f"| **API Call** | `{api}` |\n")
+
+
+def test_overload_stubs_give_way_to_the_real_definition_and_calls_of_objects(fixture_repo, cache_dir):
+    from tools.index import build_index
+    from tools.resolve import resolve_repo
+    from tools.workflow_index import parse_workflow_index
+    from tools.workspace import Workspace
+    (fixture_repo / "src" / "minipkg" / "factory.py").write_text(
+        "from typing import overload\n\n\n@overload\ndef build(kind: int) -> int: ...\n\n\n"
+        "@overload\ndef build(kind: str) -> str: ...\n\n\ndef build(kind):\n    return kind\n\n\n"
+        "class Tokenizer:\n    def tokenizer(self):\n        return self\n\n"
+        "    def __call__(self, text):\n        return text.split()\n")
+    src = resolve_repo("acme_minipkg", str(fixture_repo), cache_dir)
+    loc = Locator(Workspace(src, build_index(src, cache_dir)), cache_dir)
+    built = loc.locate(parse_workflow_index(_one_step("build", "build(3)")).steps[0])
+    assert (built.qualname, built.start_line, built.end_line) == ("build", 12, 13)
+    called = loc.locate(parse_workflow_index(_one_step("Tokenizer_call", 'tokenizer("a b")')).steps[0])
+    assert (called.qualname, called.start_line) == ("Tokenizer.__call__", 20)

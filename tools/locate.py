@@ -170,6 +170,18 @@ def _keyword_fit(s: Symbol, keywords: tuple[str, ...]) -> tuple[float, str | Non
     return 0.0, None
 
 
+_DUNDER = {"call": "__call__", "init": "__init__", "getitem": "__getitem__", "iter": "__iter__"}
+
+
+def _implementation_of(ws: Workspace, s: Symbol) -> Symbol:
+    """For a typing.overload stub, the real definition with the same qualname (the last one)."""
+    if not any(d.split(".")[-1] == "overload" for d in s.decorators):
+        return s
+    same = [o for o in ws.index.by_name.get(s.name, []) if o.qualname == s.qualname and o.file == s.file
+            and not any(d.split(".")[-1] == "overload" for d in o.decorators)]
+    return same[-1] if same else s
+
+
 class Locator:
     def __init__(self, ws: Workspace, cache_dir: Path | None = None) -> None:
         self.ws = ws
@@ -243,6 +255,7 @@ class Locator:
         order = ("resolved", "exact", "inherited", "dotted suffix", "name")
 
         def add(s: Symbol, how: str) -> None:
+            s = _implementation_of(ws, s)
             rank = next((i for i, o in enumerate(order) if how.startswith(o)), len(order))
             k = (s.file, s.qualname, s.start_line)
             if k not in found or found[k][0] > rank:
@@ -273,6 +286,8 @@ class Locator:
             for how, s in search_symbols(ws, api.member):
                 if api.receiver is not None and s.kind != "method" and not api.receiver_called:
                     continue
+                if api.receiver is None and s.kind == "method" and not how.startswith(("resolved", "exact")):
+                    continue  # `tokenizer(...)` calls an object, never a method named tokenizer
                 add(s, how)
         for how, s in search_symbols(ws, impl_short):
             if how in ("exact", "name", "dotted suffix"):
@@ -280,6 +295,7 @@ class Locator:
         if "_" in impl_short and impl_short[:1].isupper():
             # PeftModel_from_pretrained -> PeftModel.from_pretrained
             cls_name, _, member = impl_short.partition("_")
+            member = _DUNDER.get(member, member)  # Pipeline_call -> Pipeline.__call__
             for how, s in search_symbols(ws, f"{cls_name}.{member}"):
                 if how in ("exact", "dotted suffix") or how.startswith("inherited"):
                     add(s, how)
