@@ -116,3 +116,23 @@ def _header_above(lines: list[str], i: int) -> int:
     while j > 0 and lines[j - 1].lstrip().startswith("|"):
         j -= 1
     return j
+
+
+def without_workflows(text: str, names: set[str]) -> str:
+    """``_WorkflowIndex.md`` without the sections (and Summary rows) of the named workflows: a
+    committed wiki lists only workflows whose page it has (R38)."""
+    if not names:
+        return text
+    out: list[str] = []
+    skipping = False
+    for line in text.split("\n"):
+        if line.startswith("## ") or line.startswith("**Legend:**"):
+            skipping = line.startswith("## Workflow:") and line.removeprefix("## Workflow:").strip() in names
+        if skipping:
+            continue
+        if line.lstrip().startswith("|"):
+            cells = [c.strip() for c in split_row(line)]
+            if cells and cells[0] in names:
+                continue
+        out.append(line)
+    return "\n".join(out)

@@ -1,93 +1,234 @@
-"""``python -m agents.run``: the pipeline's entry point.
+"""``python -m agents.run``: draft, verify and commit the wiki of a repository.
 
-What runs today: resolve the repository, index it, read the WorkflowIndex and locate the
-implementation of every step, writing the plan to ``runs/<repo>/<run_id>/plan.json``.
-Drafting, verification and commit come with the pipeline (see docs/ARCHITECTURE.md).
+    python -m agents.run --repo huggingface_peft                 # offline drafter, shipped WorkflowIndex
+    python -m agents.run --repo R --workflow-index FILE --wiki DIR --concurrency 4
+    python -m agents.run --repo R --resume latest               # finish an interrupted run
+
+Exit code 0 when every planned page was committed, 1 when some were held (listed with their
+reasons), 2 on unusable input (nothing is written then).
 """
 from __future__ import annotations
 
 import argparse
-import importlib.resources
+import importlib.metadata
 import json
 import logging
+import os
+import platform
+import sqlite3
 import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from langgraph.checkpoint.sqlite import SqliteSaver
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from agents.graph import build_graph, recursion_limit
+from agents.plan import plan_pairs
+from agents.runctx import RunConfig
 from tools.errors import ToolError, UsageError
-from tools.locate import Locator
 from tools.resolve import repo_name
-from tools.workflow_index import WorkflowIndex, load_workflow_index, parse_workflow_index
-from tools.workspace import open_workspace
+from tools.workflow_index import WorkflowIndexError, parse_workflow_index
 
 log = logging.getLogger("agents.run")
+PHASES = ("resolve", "index", "plan", "pair", "commit", "report")
 
 
-def shipped_workflow_index(repo: str) -> WorkflowIndex | None:
-    """The example WorkflowIndex the project ships for a well-known repository, if any."""
-    ref = importlib.resources.files("agents").joinpath("workflow_indexes", f"{repo}.md")
-    if not ref.is_file():
-        return None
-    return parse_workflow_index(ref.read_text(encoding="utf-8"), f"agents/workflow_indexes/{repo}.md")
-
-
-def find_workflow_index(repo: str, given: Path | None) -> WorkflowIndex:
+def find_workflow_index(repo: str, given: Path | None, wiki: Path) -> tuple[str, str]:
+    """(text, where it came from): --workflow-index, else the wiki's own, else the one shipped."""
     if given is not None:
-        wi = load_workflow_index(given)
-    else:
-        wi = shipped_workflow_index(repo)
-        if wi is None:
-            raise UsageError(f"no WorkflowIndex for {repo}: pass --workflow-index FILE (format: WIKI_FORMAT.md §7)")
-    if wi.repo != repo:
-        raise UsageError(f"the WorkflowIndex is for {wi.repo}, not {repo}; pass --repo {wi.repo} or another --workflow-index")
-    return wi
+        if not given.is_file():
+            raise UsageError(f"WorkflowIndex {given} does not exist; pass an existing file to --workflow-index")
+        return given.read_text(encoding="utf-8", errors="replace"), str(given)
+    own = wiki / "_WorkflowIndex.md"
+    if own.is_file():
+        return own.read_text(encoding="utf-8", errors="replace"), str(own)
+    import importlib.resources
+    ref = importlib.resources.files("agents").joinpath("workflow_indexes", f"{repo}.md")
+    if ref.is_file():
+        return ref.read_text(encoding="utf-8"), f"agents/workflow_indexes/{repo}.md"
+    raise UsageError(f"no WorkflowIndex for {repo}: pass --workflow-index FILE or put _WorkflowIndex.md in the wiki "
+                     "folder (format: WIKI_FORMAT.md §7)")
+
+
+def shipped_workflow_index(repo: str):
+    import importlib.resources
+    ref = importlib.resources.files("agents").joinpath("workflow_indexes", f"{repo}.md")
+    return parse_workflow_index(ref.read_text(encoding="utf-8"), f"agents/workflow_indexes/{repo}.md") \
+        if ref.is_file() else None
+
+
+def _check_writable(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".write-probe-{os.getpid()}"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        raise UsageError(f"cannot write to {folder} ({exc.strerror or exc}); pass a writable --wiki / --runs folder") from None
+
+
+def _versions() -> dict:
+    out = {"python": platform.python_version()}
+    for dist in ("repowiki", "langgraph", "openai", "tree-sitter", "tree-sitter-python", "jinja2"):
+        try:
+            out[dist] = importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:
+            out[dist] = None
+    return out
 
 
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="python -m agents.run", description=__doc__.splitlines()[0])
     ap.add_argument("--repo", required=True, type=repo_name, help="owner_name, e.g. huggingface_peft")
     ap.add_argument("--source", help="checkout folder or pypi:PACKAGE==VERSION (default: the registered package)")
-    ap.add_argument("--workflow-index", type=Path, help="the _WorkflowIndex.md to follow (default: the one shipped for --repo)")
+    ap.add_argument("--workflow-index", type=Path, help="the _WorkflowIndex.md to follow "
+                    "(default: the wiki's own, else the one shipped for --repo)")
+    ap.add_argument("--wiki", type=Path, help="wiki folder (default: RUNS/<repo>/wiki)")
     ap.add_argument("--runs", type=Path, default=Path("runs"), help="folder for run output (default: ./runs)")
     ap.add_argument("--cache-dir", type=Path, help="cache folder (default: $REPOWIKI_CACHE_DIR or the user cache)")
+    ap.add_argument("--force", action="store_true", help="redraft pairs whose pages already exist and verify")
+    ap.add_argument("--resume", metavar="RUN_ID", help="finish an interrupted run (a run id or 'latest')")
+    ap.add_argument("--concurrency", type=int, default=4, help="pairs drafted in parallel (default 4)")
+    ap.add_argument("--max-repairs", type=int, default=2, help="repair rounds after a failed verification (default 2)")
     ap.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+    ap.add_argument("--quiet", action="store_true", help="no progress bars or tables")
     return ap
+
+
+def _new_run(args) -> tuple[RunConfig, dict]:
+    wiki = args.wiki or args.runs / args.repo / "wiki"
+    text, origin = find_workflow_index(args.repo, args.workflow_index, wiki)
+    try:
+        wi = parse_workflow_index(text, origin)
+    except WorkflowIndexError:
+        raise
+    if wi.repo != args.repo:
+        raise UsageError(f"the WorkflowIndex is for {wi.repo}, not {args.repo}; pass --repo {wi.repo} or another --workflow-index")
+    plan_pairs(wi)  # an unusable plan (R43) stops here, before anything is written
+    if args.concurrency < 1 or args.max_repairs < 0:
+        raise UsageError("--concurrency must be ≥ 1 and --max-repairs ≥ 0")
+    _check_writable(wiki)
+    _check_writable(args.runs / args.repo)
+    now = datetime.now(timezone.utc)
+    run_id = now.strftime("%Y%m%dT%H%M%S") + f"{now.microsecond // 1000:03d}Z"
+    run_dir = args.runs / args.repo / run_id
+    run_dir.mkdir(parents=True)
+    (run_dir / "workflow_index.md").write_text(text, encoding="utf-8")
+    cfg = RunConfig(repo=args.repo, source=args.source, wiki=str(wiki.resolve()), run_dir=str(run_dir.resolve()),
+                    run_id=run_id, cache_dir=str(args.cache_dir.resolve()) if args.cache_dir else None,
+                    force=args.force, max_repairs=args.max_repairs, updated=now.strftime("%Y-%m-%d %H:%M GMT"),
+                    drafter="offline")
+    meta = {"run_id": run_id, "arguments": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+            "config": cfg, "workflow_index": origin, "versions": _versions(), "started": now.isoformat(),
+            "steps": len(wi.steps)}
+    (run_dir / "run.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
+    latest = args.runs / args.repo / "latest"
+    try:
+        if latest.is_symlink() or latest.exists():
+            latest.unlink()
+        latest.symlink_to(run_id)
+    except OSError:
+        (args.runs / args.repo / "LATEST").write_text(run_id + "\n")
+    return cfg, meta
+
+
+def _resumed_run(args) -> tuple[RunConfig, dict]:
+    base = args.runs / args.repo
+    run_id = args.resume
+    if run_id == "latest":
+        link = base / "latest"
+        if link.is_symlink():
+            run_id = os.readlink(link)
+        elif (base / "LATEST").is_file():
+            run_id = (base / "LATEST").read_text().strip()
+        else:
+            raise UsageError(f"no run to resume under {base}; start one without --resume")
+    meta_path = base / run_id / "run.json"
+    if not meta_path.is_file():
+        raise UsageError(f"no run {run_id!r} under {base}; see the folder names there")
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    return meta["config"], meta
+
+
+def execute(cfg: RunConfig, resume: bool, concurrency: int, quiet: bool, n_steps: int) -> dict:
+    db = Path(cfg["run_dir"]) / "checkpoints.sqlite"
+    conn = sqlite3.connect(str(db), check_same_thread=False)
+    try:
+        graph = build_graph(SqliteSaver(conn))
+        config = {"configurable": {"thread_id": cfg["run_id"]}, "max_concurrency": concurrency,
+                  "recursion_limit": recursion_limit(n_steps, cfg["max_repairs"])}
+        if resume:
+            snap = graph.get_state(config)
+            if not snap.next:
+                return snap.values
+            inputs = None
+        else:
+            inputs = {"config": cfg}
+        console = Console(stderr=True)
+        with Progress(TextColumn("{task.description:<12}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      TextColumn("{task.fields[note]}"), console=console, disable=quiet, transient=False) as bar:
+            phases = bar.add_task("phases", total=len(PHASES), note="")
+            pairs = bar.add_task("pairs", total=None, note="")
+            for chunk in graph.stream(inputs, config, stream_mode="updates"):
+                for node, update in chunk.items():
+                    if node == "plan" and update:
+                        todo = len(update["plan"]) - len(update["skipped"])
+                        bar.update(pairs, total=todo, note=f"{len(update['skipped'])} skipped")
+                        bar.advance(phases)
+                    elif node == "pair" and update:
+                        for r in update.get("results", []):
+                            bar.advance(pairs)
+                            bar.update(pairs, note=f"{r['implementation'].removeprefix(cfg['repo'] + '_')}: {r['outcome']}")
+                    elif node in PHASES:
+                        bar.update(phases, completed=PHASES.index(node) + 1, note=node)
+        return graph.get_state(config).values
+    finally:
+        conn.close()
+
+
+def summary(values: dict, cfg: RunConfig) -> dict:
+    rep = values.get("report") or {}
+    commit = values.get("commit") or {}
+    return {"run_id": cfg["run_id"], "repo": cfg["repo"], "run_dir": cfg["run_dir"], "wiki": cfg["wiki"],
+            "pairs_planned": rep.get("pairs_planned"), "pairs_committed": rep.get("committed_pairs"),
+            "pairs_held": rep.get("held_pairs"), "pairs_skipped": rep.get("skipped_pairs"),
+            "pages_committed": len(commit.get("committed", [])), "pages_written": len(commit.get("written", [])),
+            "held": commit.get("held", {}), "verify": rep.get("verify"), "coverage": rep.get("coverage")}
+
+
+def show(s: dict, quiet: bool) -> None:
+    if quiet:
+        return
+    console = Console(stderr=True)
+    t = Table(title=f"{s['repo']} run {s['run_id']}")
+    t.add_column("Workflow")
+    t.add_column("Steps documented", justify="right")
+    for w in s["coverage"] or []:
+        t.add_row(w["name"], f"{w['done']}/{w['total']}")
+    console.print(t)
+    for page, why in sorted(s["held"].items()):
+        console.print(f"held: {page}: {why}", markup=False, highlight=False)
+    v = s["verify"] or {}
+    console.print(f"{s['pairs_committed']}/{s['pairs_planned']} pairs committed, {s['pairs_held']} held, "
+                  f"{s['pairs_skipped']} skipped; wiki: {v.get('errors')} errors over {v.get('pages')} pages; "
+                  f"report: {s['run_dir']}/report.md", markup=False, highlight=False)
 
 
 def run(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     t0 = time.perf_counter()
-    wi = find_workflow_index(args.repo, args.workflow_index)
-    ws = open_workspace(args.repo, args.source, args.cache_dir)
-    log.warning("index: %s", ws.index.stats.summary())
-    locator = Locator(ws, args.cache_dir)
-    steps = []
-    for step in wi.steps:
-        loc = locator.locate(step)
-        steps.append({"workflow": step.workflow, "step": step.number, "principle": step.principle,
-                      "impl_type": step.impl_type, **loc.details()})
-    run_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    run_dir = args.runs / args.repo / run_id
-    run_dir.mkdir(parents=True, exist_ok=True)
-    summary = {
-        "run_id": run_id, "repo": args.repo, "source": str(ws.source.root), "origin": ws.source.origin,
-        "version": ws.source.version, "revision": ws.source.revision, "workflow_index": wi.path,
-        "index": vars(ws.index.stats), "steps": steps,
-        "located": sum(1 for s in steps if s["confidence"] >= 0.7),
-        "needs_excavation_agent": [s["implementation"] for s in steps if s["confidence"] < 0.7],
-        "seconds": round(time.perf_counter() - t0, 3),
-    }
-    (run_dir / "plan.json").write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
+    cfg, meta = _resumed_run(args) if args.resume else _new_run(args)
+    values = execute(cfg, bool(args.resume), args.concurrency, args.quiet or args.json, meta.get("steps", 50))
+    s = summary(values, cfg)
+    s["seconds"] = round(time.perf_counter() - t0, 3)
     if args.json:
-        print(json.dumps(summary))
-    else:
-        for s in steps:
-            where = f"{s['file']}:L{s['start_line']}-{s['end_line']}" if s["file"] else f"{s['package'] or '?'} (external)"
-            print(f"{s['workflow'].removeprefix(args.repo + '_'):<28} {s['step']:>2}  {s['qualname'] or '-':<45} "
-                  f"{where:<55} {s['confidence']:.2f}")
-        print(f"{summary['located']}/{len(steps)} steps located with confidence; plan written to {run_dir / 'plan.json'}")
-    return 0 if not summary["needs_excavation_agent"] else 1
+        print(json.dumps(s, ensure_ascii=False))
+    show(s, args.quiet or args.json)
+    return 0 if not s["held"] else 1
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -98,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        print("interrupted: resume with --resume latest", file=sys.stderr)
         return 130
 
 

@@ -23,6 +23,8 @@ from agents.rules.index_rules import check_indexes, check_layout
 from agents.rules.link_rules import check_links
 from agents.rules.page_rules import check_page
 from agents.wiki import Wiki, load_wiki
+from tools.wikipage import parse_page
+from tools.workflow_index import WorkflowIndex
 from tools.errors import ToolError, UsageError
 from tools.workspace import Workspace, open_workspace
 
@@ -72,6 +74,26 @@ def verify_wiki(wiki: Wiki, ws: Workspace | None, now: datetime | None = None) -
     return Report(findings, len(wiki.pages), time.perf_counter() - t0, stats)
 
 
+def verify_pages(texts: dict[str, str], repo: str, ws: Workspace | None, now: datetime | None = None,
+                 workflow_index: WorkflowIndex | None = None) -> list[Finding]:
+    """Page-level, fact and pairing rules for a few pages checked on their own (one drafted pair),
+    before they meet the rest of the wiki. Rules that need the whole wiki (orphans, indexes,
+    statuses) run at commit time through verify_wiki."""
+    wiki = Wiki(Path("."), repo, pages={rel: parse_page(text, rel) for rel, text in texts.items()},
+                workflow_index=workflow_index)
+    ctx = Context(wiki, ws) if now is None else Context(wiki, ws, now)
+    out: list[Finding] = []
+    stats = ExampleStats()
+    for page in wiki.pages.values():
+        subtype = wiki.subtype(page) if page.type == "Implementation" else None
+        out.extend(check_page(ctx, page, subtype))
+        if page.type == "Implementation":
+            out.extend(check_facts(ctx, page, subtype, stats))
+    out.extend(f for f in check_links(ctx) if f.rule != "R19")
+    out.sort(key=lambda f: (f.page, f.line or 0, int(f.rule[1:])))
+    return out
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="python -m agents.verify", description=__doc__.splitlines()[0])
     ap.add_argument("wiki", type=Path, help="the wiki folder (holds workflows/, principles/, implementations/ …)")
@@ -114,4 +136,4 @@ if __name__ == "__main__":
     raise SystemExit(main())
 
 
-__all__ = ["RULES", "Report", "verify_wiki", "main"]
+__all__ = ["RULES", "Report", "verify_pages", "verify_wiki", "main"]

@@ -102,3 +102,34 @@ def test_canonical_imports_on_peft(peft_ws):
         "from peft.tuners.tuners_utils import BaseTuner"
     assert n.canonical_import(d("peft.utils.hotswap", "hotswap_adapter")) == "from peft.utils.hotswap import hotswap_adapter"
     assert n.public_modules(d("peft.utils.other", "prepare_model_for_kbit_training")) == ["peft", "peft.utils", "peft.utils.other"]
+
+
+def test_offline_pipeline_on_peft_commits_every_pair_verified(peft_root, tmp_path, capsys):
+    """The whole pipeline on the real source with the project's own WorkflowIndex (22 steps,
+    17 pairs): every pair committed, the wiki verifies, every location is ast's range."""
+    import json
+
+    from agents.run import main
+    from agents.verify import verify_wiki
+    from agents.wiki import load_wiki
+
+    code = main(["--repo", "huggingface_peft", "--source", str(peft_root), "--runs", str(tmp_path / "runs"),
+                 "--json", "--quiet"])
+    summary = json.loads(capsys.readouterr().out)
+    assert code == 0, summary["held"]
+    assert summary["pairs_planned"] == 17 and summary["pairs_committed"] == 17
+    wiki = tmp_path / "runs" / "huggingface_peft" / "wiki"
+    from tools.index import build_index
+    from tools.resolve import resolve_repo
+    from tools.workspace import Workspace
+    src = resolve_repo("huggingface_peft", str(peft_root))
+    report = verify_wiki(load_wiki(wiki), Workspace(src, build_index(src)))
+    assert report.errors == [] and report.pages == 17 * 2 + 5
+    verdicts = [json.loads(l) for l in (wiki.parent / "latest" / "verdicts.jsonl").read_text().splitlines()]
+    for v in verdicts:
+        loc = v["location"]
+        if loc["kind"] == "internal":
+            module_syms = {q: (a, b) for q, a, b in _ast_symbols(peft_root / loc["file"])}
+            assert (loc["start_line"], loc["end_line"]) == module_syms[loc["qualname"]], v["implementation"]
+    assert {v["implementation"].removeprefix("huggingface_peft_"): v["location"]["qualname"] for v in verdicts
+            if v["location"]["kind"] == "internal"} == {k: q for k, (kind, q, _) in EXPECTED.items() if kind == "internal"}

@@ -1,38 +1,214 @@
-"""`python -m agents.run` as it stands: resolve, index, plan and locate, with a plan on disk."""
+"""`python -m agents.run` end to end with the offline drafter: the LangGraph pipeline, its run
+folder, the committed wiki (checked by the verifier), idempotence, held steps, resume after a
+SIGKILL, concurrency and bad input."""
 from __future__ import annotations
 
 import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
 from pathlib import Path
 
+import pytest
+
+from agents.commit import read_pages, same_but_stamp
 from agents.run import main, shipped_workflow_index
+from agents.verify import verify_wiki
+from agents.wiki import load_wiki
+from tools.index import build_index
+from tools.resolve import resolve_repo
+from tools.workspace import Workspace
 
 FIXTURE_INDEX = Path(__file__).parent / "fixtures" / "minipkg_WorkflowIndex.md"
+ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_run_writes_a_plan_with_every_step_located(fixture_repo, tmp_path, capsys, monkeypatch):
-    monkeypatch.setenv("REPOWIKI_CACHE_DIR", str(tmp_path / "cache"))
-    code = main(["--repo", "acme_minipkg", "--source", str(fixture_repo), "--workflow-index", str(FIXTURE_INDEX),
-                 "--runs", str(tmp_path / "runs"), "--json"])
-    assert code == 0
+def _run(tmp_path: Path, fixture_repo: Path, *extra: str, index: Path = FIXTURE_INDEX) -> int:
+    return main(["--repo", "acme_minipkg", "--source", str(fixture_repo), "--workflow-index", str(index),
+                 "--runs", str(tmp_path / "runs"), "--cache-dir", str(tmp_path / "cache"), "--quiet", *extra])
+
+
+def _ws(fixture_repo: Path, tmp_path: Path) -> Workspace:
+    src = resolve_repo("acme_minipkg", str(fixture_repo), tmp_path / "cache")
+    return Workspace(src, build_index(src, tmp_path / "cache"))
+
+
+def test_offline_run_commits_a_verified_wiki_and_a_true_report(fixture_repo, tmp_path, capsys):
+    assert _run(tmp_path, fixture_repo, "--json") == 0
     summary = json.loads(capsys.readouterr().out)
-    plan = json.loads(next((tmp_path / "runs" / "acme_minipkg").glob("*/plan.json")).read_text())
-    assert plan == summary
-    assert plan["located"] == 5 and plan["needs_excavation_agent"] == []
-    assert [s["qualname"] for s in plan["steps"]] == [
-        "Engine", "run_engine", "BaseEngine.shutdown", "make_tool", "json.JSONDecoder.decode"]
+    assert summary["pairs_planned"] == 5 and summary["pairs_committed"] == 5 and summary["held"] == {}
+    wiki = tmp_path / "runs" / "acme_minipkg" / "wiki"
+    report = verify_wiki(load_wiki(wiki), _ws(fixture_repo, tmp_path))
+    assert [str(f) for f in report.errors] == []
+    assert report.pages == 11  # 5 + 5 + the workflow page
+    run_dir = tmp_path / "runs" / "acme_minipkg" / "latest"
+    assert run_dir.is_symlink() and run_dir.resolve().name == summary["run_id"]
+    for name in ("drafts", "findings.jsonl", "verdicts.jsonl", "trace.jsonl", "report.md", "run.json",
+                 "checkpoints.sqlite", "workflow_index.md"):
+        assert (run_dir / name).exists(), name
+    trace = [json.loads(l) for l in (run_dir / "trace.jsonl").read_text().splitlines()]
+    assert {t["node"] for t in trace} >= {"resolve", "index", "plan", "excavate", "synthesize", "verify", "commit"}
+    assert all(set(t) >= {"node", "step", "seconds", "tokens", "outcome"} for t in trace)
+    verdicts = {v["implementation"]: v for v in map(json.loads, (run_dir / "verdicts.jsonl").read_text().splitlines())}
+    assert verdicts["acme_minipkg_Engine_shutdown"]["location"] == {
+        "kind": "internal", "qualname": "BaseEngine.shutdown", "file": "src/minipkg/base.py", "start_line": 7, "end_line": 14}
+    text = (run_dir / "report.md").read_text()
+    assert "5 of 5 planned pairs committed, 0 held" in text
+    assert "| implementations/acme_minipkg_Engine_shutdown.md | Implementation | src/minipkg/base.py:L7-14 |" in text
+    assert "| acme_minipkg_Run_Jobs | ✅" not in text and "| Run_Jobs | 5/5 |" in text
+    wi = (wiki / "_WorkflowIndex.md").read_text()
+    assert wi.count("| ✅ |") == 5 and "⬜" not in wi.split("### Step 1")[0]
+    meta = json.loads((run_dir / "run.json").read_text())
+    assert meta["versions"]["langgraph"] and meta["config"]["drafter"] == "offline"
 
 
-def test_bad_input_exits_2_with_one_line(fixture_repo, tmp_path, capsys):
+def test_running_twice_changes_nothing_and_force_keeps_stamps(fixture_repo, tmp_path):
+    assert _run(tmp_path, fixture_repo) == 0
+    wiki = tmp_path / "runs" / "acme_minipkg" / "wiki"
+    first = {p: p.read_bytes() for p in wiki.rglob("*.md")}
+    assert _run(tmp_path, fixture_repo) == 0  # every pair verifies in the wiki: skipped
+    assert {p: p.read_bytes() for p in wiki.rglob("*.md")} == first
+    runs = sorted(p for p in (tmp_path / "runs" / "acme_minipkg").iterdir() if p.name[0].isdigit())
+    assert json.loads((runs[-1] / "summary.json").read_text())["skipped_pairs"] == 5
+    # an old stamp survives a forced redraft when nothing else changed
+    page = wiki / "implementations" / "acme_minipkg_Engine.md"
+    old = page.read_text().replace(page.read_text().split("[[last_updated::")[1].split("]]")[0], "2026-01-02 03:04 GMT")
+    page.write_text(old)
+    assert _run(tmp_path, fixture_repo, "--force") == 0
+    assert page.read_text() == old
+    index = (wiki / "_ImplementationIndex.md").read_text()
+    assert index.count("| acme_minipkg_Engine |") == 1
+
+
+def _two_workflows(tmp_path: Path) -> Path:
+    def step(n: int, principle: str, impl: str, api: str) -> str:
+        return (f"### Step {n}: {principle}\n\n| Attribute | Value |\n|---|---|\n| **Principle** | `acme_minipkg_{principle}` |\n"
+                f"| **Implementation** | `acme_minipkg_{impl}` |\n| **API Call** | `{api}` |\n"
+                "| **Inputs** | A job list |\n| **Outputs** | Results |\n\n")
+    text = ("# Workflow Index: acme_minipkg\n\n## Workflow: acme_minipkg_Good\n\n**Description:** Run jobs.\n\n"
+            + step(1, "Engine_Setup", "Engine", "Engine(config)") + step(2, "Job_Execution", "run_engine", "run_engine(engine, jobs)")
+            + "---\n\n## Workflow: acme_minipkg_Bad\n\n**Description:** Uses an API that is not there.\n\n"
+            + step(1, "Teleportation", "teleport", "teleport(engine)"))
+    path = tmp_path / "two.md"
+    path.write_text(text)
+    return path
+
+
+def test_a_step_whose_api_does_not_exist_is_held_with_its_reason(fixture_repo, tmp_path, capsys):
+    assert _run(tmp_path, fixture_repo, "--json", index=_two_workflows(tmp_path)) == 1
+    summary = json.loads(capsys.readouterr().out)
+    held = summary["held"]
+    assert "locator not confident" in held["implementations/acme_minipkg_teleport.md"]
+    assert held["workflows/acme_minipkg_Bad.md"].startswith("steps not committed")
+    wiki = tmp_path / "runs" / "acme_minipkg" / "wiki"
+    assert sorted(read_pages(wiki)) == [
+        "implementations/acme_minipkg_Engine.md", "implementations/acme_minipkg_run_engine.md",
+        "principles/acme_minipkg_Engine_Setup.md", "principles/acme_minipkg_Job_Execution.md",
+        "workflows/acme_minipkg_Good.md"]
+    assert "acme_minipkg_Bad" not in (wiki / "_WorkflowIndex.md").read_text()  # R38: only committed workflows
+    assert verify_wiki(load_wiki(wiki), _ws(fixture_repo, tmp_path)).errors == []
+    report = (tmp_path / "runs" / "acme_minipkg" / "latest" / "report.md").read_text()
+    assert "implementations/acme_minipkg_teleport.md | locator not confident" in report
+
+
+def test_concurrency_gives_the_same_pages(fixture_repo, tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir(), b.mkdir()
+    assert _run(a, fixture_repo, "--concurrency", "1") == 0
+    assert _run(b, fixture_repo, "--concurrency", "5") == 0
+    pa, pb = read_pages(a / "runs/acme_minipkg/wiki"), read_pages(b / "runs/acme_minipkg/wiki")
+    assert pa.keys() == pb.keys() and all(same_but_stamp(pa[k], pb[k]) for k in pa)
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--workflow-index", "nope.md"], "WorkflowIndex nope.md does not exist"),
+    (["--concurrency", "0", "--workflow-index", str(FIXTURE_INDEX)], "--concurrency must be ≥ 1"),
+])
+def test_bad_arguments_exit_2(fixture_repo, tmp_path, capsys, extra, message):
+    runs = tmp_path / "runs"
+    assert main(["--repo", "acme_minipkg", "--source", str(fixture_repo), "--runs", str(runs), *extra]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+    assert not (runs / "acme_minipkg").exists() or not any((runs / "acme_minipkg").iterdir())
+
+
+def test_bad_input_exits_2_and_writes_nothing(fixture_repo, tmp_path, capsys):
     runs = tmp_path / "runs"
     assert main(["--repo", "acme_minipkg", "--source", str(fixture_repo), "--runs", str(runs)]) == 2
-    assert capsys.readouterr().err.strip() == "error: no WorkflowIndex for acme_minipkg: pass --workflow-index FILE (format: WIKI_FORMAT.md §7)"
+    assert "no WorkflowIndex for acme_minipkg: pass --workflow-index FILE" in capsys.readouterr().err
     assert main(["--repo", "huggingface_peft", "--source", str(fixture_repo), "--workflow-index", str(FIXTURE_INDEX),
                  "--runs", str(runs)]) == 2
     assert "the WorkflowIndex is for acme_minipkg, not huggingface_peft" in capsys.readouterr().err
-    assert not runs.exists()  # nothing written for unusable input
+    shared = tmp_path / "shared.md"
+    shared.write_text(FIXTURE_INDEX.read_text().replace("`acme_minipkg_run_engine`", "`acme_minipkg_Engine`"))
+    assert main(["--repo", "acme_minipkg", "--source", str(fixture_repo), "--workflow-index", str(shared),
+                 "--runs", str(runs)]) == 2
+    assert "R43" in capsys.readouterr().err
+    assert not runs.exists()
 
 
-def test_the_shipped_peft_index_is_packaged():
+def test_unwritable_wiki_is_refused_and_the_committed_wiki_is_untouched(fixture_repo, tmp_path, capsys):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    assert _run(tmp_path, fixture_repo, "--wiki", str(blocker / "wiki")) == 2
+    assert "cannot write to" in capsys.readouterr().err
+    assert _run(tmp_path, fixture_repo) == 0
+    wiki = tmp_path / "runs" / "acme_minipkg" / "wiki"
+    before = {p: p.read_bytes() for p in wiki.rglob("*.md")}
+    os.chmod(wiki, 0o500)
+    try:
+        if not os.access(wiki, os.W_OK):  # permissions are not enforced for root
+            assert _run(tmp_path, fixture_repo, "--force") == 2
+            assert "cannot write to" in capsys.readouterr().err
+    finally:
+        os.chmod(wiki, 0o700)
+    assert {p: p.read_bytes() for p in wiki.rglob("*.md")} == before
+
+
+def test_resume_after_sigkill_finishes_without_redoing_steps(fixture_repo, tmp_path):
+    base = ["--repo", "acme_minipkg", "--source", str(fixture_repo), "--workflow-index", str(FIXTURE_INDEX),
+            "--cache-dir", str(tmp_path / "cache"), "--quiet", "--concurrency", "1"]
+    env = dict(os.environ, PYTHONPATH=str(ROOT), REPOWIKI_PAIR_DELAY="0.4")
+    killed_runs = tmp_path / "killed"
+    proc = subprocess.Popen([sys.executable, "-m", "agents.run", *base, "--runs", str(killed_runs)], env=env, cwd=ROOT)
+    trace = None
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        found = list(killed_runs.glob("acme_minipkg/*/trace.jsonl"))
+        if found and sum('"node": "verify"' in l for l in found[0].read_text().splitlines()) >= 2:
+            trace = found[0]
+            break
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert trace is not None, "the run never reached its third pair"
+    run_dir = trace.parent
+    verified_before = sum('"node": "verify"' in l for l in trace.read_text().splitlines())
+    assert not (run_dir / "report.md").exists() and verified_before < 5
+    with sqlite3.connect(run_dir / "checkpoints.sqlite") as db:
+        assert db.execute("select count(*) from writes").fetchone()[0] > 0  # finished pairs were checkpointed
+    r = subprocess.run([sys.executable, "-m", "agents.run", *base, "--runs", str(killed_runs), "--resume", "latest"],
+                       env=dict(env, REPOWIKI_PAIR_DELAY="0"), cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    lines = [json.loads(l) for l in trace.read_text().splitlines()]
+    excavated = [l["step"] for l in lines if l["node"] == "excavate"]
+    verified = [l["step"] for l in lines if l["node"] == "verify"]
+    # every pair verified; only the pair in flight at the kill ran some of its nodes again
+    assert len(set(verified)) == 5 and len(verified) - 5 <= 1 and len(excavated) - len(set(excavated)) <= 1
+    # same pages as an uninterrupted run
+    clean = tmp_path / "clean"
+    assert main([*base, "--runs", str(clean)]) == 0
+    got, want = read_pages(killed_runs / "acme_minipkg" / "wiki"), read_pages(clean / "acme_minipkg" / "wiki")
+    assert got.keys() == want.keys() and all(same_but_stamp(got[k], want[k]) for k in got)
+    assert len(json.loads((run_dir / "summary.json").read_text())["pages"]) == 10
+
+
+def test_the_shipped_indexes_are_packaged():
     wi = shipped_workflow_index("huggingface_peft")
     assert wi is not None and wi.repo == "huggingface_peft" and len(wi.steps) == 22
+    tf = shipped_workflow_index("huggingface_transformers")
+    assert tf is not None and len(tf.steps) == 31 and len(tf.workflows) == 5
     assert shipped_workflow_index("nobody_nothing") is None

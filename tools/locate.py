@@ -302,7 +302,8 @@ class Locator:
         return [(s, how) for _, s, how in sorted(found.values(), key=lambda t: t[0])]
 
     # ---- external APIs ----------------------------------------------------------
-    def _external_ws(self, package: str) -> Workspace | None:
+    def external_workspace(self, package: str) -> Workspace | None:
+        """The installed external package, indexed (None when it is not installed)."""
         if package not in self._external:
             ws = None
             try:
@@ -318,7 +319,7 @@ class Locator:
         shown = self._external_qualname(api, package)
         loc = Location(step.implementation, "external", shown, None, None, None, 0.9 if api else 0.6,
                        reasons, [], package)
-        ext = self._external_ws(package) if package else None
+        ext = self.external_workspace(package) if package else None
         if ext is None:
             loc.reasons.append(f"{package or 'the external package'} is not installed here: its source was not checked")
             return loc

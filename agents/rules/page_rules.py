@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ast
 import re
+from functools import lru_cache
 from datetime import datetime, timezone
 
 from agents.findings import Finding, finding
@@ -228,14 +229,18 @@ def _r33(ctx: Context, page: Page) -> list[Finding]:
     return []
 
 
+@lru_cache(maxsize=4096)
+def _word_re(w: str) -> re.Pattern:
+    return re.compile(rf"(?<![A-Za-z0-9_]){re.escape(w)}(?![A-Za-z0-9_])", re.I)
+
+
 def _has_term(text: str, words: set[str], code_like: set[str]) -> str | None:
     for w in sorted(words):
-        if re.search(rf"(?<![A-Za-z0-9_]){re.escape(w)}(?![A-Za-z0-9_])", text, re.I):
+        if _word_re(w).search(text):
             return w
-    for w in sorted(code_like):
-        if re.search(rf"(?<![A-Za-z0-9_]){re.escape(w)}(?![A-Za-z0-9_])", text):
-            return w
-    return None
+    # code-like names are identifiers: a token lookup finds the same matches as a per-name regex
+    hits = code_like.intersection(re.findall(r"[A-Za-z0-9_]+", text))
+    return min(hits) if hits else None
 
 
 def _r34_r35(ctx: Context, page: Page) -> list[Finding]:

@@ -1,0 +1,85 @@
+"""The verify node of a pair: the deterministic verifier on the two drafted pages, the repair
+decision, and the pair's result. Drafts are written under the run's drafts/ as they are made."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import TypedDict
+
+from agents.runctx import RunConfig, traced, workflow_index, workspace
+from agents.verify import verify_pages
+from tools.wikipage import TYPE_FOLDERS
+
+# What the offline drafter can change when a rule rejects a draft.
+_REPAIR_FOR = {"R8": "no_usage_example", "R28": "no_usage_example", "R36": "no_usage_example",
+               "R33": "plain_overview", "R34": "plain_overview", "R35": "no_pseudocode",
+               "R4": "plain_descriptions", "R5": "plain_descriptions", "R7": "plain_descriptions"}
+
+
+class PairResult(TypedDict):
+    principle: str
+    implementation: str
+    outcome: str  # "verified" or "held"
+    reason: str | None
+    texts: dict[str, str]  # rel path -> page text
+    findings: list[dict]
+    location: dict | None
+    rounds: int
+    steps: list[dict]
+    seconds: float
+
+
+def repairs_for(findings: list[dict], current: dict, rounds: int) -> dict:
+    out = dict(current)
+    for f in findings:
+        if f["rule"] in _REPAIR_FOR:
+            out[_REPAIR_FOR[f["rule"]]] = True
+    if out == current or rounds >= 1:  # nothing specific left to try: strip to the safest draft
+        out.update(no_usage_example=True, no_call_example=True, plain_overview=True, no_pseudocode=True,
+                   plain_descriptions=True)
+    return out
+
+
+def write_draft(cfg: RunConfig, folder: str, texts: dict[str, str]) -> None:
+    for rel, text in texts.items():
+        path = Path(cfg["run_dir"]) / folder / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+
+
+def result(state: dict, outcome: str, reason: str | None, findings: list[dict]) -> PairResult:
+    job = state["job"]
+    return PairResult(principle=job["principle"], implementation=job["implementation"], outcome=outcome,
+                      reason=reason, texts=state.get("texts") or {}, findings=findings,
+                      location=state.get("location"), rounds=state.get("rounds", 0), steps=job["steps"],
+                      seconds=round(time.time() - state.get("started", time.time()), 3))
+
+
+def check(state: dict) -> dict:
+    cfg, job = state["config"], state["job"]
+    with traced(cfg, "verify", job["implementation"]) as rec:
+        ws = workspace(cfg)
+        wi, _ = workflow_index(cfg)
+        findings = [f.as_dict() for f in verify_pages(state["texts"], cfg["repo"], ws, workflow_index=wi)]
+        errors = [f for f in findings if f["severity"] == "E"]
+        rounds = state.get("rounds", 0)
+        write_draft(cfg, "drafts", state["texts"])
+        if not errors:
+            rec["outcome"] = "verified"
+            return {"findings": findings, "done": True, "results": [result(state, "verified", None, findings)]}
+        if rounds < cfg["max_repairs"]:
+            rec["outcome"] = f"repair {rounds + 1}: {sorted({f['rule'] for f in errors})}"
+            return {"findings": findings, "rounds": rounds + 1,
+                    "repairs": repairs_for(errors, state.get("repairs") or {}, rounds)}
+        rules = ", ".join(sorted({f["rule"] for f in errors}, key=lambda r: int(r[1:])))
+        reason = f"fails {rules} after {rounds} repair round(s): {errors[0]['message']}"
+        write_draft(cfg, "held", state["texts"])
+        rec["outcome"] = "held"
+        return {"findings": findings, "done": True, "results": [result(state, "held", reason, findings)]}
+
+
+def pair_pages(job: dict) -> list[str]:
+    return [f"{TYPE_FOLDERS['Principle']}/{job['principle']}.md",
+            f"{TYPE_FOLDERS['Implementation']}/{job['implementation']}.md"]

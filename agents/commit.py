@@ -1,0 +1,172 @@
+"""The commit node: put verified pages into the wiki, with the workflow pages, the index files and
+the WorkflowIndex statuses, only when the whole result passes the verifier.
+
+The candidate wiki (pages on disk + this run's verified drafts + workflow pages + regenerated
+indexes) is staged in the run folder and verified as a whole; a new page that fails there is held
+and the candidate rebuilt, until it is clean. Then files that differ are written one by one with a
+temporary file and a rename, so an interrupted commit leaves every file either old or new. A page
+whose only change would be its Last Updated stamp keeps its old text: re-running changes nothing.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+from typing import TypedDict
+
+from agents.draft import workflow_data
+from agents.indexes import render_indexes, with_statuses, without_workflows
+from agents.pages import render_page
+from agents.runctx import RunConfig, traced, workflow_index, workspace
+from agents.verify import verify_wiki
+from agents.wiki import load_wiki
+from tools.wiki_schema import INDEX_FILES
+from tools.wikipage import FOLDER_TYPES, TYPE_FOLDERS
+
+_STAMP = re.compile(r"\[\[last_updated::[^\]]*\]\]")
+MAX_ROUNDS = 6
+
+
+class CommitSummary(TypedDict):
+    written: list[str]  # files whose content changed on disk
+    unchanged: list[str]  # pages of this run already on disk with the same content
+    committed: list[str]  # pages of this run now in the wiki
+    held: dict[str, str]  # page -> reason (pages that did not make it)
+    held_findings: dict[str, list[dict]]
+    index_rows: dict[str, int]
+    statuses: dict[str, int]  # "done" / "open" step counts
+    verify: dict  # the final whole-wiki verification
+
+
+def read_pages(wiki: Path) -> dict[str, str]:
+    out = {}
+    for folder in FOLDER_TYPES:
+        d = wiki / folder
+        if d.is_dir():
+            for p in sorted(d.glob("*.md")):
+                out[f"{folder}/{p.name}"] = p.read_text(encoding="utf-8", errors="replace")
+    return out
+
+
+def same_but_stamp(a: str, b: str) -> bool:
+    return _STAMP.sub("", a) == _STAMP.sub("", b)
+
+
+def atomic_write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.parent / f".{path.name}.tmp"
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _stage(stage: Path, files: dict[str, str]) -> None:
+    if stage.exists():
+        shutil.rmtree(stage)
+    for rel, text in files.items():
+        p = stage / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text, encoding="utf-8")
+
+
+def commit(cfg: RunConfig, results: list[dict]) -> CommitSummary:
+    ws = workspace(cfg)
+    wi, wi_text = workflow_index(cfg)
+    wiki_dir = Path(cfg["wiki"])
+    existing = read_pages(wiki_dir)
+    old_indexes = {f: (wiki_dir / f).read_text(encoding="utf-8", errors="replace")
+                   for f in INDEX_FILES.values() if (wiki_dir / f).is_file()}
+    ours: dict[str, str] = {}
+    held: dict[str, str] = {}
+    held_findings: dict[str, list[dict]] = {}
+    notes: dict[str, str] = {}
+    for r in results:
+        title = r["steps"][0]["title"]
+        notes[r["principle"]] = title
+        loc = r.get("location") or {}
+        unverified = loc.get("kind") == "external" and not loc.get("external_location")
+        notes[r["implementation"]] = title[:1].lower() + title[1:] + (" (unverified: package not installed)" if unverified else "")
+        if r["outcome"] == "verified":
+            ours.update(r["texts"])
+        else:
+            for rel in r["texts"] or [f"implementations/{r['implementation']}.md"]:
+                held[rel] = r["reason"] or "held"
+                held_findings[rel] = [f for f in r["findings"] if f["page"] == rel]
+    overviews: dict[str, str] = {}
+    held_flows: set[str] = set()
+    stage = Path(cfg["run_dir"]) / "staging"
+    for _ in range(MAX_ROUNDS):
+        for rel in [r for r in ours if r.startswith("workflows/")]:
+            ours.pop(rel)  # regenerated each round from the pages that remain
+        candidate = {**existing, **ours}
+        for rel, text in candidate.items():
+            if rel.startswith("principles/"):
+                m = re.search(r"== Overview ==\n\n(.+)\n", text)
+                overviews[Path(rel).stem] = m.group(1) if m else ""
+        for wf in wi.workflows:
+            rel = f"{TYPE_FOLDERS['Workflow']}/{wf.name}.md"
+            missing = [s.principle for s in wf.steps if f"principles/{s.principle}.md" not in candidate
+                       or f"implementations/{s.implementation}.md" not in candidate]
+            if missing or wf.name in held_flows:
+                held_flows.add(wf.name)
+                held.setdefault(rel, f"steps not committed: {', '.join(sorted(set(missing)))}")
+                continue
+            candidate[rel] = ours[rel] = render_page("Workflow", workflow_data(
+                ws, wf.name, wf.description, [(s.title, s.principle) for s in wf.steps],
+                [wf.name.removeprefix(cfg["repo"] + "_")], cfg["updated"], overviews))
+        done = {(s.workflow, s.number) for s in wi.steps
+                if f"principles/{s.principle}.md" in candidate and f"implementations/{s.implementation}.md" in candidate}
+        gone = {w for w in held_flows if f"workflows/{w}.md" not in candidate}
+        files = dict(candidate)
+        files["_WorkflowIndex.md"] = without_workflows(with_statuses(wi_text, wi, done), gone)
+        _stage(stage, {**old_indexes, **files})  # the old index files keep the Notes of pages not redrafted
+        indexes = render_indexes(load_wiki(stage, cfg["repo"]), notes)
+        _stage(stage, {**files, **indexes})
+        report = verify_wiki(load_wiki(stage, cfg["repo"]), ws)
+        failing = {f.page for f in report.errors} & set(ours)
+        if not failing:
+            break
+        for rel in failing:
+            held[rel] = "fails in the whole wiki: " + "; ".join(
+                f"{f.rule} {f.message}" for f in report.errors if f.page == rel)[:300]
+            held_findings[rel] = [f.as_dict() for f in report.findings if f.page == rel]
+            ours.pop(rel, None)
+            # a pair goes together: a Principle without its Implementation (or the reverse) breaks 1:1
+            for r in results:
+                if rel in r["texts"]:
+                    for other in set(r["texts"]) - {rel}:
+                        if ours.pop(other, None) is not None:
+                            held[other] = f"its pair page {rel} is held"
+    else:
+        raise RuntimeError(f"the candidate wiki still fails after {MAX_ROUNDS} rounds; nothing was committed")
+    for rel in list(ours):
+        if rel in existing and same_but_stamp(existing[rel], ours[rel]):
+            ours[rel] = existing[rel]
+    # index rows and statuses do not depend on the stamps: the last staged ones are final
+    final = {**existing, **ours, "_WorkflowIndex.md": files["_WorkflowIndex.md"], **indexes}
+    written, unchanged = [], []
+    for rel, text in sorted(final.items()):
+        path = wiki_dir / rel
+        old = path.read_text(encoding="utf-8", errors="replace") if path.is_file() else None
+        if old == text:
+            if rel in ours:
+                unchanged.append(rel)
+            continue
+        atomic_write(path, text)
+        written.append(rel)
+    shutil.rmtree(stage, ignore_errors=True)
+    statuses = {"done": len(done), "open": len(wi.steps) - len(done)}
+    rows = {f: text.count("\n| ") - 1 for f, text in final.items() if f in INDEX_FILES.values()}
+    return CommitSummary(written=written, unchanged=unchanged, committed=sorted(ours), held=held,
+                         held_findings=held_findings, index_rows=rows, statuses=statuses,
+                         verify={"errors": len(report.errors), "warnings": len(report.findings) - len(report.errors),
+                                 "per_rule": report.per_rule(), "pages": report.pages,
+                                 "example_names": report.as_dict()["example_names"]})
+
+
+def commit_node(state: dict) -> dict:
+    cfg = state["config"]
+    with traced(cfg, "commit") as rec:
+        summary = commit(cfg, state.get("results") or [])
+        rec["outcome"] = f"{len(summary['committed'])} committed, {len(summary['held'])} held"
+        return {"commit": summary}

@@ -1,0 +1,144 @@
+"""The pipeline as a LangGraph state machine.
+
+    resolve → index → plan ─┬─ Send(pair) … ─→ commit → report
+                            └─ (nothing to do) ─┘
+    pair:  excavate → synthesize → verify ─→ (errors, rounds left) → synthesize
+                 └─ (held) → hold             └─ (verified or out of rounds) → end
+
+State is plain JSON (TypedDicts); the workspace is rebuilt from the cache by each process, so a
+run resumes from its SQLite checkpoint in a new process. Nodes are idempotent: they only write
+files inside the run folder, by rename, and the wiki only in commit.
+"""
+from __future__ import annotations
+
+import operator
+import time
+from pathlib import Path
+from typing import Annotated, TypedDict
+
+from langgraph.graph import END, START, StateGraph
+from langgraph.types import Send
+
+from agents.check import check, result
+from agents.excavate import excavate
+from agents.plan import PairJob, already_done, plan_pairs
+from agents.commit import commit_node
+from agents.report import report_node
+from agents.runctx import RunConfig, traced, workflow_index, workspace
+from agents.synthesize import synthesize
+from agents.verify import verify_wiki
+from agents.wiki import load_wiki
+from tools.resolve import resolve_repo
+
+
+class PairState(TypedDict, total=False):
+    config: RunConfig
+    job: PairJob
+    usage_keys: list[str]
+    started: float
+    location: dict
+    usage: dict | None
+    held: str | None
+    texts: dict[str, str]
+    findings: list[dict]
+    repairs: dict
+    rounds: int
+    done: bool
+    results: Annotated[list[dict], operator.add]
+
+
+class PairOutput(TypedDict):
+    results: Annotated[list[dict], operator.add]
+
+
+class RunState(TypedDict, total=False):
+    config: RunConfig
+    source: dict
+    index: dict
+    plan: list[PairJob]
+    skipped: list[str]
+    usage_keys: list[str]
+    results: Annotated[list[dict], operator.add]
+    commit: dict
+    report: dict
+
+
+def resolve_node(state: RunState) -> dict:
+    cfg = state["config"]
+    with traced(cfg, "resolve") as rec:
+        src = resolve_repo(cfg["repo"], cfg["source"], Path(cfg["cache_dir"]) if cfg["cache_dir"] else None)
+        rec["outcome"] = f"{src.origin} {src.version or ''}".strip()
+        return {"source": {"root": str(src.root), "origin": src.origin, "version": src.version,
+                           "revision": src.revision, "url": src.url}}
+
+
+def index_node(state: RunState) -> dict:
+    cfg = state["config"]
+    with traced(cfg, "index") as rec:
+        stats = vars(workspace(cfg).index.stats)
+        rec["outcome"] = f"{stats.get('files')} files"
+        return {"index": {k: v for k, v in stats.items() if isinstance(v, (int, float, str)) or v is None}}
+
+
+def plan_node(state: RunState) -> dict:
+    cfg = state["config"]
+    with traced(cfg, "plan") as rec:
+        wi, _ = workflow_index(cfg)
+        jobs = plan_pairs(wi)
+        skipped: set[str] = set()
+        wiki_dir = Path(cfg["wiki"])
+        if not cfg["force"] and (wiki_dir / "principles").is_dir():
+            report = verify_wiki(load_wiki(wiki_dir, cfg["repo"]), workspace(cfg))
+            skipped = already_done(jobs, wiki_dir, {f.page for f in report.errors})
+        rec["outcome"] = f"{len(jobs)} pairs, {len(skipped)} skipped"
+        return {"plan": jobs, "skipped": sorted(skipped),
+                "usage_keys": sorted({j["usage_key"] for j in jobs if j["usage_key"]})}
+
+
+def fan_out(state: RunState):
+    todo = [j for j in state["plan"] if j["implementation"] not in set(state.get("skipped") or [])]
+    if not todo:
+        return "commit"
+    return [Send("pair", {"config": state["config"], "job": j, "usage_keys": state["usage_keys"],
+                          "started": time.time()}) for j in todo]
+
+
+def hold_node(state: PairState) -> dict:
+    return {"results": [result(state, "held", state["held"], [])]}
+
+
+def build_pair_graph() -> StateGraph:
+    g = StateGraph(PairState, output_schema=PairOutput)
+    g.add_node("excavate", excavate)
+    g.add_node("synthesize", synthesize)
+    g.add_node("verify", check)
+    g.add_node("hold", hold_node)
+    g.add_edge(START, "excavate")
+    g.add_conditional_edges("excavate", lambda s: "hold" if s.get("held") else "synthesize", ["hold", "synthesize"])
+    g.add_edge("synthesize", "verify")
+    g.add_conditional_edges("verify", lambda s: END if s.get("done") else "synthesize", ["synthesize", END])
+    g.add_edge("hold", END)
+    return g
+
+
+def build_graph(checkpointer=None):
+    g = StateGraph(RunState)
+    g.add_node("resolve", resolve_node)
+    g.add_node("index", index_node)
+    g.add_node("plan", plan_node)
+    g.add_node("pair", build_pair_graph().compile())
+    g.add_node("commit", commit_node)
+    g.add_node("report", report_node)
+    g.add_edge(START, "resolve")
+    g.add_edge("resolve", "index")
+    g.add_edge("index", "plan")
+    g.add_conditional_edges("plan", fan_out, ["pair", "commit"])
+    g.add_edge("pair", "commit")
+    g.add_edge("commit", "report")
+    g.add_edge("report", END)
+    return g.compile(checkpointer=checkpointer)
+
+
+def recursion_limit(n_pairs: int, max_repairs: int) -> int:
+    # the outer graph takes 6 super-steps; each pair's sub-graph runs in one of them
+    return 25 + n_pairs + 3 * (max_repairs + 1)

@@ -1,0 +1,66 @@
+"""What every node of a run shares: the run's configuration (plain JSON in the graph state), the
+workspace it documents (rebuilt from the cache on resume, never stored in state) and the trace."""
+from __future__ import annotations
+
+import json
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator, TypedDict
+
+from tools.workflow_index import WorkflowIndex, parse_workflow_index
+from tools.workspace import Workspace, open_workspace
+
+_lock = threading.Lock()
+_workspaces: dict[tuple, Workspace] = {}
+
+
+class RunConfig(TypedDict):
+    repo: str
+    source: str | None  # as given; None = the registered package
+    wiki: str  # wiki folder
+    run_dir: str
+    run_id: str
+    cache_dir: str | None
+    force: bool
+    max_repairs: int
+    updated: str  # the Last Updated stamp of pages drafted by this run
+    drafter: str  # "offline"
+
+
+def workspace(cfg: RunConfig) -> Workspace:
+    key = (cfg["repo"], cfg["source"], cfg["cache_dir"])
+    with _lock:
+        if key not in _workspaces:
+            _workspaces[key] = open_workspace(cfg["repo"], cfg["source"],
+                                              Path(cfg["cache_dir"]) if cfg["cache_dir"] else None)
+        return _workspaces[key]
+
+
+def workflow_index(cfg: RunConfig) -> tuple[WorkflowIndex, str]:
+    """The WorkflowIndex this run follows: the copy taken when the run started."""
+    path = Path(cfg["run_dir"]) / "workflow_index.md"
+    text = path.read_text(encoding="utf-8")
+    return parse_workflow_index(text, str(path)), text
+
+
+def trace(cfg: RunConfig, record: dict) -> None:
+    line = json.dumps(record, ensure_ascii=False) + "\n"
+    with _lock, open(Path(cfg["run_dir"]) / "trace.jsonl", "a", encoding="utf-8") as fh:
+        fh.write(line)
+
+
+@contextmanager
+def traced(cfg: RunConfig, node: str, step: str | None = None) -> Iterator[dict]:
+    """Time a node execution and write one trace line; the body fills in 'outcome' (and tokens)."""
+    rec: dict = {"node": node, "step": step, "outcome": "ok", "tokens": 0}
+    t0 = time.perf_counter()
+    try:
+        yield rec
+    except BaseException as exc:
+        rec["outcome"] = f"error: {type(exc).__name__}"
+        raise
+    finally:
+        rec["seconds"] = round(time.perf_counter() - t0, 4)
+        trace(cfg, {"node": rec.pop("node"), "step": rec.pop("step"), "seconds": rec.pop("seconds"), **rec})
