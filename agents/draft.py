@@ -89,6 +89,21 @@ def _call_example(import_code: str | None, api_call: str | None) -> str | None:
     return code
 
 
+def call_arguments(api_call: str | None) -> list[str]:
+    """The names a call passes: positional variables, then keyword names (`f(model, r=8)` → model, r)."""
+    try:
+        node = ast.parse((api_call or "").strip().strip("`"), mode="eval").body
+    except SyntaxError:
+        return []
+    while isinstance(node, ast.Attribute) and isinstance(node.value, ast.Call):
+        node = node.value  # Trainer(...).train(): the constructor's arguments
+    if not isinstance(node, ast.Call):
+        return []
+    names = [a.id for a in node.args if isinstance(a, ast.Name)]
+    names += [k.arg for k in node.keywords if k.arg]
+    return list(dict.fromkeys(n for n in names if n.isidentifier()))
+
+
 def principle_data(ws: Workspace, name: str, implementation: str, steps: list[StepInfo], domains: list[str],
                    updated: str, deny: tuple[set[str], set[str]], repairs: Repairs,
                    workflow_descriptions: dict[str, str]) -> dict:
@@ -115,17 +130,16 @@ def principle_data(ws: Workspace, name: str, implementation: str, steps: list[St
     usage = f"Reach for {concept} when a workflow needs {(gives or concept).rstrip('.')}."
     if _mentions(usage, deny):
         usage = f"Reach for {concept} when a workflow needs it."
-    params = [p for p in re.findall(r"\b([a-z_][a-z0-9_]*)\b", step.get("api_call") or "")
-              if not _mentions(p, deny)] if not repairs.get("no_pseudocode") else []
-    args = ", ".join(dict.fromkeys(p for p in params if p not in {"true", "false", "none"}))[:80].rsplit(",", 1)[0] \
-        if params else "inputs"
+    params = [] if repairs.get("no_pseudocode") else [p for p in call_arguments(step.get("api_call"))
+                                                       if not _mentions(p, deny)]
+    args = ", ".join(params[:6]) or "inputs"
     takes_t = takes if takes and not _mentions(takes, deny) else "the inputs"
     gives_t = gives if gives and not _mentions(gives, deny) else "its result"
     theory = f"Abstractly, with inputs <math>x</math> ({takes_t}) the step computes <math>y = f(x)</math> ({gives_t})."
     if not repairs.get("no_pseudocode"):
         fn = re.sub(r"\W", "_", concept.lower())
-        theory += (f"\n\n<syntaxhighlight lang=\"python\">\ndef {fn}({args or 'inputs'}):\n"
-                   f"    settings = validate({args or 'inputs'})\n    result = apply(settings)\n"
+        theory += (f"\n\n<syntaxhighlight lang=\"python\">\ndef {fn}({args}):\n"
+                   f"    settings = validate({args})\n    result = apply(settings)\n"
                    f"    return result\n</syntaxhighlight>")
     return {"name": short, "sources": [_repo_source(ws)], "domains": domains, "updated": updated,
             "overview": overview, "description": description, "usage": usage, "theory": theory,

@@ -30,7 +30,7 @@ from agents.graph import build_graph, recursion_limit
 from agents.plan import plan_pairs
 from agents.runctx import RunConfig
 from tools.errors import ToolError, UsageError
-from tools.resolve import repo_name
+from tools.resolve import repo_name, resolve_repo
 from tools.workflow_index import WorkflowIndexError, parse_workflow_index
 
 log = logging.getLogger("agents.run")
@@ -111,6 +111,8 @@ def _new_run(args) -> tuple[RunConfig, dict]:
     plan_pairs(wi)  # an unusable plan (R43) stops here, before anything is written
     if args.concurrency < 1 or args.max_repairs < 0:
         raise UsageError("--concurrency must be ≥ 1 and --max-repairs ≥ 0")
+    # an unknown repository or an unusable source stops here too, before the run folder exists
+    resolve_repo(args.repo, args.source, args.cache_dir)
     _check_writable(wiki)
     _check_writable(args.runs / args.repo)
     now = datetime.now(timezone.utc)

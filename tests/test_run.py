@@ -147,6 +147,9 @@ def test_bad_input_exits_2_and_writes_nothing(fixture_repo, tmp_path, capsys):
     assert main(["--repo", "acme_minipkg", "--source", str(fixture_repo), "--workflow-index", str(shared),
                  "--runs", str(runs)]) == 2
     assert "R43" in capsys.readouterr().err
+    assert main(["--repo", "acme_minipkg", "--source", str(tmp_path / "no_such_checkout"), "--workflow-index",
+                 str(FIXTURE_INDEX), "--runs", str(runs)]) == 2
+    assert "no_such_checkout" in capsys.readouterr().err
     assert not runs.exists()
 
 
