@@ -127,6 +127,8 @@ def commit(cfg: RunConfig, results: list[dict]) -> CommitSummary:
         if not failing:
             break
         for rel in failing:
+            if rel.startswith("workflows/"):
+                held_flows.add(Path(rel).stem)
             held[rel] = "fails in the whole wiki: " + "; ".join(
                 f"{f.rule} {f.message}" for f in report.errors if f.page == rel)[:300]
             held_findings[rel] = [f.as_dict() for f in report.findings if f.page == rel]
@@ -138,7 +140,8 @@ def commit(cfg: RunConfig, results: list[dict]) -> CommitSummary:
                         if ours.pop(other, None) is not None:
                             held[other] = f"its pair page {rel} is held"
     else:
-        raise RuntimeError(f"the candidate wiki still fails after {MAX_ROUNDS} rounds; nothing was committed")
+        raise RuntimeError(f"the candidate wiki still fails after {MAX_ROUNDS} rounds ({sorted(failing)}); "
+                           "nothing was committed")
     for rel in list(ours):
         if rel in existing and same_but_stamp(existing[rel], ours[rel]):
             ours[rel] = existing[rel]

@@ -21,7 +21,7 @@ from langgraph.types import Send
 
 from agents.check import check, result
 from agents.excavate import excavate
-from agents.plan import PairJob, already_done, plan_pairs
+from agents.plan import PairJob, already_done, plan_pairs, respected, reviewer_decisions
 from agents.commit import commit_node
 from agents.report import report_node
 from agents.runctx import RunConfig, traced, workflow_index, workspace
@@ -90,8 +90,15 @@ def plan_node(state: RunState) -> dict:
         if not cfg["force"] and (wiki_dir / "principles").is_dir():
             report = verify_wiki(load_wiki(wiki_dir, cfg["repo"]), workspace(cfg))
             skipped = already_done(jobs, wiki_dir, {f.page for f in report.errors})
-        rec["outcome"] = f"{len(jobs)} pairs, {len(skipped)} skipped"
-        return {"plan": jobs, "skipped": sorted(skipped),
+        # a reviewer's decisions stand: a rejected pair is not redrafted the same way, an approved
+        # (perhaps hand-edited) page is not overwritten, even with --force
+        rejected, approved = respected(jobs, reviewer_decisions(Path(cfg["run_dir"]).parent), wiki_dir)
+        skipped |= approved
+        held = [result({"job": j, "started": time.time()}, "held", rejected[j["implementation"]], [])
+                for j in jobs if j["implementation"] in rejected and j["implementation"] not in skipped]
+        skipped |= set(rejected)
+        rec["outcome"] = f"{len(jobs)} pairs, {len(skipped)} skipped, {len(held)} rejected"
+        return {"plan": jobs, "skipped": sorted(skipped), "results": held,
                 "usage_keys": sorted({j["usage_key"] for j in jobs if j["usage_key"]})}
 
 

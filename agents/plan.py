@@ -63,3 +63,36 @@ def already_done(jobs: list[PairJob], wiki_dir: Path, failing: set[str]) -> set[
         if all((wiki_dir / r).is_file() for r in rels) and not failing.intersection(rels):
             done.add(job["implementation"])
     return done
+
+
+def reviewer_decisions(runs_of_repo: Path) -> dict[str, dict]:
+    """The latest reviewer decision per page over every run of the repository."""
+    import json
+    found: list[dict] = []
+    for path in runs_of_repo.glob("*/decisions.jsonl"):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                found.append(json.loads(line))
+            except ValueError:
+                continue
+    found.sort(key=lambda d: d.get("at", ""))
+    return {d["page"]: d for d in found}
+
+
+def respected(jobs: list[PairJob], decisions: dict[str, dict], wiki_dir: Path) -> tuple[dict[str, str], set[str]]:
+    """(rejected pairs -> reason, pairs a reviewer approved and whose approved text is still in the wiki)."""
+    import hashlib
+    rejected, kept = {}, set()
+    for job in jobs:
+        pages = [f"{TYPE_FOLDERS['Principle']}/{job['principle']}.md",
+                 f"{TYPE_FOLDERS['Implementation']}/{job['implementation']}.md"]
+        for page in pages:
+            d = decisions.get(page)
+            if d is None:
+                continue
+            if d["decision"] == "reject":
+                rejected[job["implementation"]] = f"rejected by the reviewer ({page}): {d.get('reason')}"
+            elif d["decision"] == "approve" and (wiki_dir / page).is_file() and d.get("sha256") == \
+                    hashlib.sha256((wiki_dir / page).read_text(encoding="utf-8").encode()).hexdigest():
+                kept.add(job["implementation"])
+    return rejected, kept

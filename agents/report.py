@@ -104,7 +104,7 @@ def build(state: dict) -> dict:
         "coverage": [{"name": w.removeprefix(cfg["repo"] + "_"), "done": d, "total": t}
                      for w, (d, t) in status_by_wf.items()],
         "index_rows": sorted(commit["index_rows"].items()),
-        "index": state.get("index") or {}, "apis": len(results),
+        "index": state.get("index") or {}, "apis": len(results), "committed": sorted(committed),
         "findings_per_rule": [{"rule": r, "drafts": draft_rules.get(r, 0), "wiki": wiki_rules.get(r, 0)} for r in rules],
         "timings": trace,
         "confidence": {"min": round(min(confs), 3), "median": round(statistics.median(confs), 3)} if confs else None,
@@ -132,7 +132,7 @@ def report_node(state: dict) -> dict:
                                      "outcome": "committed" if f"implementations/{r['implementation']}.md" in commit["committed"]
                                      or f"implementations/{r['implementation']}.md" in commit["unchanged"] else "held",
                                      "reason": commit["held"].get(f"implementations/{r['implementation']}.md") or r["reason"],
-                                     "rounds": r["rounds"], "confidence": loc.get("confidence"),
+                                     "rounds": r["rounds"], "confidence": loc.get("confidence"), "steps": r["steps"],
                                      "location": {k: loc.get(k) for k in ("kind", "qualname", "file", "start_line", "end_line")}},
                                     ensure_ascii=False) + "\n")
         for r in results:  # pages held at commit time join the ones held at verify time
@@ -143,6 +143,8 @@ def report_node(state: dict) -> dict:
         text = _render(data)
         (run_dir / "report.md").write_text(text, encoding="utf-8")
         (run_dir / "summary.json").write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        from agents.review_html import write_site
+        write_site(run_dir)
         rec["outcome"] = "written"
         return {"report": {k: data[k] for k in ("committed_pairs", "held_pairs", "skipped_pairs", "pairs_planned",
                                                 "counts", "unchanged", "held", "verify", "coverage")}}

@@ -1,0 +1,174 @@
+"""``python -m agents.review``: review what a run drafted before (or after) it became the wiki.
+
+    python -m agents.review list [RUN]                   # pages, status, findings, locator confidence
+    python -m agents.review show PAGE [--run RUN]        # draft, findings, the source it documents
+    python -m agents.review diff PAGE [--run RUN]        # draft against the page in the wiki
+    python -m agents.review approve PAGE... [--run RUN]  # commit (edited) drafts that pass the verifier
+    python -m agents.review reject PAGE... --reason TEXT [--run RUN]
+    python -m agents.review html [RUN]                   # (re)write runs/<repo>/<run>/review/index.html
+
+RUN is a run id or 'latest' (default). Decisions go to the run's decisions.jsonl; the pipeline
+respects them on its next run (a rejected pair is held, an approved page is not overwritten).
+"""
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import sys
+from pathlib import Path
+
+from agents.runview import RunView, load_run, record_decision, resolve_run, source_excerpt
+from tools.errors import ToolError, UsageError
+
+
+def _view(args) -> RunView:
+    return load_run(resolve_run(args.runs, args.repo, getattr(args, "run", None)))
+
+
+def cmd_list(args) -> int:
+    view = _view(args)
+    rows = [(e.page, e.status, len(e.findings), f"{e.confidence:.2f}" if e.confidence is not None else "—",
+             (e.decision or {}).get("decision") or "") for e in view.entries]
+    if args.json:
+        print(json.dumps([{"page": p, "status": s, "findings": n, "confidence": c, "decision": d}
+                          for p, s, n, c, d in rows]))
+        return 0
+    width = max((len(r[0]) for r in rows), default=4)
+    print(f"{'page':<{width}}  {'status':<9}  findings  confidence  decision")
+    for p, s, n, c, d in rows:
+        print(f"{p:<{width}}  {s:<9}  {n:>8}  {c:>10}  {d}")
+    print(f"run {view.run_dir.name}: {len(rows)} pages; review site: {view.run_dir / 'review' / 'index.html'}")
+    return 0
+
+
+def cmd_show(args) -> int:
+    view = _view(args)
+    e = view.entry(args.page)
+    text = (e.draft or (view.wiki / e.page)).read_text(encoding="utf-8", errors="replace") \
+        if (e.draft or (view.wiki / e.page)).is_file() else ""
+    print(f"== {e.page} ({e.status}){' — ' + e.reason if e.reason else ''}")
+    print(f"   draft: {e.draft or '(none; wiki page shown)'}")
+    for i, line in enumerate(text.splitlines(), 1):
+        print(f"{i:>5}  {line}")
+    print(f"== findings ({len(e.findings)})")
+    for f in e.findings:
+        print(f"  line {f.get('line') or '-'}: {f['rule']} [{f['severity']}] {f['message']} (fix: {f['hint']})")
+    ex = source_excerpt(view, e)
+    if ex is not None:
+        file, start, lines = ex
+        print(f"== source {file}:L{start}-{e.location['end_line']}")
+        for i, line in enumerate(lines, start):
+            print(f"{i:>5}  {line}")
+    elif e.location and e.location.get("kind") == "external":
+        print(f"== source: external API {e.location.get('qualname')}")
+    return 0
+
+
+def cmd_diff(args) -> int:
+    view = _view(args)
+    e = view.entry(args.page)
+    if e.draft is None:
+        raise UsageError(f"{e.page} has no draft in run {view.run_dir.name}")
+    wiki_page = view.wiki / e.page
+    old = wiki_page.read_text(encoding="utf-8").splitlines(keepends=True) if wiki_page.is_file() else []
+    new = e.draft.read_text(encoding="utf-8").splitlines(keepends=True)
+    sys.stdout.writelines(difflib.unified_diff(old, new, f"wiki/{e.page}", f"{e.draft.parent.name}/{e.page}"))
+    return 0
+
+
+def cmd_approve(args) -> int:
+    from agents.commit import commit
+    view = _view(args)
+    entries = [view.entry(p) for p in args.pages]
+    verdicts = {v["implementation"]: v for v in map(json.loads, (view.run_dir / "verdicts.jsonl")
+                                                    .read_text(encoding="utf-8").splitlines())}
+    results: dict[str, dict] = {}
+    for e in entries:
+        if e.draft is None:
+            raise UsageError(f"{e.page} has no draft to approve in run {view.run_dir.name}")
+        impl = Path(e.page if e.page.startswith("implementations/") else (e.pair or e.page)).stem
+        v = verdicts.get(impl)
+        if v is None:
+            raise UsageError(f"{e.page} is not a page of a drafted pair; approve Principle and Implementation pages")
+        r = results.setdefault(impl, {"principle": v["principle"], "implementation": impl, "outcome": "verified",
+                                      "reason": None, "texts": {}, "findings": [], "location": v["location"],
+                                      "rounds": v.get("rounds", 0), "steps": v.get("steps") or [{"title": impl}],
+                                      "seconds": 0.0})
+        r["texts"][e.page] = e.draft.read_text(encoding="utf-8")
+    summary = commit(view.config, list(results.values()))
+    done = set(summary["committed"]) | set(summary["unchanged"])
+    code = 0
+    for e in entries:
+        text = results[Path(e.page if e.page.startswith("implementations/") else (e.pair or e.page)).stem]["texts"][e.page]
+        if e.page in done:
+            record_decision(view.run_dir, e.page, "approve", text=text)
+            print(f"approved and committed: {e.page}")
+        else:
+            code = 1
+            print(f"not committed: {e.page}: {summary['held'].get(e.page, 'fails the verifier')}")
+            for f in summary["held_findings"].get(e.page, []):
+                print(f"  line {f.get('line') or '-'}: {f['rule']} {f['message']} (fix: {f['hint']})")
+    from agents.review_html import write_site
+    write_site(view.run_dir)
+    return code
+
+
+def cmd_reject(args) -> int:
+    view = _view(args)
+    for p in args.pages:
+        e = view.entry(p)
+        record_decision(view.run_dir, e.page, "reject", reason=args.reason)
+        print(f"rejected: {e.page}: {args.reason}")
+    return 0
+
+
+def cmd_html(args) -> int:
+    from agents.review_html import write_site
+    print(write_site(resolve_run(args.runs, args.repo, args.run)))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="python -m agents.review", description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=Path, default=Path("runs"), help="the runs folder (default ./runs)")
+    ap.add_argument("--repo", help="owner_name (default: the only repository under --runs)")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    p = sub.add_parser("list", help="pages of a run with status, findings and locator confidence")
+    p.add_argument("run", nargs="?", default="latest")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(fn=cmd_list)
+    for name, fn, helptext in (("show", cmd_show, "a draft with its findings and source"),
+                               ("diff", cmd_diff, "the draft against the wiki page")):
+        p = sub.add_parser(name, help=helptext)
+        p.add_argument("page")
+        p.add_argument("--run", default="latest")
+        p.set_defaults(fn=fn)
+    p = sub.add_parser("approve", help="commit drafts (edited or held) that pass the verifier")
+    p.add_argument("pages", nargs="+")
+    p.add_argument("--run", default="latest")
+    p.set_defaults(fn=cmd_approve)
+    p = sub.add_parser("reject", help="record that drafts are wrong, with the reason")
+    p.add_argument("pages", nargs="+")
+    p.add_argument("--reason", required=True)
+    p.add_argument("--run", default="latest")
+    p.set_defaults(fn=cmd_reject)
+    p = sub.add_parser("html", help="(re)write the run's review site")
+    p.add_argument("run", nargs="?", default="latest")
+    p.set_defaults(fn=cmd_html)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.fn(args)
+    except (UsageError, ToolError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # `... | head`
+        return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,186 @@
+"""Reviewing a run: the review commands on a run of the offline pipeline, the decisions the next
+run respects, the static HTML site (escaping) and a real headless Chromium."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from agents.review import main as review
+from agents.run import main as run
+from agents.verify import verify_wiki
+from agents.wiki import load_wiki
+from tools.index import build_index
+from tools.resolve import resolve_repo
+from tools.workspace import Workspace
+
+KEYS = '''"""Key handling."""
+
+
+def load_key(name: str, strict: bool = False) -> str:
+    """Read the key sk-ABCDEFGHIJKLMNOPQRSTUVWX1234 named <script>alert('pwned')</script> from the environment."""
+    return name
+'''
+
+
+def _index(tmp_path: Path) -> Path:
+    def step(n, principle, impl, api):
+        return (f"### Step {n}: {principle}\n\n| Attribute | Value |\n|---|---|\n| **Principle** | `acme_minipkg_{principle}` |\n"
+                f"| **Implementation** | `acme_minipkg_{impl}` |\n| **API Call** | `{api}` |\n"
+                "| **Inputs** | A name |\n| **Outputs** | A value |\n\n")
+    path = tmp_path / "wi.md"
+    path.write_text("# Workflow Index: acme_minipkg\n\n## Workflow: acme_minipkg_Good\n\n**Description:** Run jobs.\n\n"
+                    + step(1, "Engine_Setup", "Engine", "Engine(config)")
+                    + step(2, "Job_Execution", "run_engine", "run_engine(engine, jobs)")
+                    + "---\n\n## Workflow: acme_minipkg_Keys\n\n**Description:** Load a key.\n\n"
+                    + step(1, "Key_Loading", "load_key", 'load_key("prod")')
+                    + step(2, "Job_Execution", "run_engine", "run_engine(engine, jobs)"))
+    return path
+
+
+@pytest.fixture
+def reviewed_run(fixture_repo, tmp_path, monkeypatch):
+    (fixture_repo / "src" / "minipkg" / "keys.py").write_text(KEYS)
+    runs = tmp_path / "runs"
+    args = ["--repo", "acme_minipkg", "--source", str(fixture_repo), "--workflow-index", str(_index(tmp_path)),
+            "--runs", str(runs), "--cache-dir", str(tmp_path / "cache"), "--quiet"]
+    assert run([*args, "--max-repairs", "0"]) == 1  # the docstring's key fails R36: held
+    monkeypatch.chdir(tmp_path)
+    return runs, args
+
+
+def _ws(fixture_repo, tmp_path):
+    src = resolve_repo("acme_minipkg", str(fixture_repo), tmp_path / "cache")
+    return Workspace(src, build_index(src, tmp_path / "cache"))
+
+
+def test_list_shows_status_findings_and_confidence(reviewed_run, capsys):
+    runs, _ = reviewed_run
+    assert review(["--runs", str(runs), "list", "--json"]) == 0
+    rows = {r["page"]: r for r in json.loads(capsys.readouterr().out)}
+    assert rows["implementations/acme_minipkg_Engine.md"]["status"] == "committed"
+    assert rows["implementations/acme_minipkg_load_key.md"]["status"] == "held"
+    assert rows["implementations/acme_minipkg_load_key.md"]["findings"] >= 1
+    assert rows["workflows/acme_minipkg_Keys.md"]["status"] == "held"
+    assert rows["workflows/acme_minipkg_Good.md"]["status"] == "committed"
+    assert rows["implementations/acme_minipkg_run_engine.md"]["confidence"] not in (None, "—")
+
+
+def test_show_prints_draft_findings_and_source(reviewed_run, capsys):
+    runs, _ = reviewed_run
+    assert review(["--runs", str(runs), "show", "acme_minipkg_load_key"]) == 0
+    out = capsys.readouterr().out
+    assert "== implementations/acme_minipkg_load_key.md (held)" in out
+    assert "R36 [E]" in out and "line " in out
+    assert "== source src/minipkg/keys.py:L4-6" in out and "def load_key(name: str, strict: bool = False) -> str:" in out
+
+
+def test_diff_against_the_wiki(reviewed_run, capsys):
+    runs, _ = reviewed_run
+    wiki_page = runs / "acme_minipkg" / "wiki" / "implementations" / "acme_minipkg_Engine.md"
+    wiki_page.write_text(wiki_page.read_text().replace("== Overview ==", "== Overview ==\n\nEdited by hand."))
+    assert review(["--runs", str(runs), "diff", "implementations/acme_minipkg_Engine.md"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("--- wiki/implementations/acme_minipkg_Engine.md") and "-Edited by hand." in out
+    assert review(["--runs", str(runs), "list", "--json"]) == 0
+    rows = {r["page"]: r for r in json.loads(capsys.readouterr().out)}
+    assert rows["implementations/acme_minipkg_Engine.md"]["status"] == "changed"
+
+
+def test_approve_an_edited_held_page_commits_it_and_a_rerun_keeps_it(reviewed_run, fixture_repo, tmp_path, capsys):
+    runs, args = reviewed_run
+    run_dir = (runs / "acme_minipkg" / "latest").resolve()
+    held = run_dir / "held" / "implementations" / "acme_minipkg_load_key.md"
+    assert review(["--runs", str(runs), "approve", "implementations/acme_minipkg_load_key.md",
+                   "principles/acme_minipkg_Key_Loading.md"]) == 1  # still has the key: refused
+    assert "not committed: implementations/acme_minipkg_load_key.md" in capsys.readouterr().out
+    text = held.read_text()
+    start = text.index("Its documentation says:")
+    held.write_text(text[:start] + "It reads a key from the environment, by name." + text[text.index("\n", start):])
+    assert review(["--runs", str(runs), "approve", "implementations/acme_minipkg_load_key.md",
+                   "principles/acme_minipkg_Key_Loading.md"]) == 0
+    out = capsys.readouterr().out
+    assert "approved and committed: implementations/acme_minipkg_load_key.md" in out
+    wiki = runs / "acme_minipkg" / "wiki"
+    assert (wiki / "workflows" / "acme_minipkg_Keys.md").is_file()  # its workflow is complete now
+    assert verify_wiki(load_wiki(wiki), _ws(fixture_repo, tmp_path)).errors == []
+    decisions = [json.loads(l) for l in (run_dir / "decisions.jsonl").read_text().splitlines()]
+    assert [d["decision"] for d in decisions] == ["approve", "approve"]
+    approved = (wiki / "implementations" / "acme_minipkg_load_key.md").read_text()
+    assert run([*args, "--force"]) == 0  # the human-approved page is not overwritten, even forced
+    assert (wiki / "implementations" / "acme_minipkg_load_key.md").read_text() == approved
+
+
+def test_reject_is_respected_by_the_next_run(reviewed_run, capsys):
+    runs, args = reviewed_run
+    assert review(["--runs", str(runs), "reject", "implementations/acme_minipkg_run_engine.md",
+                   "--reason", "documents the wrong overload"]) == 0
+    capsys.readouterr()
+    assert run([*args, "--force", "--json"]) == 1
+    held = json.loads(capsys.readouterr().out)["held"]
+    assert "rejected by the reviewer" in held["implementations/acme_minipkg_run_engine.md"]
+    assert "documents the wrong overload" in held["implementations/acme_minipkg_run_engine.md"]
+
+
+def test_unknown_run_or_page_is_one_line_and_exit_2(reviewed_run, capsys):
+    runs, _ = reviewed_run
+    assert review(["--runs", str(runs), "list", "20990101T000000000Z"]) == 2
+    assert capsys.readouterr().err.startswith("error: no run '20990101T000000000Z'")
+    assert review(["--runs", str(runs), "show", "nothing_here"]) == 2
+    assert "no page 'nothing_here'" in capsys.readouterr().err
+    assert review(["--runs", str(runs / "nowhere"), "list"]) == 2
+
+
+def test_html_escapes_source_and_links_pages(reviewed_run):
+    runs, _ = reviewed_run
+    site = runs / "acme_minipkg" / "latest" / "review"
+    index = (site / "index.html").read_text()
+    assert 'href="pages/acme_minipkg_Engine.html"' in index and "held" in index
+    page = (site / "pages" / "acme_minipkg_load_key.html").read_text()
+    assert "<script>alert" not in page and "&lt;script&gt;alert" in page
+    assert "<script" not in index and "<script" not in page
+    workflow = (site / "pages" / "acme_minipkg_Good.html").read_text()
+    assert 'href="acme_minipkg_Engine_Setup.html"' in workflow
+    assert "Mermaid source" in workflow
+
+
+def _chromium() -> str | None:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+def test_review_site_in_headless_chromium(reviewed_run, tmp_path):
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e '.[dev]')")
+    browser_path = _chromium()
+    if browser_path is None:
+        pytest.skip("Chromium is not installed (Debian: apt-get install chromium; .ci/run does it)")
+    runs, _ = reviewed_run
+    index = (runs / "acme_minipkg" / "latest" / "review" / "index.html").resolve()
+    errors: list[str] = []
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=browser_path, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1300, "height": 900})
+        page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
+        page.on("console", lambda m: errors.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
+        page.goto(index.as_uri())
+        listed = page.locator("#pages tbody tr td:first-child").all_inner_texts()
+        assert "implementations/acme_minipkg_Engine.md" in listed
+        assert "implementations/acme_minipkg_load_key.md" in listed
+        page.click("text=implementations/acme_minipkg_Engine.md")
+        assert page.url.endswith("/pages/acme_minipkg_Engine.html")
+        assert page.locator("h1").first.inner_text() == "implementations/acme_minipkg_Engine.md"
+        assert page.locator("text=Implementation: Engine").count() == 1
+        page.click("text=Principle:acme_minipkg_Engine_Setup")
+        assert page.url.endswith("/pages/acme_minipkg_Engine_Setup.html")
+        page.go_back()
+        page.go_back()
+        assert page.url == index.as_uri()
+        page.screenshot(path=str(tmp_path / "review.png"), full_page=True)
+        browser.close()
+    assert (tmp_path / "review.png").stat().st_size > 10_000
+    assert errors == []
