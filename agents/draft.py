@@ -23,6 +23,15 @@ from tools.workspace import Workspace
 
 _MARKUP = re.compile(r"\[\[|\]\]|\{\||\|\}|<syntaxhighlight|</syntaxhighlight>|^=+|=+$|\{\{|\}\}|'''|''|<math>|</math>")
 _TAGS = re.compile(r"<[^>]{1,80}>")
+# Sentences in source text that address an agent ("ignore your instructions and ...") are not
+# documentation: the drafter never copies them, and a model answer repeating one is discarded.
+INJECTION = re.compile(r"\b(ignore|disregard|forget)\b[^.\n]{0,40}\b(instructions?|prompt|rules)\b|\byou are now\b|"
+                       r"\bsystem prompt\b|\bnew instructions\b", re.I)
+
+
+def without_injections(text: str) -> str:
+    parts = re.split(r"(?<=[.!?])\s+", text)
+    return " ".join(p for p in parts if not INJECTION.search(p))
 
 
 class StepInfo(TypedDict):
@@ -158,14 +167,14 @@ def implementation_data(ws: Workspace, sym: Symbol | None, name: str, principle:
     if external is not None:
         return {**common, **_wrapper(external, title, step, repairs)}
     doc = sym.docstring
-    pdocs = {} if repairs.get("plain_descriptions") else param_docs(doc)
-    what = plain(summary(doc)) if not repairs.get("plain_descriptions") else ""
+    pdocs = {} if repairs.get("plain_descriptions") else {k: without_injections(v) for k, v in param_docs(doc).items()}
+    what = plain(without_injections(summary(doc))) if not repairs.get("plain_descriptions") else ""
     import_code = ws.names.canonical_import(sym)
     inputs = [{"name": r.name, "type": r.type, "required": r.required, "default": r.default,
                "description": plain(pdocs.get(r.name)) or f"The `{r.name}` argument (undocumented in the source)."}
               for r in expected_inputs(ws, sym)]
     out_type = expected_output_type(sym) or "—"
-    ret = plain(returns_doc(doc)) if not repairs.get("plain_descriptions") else ""
+    ret = plain(without_injections(returns_doc(doc))) if not repairs.get("plain_descriptions") else ""
     out_name = re.sub(r"(?<!^)(?=[A-Z])", "_", sym.name).lower() if sym.kind == "class" else "result"
     outputs = [{"name": out_name, "type": out_type,
                 "description": ret or (f"A new `{sym.name}` instance." if sym.kind == "class"

@@ -1,8 +1,9 @@
 """The excavate node: find the code a step documents and gather what the synthesis needs.
 
-Offline this is the deterministic locator plus a usage search; when the locator is not confident
-the step is held with the reason (the model-driven excavation agent takes these steps when a
-model is configured).
+The deterministic locator decides when it is confident. When it is not, and a model is configured,
+the excavation agent searches with the navigation tools in a bounded loop; its answer must name a
+definition that exists in the index (it is told otherwise and may search again). Offline, or when
+the agent gives up, the step is held with the reason.
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import time
 from pathlib import Path
 
 from agents.evidence import find_usages
+from agents.llm import BudgetExceeded, door
 from agents.runctx import RunConfig, traced, workflow_index, workspace
 from tools.locate import Locator
 from tools.records import Symbol
@@ -32,6 +34,62 @@ def locator(cfg: RunConfig) -> Locator:
     return Locator(workspace(cfg), Path(cfg["cache_dir"]) if cfg["cache_dir"] else None)
 
 
+MAX_TURNS = 8
+NAV_TOOLS = ("find_symbol", "outline", "read_symbol", "read_lines", "search_text", "find_usages", "list_dir")
+ANSWER = {"type": "function", "function": {
+    "name": "answer", "description": "Give the definition that implements the step.",
+    "parameters": {"type": "object", "required": ["qualname", "file"], "properties": {
+        "qualname": {"type": "string", "description": "Class.method or function name, as defined"},
+        "file": {"type": "string", "description": "repository-relative path of the file that defines it"},
+        "reason": {"type": "string", "description": "one sentence: why this definition"}}}}}
+
+
+def agent_locate(llm, cfg: RunConfig, job: dict, loc) -> tuple[dict | None, str]:
+    """(location details, what happened) from the excavation agent's tool loop."""
+    import importlib.resources
+    import json
+
+    from tools.errors import ToolError
+    from tools.toolspec import TOOLS
+    ws = workspace(cfg)
+    step = job["steps"][0]
+    tools = [TOOLS[n].schema() for n in NAV_TOOLS] + [ANSWER]
+    system = importlib.resources.files("prompts").joinpath("excavate_system.md.j2").read_text(encoding="utf-8")
+    hints = "; ".join(f"{c['qualname']} in {c['file']}" for c in loc.candidates[:5]) or "none"
+    messages = [{"role": "system", "content": system}, {"role": "user", "content": (
+        f"Step: {step['title']} (Implementation page {job['implementation']}).\n"
+        f"The workflow calls: {step.get('api_call') or '-'}\nPackage: {ws.package}\n"
+        f"The deterministic locator was not sure; its candidates: {hints}.")}]
+    for turn in range(MAX_TURNS):
+        reply = llm.complete(messages, step=job["implementation"], tools=tools)
+        said = reply.content or " ".join(json.dumps({"name": c.name, "arguments": c.arguments}) for c in reply.tool_calls)
+        messages.append({"role": "assistant", "content": said or "(empty)"})
+        if not reply.tool_calls:
+            messages.append({"role": "user", "content": "Call one of the tools, or answer."})
+            continue
+        results = []
+        for call in reply.tool_calls[:3]:
+            if call.name == "answer":
+                file, qual = str(call.arguments.get("file", "")), str(call.arguments.get("qualname", ""))
+                sym = next((s for s in ws.index.file_symbols(file) if s.qualname == qual), None)
+                if sym is not None:
+                    return ({**loc.details(), "qualname": sym.qualname, "file": sym.file, "start_line": sym.start_line,
+                             "end_line": sym.end_line, "confidence": 0.8,
+                             "reasons": loc.reasons + [f"excavation agent (turn {turn + 1}): "
+                                                       f"{str(call.arguments.get('reason', ''))[:200]}"]},
+                            f"agent answered in {turn + 1} turn(s)")
+                results.append(f"answer refused: no definition {qual!r} in {file!r}; search again")
+                continue
+            try:
+                out = TOOLS[call.name].call(ws, call.arguments) if call.name in NAV_TOOLS else {
+                    "error": f"unknown tool {call.name}"}
+            except ToolError as exc:
+                out = {"error": str(exc)}
+            results.append(f"Result of {call.name}: " + json.dumps(out, ensure_ascii=False)[:6000])
+        messages.append({"role": "user", "content": "\n\n".join(results)})
+    return None, f"excavation agent gave no existing definition in {MAX_TURNS} turns"
+
+
 def excavate(state: dict) -> dict:
     cfg, job = state["config"], state["job"]
     # REPOWIKI_PAIR_DELAY slows each pair down: for watching the progress bars, and for the test that
@@ -42,13 +100,27 @@ def excavate(state: dict) -> dict:
         first = job["steps"][0]
         loc = locator(cfg).locate(find_step(cfg, first["workflow"], first["number"]))
         held = None
+        details = loc.details()
         if loc.kind == "internal" and (loc.qualname is None or not loc.confident):
             why = "; ".join(loc.reasons[-2:]) or "no candidate"
-            held = (f"locator not confident ({loc.confidence:.2f}): {why}; the excavation agent "
-                    "(run with a model) decides such steps")
+            llm = door(cfg.get("model"))
+            if llm is None:
+                held = (f"locator not confident ({loc.confidence:.2f}): {why}; the excavation agent "
+                        "(run with a model) decides such steps")
+            else:
+                try:
+                    found, what = agent_locate(llm, cfg, job, loc)
+                except BudgetExceeded as exc:
+                    found, what = None, str(exc)
+                rec.update(agent=what, tokens=llm.per_step[job["implementation"]].tokens,
+                           calls=llm.per_step[job["implementation"]].calls)
+                if found is None:
+                    held = f"locator not confident ({loc.confidence:.2f}): {why}; {what}"
+                else:
+                    details = found
         usage = None
-        if not held and loc.kind == "internal" and job["usage_key"]:
+        if not held and details["kind"] == "internal" and job["usage_key"]:
             cache = Path(cfg["cache_dir"]) if cfg["cache_dir"] else None
             usage = find_usages(ws, set(state["usage_keys"]), cache).get(job["usage_key"])
-        rec["outcome"] = "held" if held else f"{loc.kind} {loc.confidence:.2f}"
-        return {"location": loc.details(), "usage": usage, "held": held}
+        rec["outcome"] = "held" if held else f"{details['kind']} {details['confidence']:.2f}"
+        return {"location": details, "usage": usage, "held": held}

@@ -40,6 +40,7 @@ class PairState(TypedDict, total=False):
     usage: dict | None
     held: str | None
     texts: dict[str, str]
+    prose: dict | None
     findings: list[dict]
     repairs: dict
     rounds: int
@@ -122,7 +123,7 @@ def build_pair_graph() -> StateGraph:
     g.add_node("hold", hold_node)
     g.add_edge(START, "excavate")
     g.add_conditional_edges("excavate", lambda s: "hold" if s.get("held") else "synthesize", ["hold", "synthesize"])
-    g.add_edge("synthesize", "verify")
+    g.add_conditional_edges("synthesize", lambda s: END if s.get("done") else "verify", ["verify", END])
     g.add_conditional_edges("verify", lambda s: END if s.get("done") else "synthesize", ["synthesize", END])
     g.add_edge("hold", END)
     return g

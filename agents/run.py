@@ -30,7 +30,7 @@ from agents.graph import build_graph, recursion_limit
 from agents.plan import plan_pairs
 from agents.runctx import RunConfig
 from tools.errors import ToolError, UsageError
-from tools.resolve import repo_name, resolve_repo
+from tools.resolve import default_cache_dir, repo_name, resolve_repo
 from tools.workflow_index import WorkflowIndexError, parse_workflow_index
 
 log = logging.getLogger("agents.run")
@@ -94,6 +94,16 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--resume", metavar="RUN_ID", help="finish an interrupted run (a run id or 'latest')")
     ap.add_argument("--concurrency", type=int, default=4, help="pairs drafted in parallel (default 4)")
     ap.add_argument("--max-repairs", type=int, default=2, help="repair rounds after a failed verification (default 2)")
+    m = ap.add_argument_group("model (optional; without --model the offline drafter writes the prose)")
+    m.add_argument("--model", help="model name at an OpenAI-compatible endpoint (key: $OPENAI_API_KEY)")
+    m.add_argument("--base-url", help="endpoint, e.g. http://127.0.0.1:8080/v1 (default: $OPENAI_BASE_URL or OpenAI)")
+    m.add_argument("--max-cost", type=float, help="stop drafting when this many USD are spent (needs --prices)")
+    m.add_argument("--max-tokens", type=int, help="stop drafting when this many tokens are spent")
+    m.add_argument("--prices", type=Path, help='JSON file {"model": [USD per 1M prompt tokens, per 1M completion tokens]}')
+    m.add_argument("--model-concurrency", type=int, default=2, help="model calls in flight at once (default 2)")
+    m.add_argument("--timeout", type=float, default=180.0, help="seconds per model call (default 180)")
+    m.add_argument("--record", type=Path, metavar="CASSETTE", help="record every model exchange of the run (vcrpy)")
+    m.add_argument("--replay", type=Path, metavar="CASSETTE", help="replay a recorded run: no network, no key")
     ap.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
     ap.add_argument("--quiet", action="store_true", help="no progress bars or tables")
     return ap
@@ -115,15 +125,19 @@ def _new_run(args) -> tuple[RunConfig, dict]:
     resolve_repo(args.repo, args.source, args.cache_dir)
     _check_writable(wiki)
     _check_writable(args.runs / args.repo)
+    model = model_settings(args)
     now = datetime.now(timezone.utc)
     run_id = now.strftime("%Y%m%dT%H%M%S") + f"{now.microsecond // 1000:03d}Z"
+    # SOURCE_DATE_EPOCH (the reproducible-builds convention) pins the Last Updated stamp
+    stamp = datetime.fromtimestamp(int(os.environ["SOURCE_DATE_EPOCH"]), timezone.utc) \
+        if os.environ.get("SOURCE_DATE_EPOCH", "").isdigit() else now
     run_dir = args.runs / args.repo / run_id
     run_dir.mkdir(parents=True)
     (run_dir / "workflow_index.md").write_text(text, encoding="utf-8")
     cfg = RunConfig(repo=args.repo, source=args.source, wiki=str(wiki.resolve()), run_dir=str(run_dir.resolve()),
                     run_id=run_id, cache_dir=str(args.cache_dir.resolve()) if args.cache_dir else None,
-                    force=args.force, max_repairs=args.max_repairs, updated=now.strftime("%Y-%m-%d %H:%M GMT"),
-                    drafter="offline")
+                    force=args.force, max_repairs=args.max_repairs, updated=stamp.strftime("%Y-%m-%d %H:%M GMT"),
+                    drafter="model" if model else "offline", model=model)
     meta = {"run_id": run_id, "arguments": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
             "config": cfg, "workflow_index": origin, "versions": _versions(), "started": now.isoformat(),
             "steps": len(wi.steps)}
@@ -136,6 +150,34 @@ def _new_run(args) -> tuple[RunConfig, dict]:
     except OSError:
         (args.runs / args.repo / "LATEST").write_text(run_id + "\n")
     return cfg, meta
+
+
+def model_settings(args) -> dict | None:
+    from agents.llm import ModelSettings
+    from agents.recording import recorded_endpoint
+    model, base_url = args.model, args.base_url
+    if args.replay is not None:
+        if not args.replay.is_file():
+            raise UsageError(f"cassette {args.replay} does not exist; record one with --record")
+        rec_model, rec_url = recorded_endpoint(args.replay)
+        model, base_url = model or rec_model, base_url or rec_url
+    if model is None:
+        if args.record or args.max_cost or args.max_tokens:
+            raise UsageError("--record, --max-cost and --max-tokens need a model: pass --model NAME")
+        return None
+    prices = {}
+    if args.prices is not None:
+        try:
+            prices = json.loads(args.prices.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise UsageError(f"cannot read --prices {args.prices} ({exc}); give a JSON object of model: [in, out]") from None
+    if args.max_cost is not None and model not in prices:
+        raise UsageError(f"--max-cost needs a price for {model}: pass --prices FILE")
+    bypass = args.record is not None or args.replay is not None  # every exchange must go over the wire
+    cache = None if bypass else str((args.cache_dir or default_cache_dir()).resolve())
+    return ModelSettings(model=model, base_url=base_url, timeout=args.timeout, concurrency=args.model_concurrency,
+                         max_retries=0 if args.replay is not None else 3,
+                         prices=prices, max_cost=args.max_cost, max_tokens=args.max_tokens, cache_dir=cache).as_dict()
 
 
 def _resumed_run(args) -> tuple[RunConfig, dict]:
@@ -224,7 +266,9 @@ def run(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     t0 = time.perf_counter()
     cfg, meta = _resumed_run(args) if args.resume else _new_run(args)
-    values = execute(cfg, bool(args.resume), args.concurrency, args.quiet or args.json, meta.get("steps", 50))
+    from agents.recording import cassette
+    with cassette(args.record, args.replay):
+        values = execute(cfg, bool(args.resume), args.concurrency, args.quiet or args.json, meta.get("steps", 50))
     s = summary(values, cfg)
     s["seconds"] = round(time.perf_counter() - t0, 3)
     if args.json:

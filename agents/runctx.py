@@ -26,7 +26,8 @@ class RunConfig(TypedDict):
     force: bool
     max_repairs: int
     updated: str  # the Last Updated stamp of pages drafted by this run
-    drafter: str  # "offline"
+    drafter: str  # "offline" or "model"
+    model: dict | None  # agents.llm.ModelSettings as a dict; None offline (no key is ever stored)
 
 
 def workspace(cfg: RunConfig) -> Workspace:

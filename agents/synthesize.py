@@ -1,14 +1,36 @@
-"""The synthesize node: write the two pages of a pair. Offline, with the extractive drafter;
-facts always come from the index, never from prose."""
+"""The synthesize node: write the two pages of a pair.
+
+Offline, the extractive drafter writes everything. With a model (``--model``), the synthesis
+agent writes the prose as one JSON object (prompts/synthesize_*.md.j2) and the drafter's data
+keeps every fact: location, signature, import, parameter names, types and defaults never come
+from the model. On a verifier failure the model gets its previous answer and the findings; the
+drafter's deterministic repairs (dropping what a rule rejected) apply on top, so the last round
+always has a safe fallback. Source text reaches the model as quoted data, and any answer that
+repeats an instruction planted in the source is replaced by the extractive text (``guard``).
+"""
 from __future__ import annotations
 
-from agents.draft import implementation_data, principle_data
+import ast
+import importlib.resources
+import json
+import re
+from functools import lru_cache
+
+import jinja2
+
+from agents.docstrings import summary
+from agents.draft import INJECTION, implementation_data, plain, principle_data
 from agents.excavate import locator, symbol_at
+from agents.llm import BudgetExceeded, LLM, ModelOutputError, door
 from agents.pages import render_page
 from agents.rules.context import Context
 from agents.runctx import RunConfig, traced, workflow_index, workspace
 from agents.wiki import Wiki
 from tools.wikipage import TYPE_FOLDERS
+
+PROSE_KEYS = ("principle_overview", "principle_description", "principle_usage", "theory",
+              "implementation_description", "implementation_usage", "returns", "example_title", "example_code")
+_SENTENCE_BREAK = re.compile(r"[.!?]\s+[A-Z]")
 
 
 def domains_of(cfg: RunConfig, job: dict) -> list[str]:
@@ -29,7 +51,118 @@ def external_facts(cfg: RunConfig, loc: dict) -> dict:
     return out
 
 
-def draft_pair(cfg: RunConfig, job: dict, loc: dict, usage: dict | None, repairs: dict) -> dict[str, str]:
+@lru_cache(maxsize=1)
+def _prompts() -> jinja2.Environment:
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(importlib.resources.files("prompts"))),
+                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                              keep_trailing_newline=False)
+
+
+def guard(prose: dict, evidence: str) -> tuple[dict, list[str]]:
+    """Drop answer fields that carry an instruction planted in the source, or look like obeying one."""
+    planted = [s for s in re.split(r"(?<=[.!?])\s+|\n", evidence) if INJECTION.search(s)]
+    grams = set()
+    for s in planted:
+        w = re.findall(r"\w+", s.lower())
+        grams |= {" ".join(w[i:i + 4]) for i in range(max(0, len(w) - 3))}
+    dropped, out = [], {}
+    for k, v in prose.items():
+        text = json.dumps(v).lower() if not isinstance(v, str) else v.lower()
+        w = re.findall(r"\w+", text)
+        copied = any(" ".join(w[i:i + 4]) in grams for i in range(max(0, len(w) - 3)))
+        if INJECTION.search(text) or copied:
+            dropped.append(k)
+        else:
+            out[k] = v
+    return out, dropped
+
+
+def _validate(deny: set[str], params: set[str]):
+    def check(obj: dict) -> list[str]:
+        problems = []
+        for k in PROSE_KEYS:
+            if not isinstance(obj.get(k), str) or not obj[k].strip():
+                problems.append(f"key {k!r} must be a non-empty string")
+        if not isinstance(obj.get("parameters", {}), dict):
+            problems.append("'parameters' must be an object mapping parameter names to descriptions")
+        ov = obj.get("principle_overview") or ""
+        if isinstance(ov, str):
+            if _SENTENCE_BREAK.search(ov.strip()):
+                problems.append("'principle_overview' must be a single sentence")
+            named = sorted(w for w in re.findall(r"[A-Za-z0-9_.-]+", ov) if w.lower().strip(".") in deny)
+            if named:
+                problems.append(f"'principle_overview' must not name {', '.join(named)}")
+        code = obj.get("example_code")
+        if isinstance(code, str):
+            try:
+                ast.parse(code)
+            except SyntaxError as exc:
+                problems.append(f"'example_code' is not valid Python ({exc.msg}, line {exc.lineno})")
+        unknown = sorted(set(obj.get("parameters") or {}) - params) if isinstance(obj.get("parameters"), dict) else []
+        if unknown:
+            problems.append(f"'parameters' names {', '.join(unknown)}, which the signature does not have")
+        return problems
+    return check
+
+
+def model_prose(llm: LLM, cfg: RunConfig, job: dict, p_data: dict, i_data: dict, evidence: str,
+                deny: set[str], previous: dict | None, findings: list[dict]) -> dict:
+    step = job["steps"][0]
+    wi, _ = workflow_index(cfg)
+    goal = next((w.description for w in wi.workflows if w.name == step["workflow"]), "") or ""
+    params = [p["name"] for p in i_data.get("inputs", [])]
+    env = _prompts()
+    system = env.get_template("synthesize_system.md.j2").render(forbidden=sorted(deny)[:12])
+    user = env.get_template("synthesize_user.md.j2").render(
+        step_title=step["title"], principle=job["principle"], implementation=job["implementation"], goal=goal,
+        api_call=step.get("api_call") or "-", inputs=step.get("inputs") or "-", outputs=step.get("outputs") or "-",
+        import_line=i_data.get("import_code") or "-", signature=i_data.get("signature") or "(external API)",
+        parameters=params or ["(none)"], data=evidence,
+        findings=[f"{f['rule']} on {f['page'].split('/')[0].rstrip('s')} page line {f.get('line') or '-'}: "
+                  f"{f['message']}" for f in findings],
+        previous=json.dumps(previous, ensure_ascii=False) if previous else "")
+    return llm.complete_json([{"role": "system", "content": system}, {"role": "user", "content": user}],
+                             step=job["implementation"], validate=_validate(deny, set(params)))
+
+
+def _theory(text: str) -> str:
+    lines = [plain(l) if not l.startswith((" ", "\t")) else l.replace("{|", "").replace("|}", "")
+             for l in text.strip().splitlines() if l.strip()]
+    if any(l.startswith((" ", "\t")) for l in lines) or any(l.rstrip().endswith(":") for l in lines):
+        return "<syntaxhighlight lang=\"text\">\n" + "\n".join(lines) + "\n</syntaxhighlight>"
+    return " ".join(l.replace("&lt;", "<").replace("&gt;", ">") for l in lines)
+
+
+def merge(p_data: dict, i_data: dict, prose: dict, repairs: dict) -> None:
+    """Model prose over the drafter's; facts and the drafter's repairs stay in charge."""
+    if not repairs.get("plain_overview") and prose.get("principle_overview"):
+        p_data["overview"] = plain(prose["principle_overview"])
+    for key, field in (("principle_description", "description"), ("principle_usage", "usage")):
+        if prose.get(key):
+            p_data[field] = plain(prose[key])
+    if prose.get("theory") and not repairs.get("no_pseudocode"):
+        p_data["theory"] = _theory(prose["theory"])
+    if repairs.get("plain_descriptions"):
+        return
+    for key, field in (("implementation_description", "description"), ("implementation_usage", "usage")):
+        if prose.get(key):
+            i_data[field] = plain(prose[key])
+    for row in i_data.get("inputs", []):
+        d = (prose.get("parameters") or {}).get(row["name"])
+        if isinstance(d, str) and d.strip():
+            row["description"] = plain(d)
+    if prose.get("returns") and i_data.get("outputs"):
+        i_data["outputs"][0]["description"] = plain(prose["returns"])
+    if prose.get("example_code") and not repairs.get("no_call_example"):
+        ex = {"title": plain(prose.get("example_title")) or "Example", "code": prose["example_code"].strip("\n"),
+              "lang": "python"}
+        i_data["examples"] = [ex] + [e for e in i_data["examples"] if e["title"].startswith("From ")]
+
+
+def draft_pair(cfg: RunConfig, job: dict, loc: dict, usage: dict | None, repairs: dict,
+               state: dict | None = None) -> tuple[dict[str, str], dict]:
+    """(page texts, notes: prose used, fields dropped by the guard, model fallback reason)."""
+    state = state or {}
     ws = workspace(cfg)
     wi, _ = workflow_index(cfg)
     descriptions = {w.name: w.description or "" for w in wi.workflows}
@@ -42,6 +175,7 @@ def draft_pair(cfg: RunConfig, job: dict, loc: dict, usage: dict | None, repairs
     p_data = principle_data(ws, pname, iname, job["steps"], domains, cfg["updated"], (low, exact),
                             repairs, descriptions)
     step = job["steps"][0]
+    sym = None
     if loc["kind"] == "external":
         i_data = implementation_data(ws, None, iname, pname, step, domains, cfg["updated"], None, repairs,
                                      external=external_facts(cfg, loc))
@@ -49,13 +183,43 @@ def draft_pair(cfg: RunConfig, job: dict, loc: dict, usage: dict | None, repairs
     else:
         sym = symbol_at(ws, loc["file"], loc["qualname"], loc["start_line"])
         i_data = implementation_data(ws, sym, iname, pname, step, domains, cfg["updated"], usage, repairs)
-    return {f"{TYPE_FOLDERS['Principle']}/{pname}.md": render_page("Principle", p_data),
-            f"{TYPE_FOLDERS['Implementation']}/{iname}.md": render_page("Implementation", i_data)}
+    notes: dict = {}
+    llm = door(cfg.get("model"))
+    if llm is not None:
+        doc = (sym.docstring if sym is not None else "") or ""
+        evidence = (doc[:2000] + ("\n\nUsage found in the repository:\n" + usage["code"] if usage else "")).strip() \
+            or "(no docstring)"
+        try:
+            prose = model_prose(llm, cfg, job, p_data, i_data, evidence, low, state.get("prose"),
+                                [f for f in state.get("findings") or [] if f["severity"] == "E"])
+            prose, dropped = guard(prose, evidence)
+            notes.update(prose=prose, guarded=dropped)
+            merge(p_data, i_data, prose, repairs)
+        except ModelOutputError as exc:
+            notes["model_fallback"] = f"model answer unusable ({exc}); extractive prose used"
+    return ({f"{TYPE_FOLDERS['Principle']}/{pname}.md": render_page("Principle", p_data),
+             f"{TYPE_FOLDERS['Implementation']}/{iname}.md": render_page("Implementation", i_data)}, notes)
 
 
 def synthesize(state: dict) -> dict:
     cfg, job = state["config"], state["job"]
     with traced(cfg, "synthesize", job["implementation"]) as rec:
-        texts = draft_pair(cfg, job, state["location"], state.get("usage"), state.get("repairs") or {})
-        rec["outcome"] = f"drafted round {state.get('rounds', 0)}"
-        return {"texts": texts}
+        llm = door(cfg.get("model"))
+        before = llm.per_step[job["implementation"]].as_dict() if llm else None
+        try:
+            texts, notes = draft_pair(cfg, job, state["location"], state.get("usage"), state.get("repairs") or {}, state)
+        except BudgetExceeded as exc:
+            from agents.check import result
+            rec["outcome"] = "held: budget"
+            reason = f"not drafted: {exc}; raise --max-cost/--max-tokens and --resume"
+            return {"held": reason, "done": True, "results": [result(state, "held", reason, [])]}
+        finally:
+            if llm is not None:
+                after = llm.per_step[job["implementation"]].as_dict()
+                rec.update(tokens=after["tokens"] - before["tokens"], calls=after["calls"] - before["calls"],
+                           cost=round(after["cost"] - before["cost"], 6),
+                           cached_calls=after["cached_calls"] - before["cached_calls"])
+        rec["outcome"] = f"drafted round {state.get('rounds', 0)}" + (
+            f"; guard dropped {notes['guarded']}" if notes.get("guarded") else "") + (
+            "; model fallback" if notes.get("model_fallback") else "")
+        return {"texts": texts, "prose": notes.get("prose")}

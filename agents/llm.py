@@ -1,0 +1,292 @@
+"""The model door: the only module that talks to a language model.
+
+Any OpenAI-compatible endpoint (hosted, llama.cpp, vLLM, Ollama) through the openai SDK, whose
+own retry policy is used: rate limits, timeouts, connection errors and 5xx are retried with
+backoff, a 400 never. On top: a per-call timeout, a concurrency limit, usage and cost accounting
+per call / step / run, budgets that stop the run cleanly, a content-keyed disk cache of responses,
+tool calls read natively or from a fenced JSON object in plain text (weak local models answer so),
+and JSON answers re-asked with the parse error shown, a bounded number of times.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+import threading
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+log = logging.getLogger(__name__)
+
+
+class BudgetExceeded(RuntimeError):
+    """The run's --max-cost or --max-tokens is spent: no further call is made."""
+
+
+class ModelOutputError(RuntimeError):
+    """The model's answer stayed unusable after the allowed attempts."""
+
+
+@dataclass
+class ModelSettings:
+    model: str
+    base_url: str | None = None  # None: OPENAI_BASE_URL or the SDK's default
+    timeout: float = 180.0
+    max_retries: int = 3
+    concurrency: int = 2
+    temperature: float = 0.0
+    max_output_tokens: int = 1500
+    prices: dict[str, list[float]] = field(default_factory=dict)  # model -> [prompt, completion] USD per 1M tokens
+    max_cost: float | None = None
+    max_tokens: int | None = None
+    cache_dir: str | None = None  # None: no response cache (recording and replaying bypass it)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Usage:
+    calls: int = 0
+    cached_calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost: float = 0.0
+
+    @property
+    def tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+    def add(self, other: "Usage") -> None:
+        self.calls += other.calls
+        self.cached_calls += other.cached_calls
+        self.prompt_tokens += other.prompt_tokens
+        self.completion_tokens += other.completion_tokens
+        self.cost += other.cost
+
+    def as_dict(self) -> dict:
+        return {**asdict(self), "tokens": self.tokens, "cost": round(self.cost, 6)}
+
+
+@dataclass
+class ToolCall:
+    name: str
+    arguments: dict
+
+
+@dataclass
+class Reply:
+    content: str
+    tool_calls: list[ToolCall]
+    usage: Usage
+    cached: bool = False
+
+
+# --- tolerant parsing --------------------------------------------------------------------------
+
+_FENCE = re.compile(r"```(?:json|JSON)?\s*\n(.*?)```", re.S)
+
+
+def json_objects(text: str) -> list[Any]:
+    """Every JSON object found in a text: fenced blocks first, then bare objects."""
+    found: list[Any] = []
+    for m in _FENCE.finditer(text or ""):
+        try:
+            found.append(json.loads(m.group(1)))
+        except ValueError:
+            pass
+    if found:
+        return found
+    dec = json.JSONDecoder()
+    i = 0
+    while text and (i := text.find("{", i)) != -1:
+        try:
+            obj, end = dec.raw_decode(text, i)
+            found.append(obj)
+            i = end
+        except ValueError:
+            i += 1
+    return found
+
+
+def parse_tool_calls(message: Any, known: set[str]) -> list[ToolCall]:
+    """Native tool calls, else tool calls written as JSON in the text."""
+    out = []
+    for tc in getattr(message, "tool_calls", None) or []:
+        try:
+            args = json.loads(tc.function.arguments or "{}")
+        except ValueError:
+            args = {"_unparsable": tc.function.arguments}
+        out.append(ToolCall(tc.function.name, args if isinstance(args, dict) else {"_value": args}))
+    if out:
+        return out
+    for obj in json_objects(getattr(message, "content", None) or ""):
+        if not isinstance(obj, dict):
+            continue
+        fn = obj.get("function") if isinstance(obj.get("function"), dict) else None
+        name = obj.get("name") or obj.get("tool") or (fn or {}).get("name")
+        args = obj.get("arguments", obj.get("args", obj.get("parameters", (fn or {}).get("arguments", {}))))
+        if isinstance(args, str):
+            try:
+                args = json.loads(args)
+            except ValueError:
+                args = {}
+        if isinstance(name, str) and name in known and isinstance(args, dict):
+            out.append(ToolCall(name, args))
+    return out
+
+
+def first_json_object(text: str) -> dict:
+    for obj in json_objects(text):
+        if isinstance(obj, dict):
+            return obj
+    raise ValueError("no JSON object in the answer")
+
+
+# --- the door ----------------------------------------------------------------------------------
+
+class LLM:
+    def __init__(self, settings: ModelSettings, http_client: Any = None) -> None:
+        from openai import OpenAI  # imported here: offline runs never load the SDK
+        self.settings = settings
+        self.client = OpenAI(base_url=settings.base_url or os.environ.get("OPENAI_BASE_URL") or None,
+                             api_key=os.environ.get("OPENAI_API_KEY") or "not-needed",
+                             timeout=settings.timeout, max_retries=settings.max_retries, http_client=http_client)
+        self._gate = threading.Semaphore(max(1, settings.concurrency))
+        self._lock = threading.Lock()
+        self.total = Usage()
+        self.per_step: dict[str, Usage] = defaultdict(Usage)
+
+    # accounting
+    def _price(self, prompt: int, completion: int) -> float:
+        p = self.settings.prices.get(self.settings.model)
+        return (prompt * p[0] + completion * p[1]) / 1e6 if p else 0.0
+
+    def _check_budget(self) -> None:
+        s, t = self.settings, self.total
+        if s.max_tokens is not None and t.tokens >= s.max_tokens:
+            raise BudgetExceeded(f"token budget reached ({t.tokens} of {s.max_tokens})")
+        if s.max_cost is not None and t.cost >= s.max_cost:
+            raise BudgetExceeded(f"cost budget reached (${t.cost:.4f} of ${s.max_cost:.4f})")
+
+    def _account(self, step: str, u: Usage) -> None:
+        with self._lock:
+            self.total.add(u)
+            self.per_step[step].add(u)
+
+    # cache
+    def _key(self, payload: dict) -> str:
+        return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+    def _cache_get(self, key: str) -> dict | None:
+        if not self.settings.cache_dir:
+            return None
+        path = Path(self.settings.cache_dir) / "llm" / f"{key}.json"
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+
+    def _cache_put(self, key: str, value: dict) -> None:
+        if not self.settings.cache_dir:
+            return
+        path = Path(self.settings.cache_dir) / "llm" / f"{key}.json"
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(value), encoding="utf-8")
+            tmp.replace(path)
+        except OSError as exc:
+            log.warning("cannot cache a model response (%s)", exc)
+
+    def complete(self, messages: list[dict], *, step: str, tools: list[dict] | None = None,
+                 tool_choice: Any = None, json_mode: bool = False) -> Reply:
+        s = self.settings
+        payload = {"model": s.model, "messages": messages, "temperature": s.temperature,
+                   "max_tokens": s.max_output_tokens}
+        if tools:
+            payload["tools"] = tools
+            if tool_choice is not None:
+                payload["tool_choice"] = tool_choice
+        if json_mode:
+            payload["response_format"] = {"type": "json_object"}
+        key = self._key(payload)
+        hit = self._cache_get(key)
+        known = {t["function"]["name"] for t in tools or []}
+        if hit is not None:
+            self._account(step, Usage(cached_calls=1))
+            return Reply(hit["content"], [ToolCall(**t) for t in hit["tool_calls"]], Usage(cached_calls=1), cached=True)
+        with self._lock:
+            self._check_budget()
+        import openai
+        try:
+            with self._gate:
+                resp = self.client.chat.completions.create(**payload)
+        except openai.APIConnectionError as exc:
+            from tools.errors import UsageError
+            if _replay_miss(exc):
+                raise UsageError("the replay asked for a model exchange the cassette does not hold; "
+                                 "re-record the cassette (--record)") from None
+            raise UsageError(f"the model endpoint did not answer after {s.max_retries} retries ({exc}); "
+                             "check --base-url, then --resume latest") from None
+        except openai.APIStatusError as exc:
+            from tools.errors import UsageError
+            raise UsageError(f"the model endpoint refused the call: HTTP {exc.status_code} "
+                             f"{str(exc.message)[:200]}; check --model and the key") from None
+        msg = resp.choices[0].message
+        pt = getattr(resp.usage, "prompt_tokens", 0) or 0
+        ct = getattr(resp.usage, "completion_tokens", 0) or 0
+        u = Usage(calls=1, prompt_tokens=pt, completion_tokens=ct, cost=self._price(pt, ct))
+        self._account(step, u)
+        calls = parse_tool_calls(msg, known) if tools else []
+        reply = Reply(msg.content or "", calls, u)
+        self._cache_put(key, {"content": reply.content, "tool_calls": [asdict(c) for c in calls]})
+        return reply
+
+    def complete_json(self, messages: list[dict], *, step: str, validate: Callable[[dict], list[str]],
+                      attempts: int = 3) -> dict:
+        """A JSON object that passes ``validate`` (which returns problems); the model sees each
+        problem and answers again, at most ``attempts`` times."""
+        convo = list(messages)
+        problems: list[str] = []
+        for _ in range(attempts):
+            reply = self.complete(convo, step=step, json_mode=True)
+            try:
+                obj = first_json_object(reply.content)
+                problems = validate(obj)
+            except ValueError as exc:
+                problems = [str(exc)]
+            if not problems:
+                return obj
+            convo = convo + [{"role": "assistant", "content": reply.content},
+                             {"role": "user", "content": "That answer cannot be used: " + "; ".join(problems)[:800]
+                              + ". Answer again with one JSON object only, following the schema."}]
+        raise ModelOutputError("; ".join(problems)[:300])
+
+
+def _replay_miss(exc: BaseException) -> bool:
+    seen = exc
+    while seen is not None:
+        if type(seen).__name__ == "CannotOverwriteExistingCassetteException":
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+_instances: dict[str, LLM] = {}
+_instances_lock = threading.Lock()
+
+
+def door(settings: dict | None) -> LLM | None:
+    """The process's LLM for these settings (None offline)."""
+    if not settings:
+        return None
+    key = json.dumps(settings, sort_keys=True)
+    with _instances_lock:
+        if key not in _instances:
+            _instances[key] = LLM(ModelSettings(**settings))
+        return _instances[key]
