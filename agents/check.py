@@ -68,7 +68,10 @@ def check(state: dict) -> dict:
         write_draft(cfg, "drafts", state["texts"])
         if not errors:
             rec["outcome"] = "verified"
-            return {"findings": findings, "done": True, "results": [result(state, "verified", None, findings)]}
+            res = result(state, "verified", None, findings)
+            if cfg.get("critic") and cfg.get("model"):
+                res["critic"] = _critic(cfg, state, rec)
+            return {"findings": findings, "done": True, "results": [res]}
         if rounds < cfg["max_repairs"]:
             rec["outcome"] = f"repair {rounds + 1}: {sorted({f['rule'] for f in errors})}"
             return {"findings": findings, "rounds": rounds + 1,
@@ -83,3 +86,25 @@ def check(state: dict) -> dict:
 def pair_pages(job: dict) -> list[str]:
     return [f"{TYPE_FOLDERS['Principle']}/{job['principle']}.md",
             f"{TYPE_FOLDERS['Implementation']}/{job['implementation']}.md"]
+
+
+def _critic(cfg: RunConfig, state: dict, rec: dict) -> dict | None:
+    """The model critic on the Implementation page against its source (advisory, for the report and review)."""
+    from agents.llm import BudgetExceeded, ModelOutputError, door
+    from agents.verify import critic_verdict
+    llm = door(cfg["model"])
+    loc = state.get("location") or {}
+    if llm is None or loc.get("kind") != "internal":
+        return None
+    ws = workspace(cfg)
+    lines = ws.source.physical(loc["file"]).read_text(encoding="utf-8", errors="replace").splitlines()
+    excerpt = "\n".join(lines[loc["start_line"] - 1:loc["end_line"]][:150])
+    page = next(t for rel, t in state["texts"].items() if rel.startswith("implementations/"))
+    step = llm.per_step[state["job"]["implementation"]]
+    before, calls = step.tokens, step.calls
+    try:
+        verdict = critic_verdict(llm, state["job"]["implementation"], page, excerpt)
+    except (ModelOutputError, BudgetExceeded) as exc:
+        verdict = {"error": str(exc)[:200]}
+    rec["tokens"], rec["calls"] = step.tokens - before, step.calls - calls
+    return verdict

@@ -39,7 +39,7 @@ class ModelSettings:
     max_retries: int = 3
     concurrency: int = 2
     temperature: float = 0.0
-    max_output_tokens: int = 1500
+    max_output_tokens: int = 700
     prices: dict[str, list[float]] = field(default_factory=dict)  # model -> [prompt, completion] USD per 1M tokens
     max_cost: float | None = None
     max_tokens: int | None = None
@@ -212,8 +212,8 @@ class LLM:
             payload["tools"] = tools
             if tool_choice is not None:
                 payload["tool_choice"] = tool_choice
-        if json_mode:
-            payload["response_format"] = {"type": "json_object"}
+        # JSON is asked for in the prompt and read tolerantly, not forced with response_format: some
+        # local servers reject it, and grammar-constrained sampling stalled llama.cpp for minutes here.
         key = self._key(payload)
         hit = self._cache_get(key)
         known = {t["function"]["name"] for t in tools or []}

@@ -18,6 +18,8 @@ def _cell(text: object) -> str:
 def timings(run_dir: Path) -> list[dict]:
     per: dict[str, list[float]] = defaultdict(list)
     tokens: Counter = Counter()
+    calls: Counter = Counter()
+    cost: Counter = Counter()
     path = run_dir / "trace.jsonl"
     if path.is_file():
         for line in path.read_text(encoding="utf-8").splitlines():
@@ -26,9 +28,11 @@ def timings(run_dir: Path) -> list[dict]:
             except ValueError:
                 continue
             per[rec["node"]].append(rec.get("seconds", 0.0))
-            tokens[rec["node"]] += rec.get("tokens", 0)
-    return [{"node": n, "count": len(v), "total": round(sum(v), 3), "max": round(max(v), 3), "tokens": tokens[n]}
-            for n, v in per.items()]
+            tokens[rec["node"]] += rec.get("tokens", 0) or 0
+            calls[rec["node"]] += rec.get("calls", 0) or 0
+            cost[rec["node"]] += rec.get("cost", 0.0) or 0.0
+    return [{"node": n, "count": len(v), "total": round(sum(v), 3), "max": round(max(v), 3), "tokens": tokens[n],
+             "calls": calls[n], "cost": round(cost[n], 6)} for n, v in per.items()]
 
 
 def build(state: dict) -> dict:
@@ -99,7 +103,9 @@ def build(state: dict) -> dict:
         "seconds": round(sum(t["total"] for t in trace if t["node"] in ("prepare", "commit", "report"))
                          + max((t["total"] for t in trace if t["node"] in ("excavate", "synthesize", "verify")),
                                default=0), 3),
-        "usage": {"calls": 0, "tokens": tokens, "cost": "0.00 (offline drafter)" if cfg["drafter"] == "offline" else "?"},
+        "usage": {"calls": sum(t["calls"] for t in trace), "tokens": tokens,
+                  "cost": "0.00 (offline drafter)" if cfg["drafter"] == "offline" else
+                  f"{sum(t['cost'] for t in trace):.4f} USD" + ("" if (cfg.get("model") or {}).get("prices") else " (no price table)")},
         "pages": pages, "types": sorted(types.items()),
         "coverage": [{"name": w.removeprefix(cfg["repo"] + "_"), "done": d, "total": t}
                      for w, (d, t) in status_by_wf.items()],
@@ -107,6 +113,9 @@ def build(state: dict) -> dict:
         "index": state.get("index") or {}, "apis": len(results), "committed": sorted(committed),
         "findings_per_rule": [{"rule": r, "drafts": draft_rules.get(r, 0), "wiki": wiki_rules.get(r, 0)} for r in rules],
         "timings": trace,
+        "critic": [{"page": r["implementation"], "ratio": r["critic"].get("support_ratio"),
+                    "unsupported": "; ".join(_cell(c) for c in r["critic"].get("unsupported", []))[:400] or "—"}
+                   for r in results if r.get("critic") and "error" not in r["critic"]],
         "confidence": {"min": round(min(confs), 3), "median": round(statistics.median(confs), 3)} if confs else None,
     }
     return data
@@ -133,6 +142,7 @@ def report_node(state: dict) -> dict:
                                      or f"implementations/{r['implementation']}.md" in commit["unchanged"] else "held",
                                      "reason": commit["held"].get(f"implementations/{r['implementation']}.md") or r["reason"],
                                      "rounds": r["rounds"], "confidence": loc.get("confidence"), "steps": r["steps"],
+                                     "critic": r.get("critic"),
                                      "location": {k: loc.get(k) for k in ("kind", "qualname", "file", "start_line", "end_line")}},
                                     ensure_ascii=False) + "\n")
         for r in results:  # pages held at commit time join the ones held at verify time

@@ -102,6 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--prices", type=Path, help='JSON file {"model": [USD per 1M prompt tokens, per 1M completion tokens]}')
     m.add_argument("--model-concurrency", type=int, default=2, help="model calls in flight at once (default 2)")
     m.add_argument("--timeout", type=float, default=180.0, help="seconds per model call (default 180)")
+    m.add_argument("--retries", type=int, default=3, help="retries of a call on rate limits, 5xx and timeouts (default 3)")
+    m.add_argument("--critic", action="store_true", help="also ask the model to check each page's claims against "
+                   "the source (advisory: reported, never decides a commit)")
     m.add_argument("--record", type=Path, metavar="CASSETTE", help="record every model exchange of the run (vcrpy)")
     m.add_argument("--replay", type=Path, metavar="CASSETTE", help="replay a recorded run: no network, no key")
     ap.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
@@ -137,7 +140,7 @@ def _new_run(args) -> tuple[RunConfig, dict]:
     cfg = RunConfig(repo=args.repo, source=args.source, wiki=str(wiki.resolve()), run_dir=str(run_dir.resolve()),
                     run_id=run_id, cache_dir=str(args.cache_dir.resolve()) if args.cache_dir else None,
                     force=args.force, max_repairs=args.max_repairs, updated=stamp.strftime("%Y-%m-%d %H:%M GMT"),
-                    drafter="model" if model else "offline", model=model)
+                    drafter="model" if model else "offline", model=model, critic=bool(args.critic and model))
     meta = {"run_id": run_id, "arguments": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
             "config": cfg, "workflow_index": origin, "versions": _versions(), "started": now.isoformat(),
             "steps": len(wi.steps)}
@@ -176,7 +179,7 @@ def model_settings(args) -> dict | None:
     bypass = args.record is not None or args.replay is not None  # every exchange must go over the wire
     cache = None if bypass else str((args.cache_dir or default_cache_dir()).resolve())
     return ModelSettings(model=model, base_url=base_url, timeout=args.timeout, concurrency=args.model_concurrency,
-                         max_retries=0 if args.replay is not None else 3,
+                         max_retries=0 if args.replay is not None else args.retries,
                          prices=prices, max_cost=args.max_cost, max_tokens=args.max_tokens, cache_dir=cache).as_dict()
 
 

@@ -28,6 +28,7 @@ class RunConfig(TypedDict):
     updated: str  # the Last Updated stamp of pages drafted by this run
     drafter: str  # "offline" or "model"
     model: dict | None  # agents.llm.ModelSettings as a dict; None offline (no key is ever stored)
+    critic: bool  # run the model critic on verified pages (advisory)
 
 
 def workspace(cfg: RunConfig) -> Workspace:

@@ -77,32 +77,39 @@ def guard(prose: dict, evidence: str) -> tuple[dict, list[str]]:
     return out, dropped
 
 
-def _validate(deny: set[str], params: set[str]):
-    def check(obj: dict) -> list[str]:
-        problems = []
-        for k in PROSE_KEYS:
-            if not isinstance(obj.get(k), str) or not obj[k].strip():
-                problems.append(f"key {k!r} must be a non-empty string")
-        if not isinstance(obj.get("parameters", {}), dict):
-            problems.append("'parameters' must be an object mapping parameter names to descriptions")
-        ov = obj.get("principle_overview") or ""
-        if isinstance(ov, str):
-            if _SENTENCE_BREAK.search(ov.strip()):
-                problems.append("'principle_overview' must be a single sentence")
-            named = sorted(w for w in re.findall(r"[A-Za-z0-9_.-]+", ov) if w.lower().strip(".") in deny)
-            if named:
-                problems.append(f"'principle_overview' must not name {', '.join(named)}")
-        code = obj.get("example_code")
-        if isinstance(code, str):
-            try:
-                ast.parse(code)
-            except SyntaxError as exc:
-                problems.append(f"'example_code' is not valid Python ({exc.msg}, line {exc.lineno})")
-        unknown = sorted(set(obj.get("parameters") or {}) - params) if isinstance(obj.get("parameters"), dict) else []
-        if unknown:
-            problems.append(f"'parameters' names {', '.join(unknown)}, which the signature does not have")
-        return problems
-    return check
+def _validate(obj: dict) -> list[str]:
+    """Only what makes an answer unusable is re-asked: no JSON object, or most keys missing.
+    Field-level problems are settled by ``sanitize`` without another call."""
+    present = [k for k in PROSE_KEYS if isinstance(obj.get(k), str) and obj[k].strip()]
+    if len(present) < len(PROSE_KEYS) // 2:
+        missing = [k for k in PROSE_KEYS if k not in present]
+        return [f"the object must have the keys {', '.join(PROSE_KEYS)} as strings; missing: {', '.join(missing)}"]
+    return []
+
+
+def sanitize(obj: dict, deny: set[str], params: set[str]) -> tuple[dict, list[str]]:
+    """The usable part of an answer, and what was dropped (the drafter's text stands in for it)."""
+    out, dropped = {}, []
+    for k in PROSE_KEYS:
+        v = obj.get(k)
+        if isinstance(v, str) and v.strip():
+            out[k] = v.strip()
+    ov = out.get("principle_overview", "")
+    if ov and (_SENTENCE_BREAK.search(ov) or any(w.lower().strip(".") in deny for w in re.findall(r"[A-Za-z0-9_.-]+", ov))):
+        dropped.append("principle_overview")
+        out.pop("principle_overview")
+    code = out.get("example_code")
+    if code is not None:
+        try:
+            ast.parse(code)
+        except SyntaxError:
+            dropped.append("example_code")
+            out.pop("example_code")
+    given = obj.get("parameters") if isinstance(obj.get("parameters"), dict) else {}
+    out["parameters"] = {k: v for k, v in given.items() if k in params and isinstance(v, str) and v.strip()}
+    if set(given) - params:
+        dropped.append("parameters not in the signature")
+    return out, dropped
 
 
 def model_prose(llm: LLM, cfg: RunConfig, job: dict, p_data: dict, i_data: dict, evidence: str,
@@ -121,8 +128,9 @@ def model_prose(llm: LLM, cfg: RunConfig, job: dict, p_data: dict, i_data: dict,
         findings=[f"{f['rule']} on {f['page'].split('/')[0].rstrip('s')} page line {f.get('line') or '-'}: "
                   f"{f['message']}" for f in findings],
         previous=json.dumps(previous, ensure_ascii=False) if previous else "")
-    return llm.complete_json([{"role": "system", "content": system}, {"role": "user", "content": user}],
-                             step=job["implementation"], validate=_validate(deny, set(params)))
+    answer = llm.complete_json([{"role": "system", "content": system}, {"role": "user", "content": user}],
+                               step=job["implementation"], validate=_validate)
+    return sanitize(answer, deny, set(params))
 
 
 def _theory(text: str) -> str:
@@ -187,13 +195,13 @@ def draft_pair(cfg: RunConfig, job: dict, loc: dict, usage: dict | None, repairs
     llm = door(cfg.get("model"))
     if llm is not None:
         doc = (sym.docstring if sym is not None else "") or ""
-        evidence = (doc[:2000] + ("\n\nUsage found in the repository:\n" + usage["code"] if usage else "")).strip() \
+        evidence = (doc[:1200] + ("\n\nUsage found in the repository:\n" + usage["code"] if usage else "")).strip() \
             or "(no docstring)"
         try:
-            prose = model_prose(llm, cfg, job, p_data, i_data, evidence, low, state.get("prose"),
-                                [f for f in state.get("findings") or [] if f["severity"] == "E"])
+            prose, unusable = model_prose(llm, cfg, job, p_data, i_data, evidence, low, state.get("prose"),
+                                          [f for f in state.get("findings") or [] if f["severity"] == "E"])
             prose, dropped = guard(prose, evidence)
-            notes.update(prose=prose, guarded=dropped)
+            notes.update(prose=prose, guarded=dropped, unusable=unusable)
             merge(p_data, i_data, prose, repairs)
         except ModelOutputError as exc:
             notes["model_fallback"] = f"model answer unusable ({exc}); extractive prose used"
@@ -219,6 +227,10 @@ def synthesize(state: dict) -> dict:
                 rec.update(tokens=after["tokens"] - before["tokens"], calls=after["calls"] - before["calls"],
                            cost=round(after["cost"] - before["cost"], 6),
                            cached_calls=after["cached_calls"] - before["cached_calls"])
+        if notes.get("unusable"):
+            rec["dropped"] = notes["unusable"]
+        if notes.get("model_fallback"):
+            rec["fallback"] = notes["model_fallback"]
         rec["outcome"] = f"drafted round {state.get('rounds', 0)}" + (
             f"; guard dropped {notes['guarded']}" if notes.get("guarded") else "") + (
             "; model fallback" if notes.get("model_fallback") else "")
