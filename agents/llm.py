@@ -91,17 +91,37 @@ class Reply:
 _FENCE = re.compile(r"```(?:json|JSON)?\s*\n(.*?)```", re.S)
 
 
+_TRAILING_COMMA = re.compile(r",\s*([}\]])")
+
+
+def _loads(text: str) -> Any:
+    """JSON as small models write it: raw newlines inside strings, trailing commas, Python literals."""
+    try:
+        return json.loads(text, strict=False)
+    except ValueError:
+        pass
+    try:
+        return json.loads(_TRAILING_COMMA.sub(r"\1", text), strict=False)
+    except ValueError:
+        pass
+    import ast
+    try:
+        return ast.literal_eval(text.strip())
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        raise ValueError("not JSON") from None
+
+
 def json_objects(text: str) -> list[Any]:
     """Every JSON object found in a text: fenced blocks first, then bare objects."""
     found: list[Any] = []
     for m in _FENCE.finditer(text or ""):
         try:
-            found.append(json.loads(m.group(1)))
+            found.append(_loads(m.group(1)))
         except ValueError:
             pass
     if found:
         return found
-    dec = json.JSONDecoder()
+    dec = json.JSONDecoder(strict=False)
     i = 0
     while text and (i := text.find("{", i)) != -1:
         try:
@@ -109,6 +129,13 @@ def json_objects(text: str) -> list[Any]:
             found.append(obj)
             i = end
         except ValueError:
+            j = text.rfind("}")
+            if j > i:
+                try:
+                    found.append(_loads(text[i:j + 1]))
+                    break
+                except ValueError:
+                    pass
             i += 1
     return found
 
@@ -137,6 +164,27 @@ def parse_tool_calls(message: Any, known: set[str]) -> list[ToolCall]:
                 args = {}
         if isinstance(name, str) and name in known and isinstance(args, dict):
             out.append(ToolCall(name, args))
+    return out
+
+
+_STRING_FIELD = re.compile(r'"(\w+)"\s*:\s*"((?:[^"\\]|\\.)*)"', re.S)
+
+
+def salvage(text: str) -> dict:
+    """The string fields of a broken JSON answer (a stray fence or quote spoils json.loads but not
+    the fields before it), plus any nested object that parses on its own."""
+    out: dict = {}
+    for m in _STRING_FIELD.finditer(text or ""):
+        try:
+            out.setdefault(m.group(1), json.loads(f'"{m.group(2)}"', strict=False))
+        except ValueError:
+            out.setdefault(m.group(1), m.group(2))
+    for m in re.finditer(r'"(\w+)"\s*:\s*\{', text or ""):
+        try:
+            obj, _ = json.JSONDecoder(strict=False).raw_decode(text, m.end() - 1)
+            out.setdefault(m.group(1), obj)
+        except ValueError:
+            pass
     return out
 
 
@@ -255,13 +303,15 @@ class LLM:
         problems: list[str] = []
         for _ in range(attempts):
             reply = self.complete(convo, step=step, json_mode=True)
-            try:
-                obj = first_json_object(reply.content)
-                problems = validate(obj)
-            except ValueError as exc:
-                problems = [str(exc)]
-            if not problems:
-                return obj
+            candidates = [o for o in json_objects(reply.content) if isinstance(o, dict)] + [salvage(reply.content)]
+            problems = ["no JSON object in the answer"]
+            for obj in candidates:
+                if not obj:
+                    continue
+                found = validate(obj)
+                if not found:
+                    return obj
+                problems = found if problems == ["no JSON object in the answer"] else problems
             convo = convo + [{"role": "assistant", "content": reply.content},
                              {"role": "user", "content": "That answer cannot be used: " + "; ".join(problems)[:800]
                               + ". Answer again with one JSON object only, following the schema."}]

@@ -100,6 +100,7 @@ def sanitize(obj: dict, deny: set[str], params: set[str]) -> tuple[dict, list[st
         out.pop("principle_overview")
     code = out.get("example_code")
     if code is not None:
+        code = out["example_code"] = re.sub(r"^```\w*\n|\n?```\s*$", "", code.strip()).strip()
         try:
             ast.parse(code)
         except SyntaxError:

@@ -122,3 +122,11 @@ def test_guard_drops_answers_that_follow_planted_instructions():
     kept, dropped = guard(prose, evidence)
     assert kept == {"implementation_description": "Loads an adapter into a model."}
     assert sorted(dropped) == ["implementation_usage", "principle_overview"]
+
+
+def test_a_broken_answer_is_salvaged_field_by_field():
+    broken = ('```json\n{\n  "a": "first \\"quoted\\" value",\n  "nested": {"x": "y"},\n'
+              '  "code": "```python\\nimport os\\n```\\"\n}\n```')
+    s = Script((200, completion(broken)))
+    got = door(s).complete_json(MSG, step="a", validate=lambda o: [] if {"a", "nested"} <= set(o) else ["missing"])
+    assert got["a"] == 'first "quoted" value' and got["nested"] == {"x": "y"} and len(s.requests) == 1
