@@ -1,0 +1,76 @@
+"""A whole run recorded against a real model (Qwen2.5-Coder-1.5B-Instruct served locally by
+llama.cpp, see tests/cassettes/README.md) replays offline: same pages byte for byte as the
+recording run, a wiki that verifies, parallel steps replayed in any order, and a replay that
+asks for an exchange the cassette does not hold fails loudly."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from agents.commit import read_pages
+from agents.run import main
+from agents.verify import verify_wiki
+from agents.wiki import load_wiki
+from tools.index import build_index
+from tools.resolve import resolve_repo
+from tools.workspace import Workspace
+
+pytestmark = pytest.mark.peft
+CASSETTES = Path(__file__).parent / "cassettes"
+CASSETTE = CASSETTES / "peft_qwen2.5-coder-1.5b.yaml"
+RECORDED_WIKI = CASSETTES / "peft_qwen2.5-coder-1.5b.wiki"
+STAMP = "1795000000"  # SOURCE_DATE_EPOCH of the recording run
+
+
+def _replay(peft_root: Path, runs: Path, *extra: str) -> int:
+    return main(["--repo", "huggingface_peft", "--source", str(peft_root), "--runs", str(runs),
+                 "--replay", str(CASSETTE), "--quiet", *extra])
+
+
+def _files(wiki: Path) -> dict[str, bytes]:
+    return {p.relative_to(wiki).as_posix(): p.read_bytes() for p in sorted(wiki.rglob("*.md"))}
+
+
+def test_replay_gives_the_recorded_pages_byte_for_byte(peft_root, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", STAMP)
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    code = _replay(peft_root, tmp_path / "runs", "--json")
+    summary = json.loads(capsys.readouterr().out)
+    wiki = tmp_path / "runs" / "huggingface_peft" / "wiki"
+    assert _files(wiki) == _files(RECORDED_WIKI)
+    assert summary["pairs_planned"] == 17
+    src = resolve_repo("huggingface_peft", str(peft_root))
+    report = verify_wiki(load_wiki(wiki), Workspace(src, build_index(src)))
+    assert report.errors == []
+    run_dir = tmp_path / "runs" / "huggingface_peft" / "latest"
+    text = (run_dir / "report.md").read_text()
+    trace = [json.loads(l) for l in (run_dir / "trace.jsonl").read_text().splitlines()]
+    calls = sum(t.get("calls", 0) or 0 for t in trace)
+    assert calls > 0 and f"| Model calls / tokens / cost | {calls} /" in text
+    for page, why in summary["held"].items():  # a held page is listed with its reason
+        assert f"| {page} | " in text and why
+    assert code == (0 if not summary["held"] else 1)
+
+
+def test_parallel_replay_matches(peft_root, tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", STAMP)
+    _replay(peft_root, tmp_path / "runs", "--concurrency", "4")
+    assert _files(tmp_path / "runs" / "huggingface_peft" / "wiki") == _files(RECORDED_WIKI)
+
+
+def test_a_replay_that_misses_an_exchange_fails_loudly(peft_root, tmp_path, capsys):
+    shipped = Path(__file__).parents[1] / "agents" / "workflow_indexes" / "huggingface_peft.md"
+    changed = tmp_path / "wi.md"
+    changed.write_text(shipped.read_text().replace("| 3 | Adapter Injection |", "| 3 | Adapter Wiring |"))
+    code = main(["--repo", "huggingface_peft", "--source", str(peft_root), "--runs", str(tmp_path / "runs"),
+                 "--workflow-index", str(changed), "--replay", str(CASSETTE), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2 and "does not hold" in err and "re-record" in err
+
+
+def test_the_cassette_holds_no_secret():
+    text = CASSETTE.read_text()
+    for needle in ("authorization", "Authorization", "api-key", "Bearer ", "sk-"):
+        assert needle not in text
