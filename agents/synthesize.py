@@ -87,13 +87,38 @@ def _validate(obj: dict) -> list[str]:
     return []
 
 
-def sanitize(obj: dict, deny: set[str], params: set[str]) -> tuple[dict, list[str]]:
-    """The usable part of an answer, and what was dropped (the drafter's text stands in for it)."""
+_CODE_SPAN = re.compile(r"`([^`\n]+)`")
+_CODE_NAME = re.compile(r"[A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)*")
+
+
+def invented_names(text: str, known) -> list[str]:
+    """Code names in back-ticks that neither the index nor the documented source knows."""
+    out = []
+    for span in _CODE_SPAN.findall(text):
+        m = _CODE_NAME.match(span.strip())
+        if m and m.group(0) == span.strip().removesuffix("()") and not known(m.group(0)):
+            out.append(m.group(0))
+    return out
+
+
+def sanitize(obj: dict, deny: set[str], params: set[str], known=lambda name: True) -> tuple[dict, list[str]]:
+    """The usable part of an answer, and what was dropped (the drafter's text stands in for it):
+    a field that names an API nobody defined is dropped whole, as is maths that is not in <math>."""
     out, dropped = {}, []
     for k in PROSE_KEYS:
         v = obj.get(k)
         if isinstance(v, str) and v.strip():
             out[k] = v.strip()
+    for k in list(out):
+        if k != "example_code" and invented_names(out[k], known):
+            dropped.append(f"{k} (names {', '.join(invented_names(out[k], known))})")
+            out.pop(k)
+    for k in [k for k in out if k != "example_code"]:
+        text = out[k]
+        if re.search(r"\\[A-Za-z]+", re.sub(r"<math>.*?</math>", "", text, flags=re.S)) \
+                or text.count("<math>") != text.count("</math>"):
+            dropped.append(f"{k} (maths outside <math>)")
+            out.pop(k)
     ov = out.get("principle_overview", "")
     if ov and (_SENTENCE_BREAK.search(ov) or any(w.lower().strip(".") in deny for w in re.findall(r"[A-Za-z0-9_.-]+", ov))):
         dropped.append("principle_overview")
@@ -114,7 +139,7 @@ def sanitize(obj: dict, deny: set[str], params: set[str]) -> tuple[dict, list[st
 
 
 def model_prose(llm: LLM, cfg: RunConfig, job: dict, p_data: dict, i_data: dict, evidence: str,
-                deny: set[str], previous: dict | None, findings: list[dict]) -> dict:
+                deny: set[str], previous: dict | None, findings: list[dict], known=lambda name: True) -> tuple[dict, list[str]]:
     step = job["steps"][0]
     wi, _ = workflow_index(cfg)
     goal = next((w.description for w in wi.workflows if w.name == step["workflow"]), "") or ""
@@ -131,7 +156,7 @@ def model_prose(llm: LLM, cfg: RunConfig, job: dict, p_data: dict, i_data: dict,
         previous=json.dumps(previous, ensure_ascii=False) if previous else "")
     answer = llm.complete_json([{"role": "system", "content": system}, {"role": "user", "content": user}],
                                step=job["implementation"], validate=_validate)
-    return sanitize(answer, deny, set(params))
+    return sanitize(answer, deny, set(params), known)
 
 
 def _theory(text: str) -> str:
@@ -199,8 +224,17 @@ def draft_pair(cfg: RunConfig, job: dict, loc: dict, usage: dict | None, repairs
         evidence = (doc[:1200] + ("\n\nUsage found in the repository:\n" + usage["code"] if usage else "")).strip() \
             or "(no docstring)"
         try:
+            source_text = ""
+            if sym is not None:
+                lines = ws.source.physical(sym.file).read_text(encoding="utf-8", errors="replace").splitlines()
+                source_text = "\n".join(lines[sym.start_line - 1:sym.end_line])
+            params = {r["name"] for r in i_data.get("inputs", [])}
+
+            def known(name: str) -> bool:
+                last = name.split(".")[-1]
+                return last in ws.index.by_name or last in params or name in source_text or name in evidence
             prose, unusable = model_prose(llm, cfg, job, p_data, i_data, evidence, low, state.get("prose"),
-                                          [f for f in state.get("findings") or [] if f["severity"] == "E"])
+                                          [f for f in state.get("findings") or [] if f["severity"] == "E"], known)
             prose, dropped = guard(prose, evidence)
             notes.update(prose=prose, guarded=dropped, unusable=unusable)
             merge(p_data, i_data, prose, repairs)

@@ -130,3 +130,16 @@ def test_a_broken_answer_is_salvaged_field_by_field():
     s = Script((200, completion(broken)))
     got = door(s).complete_json(MSG, step="a", validate=lambda o: [] if {"a", "nested"} <= set(o) else ["missing"])
     assert got["a"] == 'first "quoted" value' and got["nested"] == {"x": "y"} and len(s.requests) == 1
+
+
+def test_prose_naming_an_api_nobody_defined_is_dropped():
+    from agents.synthesize import sanitize
+    known = lambda name: name.split(".")[-1] in {"PeftModel", "save_pretrained", "save_directory"}  # noqa: E731
+    answer = {"implementation_description": "Saves the adapter; call `PeftModel.train_low_rank` first.",
+              "implementation_usage": "Call `save_pretrained()` with `save_directory`.",
+              "theory": "\\text{save}(d) \\rightarrow files", "returns": "Nothing.",
+              "principle_usage": "\\text{Usage of the principle}"}
+    kept, dropped = sanitize(answer, set(), {"save_directory"}, known)
+    assert set(kept) == {"implementation_usage", "returns", "parameters"}
+    assert "implementation_description (names PeftModel.train_low_rank)" in dropped
+    assert "theory (maths outside <math>)" in dropped and "principle_usage (maths outside <math>)" in dropped
