@@ -115,7 +115,9 @@ def sanitize(obj: dict, deny: set[str], params: set[str], known=lambda name: Tru
             out.pop(k)
     for k in [k for k in out if k != "example_code"]:
         text = out[k]
-        if re.search(r"\\[A-Za-z]+", re.sub(r"<math>.*?</math>", "", text, flags=re.S)) \
+        # maths belongs only in the Theoretical Basis; elsewhere even <math> is a placeholder
+        outside = re.sub(r"<math>.*?</math>", "", text, flags=re.S) if k == "theory" else text
+        if re.search(r"\\[A-Za-z]+", outside) \
                 or text.count("<math>") != text.count("</math>"):
             dropped.append(f"{k} (maths outside <math>)")
             out.pop(k)

@@ -138,7 +138,7 @@ def test_prose_naming_an_api_nobody_defined_is_dropped():
     answer = {"implementation_description": "Saves the adapter; call `PeftModel.train_low_rank` first.",
               "implementation_usage": "Call `save_pretrained()` with `save_directory`.",
               "theory": "\\text{save}(d) \\rightarrow files", "returns": "Nothing.",
-              "principle_usage": "\\text{Usage of the principle}"}
+              "principle_usage": "<math>\\text{Usage of the principle}</math>"}
     kept, dropped = sanitize(answer, set(), {"save_directory"}, known)
     assert set(kept) == {"implementation_usage", "returns", "parameters"}
     assert "implementation_description (names PeftModel.train_low_rank)" in dropped
