@@ -161,12 +161,26 @@ def model_prose(llm: LLM, cfg: RunConfig, job: dict, p_data: dict, i_data: dict,
     return sanitize(answer, deny, set(params), known)
 
 
+def _keep_math(line: str) -> str:
+    """One line of maths-or-prose made safe: text outside <math> is flattened like any prose, text
+    inside keeps its TeX (only wiki link/table markup is removed)."""
+    parts = re.split(r"(<math>.*?</math>)", line)
+    out = []
+    for part in parts:
+        if part.startswith("<math>") and part.endswith("</math>"):
+            body = re.sub(r"\[\[|\]\]|\{\||\|\}|</?math>", "", part[6:-7])
+            out.append(f"<math>{body}</math>")
+        else:
+            out.append(plain(part))
+    return " ".join(p for p in out if p)
+
+
 def _theory(text: str) -> str:
-    lines = [plain(l) if not l.startswith((" ", "\t")) else l.replace("{|", "").replace("|}", "")
+    lines = [_keep_math(l) if not l.startswith((" ", "\t")) else l.replace("{|", "").replace("|}", "")
              for l in text.strip().splitlines() if l.strip()]
     if any(l.startswith((" ", "\t")) for l in lines) or any(l.rstrip().endswith(":") for l in lines):
         return "<syntaxhighlight lang=\"text\">\n" + "\n".join(lines) + "\n</syntaxhighlight>"
-    return " ".join(l.replace("&lt;", "<").replace("&gt;", ">") for l in lines)
+    return " ".join(lines)
 
 
 def merge(p_data: dict, i_data: dict, prose: dict, repairs: dict) -> None:

@@ -143,3 +143,9 @@ def test_prose_naming_an_api_nobody_defined_is_dropped():
     assert set(kept) == {"implementation_usage", "returns", "parameters"}
     assert "implementation_description (names PeftModel.train_low_rank)" in dropped
     assert "theory (maths outside <math>)" in dropped and "principle_usage (maths outside <math>)" in dropped
+
+
+def test_theory_keeps_its_maths():
+    from agents.synthesize import _theory
+    assert _theory("For rank <math>r \\ll d</math> the update is [[x]] small.") == \
+        "For rank <math>r \\ll d</math> the update is x small."
