@@ -6,9 +6,9 @@ import time
 from pathlib import Path
 from typing import TypedDict
 
+from agents.commit import atomic_write
 from agents.runctx import RunConfig, traced, workflow_index, workspace
 from agents.verify import verify_pages
-from tools.wikipage import TYPE_FOLDERS
 
 # What the offline drafter can change when a rule rejects a draft.
 _REPAIR_FOR = {"R8": "no_usage_example", "R28": "no_usage_example", "R36": "no_usage_example",
@@ -42,11 +42,7 @@ def repairs_for(findings: list[dict], current: dict, rounds: int) -> dict:
 
 def write_draft(cfg: RunConfig, folder: str, texts: dict[str, str]) -> None:
     for rel, text in texts.items():
-        path = Path(cfg["run_dir"]) / folder / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
+        atomic_write(Path(cfg["run_dir"]) / folder / rel, text)
 
 
 def result(state: dict, outcome: str, reason: str | None, findings: list[dict]) -> PairResult:
@@ -81,11 +77,6 @@ def check(state: dict) -> dict:
         write_draft(cfg, "held", state["texts"])
         rec["outcome"] = "held"
         return {"findings": findings, "done": True, "results": [result(state, "held", reason, findings)]}
-
-
-def pair_pages(job: dict) -> list[str]:
-    return [f"{TYPE_FOLDERS['Principle']}/{job['principle']}.md",
-            f"{TYPE_FOLDERS['Implementation']}/{job['implementation']}.md"]
 
 
 def _critic(cfg: RunConfig, state: dict, rec: dict) -> dict | None:

@@ -188,13 +188,6 @@ def salvage(text: str) -> dict:
     return out
 
 
-def first_json_object(text: str) -> dict:
-    for obj in json_objects(text):
-        if isinstance(obj, dict):
-            return obj
-    raise ValueError("no JSON object in the answer")
-
-
 # --- the door ----------------------------------------------------------------------------------
 
 class LLM:

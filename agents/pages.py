@@ -10,7 +10,7 @@ from functools import lru_cache
 
 import jinja2
 
-from tools.wikipage import DOMAIN_RE, SOURCE_RE, UPDATED_RE, Page, escape_cell, unescape_cell
+from tools.wikipage import DOMAIN_RE, SOURCE_RE, UPDATED_RE, Page, escape_cell
 
 PAGE_TEMPLATES = {"Workflow": "workflow.md.j2", "Principle": "principle.md.j2",
                   "Implementation": "implementation.md.j2", "Environment": "environment.md.j2",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.metadata
+import importlib.resources
 import json
 import logging
 import os
@@ -31,7 +32,7 @@ from agents.plan import plan_pairs
 from agents.runctx import RunConfig
 from tools.errors import ToolError, UsageError
 from tools.resolve import default_cache_dir, repo_name, resolve_repo
-from tools.workflow_index import WorkflowIndexError, parse_workflow_index
+from tools.workflow_index import parse_workflow_index
 
 log = logging.getLogger("agents.run")
 PHASES = ("resolve", "index", "plan", "pair", "commit", "report")
@@ -46,19 +47,21 @@ def find_workflow_index(repo: str, given: Path | None, wiki: Path) -> tuple[str,
     own = wiki / "_WorkflowIndex.md"
     if own.is_file():
         return own.read_text(encoding="utf-8", errors="replace"), str(own)
-    import importlib.resources
-    ref = importlib.resources.files("agents").joinpath("workflow_indexes", f"{repo}.md")
-    if ref.is_file():
-        return ref.read_text(encoding="utf-8"), f"agents/workflow_indexes/{repo}.md"
+    shipped = _shipped_text(repo)
+    if shipped is not None:
+        return shipped, f"agents/workflow_indexes/{repo}.md"
     raise UsageError(f"no WorkflowIndex for {repo}: pass --workflow-index FILE or put _WorkflowIndex.md in the wiki "
                      "folder (format: WIKI_FORMAT.md §7)")
 
 
-def shipped_workflow_index(repo: str):
-    import importlib.resources
+def _shipped_text(repo: str) -> str | None:
     ref = importlib.resources.files("agents").joinpath("workflow_indexes", f"{repo}.md")
-    return parse_workflow_index(ref.read_text(encoding="utf-8"), f"agents/workflow_indexes/{repo}.md") \
-        if ref.is_file() else None
+    return ref.read_text(encoding="utf-8") if ref.is_file() else None
+
+
+def shipped_workflow_index(repo: str):
+    text = _shipped_text(repo)
+    return parse_workflow_index(text, f"agents/workflow_indexes/{repo}.md") if text is not None else None
 
 
 def _check_writable(folder: Path) -> None:
@@ -115,10 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _new_run(args) -> tuple[RunConfig, dict]:
     wiki = args.wiki or args.runs / args.repo / "wiki"
     text, origin = find_workflow_index(args.repo, args.workflow_index, wiki)
-    try:
-        wi = parse_workflow_index(text, origin)
-    except WorkflowIndexError:
-        raise
+    wi = parse_workflow_index(text, origin)
     if wi.repo != args.repo:
         raise UsageError(f"the WorkflowIndex is for {wi.repo}, not {args.repo}; pass --repo {wi.repo} or another --workflow-index")
     plan_pairs(wi)  # an unusable plan (R43) stops here, before anything is written

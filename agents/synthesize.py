@@ -18,7 +18,6 @@ from functools import lru_cache
 
 import jinja2
 
-from agents.docstrings import summary
 from agents.draft import INJECTION, implementation_data, plain, principle_data
 from agents.excavate import locator, symbol_at
 from agents.llm import BudgetExceeded, LLM, ModelOutputError, door

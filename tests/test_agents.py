@@ -9,7 +9,6 @@ from pathlib import Path
 import httpx2
 import pytest
 
-import agents.llm as llm_module
 from agents.llm import LLM, ModelSettings
 from agents.run import main
 from agents.verify import verify_wiki

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from agents.commit import read_pages
 from agents.run import main
 from agents.verify import verify_wiki
 from agents.wiki import load_wiki

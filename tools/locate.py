@@ -177,9 +177,7 @@ def _implementation_of(ws: Workspace, s: Symbol) -> Symbol:
     """For a typing.overload stub, the real definition with the same qualname (the last one)."""
     if not any(d.split(".")[-1] == "overload" for d in s.decorators):
         return s
-    same = [o for o in ws.index.by_name.get(s.name, []) if o.qualname == s.qualname and o.file == s.file
-            and not any(d.split(".")[-1] == "overload" for d in o.decorators)]
-    return same[-1] if same else s
+    return ws.index.definition(s.module, s.qualname) or s
 
 
 class Locator:
