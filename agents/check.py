@@ -81,7 +81,7 @@ def check(state: dict) -> dict:
 
 def _critic(cfg: RunConfig, state: dict, rec: dict) -> dict | None:
     """The model critic on the Implementation page against its source (advisory, for the report and review)."""
-    from agents.llm import BudgetExceeded, ModelOutputError, door
+    from agents.llm import BudgetExceeded, ModelOutputError, Usage, door
     from agents.verify import critic_verdict
     llm = door(cfg["model"])
     loc = state.get("location") or {}
@@ -91,11 +91,10 @@ def _critic(cfg: RunConfig, state: dict, rec: dict) -> dict | None:
     lines = ws.source.physical(loc["file"]).read_text(encoding="utf-8", errors="replace").splitlines()
     excerpt = "\n".join(lines[loc["start_line"] - 1:loc["end_line"]][:150])
     page = next(t for rel, t in state["texts"].items() if rel.startswith("implementations/"))
-    step = llm.per_step[state["job"]["implementation"]]
-    before, calls = step.tokens, step.calls
+    used = Usage()
     try:
-        verdict = critic_verdict(llm, state["job"]["implementation"], page, excerpt)
+        verdict = critic_verdict(llm, state["job"]["implementation"], page, excerpt, used)
     except (ModelOutputError, BudgetExceeded) as exc:
         verdict = {"error": str(exc)[:200]}
-    rec["tokens"], rec["calls"] = step.tokens - before, step.calls - calls
+    rec["tokens"], rec["calls"] = used.tokens, used.calls
     return verdict

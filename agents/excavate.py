@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from agents.evidence import find_usages
-from agents.llm import BudgetExceeded, door
+from agents.llm import BudgetExceeded, Usage, door
 from agents.runctx import RunConfig, traced, workflow_index, workspace
 from tools.locate import Locator
 from tools.records import Symbol
@@ -44,8 +44,9 @@ ANSWER = {"type": "function", "function": {
         "reason": {"type": "string", "description": "one sentence: why this definition"}}}}}
 
 
-def agent_locate(llm, cfg: RunConfig, job: dict, loc) -> tuple[dict | None, str]:
-    """(location details, what happened) from the excavation agent's tool loop."""
+def agent_locate(llm, cfg: RunConfig, job: dict, loc, used: Usage) -> tuple[dict | None, str]:
+    """(location details, what happened) from the excavation agent's tool loop; each call's usage
+    is added to ``used``."""
     import importlib.resources
     import json
 
@@ -62,6 +63,7 @@ def agent_locate(llm, cfg: RunConfig, job: dict, loc) -> tuple[dict | None, str]
         f"The deterministic locator was not sure; its candidates: {hints}.")}]
     for turn in range(MAX_TURNS):
         reply = llm.complete(messages, step=job["implementation"], tools=tools)
+        used.add(reply.usage)
         said = reply.content or " ".join(json.dumps({"name": c.name, "arguments": c.arguments}) for c in reply.tool_calls)
         messages.append({"role": "assistant", "content": said or "(empty)"})
         if not reply.tool_calls:
@@ -108,12 +110,12 @@ def excavate(state: dict) -> dict:
                 held = (f"locator not confident ({loc.confidence:.2f}): {why}; the excavation agent "
                         "(run with a model) decides such steps")
             else:
+                used = Usage()
                 try:
-                    found, what = agent_locate(llm, cfg, job, loc)
+                    found, what = agent_locate(llm, cfg, job, loc, used)
                 except BudgetExceeded as exc:
                     found, what = None, str(exc)
-                rec.update(agent=what, tokens=llm.per_step[job["implementation"]].tokens,
-                           calls=llm.per_step[job["implementation"]].calls)
+                rec.update(agent=what, tokens=used.tokens, calls=used.calls)
                 if found is None:
                     held = f"locator not confident ({loc.confidence:.2f}): {why}; {what}"
                 else:

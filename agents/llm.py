@@ -15,7 +15,6 @@ import logging
 import os
 import re
 import threading
-from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -199,8 +198,7 @@ class LLM:
                              timeout=settings.timeout, max_retries=settings.max_retries, http_client=http_client)
         self._gate = threading.Semaphore(max(1, settings.concurrency))
         self._lock = threading.Lock()
-        self.total = Usage()
-        self.per_step: dict[str, Usage] = defaultdict(Usage)
+        self.total = Usage()  # the run's spend, for the budgets; a node adds up its own calls' usage
 
     # accounting
     def _price(self, prompt: int, completion: int) -> float:
@@ -217,7 +215,6 @@ class LLM:
     def _account(self, step: str, u: Usage) -> None:
         with self._lock:
             self.total.add(u)
-            self.per_step[step].add(u)
 
     # cache
     def _key(self, payload: dict) -> str:
@@ -245,7 +242,7 @@ class LLM:
             log.warning("cannot cache a model response (%s)", exc)
 
     def complete(self, messages: list[dict], *, step: str, tools: list[dict] | None = None,
-                 tool_choice: Any = None, json_mode: bool = False) -> Reply:
+                 tool_choice: Any = None) -> Reply:
         s = self.settings
         payload = {"model": s.model, "messages": messages, "temperature": s.temperature,
                    "max_tokens": s.max_output_tokens}
@@ -289,13 +286,16 @@ class LLM:
         return reply
 
     def complete_json(self, messages: list[dict], *, step: str, validate: Callable[[dict], list[str]],
-                      attempts: int = 3) -> dict:
+                      attempts: int = 3, used: Usage | None = None) -> dict:
         """A JSON object that passes ``validate`` (which returns problems); the model sees each
-        problem and answers again, at most ``attempts`` times."""
+        problem and answers again, at most ``attempts`` times. Every call's usage is added to
+        ``used`` (the caller's own meter: per-step counters are shared between threads)."""
         convo = list(messages)
         problems: list[str] = []
         for _ in range(attempts):
-            reply = self.complete(convo, step=step, json_mode=True)
+            reply = self.complete(convo, step=step)
+            if used is not None:
+                used.add(reply.usage)
             candidates = [o for o in json_objects(reply.content) if isinstance(o, dict)] + [salvage(reply.content)]
             problems = ["no JSON object in the answer"]
             for obj in candidates:
@@ -322,6 +322,16 @@ def _replay_miss(exc: BaseException) -> bool:
 
 _instances: dict[str, LLM] = {}
 _instances_lock = threading.Lock()
+_transport: Any = None
+
+
+def use_transport(transport: Any) -> None:
+    """The seam for tests: every LLM the door makes from now on sends its requests through this
+    httpx transport (``None``: the network again). Instances made before are forgotten."""
+    global _transport
+    with _instances_lock:
+        _transport = transport
+        _instances.clear()
 
 
 def door(settings: dict | None) -> LLM | None:
@@ -331,5 +341,9 @@ def door(settings: dict | None) -> LLM | None:
     key = json.dumps(settings, sort_keys=True)
     with _instances_lock:
         if key not in _instances:
-            _instances[key] = LLM(ModelSettings(**settings))
+            client = None
+            if _transport is not None:
+                import httpx2  # the openai SDK's HTTP client
+                client = httpx2.Client(transport=_transport)
+            _instances[key] = LLM(ModelSettings(**settings), http_client=client)
         return _instances[key]

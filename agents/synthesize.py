@@ -20,7 +20,7 @@ import jinja2
 
 from agents.draft import INJECTION, implementation_data, plain, principle_data
 from agents.excavate import locator, symbol_at
-from agents.llm import BudgetExceeded, LLM, ModelOutputError, door
+from agents.llm import BudgetExceeded, LLM, ModelOutputError, Usage, door
 from agents.pages import render_page
 from agents.rules.context import Context
 from agents.runctx import RunConfig, traced, workflow_index, workspace
@@ -140,7 +140,8 @@ def sanitize(obj: dict, deny: set[str], params: set[str], known=lambda name: Tru
 
 
 def model_prose(llm: LLM, cfg: RunConfig, job: dict, p_data: dict, i_data: dict, evidence: str,
-                deny: set[str], previous: dict | None, findings: list[dict], known=lambda name: True) -> tuple[dict, list[str]]:
+                deny: set[str], previous: dict | None, findings: list[dict], used: Usage,
+                known=lambda name: True) -> tuple[dict, list[str]]:
     step = job["steps"][0]
     wi, _ = workflow_index(cfg)
     goal = next((w.description for w in wi.workflows if w.name == step["workflow"]), "") or ""
@@ -156,7 +157,7 @@ def model_prose(llm: LLM, cfg: RunConfig, job: dict, p_data: dict, i_data: dict,
                   f"{f['message']}" for f in findings],
         previous=json.dumps(previous, ensure_ascii=False) if previous else "")
     answer = llm.complete_json([{"role": "system", "content": system}, {"role": "user", "content": user}],
-                               step=job["implementation"], validate=_validate)
+                               step=job["implementation"], validate=_validate, used=used)
     return sanitize(answer, deny, set(params), known)
 
 
@@ -209,8 +210,10 @@ def merge(p_data: dict, i_data: dict, prose: dict, repairs: dict) -> None:
 
 
 def draft_pair(cfg: RunConfig, job: dict, loc: dict, usage: dict | None, repairs: dict,
-               state: dict | None = None) -> tuple[dict[str, str], dict]:
-    """(page texts, notes: prose used, fields dropped by the guard, model fallback reason)."""
+               state: dict | None = None, used: Usage | None = None) -> tuple[dict[str, str], dict]:
+    """(page texts, notes: prose used, fields dropped by the guard, model fallback reason); model
+    usage is added to ``used``."""
+    used = used if used is not None else Usage()
     state = state or {}
     ws = workspace(cfg)
     wi, _ = workflow_index(cfg)
@@ -249,7 +252,7 @@ def draft_pair(cfg: RunConfig, job: dict, loc: dict, usage: dict | None, repairs
                 last = name.split(".")[-1]
                 return last in ws.index.by_name or last in params or name in source_text or name in evidence
             prose, unusable = model_prose(llm, cfg, job, p_data, i_data, evidence, low, state.get("prose"),
-                                          [f for f in state.get("findings") or [] if f["severity"] == "E"], known)
+                                          [f for f in state.get("findings") or [] if f["severity"] == "E"], used, known)
             prose, dropped = guard(prose, evidence)
             notes.update(prose=prose, guarded=dropped, unusable=unusable)
             merge(p_data, i_data, prose, repairs)
@@ -262,21 +265,19 @@ def draft_pair(cfg: RunConfig, job: dict, loc: dict, usage: dict | None, repairs
 def synthesize(state: dict) -> dict:
     cfg, job = state["config"], state["job"]
     with traced(cfg, "synthesize", job["implementation"]) as rec:
-        llm = door(cfg.get("model"))
-        before = llm.per_step[job["implementation"]].as_dict() if llm else None
+        used = Usage()
         try:
-            texts, notes = draft_pair(cfg, job, state["location"], state.get("usage"), state.get("repairs") or {}, state)
+            texts, notes = draft_pair(cfg, job, state["location"], state.get("usage"), state.get("repairs") or {},
+                                      state, used)
         except BudgetExceeded as exc:
             from agents.check import result
             rec["outcome"] = "held: budget"
             reason = f"not drafted: {exc}; raise --max-cost/--max-tokens and --resume"
             return {"held": reason, "done": True, "results": [result(state, "held", reason, [])]}
         finally:
-            if llm is not None:
-                after = llm.per_step[job["implementation"]].as_dict()
-                rec.update(tokens=after["tokens"] - before["tokens"], calls=after["calls"] - before["calls"],
-                           cost=round(after["cost"] - before["cost"], 6),
-                           cached_calls=after["cached_calls"] - before["cached_calls"])
+            if cfg.get("model"):
+                rec.update(tokens=used.tokens, calls=used.calls, cost=round(used.cost, 6),
+                           cached_calls=used.cached_calls)
         if notes.get("unusable"):
             rec["dropped"] = notes["unusable"]
         if notes.get("model_fallback"):

@@ -100,7 +100,7 @@ CRITIC_SYSTEM = ("You check a documentation page against the source code it docu
                  'Answer with one JSON object: {"supported": ["claim", ...], "unsupported": ["claim", ...]}.')
 
 
-def critic_verdict(llm, step: str, page_text: str, source_excerpt: str) -> dict:
+def critic_verdict(llm, step: str, page_text: str, source_excerpt: str, used=None) -> dict:
     """The optional model critic: claims of a page supported or not by the source excerpt. Advisory
     only: the deterministic rules above alone decide what is committed."""
     def valid(obj: dict) -> list[str]:
@@ -110,7 +110,7 @@ def critic_verdict(llm, step: str, page_text: str, source_excerpt: str) -> dict:
     obj = llm.complete_json([{"role": "system", "content": CRITIC_SYSTEM},
                              {"role": "user", "content": f"PAGE:\n<<<\n{body}\n>>>\n\nSOURCE:\n<<<\n"
                                                          f"{source_excerpt[:5000]}\n>>>"}],
-                            step=step, validate=valid, attempts=2)
+                            step=step, validate=valid, attempts=2, used=used)
     clean = {k: [str(c)[:300] for c in obj.get(k, []) if str(c).strip()][:20] for k in ("supported", "unsupported")}
     return {**clean, "support_ratio": round(len(clean["supported"]) / max(1, len(clean["supported"]) +
                                                                          len(clean["unsupported"])), 3)}

@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx2
 import pytest
 
-from agents.llm import LLM, ModelSettings
+from agents.llm import use_transport
 from agents.run import main
 from agents.verify import verify_wiki
 from agents.wiki import load_wiki
@@ -60,22 +60,12 @@ class Endpoint:
 
 
 @pytest.fixture
-def scripted(monkeypatch):
-    endpoints = {}
-
+def scripted():
     def install(endpoint: Endpoint):
-        def fake_door(settings):
-            if not settings:
-                return None
-            key = json.dumps(settings, sort_keys=True)
-            if key not in endpoints:
-                endpoints[key] = LLM(ModelSettings(**settings),
-                                     http_client=httpx2.Client(transport=httpx2.MockTransport(endpoint)))
-            return endpoints[key]
-        for mod in ("agents.llm", "agents.synthesize", "agents.excavate"):
-            monkeypatch.setattr(f"{mod}.door", fake_door)
+        use_transport(httpx2.MockTransport(endpoint))
         return endpoint
-    return install
+    yield install
+    use_transport(None)
 
 
 def _index(tmp_path: Path, api: str = "mystery(engine, jobs)") -> Path:
