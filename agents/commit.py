@@ -63,6 +63,7 @@ def atomic_write(path: Path, text: str) -> None:
 def _stage(stage: Path, files: dict[str, str]) -> None:
     if stage.exists():
         shutil.rmtree(stage)
+    stage.mkdir(parents=True)
     for rel, text in files.items():
         p = stage / rel
         p.parent.mkdir(parents=True, exist_ok=True)
@@ -105,20 +106,31 @@ def commit(cfg: RunConfig, results: list[dict]) -> CommitSummary:
                 overviews[Path(rel).stem] = m.group(1) if m else ""
         for wf in wi.workflows:
             rel = f"{TYPE_FOLDERS['Workflow']}/{wf.name}.md"
-            missing = [s.principle for s in wf.steps if f"principles/{s.principle}.md" not in candidate
-                       or f"implementations/{s.implementation}.md" not in candidate]
-            if missing or wf.name in held_flows:
+            documented = [s for s in wf.steps if s.problem is None and f"principles/{s.principle}.md" in candidate
+                          and f"implementations/{s.implementation}.md" in candidate]
+            if len({s.principle for s in documented}) < 2 or wf.name in held_flows:
+                # R18: a Workflow page needs two documented steps; its pending steps wait for a later run
                 held_flows.add(wf.name)
-                held.setdefault(rel, f"steps not committed: {', '.join(sorted(set(missing)))}")
+                pending = [s.title for s in wf.steps if s not in documented]
+                held.setdefault(rel, f"{len(documented)} of its {len(wf.steps)} step(s) documented, a Workflow page "
+                                     f"needs 2 (pending: {', '.join(pending)})")
                 continue
+            shown = {(s.workflow, s.number) for s in documented}
             candidate[rel] = ours[rel] = render_page("Workflow", workflow_data(
-                ws, wf.name, wf.description, [(s.title, s.principle) for s in wf.steps],
+                ws, wf.name, wf.description,
+                [(s.title, s.principle if (s.workflow, s.number) in shown else None) for s in wf.steps],
                 [wf.name.removeprefix(cfg["repo"] + "_")], cfg["updated"], overviews))
         done = {(s.workflow, s.number) for s in wi.steps
-                if f"principles/{s.principle}.md" in candidate and f"implementations/{s.implementation}.md" in candidate}
+                if s.problem is None and f"workflows/{s.workflow}.md" in candidate
+                and f"principles/{s.principle}.md" in candidate and f"implementations/{s.implementation}.md" in candidate}
         gone = {w for w in held_flows if f"workflows/{w}.md" not in candidate}
         files = dict(candidate)
-        files["_WorkflowIndex.md"] = without_workflows(with_statuses(wi_text, wi, done), gone)
+        if gone >= {w.name for w in wi.workflows} and not any(r.startswith("workflows/") for r in candidate):
+            # nothing to list: the wiki's _WorkflowIndex.md stays as it was (an empty index would not parse)
+            if (wiki_dir / "_WorkflowIndex.md").is_file():
+                files["_WorkflowIndex.md"] = (wiki_dir / "_WorkflowIndex.md").read_text(encoding="utf-8")
+        else:
+            files["_WorkflowIndex.md"] = without_workflows(with_statuses(wi_text, wi, done), gone)
         _stage(stage, {**old_indexes, **files})  # the old index files keep the Notes of pages not redrafted
         indexes = render_indexes(load_wiki(stage, cfg["repo"]), notes)
         _stage(stage, {**files, **indexes})
@@ -146,7 +158,9 @@ def commit(cfg: RunConfig, results: list[dict]) -> CommitSummary:
         if rel in existing and same_but_stamp(existing[rel], ours[rel]):
             ours[rel] = existing[rel]
     # index rows and statuses do not depend on the stamps: the last staged ones are final
-    final = {**existing, **ours, "_WorkflowIndex.md": files["_WorkflowIndex.md"], **indexes}
+    final = {**existing, **ours, **indexes}
+    if "_WorkflowIndex.md" in files:
+        final["_WorkflowIndex.md"] = files["_WorkflowIndex.md"]
     written, unchanged = [], []
     for rel, text in sorted(final.items()):
         path = wiki_dir / rel

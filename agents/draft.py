@@ -245,11 +245,11 @@ def _wrapper(ext: dict, title: str, step: StepInfo, repairs: Repairs) -> dict:
 
 def workflow_data(ws: Workspace, name: str, description: str | None, steps: list[tuple[str, str]], domains: list[str],
                   updated: str, overviews: dict[str, str]) -> dict:
-    """steps: (title, principle page name) in order."""
+    """steps: (title, principle page name, or None for a pending step) in order."""
     short = name.removeprefix(ws.source.repo + "_")
     d = plain(description) or f"The {words(short)} workflow."
     return {"name": short, "sources": [_repo_source(ws)], "domains": domains, "updated": updated,
             "overview": first_sentence(d), "description": f"{d} It has {len(steps)} steps.",
             "usage": f"Follow it to {_lower_first(d).rstrip('.')}." if d else "Follow the steps in order.",
-            "steps": [{"title": plain(t), "principle": p, "text": overviews.get(p, "")} for t, p in steps],
+            "steps": [{"title": plain(t), "principle": p, "text": overviews.get(p, "") if p else ""} for t, p in steps],
             "diagram": None, "heuristics": []}

@@ -21,7 +21,7 @@ from langgraph.types import Send
 
 from agents.check import check, result
 from agents.excavate import excavate
-from agents.plan import PairJob, already_done, plan_pairs, respected, reviewer_decisions
+from agents.plan import PairJob, StepHold, already_done, plan_pairs, respected, reviewer_decisions
 from agents.commit import commit_node
 from agents.report import report_node
 from agents.runctx import RunConfig, traced, workflow_index, workspace
@@ -57,6 +57,7 @@ class RunState(TypedDict, total=False):
     source: dict
     index: dict
     plan: list[PairJob]
+    step_holds: list[StepHold]
     skipped: list[str]
     usage_keys: list[str]
     results: Annotated[list[dict], operator.add]
@@ -85,7 +86,7 @@ def plan_node(state: RunState) -> dict:
     cfg = state["config"]
     with traced(cfg, "plan") as rec:
         wi, _ = workflow_index(cfg)
-        jobs = plan_pairs(wi)
+        jobs, step_holds = plan_pairs(wi)
         skipped: set[str] = set()
         wiki_dir = Path(cfg["wiki"])
         if not cfg["force"] and (wiki_dir / "principles").is_dir():
@@ -98,8 +99,9 @@ def plan_node(state: RunState) -> dict:
         held = [result({"job": j, "started": time.time()}, "held", rejected[j["implementation"]], [])
                 for j in jobs if j["implementation"] in rejected and j["implementation"] not in skipped]
         skipped |= set(rejected)
-        rec["outcome"] = f"{len(jobs)} pairs, {len(skipped)} skipped, {len(held)} rejected"
-        return {"plan": jobs, "skipped": sorted(skipped), "results": held,
+        rec["outcome"] = (f"{len(jobs)} pairs, {len(skipped)} skipped, {len(held)} rejected, "
+                          f"{len(step_holds)} steps unusable")
+        return {"plan": jobs, "skipped": sorted(skipped), "results": held, "step_holds": step_holds,
                 "usage_keys": sorted({j["usage_key"] for j in jobs if j["usage_key"]})}
 
 

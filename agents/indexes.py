@@ -92,22 +92,33 @@ def with_statuses(text: str, wi: WorkflowIndex, done: set[tuple[str, int]]) -> s
     """``_WorkflowIndex.md`` with each step's Status set: ✅ for (workflow, step) in ``done``, else ⬜.
     Adds a Status column to a Steps Overview that has none (kapso's phase-1a shape)."""
     lines = text.split("\n")
+    headers: dict[int, list[str]] = {}  # header line -> its cells as the input wrote them
     for wf in wi.workflows:
         for step in wf.steps:
             if step.status_line is None:
                 continue
             i = step.status_line - 1
             header_i = _header_above(lines, i)
-            header = [c.strip() for c in split_row(lines[header_i])]
-            mark = "✅" if (wf.name, step.number) in done else "⬜"
-            if "Status" not in header:
-                if not lines[header_i].rstrip().endswith("Status |"):
+            if header_i not in headers:
+                headers[header_i] = [c.strip() for c in split_row(lines[header_i])]
+                if "Status" not in headers[header_i]:
                     lines[header_i] = lines[header_i].rstrip() + " Status |"
-                    lines[header_i + 1] = lines[header_i + 1].rstrip() + "--------|"
-                lines[i] = lines[i].rstrip() + f" {mark} |"
+                    if header_i + 1 < len(lines) and lines[header_i + 1].lstrip().startswith("|"):
+                        lines[header_i + 1] = lines[header_i + 1].rstrip() + "--------|"
+            header = headers[header_i]
+            mark = "✅" if (wf.name, step.number) in done else "⬜"
+            spans = cell_spans(lines[i])
+            if "Status" not in header:
+                # the new column comes after the header's last cell: pad a short row first
+                missing = max(0, len(header) - len(spans))
+                lines[i] = lines[i].rstrip() + " — |" * missing + f" {mark} |"
                 continue
-            a, b = cell_spans(lines[i])[header.index("Status")]
-            lines[i] = f"{lines[i][:a]} {mark} {lines[i][b:]}"
+            col = header.index("Status")
+            if col < len(spans):
+                a, b = spans[col]
+                lines[i] = f"{lines[i][:a]} {mark} {lines[i][b:]}"
+            else:
+                lines[i] = lines[i].rstrip() + " — |" * (col - len(spans)) + f" {mark} |"
     return "\n".join(lines)
 
 

@@ -1,9 +1,10 @@
 """The plan: one job per Principle/Implementation pair of the WorkflowIndex.
 
 A Principle reused by several workflows is one pair (its steps are all listed on the job); an API
-shared by two Principles must already carry two context-specific Implementation names (R43), or
-the WorkflowIndex is unusable. Pairs whose pages exist in the wiki and still verify are skipped
-unless forced.
+shared by two Principles gets a context-specific Implementation name for the second (R43, written
+into the run's copy of the WorkflowIndex). A step that cannot be used is held with its reason and
+the rest of the plan stands. Pairs whose pages exist in the wiki and still verify are skipped unless
+forced.
 """
 from __future__ import annotations
 
@@ -13,10 +14,9 @@ from typing import TypedDict
 
 from agents.draft import StepInfo
 from agents.evidence import call_key
-from tools.errors import UsageError
 from tools.locate import parse_api
 from tools.wikipage import TYPE_FOLDERS
-from tools.workflow_index import WorkflowIndex
+from tools.workflow_index import WorkflowIndex, split_row
 
 
 class PairJob(TypedDict):
@@ -27,22 +27,69 @@ class PairJob(TypedDict):
     usage_key: str | None
 
 
-def plan_pairs(wi: WorkflowIndex) -> list[PairJob]:
-    by_impl: dict[str, list] = defaultdict(list)
-    principles_of: dict[str, set[str]] = defaultdict(set)
-    impls_of: dict[str, set[str]] = defaultdict(set)
+class StepHold(TypedDict):
+    """A step the plan cannot turn into a pair: held with its reason, its workflow goes on."""
+    workflow: str
+    number: int
+    title: str
+    principle: str  # "" when the input gives no usable name
+    implementation: str
+    reason: str
+
+
+def shared_api_renames(wi: WorkflowIndex) -> dict[tuple[str, int], str]:
+    """RULES R43: an Implementation name given for several Principles keeps its name for the first
+    Principle (file order); each other Principle's steps get ``{name}_{Principle}``, a context-specific
+    page of the same API."""
+    first_principle: dict[str, str] = {}
+    out: dict[tuple[str, int], str] = {}
+    for step in wi.usable_steps:
+        owner = first_principle.setdefault(step.implementation, step.principle)
+        if owner != step.principle:
+            out[(step.workflow, step.number)] = f"{step.implementation}_{step.principle.removeprefix(wi.repo + '_')}"
+    return out
+
+
+def with_renames(text: str, wi: WorkflowIndex, renames: dict[tuple[str, int], str]) -> str:
+    """The WorkflowIndex text with the renamed Implementation cells written in (the run follows its
+    copy, and the committed ``_WorkflowIndex.md`` then satisfies R43 too)."""
+    lines = text.split("\n")
     for step in wi.steps:
+        new = renames.get((step.workflow, step.number))
+        if new is None or step.impl_line is None:
+            continue
+        i = step.impl_line - 1
+        cells = split_row(lines[i])
+        if len(cells) >= 2:
+            lines[i] = f"| {cells[0]} | `{new}` |"
+    return "\n".join(lines)
+
+
+def plan_pairs(wi: WorkflowIndex) -> tuple[list[PairJob], list[StepHold]]:
+    """(one job per Principle/Implementation pair, the steps held before any work: unusable input,
+    or a Principle given a second Implementation)."""
+    holds: list[StepHold] = []
+
+    def hold(step, reason: str) -> None:
+        holds.append(StepHold(workflow=step.workflow, number=step.number, title=step.title, principle=step.principle,
+                              implementation=step.implementation, reason=reason))
+
+    by_impl: dict[str, list] = defaultdict(list)
+    impl_of: dict[str, str] = {}
+    owner_of: dict[str, str] = {}
+    for step in wi.steps:
+        if step.problem:
+            hold(step, f"unusable input: {step.problem}")
+            continue
+        if impl_of.setdefault(step.principle, step.implementation) != step.implementation:
+            hold(step, f"Principle {step.principle} is already implemented by {impl_of[step.principle]}; a Principle "
+                       f"has exactly one Implementation (RULES R16): give this step another Principle name")
+            continue
+        if owner_of.setdefault(step.implementation, step.principle) != step.principle:
+            hold(step, f"{step.implementation} is given for two Principles ({owner_of[step.implementation]}, "
+                       f"{step.principle}); rename one to {{API}}_{{context}} (RULES R43)")
+            continue
         by_impl[step.implementation].append(step)
-        principles_of[step.implementation].add(step.principle)
-        impls_of[step.principle].add(step.implementation)
-    for impl, ps in principles_of.items():
-        if len(ps) > 1:
-            raise UsageError(f"{wi.path}: {impl} is given for {len(ps)} Principles ({', '.join(sorted(ps))}); "
-                             "give each Principle its own context-specific Implementation name (RULES R43)")
-    for p, impls in impls_of.items():
-        if len(impls) > 1:
-            raise UsageError(f"{wi.path}: Principle {p} has {len(impls)} Implementations ({', '.join(sorted(impls))}); "
-                             "a Principle has exactly one (RULES R16)")
     jobs = []
     for impl, steps in by_impl.items():
         first = steps[0]
@@ -51,7 +98,7 @@ def plan_pairs(wi: WorkflowIndex) -> list[PairJob]:
             principle=first.principle, implementation=impl, impl_type=first.impl_type, usage_key=call_key(api),
             steps=[StepInfo(workflow=s.workflow, number=s.number, title=s.title, api_call=s.api_call,
                             inputs=s.inputs, outputs=s.outputs) for s in steps]))
-    return jobs
+    return jobs, holds
 
 
 def already_done(jobs: list[PairJob], wiki_dir: Path, failing: set[str]) -> set[str]:

@@ -107,6 +107,9 @@ def build(state: dict) -> dict:
                   "cost": "0.00 (offline drafter)" if cfg["drafter"] == "offline" else
                   f"{sum(t['cost'] for t in trace):.4f} USD" + ("" if (cfg.get("model") or {}).get("prices") else " (no price table)")},
         "pages": pages, "types": sorted(types.items()),
+        "input_notes": cfg.get("input_notes") or [],
+        "step_holds": [{"step": f"{h['workflow'].removeprefix(cfg['repo'] + '_')} {h['number']}: {_cell(h['title'])}",
+                        "reason": _cell(h["reason"])} for h in state.get("step_holds") or []],
         "coverage": [{"name": w.removeprefix(cfg["repo"] + "_"), "done": d, "total": t}
                      for w, (d, t) in status_by_wf.items()],
         "index_rows": sorted(commit["index_rows"].items()),

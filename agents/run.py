@@ -28,7 +28,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from agents.graph import build_graph, recursion_limit
-from agents.plan import plan_pairs
+from agents.plan import shared_api_renames, with_renames
 from agents.runctx import RunConfig
 from tools.errors import ToolError, UsageError
 from tools.resolve import default_cache_dir, repo_name, resolve_repo
@@ -121,7 +121,9 @@ def _new_run(args) -> tuple[RunConfig, dict]:
     wi = parse_workflow_index(text, origin)
     if wi.repo != args.repo:
         raise UsageError(f"the WorkflowIndex is for {wi.repo}, not {args.repo}; pass --repo {wi.repo} or another --workflow-index")
-    plan_pairs(wi)  # an unusable plan (R43) stops here, before anything is written
+    renames = shared_api_renames(wi)
+    text = with_renames(text, wi, renames)
+    notes = input_notes(wi, renames)
     if args.concurrency < 1 or args.max_repairs < 0:
         raise UsageError("--concurrency must be ≥ 1 and --max-repairs ≥ 0")
     # an unknown repository or an unusable source stops here too, before the run folder exists
@@ -140,7 +142,8 @@ def _new_run(args) -> tuple[RunConfig, dict]:
     cfg = RunConfig(repo=args.repo, source=args.source, wiki=str(wiki.resolve()), run_dir=str(run_dir.resolve()),
                     run_id=run_id, cache_dir=str(args.cache_dir.resolve()) if args.cache_dir else None,
                     force=args.force, max_repairs=args.max_repairs, updated=stamp.strftime("%Y-%m-%d %H:%M GMT"),
-                    drafter="model" if model else "offline", model=model, critic=bool(args.critic and model))
+                    drafter="model" if model else "offline", model=model, critic=bool(args.critic and model),
+                    input_notes=notes, workflow_index_origin=origin)
     meta = {"run_id": run_id, "arguments": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
             "config": cfg, "workflow_index": origin, "versions": _versions(), "started": now.isoformat(),
             "steps": len(wi.steps)}
@@ -153,6 +156,19 @@ def _new_run(args) -> tuple[RunConfig, dict]:
     except OSError:
         (args.runs / args.repo / "LATEST").write_text(run_id + "\n")
     return cfg, meta
+
+
+def input_notes(wi, renames: dict[tuple[str, int], str]) -> list[str]:
+    """What the run read differently from the letter of the input, said in the plan and the report."""
+    notes = []
+    if wi.repo_as_written and wi.repo_as_written != wi.repo:
+        notes.append(f"repo prefix {wi.repo_as_written} is written {wi.repo} (WIKI_FORMAT §2), in every page name")
+    for step in wi.steps:
+        notes += [f"{step.workflow} step {step.number}: {d}" for d in step.derived]
+        if (step.workflow, step.number) in renames:
+            notes.append(f"{step.workflow} step {step.number}: {step.implementation} serves another Principle too; "
+                         f"this step's page is {renames[(step.workflow, step.number)]} (RULES R43)")
+    return notes
 
 
 def model_settings(args) -> dict | None:

@@ -29,6 +29,8 @@ class RunConfig(TypedDict):
     drafter: str  # "offline" or "model"
     model: dict | None  # agents.llm.ModelSettings as a dict; None offline (no key is ever stored)
     critic: bool  # run the model critic on verified pages (advisory)
+    input_notes: list[str]  # how the input was read: §2 repo prefix, derived names, R43 renames
+    workflow_index_origin: str  # where the WorkflowIndex came from (messages name its lines there)
 
 
 def workspace(cfg: RunConfig) -> Workspace:
@@ -40,11 +42,23 @@ def workspace(cfg: RunConfig) -> Workspace:
         return _workspaces[key]
 
 
+_parsed: dict[tuple, tuple[WorkflowIndex, str]] = {}
+
+
 def workflow_index(cfg: RunConfig) -> tuple[WorkflowIndex, str]:
-    """The WorkflowIndex this run follows: the copy taken when the run started."""
+    """The WorkflowIndex this run follows: the copy taken when the run started, parsed once per
+    process (every node asks for it; a big index would otherwise be re-read by each)."""
     path = Path(cfg["run_dir"]) / "workflow_index.md"
-    text = path.read_text(encoding="utf-8")
-    return parse_workflow_index(text, str(path)), text
+    st = path.stat()
+    key = (str(path), st.st_mtime_ns, st.st_size)
+    with _lock:
+        hit = _parsed.get(key)
+    if hit is None:
+        text = path.read_text(encoding="utf-8")
+        hit = parse_workflow_index(text, cfg.get("workflow_index_origin") or str(path)), text
+        with _lock:
+            _parsed[key] = hit
+    return hit
 
 
 def trace(cfg: RunConfig, record: dict) -> None:

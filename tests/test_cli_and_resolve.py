@@ -26,7 +26,7 @@ def run_cli(*args: str, cache: Path) -> subprocess.CompletedProcess:
 
 @pytest.mark.parametrize("args, message", [
     (["index", "--repo", "nobody_nothing"], "unknown repo 'nobody_nothing': pass --source PATH"),
-    (["index", "--repo", "bad-name"], "bad repo name 'bad-name'"),
+    (["index", "--repo", "peft"], "bad repo name 'peft'"),
     (["index", "--source", "/no/such/folder"], "does not exist"),
     (["index", "--source", "pypi:not a name"], "bad package requirement"),
     (["index"], "say which repository"),
@@ -51,7 +51,9 @@ def test_malformed_workflow_index_names_its_line(tmp_path, fixture_repo):
                    "| Attribute | Value |\n|---|---|\n| **Principle** | `P` |\n")
     proc = run_cli("locate", "--source", str(fixture_repo), "--workflow-index", str(bad), "--json", cache=tmp_path / "c")
     assert proc.returncode == 2
-    assert proc.stderr.strip() == f"error: {bad}:5: step 1 of acme_minipkg_W has no Implementation; add an '**Implementation**' row"
+    assert proc.stderr.strip() == (f"error: {bad}:5: step 1 of acme_minipkg_W: it has no Implementation row and its API "
+                                   "Call names no API; nothing in this WorkflowIndex is usable: fix the step rows "
+                                   "(see docs/workflow-index.md)")
 
 
 def test_index_summary_and_locate_json_contract(tmp_path, fixture_repo):

@@ -102,7 +102,8 @@ def test_a_step_whose_api_does_not_exist_is_held_with_its_reason(fixture_repo, t
     summary = json.loads(capsys.readouterr().out)
     held = summary["held"]
     assert "locator not confident" in held["implementations/acme_minipkg_teleport.md"]
-    assert held["workflows/acme_minipkg_Bad.md"].startswith("steps not committed")
+    assert held["workflows/acme_minipkg_Bad.md"] == ("0 of its 1 step(s) documented, a Workflow page needs 2 "
+                                                     "(pending: Teleportation)")
     wiki = tmp_path / "runs" / "acme_minipkg" / "wiki"
     assert sorted(read_pages(wiki)) == [
         "implementations/acme_minipkg_Engine.md", "implementations/acme_minipkg_run_engine.md",
@@ -112,6 +113,38 @@ def test_a_step_whose_api_does_not_exist_is_held_with_its_reason(fixture_repo, t
     assert verify_wiki(load_wiki(wiki), _ws(fixture_repo, tmp_path)).errors == []
     report = (tmp_path / "runs" / "acme_minipkg" / "latest" / "report.md").read_text()
     assert "implementations/acme_minipkg_teleport.md | locator not confident" in report
+
+
+def test_an_api_given_for_two_principles_gets_a_context_page_and_the_input_says_so(fixture_repo, tmp_path, capsys):
+    shared = tmp_path / "shared.md"
+    shared.write_text(FIXTURE_INDEX.read_text().replace("`acme_minipkg_run_engine`", "`acme_minipkg_Engine`"))
+    assert _run(tmp_path, fixture_repo, index=shared) in (0, 1)
+    run_dir = tmp_path / "runs" / "acme_minipkg" / "latest"
+    copy = (run_dir / "workflow_index.md").read_text()
+    assert "| **Implementation** | `acme_minipkg_Engine_Job_Execution` |" in copy
+    assert "(RULES R43)" in (run_dir / "report.md").read_text()
+    wiki = tmp_path / "runs" / "acme_minipkg" / "wiki"
+    assert "acme_minipkg_Engine_Job_Execution" in (wiki / "_WorkflowIndex.md").read_text()
+    assert verify_wiki(load_wiki(wiki), _ws(fixture_repo, tmp_path)).errors == []
+
+
+def test_a_held_step_leaves_its_workflow_committed_with_the_step_pending(fixture_repo, tmp_path):
+    """A verified pair is never held because a sibling step failed (WIKI_FORMAT §4, RULES R18)."""
+    text = FIXTURE_INDEX.read_text()
+    bad = tmp_path / "pending.md"
+    bad.write_text(text.replace("| **API Call** | `run_engine(engine, jobs, retries=3)` |",
+                                "| **API Call** | `teleport(engine, jobs)` |")
+                   .replace("`acme_minipkg_run_engine`", "`acme_minipkg_teleport`"))
+    assert _run(tmp_path, fixture_repo, index=bad) == 1
+    wiki = tmp_path / "runs" / "acme_minipkg" / "wiki"
+    page = (wiki / "workflows" / "acme_minipkg_Run_Jobs.md").read_text()
+    step2 = page.split("=== Step 2:")[1].split("=== Step 3:")[0]
+    assert "''Pending: not yet documented.''" in step2 and "[[step::" not in step2
+    assert "acme_minipkg_Job_Execution" not in page
+    assert page.count("[[step::Principle:") == 2 * 4  # four documented steps, each linked twice
+    statuses = [l for l in (wiki / "_WorkflowIndex.md").read_text().splitlines() if l.startswith("| 2 |")]
+    assert statuses and statuses[0].rstrip().endswith("⬜ |")
+    assert verify_wiki(load_wiki(wiki), _ws(fixture_repo, tmp_path)).errors == []
 
 
 def test_concurrency_gives_the_same_pages(fixture_repo, tmp_path):
@@ -142,11 +175,6 @@ def test_bad_input_exits_2_and_writes_nothing(fixture_repo, tmp_path, capsys):
     assert main(["--repo", "huggingface_peft", "--source", str(fixture_repo), "--workflow-index", str(FIXTURE_INDEX),
                  "--runs", str(runs)]) == 2
     assert "the WorkflowIndex is for acme_minipkg, not huggingface_peft" in capsys.readouterr().err
-    shared = tmp_path / "shared.md"
-    shared.write_text(FIXTURE_INDEX.read_text().replace("`acme_minipkg_run_engine`", "`acme_minipkg_Engine`"))
-    assert main(["--repo", "acme_minipkg", "--source", str(fixture_repo), "--workflow-index", str(shared),
-                 "--runs", str(runs)]) == 2
-    assert "R43" in capsys.readouterr().err
     assert main(["--repo", "acme_minipkg", "--source", str(tmp_path / "no_such_checkout"), "--workflow-index",
                  str(FIXTURE_INDEX), "--runs", str(runs)]) == 2
     assert "no_such_checkout" in capsys.readouterr().err

@@ -21,12 +21,13 @@ from typing import Literal
 
 import platformdirs
 
+from tools.naming import REPO_RE, normalize_repo
 from tools.errors import ToolError, UsageError
 from tools.sdist import fetch_sdist, source_info
 
 log = logging.getLogger(__name__)
 CACHE_ENV = "REPOWIKI_CACHE_DIR"
-_REPO_RE = re.compile(r"^[A-Za-z0-9]+(_[A-Za-z0-9]+)+$")
+_REPO_RE = REPO_RE
 _SKIP_DIRS = {".git", ".hg", ".svn", "__pycache__", "node_modules", ".tox", ".nox", ".venv", "venv",
               ".mypy_cache", ".pytest_cache", ".ruff_cache", ".eggs", "site-packages"}
 
@@ -101,10 +102,12 @@ def default_cache_dir() -> Path:
 
 
 def repo_name(value: str) -> str:
-    """Check an ``owner_name`` repo name (WIKI_FORMAT §2)."""
-    if not _REPO_RE.match(value or ""):
+    """An ``owner_name`` repo name (WIKI_FORMAT §2), normalised as §2 says: ``vllm-project_vllm``
+    and ``vllm-project/vllm`` both give ``vllm_project_vllm``."""
+    name = normalize_repo(value or "")
+    if not _REPO_RE.match(name):
         raise UsageError(f"bad repo name {value!r}: write owner_name with letters, digits and '_' (e.g. huggingface_peft)")
-    return value
+    return name
 
 
 def resolve_repo(repo: str, source: str | None = None, cache_dir: Path | None = None) -> RepoSource:

@@ -5,14 +5,15 @@ spans, because kapso writes type unions such as ``str | None`` unescaped inside 
 """
 from __future__ import annotations
 
+import keyword
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tools.errors import UsageError
+from tools.naming import NAME_RE, REPO_RE, api_page_name, normalize_repo
 
 IMPL_TYPES = ("API Doc", "Wrapper Doc", "Pattern Doc", "External Tool Doc")
-_NAME_RE = re.compile(r"^[A-Za-z0-9]+(_[A-Za-z0-9]+)*$")
 _EMPTY = {"", "—", "-", "–", "n/a", "none", "None"}
 _ATTRS = {
     "Principle": "principle", "Implementation": "implementation", "API Call": "api_call",
@@ -44,6 +45,10 @@ class Step:
     guide_api: str | None  # the API column of the Implementation Extraction Guide
     line: int  # line of the "### Step N:" heading (or of the overview row)
     status_line: int | None  # line of the Steps Overview row
+    problem: str | None = None  # why the step cannot be used ("file:line: …"); it is held with this reason
+    derived: tuple[str, ...] = ()  # names derived rather than read (kapso's older step variant)
+    written_number: int | None = None  # the step number as the file writes it (steps are renumbered 1..n)
+    impl_line: int | None = None  # line of the "**Implementation**" row, where a rename is written
 
 
 @dataclass(frozen=True)
@@ -56,13 +61,18 @@ class Workflow:
 
 @dataclass(frozen=True)
 class WorkflowIndex:
-    repo: str
+    repo: str  # normalised by WIKI_FORMAT §2
     workflows: tuple[Workflow, ...]
     path: str | None = None
+    repo_as_written: str | None = None  # the title's spelling, when §2 changed it (vllm-project_vllm)
 
     @property
     def steps(self) -> list[Step]:
         return [s for w in self.workflows for s in w.steps]
+
+    @property
+    def usable_steps(self) -> list[Step]:
+        return [s for s in self.steps if s.problem is None]
 
 
 def split_row(line: str) -> list[str]:
@@ -154,24 +164,76 @@ def _read_table(lines: list[str], start: int) -> tuple[_Table | None, int]:
     return table, i
 
 
-def _full(repo: str, name: str, what: str, path: str, line: int) -> str:
-    n = clean_cell(name).strip()
-    if not n.startswith(repo + "_"):
-        n = f"{repo}_{n}"
-    if not _NAME_RE.match(n):
-        raise WorkflowIndexError(f"{path}:{line}: {what} name {name!r} is not a valid page name (letters, digits, '_'); fix the WorkflowIndex")
-    return n
+_MARKERS = re.compile(r"[✅⬜❌✔]|\[[^\]]*\]\([^)]*\)")
+_USER_CODE = re.compile(r"\b(user[- ]defined|user[- ]written|user code|user-provided|manual(ly)?|decision point|"
+                        r"n/a|not applicable)\b", re.I)
+
+
+def name_text(cell: str) -> str:
+    """What a name cell says: the first back-ticked span when there is one (kapso sometimes adds a
+    status mark or a link around it), else the cell without its wrapping markup."""
+    c = _MARKERS.sub("", clean_cell(cell)).strip()
+    m = re.search(r"`([^`]+)`", c)
+    return clean_cell(m.group(1) if m else c).strip()
+
+
+def _page_name(repo: str, written: str, text: str, what: str) -> tuple[str | None, str | None]:
+    """(full page name, None) or (None, why the cell is not a name)."""
+    n = text
+    for prefix in dict.fromkeys((written + "_", repo + "_")):
+        if n.startswith(prefix):
+            n = n[len(prefix):]
+            break
+    if n.lower() in _EMPTY or not n:
+        return None, f"its {what} cell is empty"
+    if not NAME_RE.match(n):
+        return None, f"its {what} cell {text!r} is not a page name (letters, digits and '_')"
+    return f"{repo}_{n}", None
+
+
+def first_api(text: str | None) -> str | None:
+    """The first API a cell names: a back-ticked dotted name (``MLP.__init__``, ``get_x(...)``), or
+    a ``name(`` call written without back-ticks."""
+    if not text:
+        return None
+    whole = re.match(r"^\s*([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\s*(\(.*\))?\s*$", text)
+    if whole and not keyword.iskeyword(whole.group(1).split(".")[0]):
+        return whole.group(1)
+    for span in re.findall(r"`([^`]+)`", text):
+        m = re.match(r"\s*([A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)*)", span)
+        if m and not keyword.iskeyword(m.group(1).split(".")[0]):
+            return m.group(1)
+    m = re.search(r"(?<![\w.])([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\(", text)
+    return m.group(1) if m else None
+
+
+def unusable_api(api_call: str | None, hint: str | None) -> str | None:
+    """Why a step's API Call names no library API: code the user writes (a ``def`` to fill in, "user
+    defined"), a decision or a manual action, an import statement; None when it may name one."""
+    call = (api_call or "").strip().strip("`").strip()
+    if re.match(r"(async\s+)?def\s|class\s", call):
+        return (f"its API Call {api_call!r} is a function the user writes (a Pattern Doc, which the drafter "
+                "does not write yet)")
+    if re.match(r"(import|from)\s+[\w.]+", call):
+        return f"its API Call {api_call!r} is an import statement, not an API to document"
+    if first_api(api_call) is None and any(c and _USER_CODE.search(c) for c in (api_call, hint)):
+        return (f"its API Call {api_call or '(none)'!r} names user-written code, a decision or a manual step, "
+                "not a library API")
+    return None
 
 
 def parse_workflow_index(text: str, path: str = "_WorkflowIndex.md") -> WorkflowIndex:
+    """The WorkflowIndex of a text. Only a file with nothing usable is refused (WorkflowIndexError,
+    naming the line); a step that cannot be used carries its ``problem`` and the rest goes on."""
     lines = text.splitlines()
     first = next((i for i, ln in enumerate(lines) if ln.strip()), None)
     m = re.match(r"^#\s+Workflow Index:\s*(\S+)\s*$", lines[first]) if first is not None else None
     if m is None:
         raise WorkflowIndexError(f"{path}:{(first or 0) + 1}: expected the title '# Workflow Index: owner_name'; this does not look like a WorkflowIndex")
-    repo = m.group(1)
-    if not re.match(r"^[A-Za-z0-9]+(_[A-Za-z0-9]+)+$", repo):
-        raise WorkflowIndexError(f"{path}:{first + 1}: repo name {repo!r} in the title is not owner_name")
+    written = m.group(1)
+    repo = normalize_repo(written)
+    if not REPO_RE.match(repo):
+        raise WorkflowIndexError(f"{path}:{first + 1}: repo name {written!r} in the title is not owner_name")
 
     workflows: list[Workflow] = []
     i = first + 1
@@ -179,15 +241,19 @@ def parse_workflow_index(text: str, path: str = "_WorkflowIndex.md") -> Workflow
 
     def close() -> None:
         if current is not None:
-            workflows.append(_build_workflow(repo, current, path))
+            workflows.append(_build_workflow(repo, written, current, path))
 
     while i < len(lines):
         line = lines[i]
         stripped = line.strip()
-        wm = re.match(r"^##\s+Workflow:\s*(\S+)\s*$", stripped)
+        wm = re.match(r"^##\s+Workflow:\s*(.+?)\s*$", stripped)
         if wm:
             close()
-            current = {"name": _full(repo, wm.group(1), "Workflow", path, i + 1), "line": i + 1,
+            name, why = _page_name(repo, written, name_text(wm.group(1)), "Workflow")
+            if name is None:
+                raise WorkflowIndexError(f"{path}:{i + 1}: Workflow heading {wm.group(1)!r} is not a page name "
+                                         "(letters, digits and '_'); rename the workflow")
+            current = {"name": name, "line": i + 1,
                        "description": None, "overview": None, "steps": {}, "guide": None}
             i += 1
             continue
@@ -208,37 +274,71 @@ def parse_workflow_index(text: str, path: str = "_WorkflowIndex.md") -> Workflow
             if sm:
                 table, nxt = _read_table(lines, i + 1)
                 attrs: dict[str, str | None] = {}
+                impl_line = None
                 if table is not None:
                     for row_line, cells in [(i + 2, table.header)] + table.rows:
                         key = clean_cell(cells[0]) if cells else ""
-                        if key in _ATTRS:
+                        if key in _ATTRS and _ATTRS[key] not in attrs:
                             value = " | ".join(cells[1:]) if len(cells) > 2 else (cells[1] if len(cells) > 1 else "")
                             attrs[_ATTRS[key]] = _value(value)
-                current["steps"][int(sm.group(1))] = {"line": i + 1, "title": sm.group(2).strip(), "attrs": attrs}
+                            if key == "Implementation":
+                                impl_line = row_line
+                if int(sm.group(1)) not in current["steps"]:
+                    current["steps"][int(sm.group(1))] = {"line": i + 1, "title": sm.group(2).strip(), "attrs": attrs,
+                                                          "impl_line": impl_line}
                 i = nxt
                 continue
         i += 1
     close()
     if not workflows:
-        raise WorkflowIndexError(f"{path}: no '## Workflow: NAME' section found; each workflow needs one")
-    return WorkflowIndex(repo, tuple(workflows), path)
+        page_index = any(re.match(r"^\|\s*Page\s*\|\s*File\s*\|", ln) for ln in lines)
+        raise WorkflowIndexError(
+            f"{path}: no '## Workflow: NAME' section found"
+            + ("; this file is a page index of Workflow pages (a '| Page | File |' table), not a WorkflowIndex "
+               "with steps" if page_index else "")
+            + "; each workflow needs a '## Workflow: NAME' section with its steps (see docs/workflow-index.md)")
+    wi = WorkflowIndex(repo, tuple(workflows), path, written)
+    if not any(s.problem is None for s in wi.steps):
+        if not wi.steps:
+            raise WorkflowIndexError(f"{path}:{workflows[0].line}: {workflows[0].name} has no steps; nothing in this "
+                                     "WorkflowIndex is usable (see docs/workflow-index.md)")
+        more = len(wi.steps) - 1
+        raise WorkflowIndexError(f"{wi.steps[0].problem}" + (f" (and {more} more unusable step(s))" if more else "")
+                                 + "; nothing in this WorkflowIndex is usable: fix the step rows "
+                                 "(see docs/workflow-index.md)")
+    return wi
 
 
-def _build_workflow(repo: str, w: dict, path: str) -> Workflow:
+def _heading_name(title: str) -> str | None:
+    """The Principle name a ``### Step N:`` heading gives, for steps without a Principle row:
+    its leading name (``SFT_Training (Optional Warmup)`` → ``SFT_Training``; ``Data Preparation`` →
+    ``Data_Preparation``)."""
+    t = re.sub(r"\(.*?\)|\[.*?\]", " ", title).strip()
+    t = re.sub(r"[\s-]+", "_", t).strip("_")
+    if NAME_RE.match(t):
+        return t
+    m = re.match(r"[A-Za-z0-9]+(?:_[A-Za-z0-9]+)*", title.strip())
+    return m.group(0) if m else None
+
+
+def _build_workflow(repo: str, written: str, w: dict, path: str) -> Workflow:
     overview: _Table | None = w["overview"]
     rows: dict[int, dict] = {}
     if overview is not None:
-        c_num, c_name = overview.col("#"), overview.col("Step Name", "Step")
-        c_pr, c_impl = overview.col("Principle"), overview.col("Implementation", "Rough API")
+        c_num, c_name = overview.col("#", "Step", "No"), overview.col("Step Name", "Name", "Step")
+        c_pr = overview.col("Principle")
+        c_impl, c_api = overview.col("Implementation"), overview.col("Rough API", "API", "Key API", "Key APIs")
         c_status = overview.col("Status")
         for line_no, cells in overview.rows:
             def cell(c: int | None) -> str | None:
                 return _value(cells[c]) if c is not None and c < len(cells) else None
             num = cell(c_num)
-            if num is None or not num.isdigit():
-                raise WorkflowIndexError(f"{path}:{line_no}: Steps Overview row without a step number in the '#' column")
-            rows[int(num)] = {"line": line_no, "name": cell(c_name), "principle": cell(c_pr),
-                              "implementation": cell(c_impl), "status": cell(c_status)}
+            m = re.match(r"^\D{0,8}?(\d+)\b", num or "")
+            if m is None or int(m.group(1)) in rows:
+                continue  # a row without a step number (or a repeated one) says nothing we can use
+            rows[int(m.group(1))] = {"line": line_no, "name": cell(c_name), "principle": cell(c_pr),
+                                     "implementation": cell(c_impl), "api": cell(c_api) or cell(c_impl),
+                                     "status": cell(c_status)}
     guide: dict[str, tuple[str | None, str]] = {}
     if w["guide"] is not None:
         g: _Table = w["guide"]
@@ -247,39 +347,69 @@ def _build_workflow(repo: str, w: dict, path: str) -> Workflow:
             def gcell(c: int | None) -> str | None:
                 return _value(cells[c]) if c is not None and c < len(cells) else None
             kind = gcell(c_type) or "API Doc"
-            if kind not in IMPL_TYPES:
-                raise WorkflowIndexError(f"{path}:{line_no}: implementation type {kind!r} is not one of {', '.join(IMPL_TYPES)}")
+            kind = next((t for t in IMPL_TYPES if t.lower() == kind.lower()), kind)
             for key in (gcell(c_pr), gcell(c_impl)):
                 if key:
-                    guide[key.removeprefix(repo + "_")] = (gcell(c_api), kind)
+                    guide[name_text(key).removeprefix(written + "_").removeprefix(repo + "_")] = (gcell(c_api), kind)
     numbers = sorted(set(rows) | set(w["steps"]))
     steps = []
-    for n in numbers:
+    for position, n in enumerate(numbers, 1):
         detail = w["steps"].get(n) or {"line": rows[n]["line"], "title": "", "attrs": {}}
         attrs, row = detail["attrs"], rows.get(n, {})
         line = detail["line"]
-        principle = attrs.get("principle") or row.get("principle")
-        implementation = attrs.get("implementation") or (row.get("implementation") if "implementation" in row else None)
-        if not principle:
-            raise WorkflowIndexError(f"{path}:{line}: step {n} of {w['name']} has no Principle; add a '**Principle**' row")
-        if not implementation:
-            raise WorkflowIndexError(f"{path}:{line}: step {n} of {w['name']} has no Implementation; add an '**Implementation**' row")
-        principle = _full(repo, principle, "Principle", path, line)
-        implementation = _full(repo, implementation, "Implementation", path, line)
-        short_p, short_i = principle.removeprefix(repo + "_"), implementation.removeprefix(repo + "_")
+        problems: list[str] = []
+        derived: list[str] = []
+        api_call = attrs.get("api_call") or (row.get("api") if not detail["attrs"] else None)
+        # Principle: its row, else the overview's column, else the heading's name (kapso's older variant)
+        if "principle" in attrs or row.get("principle"):
+            principle, why = _page_name(repo, written, name_text(attrs.get("principle") or row.get("principle") or ""),
+                                        "Principle")
+        else:
+            heading = _heading_name(detail["title"] or row.get("name") or "")
+            principle, why = (f"{repo}_{heading}", None) if heading else (None, "it has no Principle row and its heading gives no name")
+            if heading:
+                derived.append(f"Principle {principle} from the step heading")
+        if why:
+            problems.append(why)
+        # Implementation: its row, else derived from the first API of the API Call
+        if "implementation" in attrs:
+            implementation, why = _page_name(repo, written, name_text(attrs.get("implementation") or ""), "Implementation")
+        else:
+            ov = row.get("implementation")
+            ov_name = name_text(ov) if ov else ""
+            implementation, why = (_page_name(repo, written, ov_name, "Implementation")
+                                   if ov_name and NAME_RE.match(ov_name.removeprefix(written + "_")) and "(" not in (ov or "")
+                                   and "." not in ov_name else (None, "x"))
+            if implementation is None:
+                api = first_api(api_call)
+                short = api_page_name(api) if api else None
+                implementation, why = ((f"{repo}_{short}", None) if short else
+                                       (None, "it has no Implementation row and its API Call names no API"))
+                if short:
+                    derived.append(f"Implementation {implementation} from the API Call {api}")
+        if why:
+            problems.append(why)
+        short_p = (principle or "").removeprefix(repo + "_")
+        short_i = (implementation or "").removeprefix(repo + "_")
         api, kind = guide.get(short_i) or guide.get(short_p) or (None, "API Doc")
+        if kind not in IMPL_TYPES:
+            problems.append(f"its implementation type {kind!r} is not one of {', '.join(IMPL_TYPES)}")
+            kind = "API Doc"
+        unusable = unusable_api(api_call, attrs.get("source_hint")) if not problems else None
+        if unusable:
+            problems.append(unusable)
         deps = attrs.get("external_deps")
         steps.append(Step(
-            workflow=w["name"], number=n, title=row.get("name") or detail["title"] or short_p.replace("_", " "),
-            principle=principle, implementation=implementation, api_call=attrs.get("api_call"),
+            workflow=w["name"], number=position, title=row.get("name") or detail["title"] or short_p.replace("_", " "),
+            principle=principle or "", implementation=implementation or "", api_call=api_call,
             source_hint=attrs.get("source_hint"),
-            external_deps=tuple(clean_cell(d) for d in deps.split(",") if clean_cell(d) not in _EMPTY) if deps else (),
+            external_deps=tuple(name_text(d) for d in deps.split(",") if name_text(d).lower() not in _EMPTY) if deps else (),
             environment=attrs.get("environment"), key_parameters=attrs.get("key_parameters"),
             inputs=attrs.get("inputs"), outputs=attrs.get("outputs"), status=row.get("status"),
             impl_type=kind, guide_api=api, line=line, status_line=row.get("line"),
+            problem=f"{path}:{line}: step {n} of {w['name']}: " + "; ".join(problems) if problems else None,
+            derived=tuple(derived), written_number=n, impl_line=detail.get("impl_line"),
         ))
-    if [s.number for s in steps] != list(range(1, len(steps) + 1)):
-        raise WorkflowIndexError(f"{path}:{w['line']}: steps of {w['name']} are numbered {[s.number for s in steps]}; number them 1..n")
     return Workflow(w["name"], w["description"], tuple(steps), w["line"])
 
 

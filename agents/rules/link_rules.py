@@ -108,17 +108,25 @@ def _r18(page: Page) -> list[Finding]:
                            f"step headings are numbered {numbers}; number them 1..{len(steps)} as '=== Step n: Title ==='"))
     related = page.section("Related Pages", level=2)
     rel_links = [l.target for l in step_links if related is not None and l.line > related.line]
-    for i, (s, first) in enumerate(heads):
+    documented = 0
+    for s, first in heads:
+        if first == PENDING:
+            if "[[step::" in s.text():
+                out.append(finding("R18", page.path, s.line, f"pending step '{s.title}' carries a step link"))
+            continue
         m = re.fullmatch(r"\[\[step::Principle:([^\]]+)\]\]", first)
         if m is None:
-            out.append(finding("R18", page.path, s.line, f"first line under '{s.title}' is not a [[step::Principle:…]] link"))
-        elif i >= len(rel_links) or rel_links[i] != m.group(1):
+            out.append(finding("R18", page.path, s.line, f"first line under '{s.title}' is neither a "
+                                                          f"[[step::Principle:…]] link nor {PENDING}"))
+            continue
+        if documented >= len(rel_links) or rel_links[documented] != m.group(1):
             out.append(finding("R18", page.path, s.line,
-                               f"step {i + 1} links {m.group(1)} but Related Pages lists "
-                               f"{rel_links[i] if i < len(rel_links) else 'nothing'} at that place"))
-    if len(rel_links) != len(steps):
+                               f"step {documented + 1} links {m.group(1)} but Related Pages lists "
+                               f"{rel_links[documented] if documented < len(rel_links) else 'nothing'} at that place"))
+        documented += 1
+    if len(rel_links) != documented:
         out.append(finding("R18", page.path, related.line if related else None,
-                           f"Related Pages has {len(rel_links)} step links for {len(steps)} steps"))
+                           f"Related Pages has {len(rel_links)} step links for {documented} documented steps"))
     diagram = page.section("Execution Diagram", level=2)
     if diagram is not None:
         nodes = mermaid_nodes(diagram.text())
@@ -126,6 +134,9 @@ def _r18(page: Page) -> list[Finding]:
             out.append(finding("R18", page.path, diagram.line,
                                f"the diagram has {len(nodes)} nodes for {len(steps)} steps"))
     return out
+
+
+PENDING = "''Pending: not yet documented.''"
 
 
 def _r20(ctx: Context) -> list[Finding]:
