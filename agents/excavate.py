@@ -100,7 +100,9 @@ def excavate(state: dict) -> dict:
     with traced(cfg, "excavate", job["implementation"]) as rec:
         ws = workspace(cfg)
         first = job["steps"][0]
-        loc = locator(cfg).locate(find_step(cfg, first["workflow"], first["number"]))
+        step = find_step(cfg, first["workflow"], first["number"])
+        wi, _ = workflow_index(cfg)
+        loc = locator(cfg).locate(step, [e for e in wi.steps if e.workflow == step.workflow and e.number < step.number])
         held = None
         details = loc.details()
         if loc.kind == "internal" and (loc.qualname is None or not loc.confident):

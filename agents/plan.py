@@ -37,31 +37,44 @@ class StepHold(TypedDict):
     reason: str
 
 
-def shared_api_renames(wi: WorkflowIndex) -> dict[tuple[str, int], str]:
-    """RULES R43: an Implementation name given for several Principles keeps its name for the first
-    Principle (file order); each other Principle's steps get ``{name}_{Principle}``, a context-specific
-    page of the same API."""
-    first_principle: dict[str, str] = {}
+def input_rewrites(wi: WorkflowIndex) -> dict[tuple[str, int], str]:
+    """The Implementation cells the plan rewrites before anything is written, so that the run's copy
+    of the WorkflowIndex (and the wiki's ``_WorkflowIndex.md`` made from it) satisfies RULES R43:
+
+    * a Principle given a second Implementation name (R16): that step is held, its cell says why
+      (not a name any more, so every later reading holds it too);
+    * an Implementation name given for several Principles: the first Principle (file order) keeps
+      it, each other Principle's steps get ``{name}_{Principle}``, a context-specific page of the same API.
+    """
     out: dict[tuple[str, int], str] = {}
+    impl_of: dict[str, str] = {}
+    kept = []
     for step in wi.usable_steps:
-        owner = first_principle.setdefault(step.implementation, step.principle)
-        if owner != step.principle:
-            out[(step.workflow, step.number)] = f"{step.implementation}_{step.principle.removeprefix(wi.repo + '_')}"
+        first = impl_of.setdefault(step.principle, step.implementation)
+        if first != step.implementation:
+            out[(step.workflow, step.number)] = (
+                f"held (RULES R16): {step.implementation.removeprefix(wi.repo + '_')} was given here, but "
+                f"Principle {step.principle.removeprefix(wi.repo + '_')} already has {first.removeprefix(wi.repo + '_')}")
+        else:
+            kept.append(step)
+    owner: dict[str, str] = {}
+    for step in kept:
+        if owner.setdefault(step.implementation, step.principle) != step.principle:
+            out[(step.workflow, step.number)] = f"`{step.implementation}_{step.principle.removeprefix(wi.repo + '_')}`"
     return out
 
 
-def with_renames(text: str, wi: WorkflowIndex, renames: dict[tuple[str, int], str]) -> str:
-    """The WorkflowIndex text with the renamed Implementation cells written in (the run follows its
-    copy, and the committed ``_WorkflowIndex.md`` then satisfies R43 too)."""
+def with_rewrites(text: str, wi: WorkflowIndex, rewrites: dict[tuple[str, int], str]) -> str:
+    """The WorkflowIndex text with the rewritten Implementation cells (the run follows its copy)."""
     lines = text.split("\n")
     for step in wi.steps:
-        new = renames.get((step.workflow, step.number))
+        new = rewrites.get((step.workflow, step.number))
         if new is None or step.impl_line is None:
             continue
         i = step.impl_line - 1
         cells = split_row(lines[i])
         if len(cells) >= 2:
-            lines[i] = f"| {cells[0]} | `{new}` |"
+            lines[i] = f"| {cells[0]} | {new} |"
     return "\n".join(lines)
 
 

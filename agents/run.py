@@ -28,7 +28,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from agents.graph import build_graph, recursion_limit
-from agents.plan import shared_api_renames, with_renames
+from agents.plan import input_rewrites, with_rewrites
 from agents.runctx import RunConfig
 from tools.errors import ToolError, UsageError
 from tools.resolve import default_cache_dir, repo_name, resolve_repo
@@ -85,8 +85,13 @@ def _versions() -> dict:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="python -m agents.run", description=__doc__.splitlines()[0])
-    ap.add_argument("--repo", required=True, type=repo_name, help="owner_name, e.g. huggingface_peft")
+    ap = argparse.ArgumentParser(
+        prog="python -m agents.run", description=__doc__.splitlines()[0],
+        epilog="exit codes: 0 every planned page committed; 1 some pages or steps held (the report says why); "
+               "2 unusable input, nothing written; 3 the run stopped on a fault and can be resumed (--resume). "
+               "The WorkflowIndex format and the verifier's rules: docs/workflow-index.md, docs/rules.md.")
+    ap.add_argument("--repo", required=True, type=repo_name,
+                    help="owner_name, e.g. huggingface_peft (other characters become '_': vllm-project_vllm)")
     ap.add_argument("--source", help="checkout folder or pypi:PACKAGE==VERSION (default: the registered package)")
     ap.add_argument("--workflow-index", type=Path, help="the _WorkflowIndex.md to follow "
                     "(default: the wiki's own, else the one shipped for --repo)")
@@ -121,9 +126,9 @@ def _new_run(args) -> tuple[RunConfig, dict]:
     wi = parse_workflow_index(text, origin)
     if wi.repo != args.repo:
         raise UsageError(f"the WorkflowIndex is for {wi.repo}, not {args.repo}; pass --repo {wi.repo} or another --workflow-index")
-    renames = shared_api_renames(wi)
-    text = with_renames(text, wi, renames)
-    notes = input_notes(wi, renames)
+    rewrites = input_rewrites(wi)
+    text = with_rewrites(text, wi, rewrites)
+    notes = input_notes(wi, rewrites)
     if args.concurrency < 1 or args.max_repairs < 0:
         raise UsageError("--concurrency must be ≥ 1 and --max-repairs ≥ 0")
     # an unknown repository or an unusable source stops here too, before the run folder exists
@@ -158,16 +163,19 @@ def _new_run(args) -> tuple[RunConfig, dict]:
     return cfg, meta
 
 
-def input_notes(wi, renames: dict[tuple[str, int], str]) -> list[str]:
+def input_notes(wi, rewrites: dict[tuple[str, int], str]) -> list[str]:
     """What the run read differently from the letter of the input, said in the plan and the report."""
     notes = []
     if wi.repo_as_written and wi.repo_as_written != wi.repo:
         notes.append(f"repo prefix {wi.repo_as_written} is written {wi.repo} (WIKI_FORMAT §2), in every page name")
     for step in wi.steps:
         notes += [f"{step.workflow} step {step.number}: {d}" for d in step.derived]
-        if (step.workflow, step.number) in renames:
+        new = rewrites.get((step.workflow, step.number))
+        if new is not None and new.startswith("`"):
             notes.append(f"{step.workflow} step {step.number}: {step.implementation} serves another Principle too; "
-                         f"this step's page is {renames[(step.workflow, step.number)]} (RULES R43)")
+                         f"this step's page is {new.strip('`')} (RULES R43)")
+        elif new is not None:
+            notes.append(f"{step.workflow} step {step.number}: {new}; the step is held")
     return notes
 
 
@@ -286,14 +294,39 @@ def run(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     cfg, meta = _resumed_run(args) if args.resume else _new_run(args)
     from agents.recording import cassette
-    with cassette(args.record, args.replay):
-        values = execute(cfg, bool(args.resume), args.concurrency, args.quiet or args.json, meta.get("steps", 50))
+    try:
+        with cassette(args.record, args.replay):
+            values = execute(cfg, bool(args.resume), args.concurrency, args.quiet or args.json, meta.get("steps", 50))
+    except (UsageError, ToolError, KeyboardInterrupt):
+        raise
+    except Exception as exc:  # a fault inside a node: the checkpoint holds every finished step
+        raise RunStopped(cfg, exc) from None
     s = summary(values, cfg)
     s["seconds"] = round(time.perf_counter() - t0, 3)
     if args.json:
         print(json.dumps(s, ensure_ascii=False))
     show(s, args.quiet or args.json)
     return 0 if not s["held"] else 1
+
+
+class RunStopped(Exception):
+    """A node failed: the run stops with one line, its details in the run folder, resumable."""
+
+    def __init__(self, cfg: RunConfig, exc: Exception) -> None:
+        import traceback
+        run_dir = Path(cfg["run_dir"])
+        where = getattr(exc, "repowiki_where", None) or "a node"
+        log_path = run_dir / "error.log"
+        try:
+            log_path.write_text("".join(traceback.format_exception(exc)), encoding="utf-8")
+        except OSError:
+            log_path = None
+        first = (str(exc).splitlines() or [""])[0][:300]
+        super().__init__(
+            f"{where} failed ({type(exc).__name__}: {first}); finished steps are kept in the checkpoint"
+            + (f", details in {log_path}" if log_path else "")
+            + f"; fix the cause (the run's WorkflowIndex copy is {run_dir / 'workflow_index.md'}) and run "
+              f"python -m agents.run --repo {cfg['repo']} --resume {cfg['run_id']}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -303,6 +336,9 @@ def main(argv: list[str] | None = None) -> int:
     except (UsageError, ToolError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except RunStopped as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
     except KeyboardInterrupt:
         print("interrupted: resume with --resume latest", file=sys.stderr)
         return 130

@@ -76,6 +76,8 @@ def traced(cfg: RunConfig, node: str, step: str | None = None) -> Iterator[dict]
         yield rec
     except BaseException as exc:
         rec["outcome"] = f"error: {type(exc).__name__}"
+        if isinstance(exc, Exception) and not getattr(exc, "repowiki_where", None):
+            exc.repowiki_where = f"the {node} node" + (f" of {step}" if step else "")  # type: ignore[attr-defined]
         raise
     finally:
         rec["seconds"] = round(time.perf_counter() - t0, 4)

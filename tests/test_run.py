@@ -243,3 +243,24 @@ def test_the_shipped_indexes_are_packaged():
     tf = shipped_workflow_index("huggingface_transformers")
     assert tf is not None and len(tf.steps) == 31 and len(tf.workflows) == 5
     assert shipped_workflow_index("nobody_nothing") is None
+
+
+def test_a_fault_inside_a_node_stops_with_one_line_and_resumes(fixture_repo, tmp_path, capsys, monkeypatch):
+    import agents.commit
+
+    def broken(*a, **k):
+        raise IndexError("list index out of range")
+    real = agents.commit.render_indexes
+    monkeypatch.setattr(agents.commit, "render_indexes", broken)
+    assert _run(tmp_path, fixture_repo) == 3
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: the commit node failed (IndexError: list index out of range)")
+    assert "--resume" in err[0] and "Traceback" not in err[0]
+    run_dir = tmp_path / "runs" / "acme_minipkg" / "latest"
+    assert "IndexError" in (run_dir / "error.log").read_text()
+    assert not (tmp_path / "runs" / "acme_minipkg" / "wiki" / "principles").exists()  # nothing half-written
+    monkeypatch.setattr(agents.commit, "render_indexes", real)
+    assert _run(tmp_path, fixture_repo, "--resume", "latest") == 0
+    wiki = tmp_path / "runs" / "acme_minipkg" / "wiki"
+    assert len(list((wiki / "principles").glob("*.md"))) == 5
+    assert verify_wiki(load_wiki(wiki), _ws(fixture_repo, tmp_path)).errors == []

@@ -95,11 +95,15 @@ def run(argv: list[str] | None = None) -> int:
             args.repo = wi.repo
         ws = _workspace(args)
         locator = Locator(ws, args.cache_dir)
-        locs = [locator.locate(step) for step in wi.steps]
+        locs = [locator.locate(step, [e for e in wi.steps if e.workflow == step.workflow and e.number < step.number])
+                for step in wi.steps]
         if args.json:
             print(json.dumps([loc.details() if args.details else loc.contract() for loc in locs], indent=1))
         else:
             for step, loc in zip(wi.steps, locs):
+                if loc.kind == "held":
+                    print(f"{step.workflow.removeprefix(wi.repo + '_')} #{step.number}: held: {loc.reasons[0]}")
+                    continue
                 where = f"{loc.file}:L{loc.start_line}-{loc.end_line}" if loc.file else (loc.package or "?") + " (external)"
                 print(f"{step.workflow.removeprefix(wi.repo + '_')} #{step.number} {loc.implementation}: "
                       f"{loc.kind} {loc.qualname} {where} confidence={loc.confidence:.2f}")

@@ -135,7 +135,10 @@ def _param_rows(s: Symbol) -> list[InputRow]:
 
 
 def expected_output_type(s: Symbol) -> str | None:
-    """First Outputs row's Type (R27): the return annotation, or the class name."""
+    """First Outputs row's Type (R27): the return annotation, or the class name (for a class, and for
+    its ``__init__``: a constructor page documents what the call gives)."""
     if s.kind == "class":
         return s.name
+    if s.name == "__init__" and s.parent:
+        return s.parent.split(".")[-1]
     return collapse(s.returns) if s.returns is not None else None

@@ -7,6 +7,7 @@ its reasons, and a confidence that says whether an agent should look again.
 from __future__ import annotations
 
 import ast
+import keyword
 import logging
 import math
 import re
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from tools.bindings import imported_from, runtime_bindings
 from tools.errors import ToolError, UsageError
 from tools.navigate import area, search_symbols
 from tools.pyparse import parser
@@ -25,8 +27,9 @@ from tools.workflow_index import Step
 from tools.workspace import Workspace
 
 log = logging.getLogger(__name__)
-CONFIDENT = 0.7
+CONFIDENT = 0.8
 _HINT_RE = re.compile(r"^(?P<file>[\w./-]+\.py)(?::L?(?P<start>\d+)(?:-L?(?P<end>\d+))?)?$")
+_HINT_IN_TEXT = re.compile(r"(?<![\w/.-])(?P<file>[\w./-]+\.py)(?::L?(?P<start>\d+)(?:-L?(?P<end>\d+))?)?(?![\w/-])")
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,8 @@ class ApiRef:
     member: str  # the called name
     receiver_called: bool  # Trainer(...).train(): the receiver is an instance of the class called
     keywords: tuple[str, ...] = ()  # keyword arguments the call passes
+    is_method: bool = False  # written as a method signature: name(self, …) / name(cls, …)
+    params: tuple[str, ...] = ()  # parameter names of a signature-form API (self/cls left out)
 
 
 @dataclass(frozen=True)
@@ -50,7 +55,7 @@ class Hint:
 @dataclass
 class Location:
     implementation: str
-    kind: Literal["internal", "external"]
+    kind: Literal["internal", "external", "held"]  # held: the step names nothing to locate
     qualname: str | None
     file: str | None
     start_line: int | None
@@ -77,18 +82,77 @@ class Location:
                 "package": self.package, "external_location": self.external_location}
 
 
+_SIG = re.compile(r"^\s*([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\s*\((.*)\)\s*(?:->.*)?$", re.S)
+
+
+def _api_text(text: str) -> str:
+    """The part of a cell that names the API: the first back-ticked span that starts with a name
+    (cells also carry prose, a second call after ``/`` or ``,``, or a return arrow)."""
+    for span in re.findall(r"`([^`]+)`", text):
+        m = re.match(r"\s*([A-Za-z_]\w*)", span)
+        if m and not keyword.iskeyword(m.group(1)):
+            return span.strip()
+    return text.strip().strip("`").strip()
+
+
+def _signature(t: str) -> ApiRef | None:
+    """``name(self, x: int = 1, ...) -> T`` read as a signature: a method when its first parameter is
+    ``self``/``cls``; None when the text is not a signature (a call with values, or no parentheses)."""
+    m = _SIG.match(t)
+    if not m:
+        return None
+    args = re.sub(r"(^|,)\s*\.\.\.\s*(?=,|$)", r"\1", m.group(2)).strip().strip(",")
+    try:
+        fn = ast.parse(f"def _f({args}): pass").body[0]
+    except SyntaxError:
+        return None
+    assert isinstance(fn, ast.FunctionDef)
+    a = fn.args
+    names = [p.arg for p in a.posonlyargs + a.args]
+    annotated = any(p.annotation is not None for p in a.posonlyargs + a.args + a.kwonlyargs)
+    is_method = bool(names) and names[0] in ("self", "cls")
+    if not (is_method or annotated):
+        return None  # f(a, b) is a call; only self/cls or annotations make it a signature
+    params = tuple(n for n in names[1 if is_method else 0:]) + tuple(p.arg for p in a.kwonlyargs)
+    dotted = m.group(1)
+    receiver, _, member = dotted.rpartition(".")
+    return ApiRef(receiver or None, member, False, (), is_method or bool(receiver), params)
+
+
+def _leftmost_call(node: ast.AST) -> ast.AST:
+    """The first callee of an expression that chains two calls (``save(a) / save_state()``, ``f(), g()``)."""
+    while isinstance(node, (ast.BinOp, ast.BoolOp, ast.Compare, ast.Tuple, ast.Subscript, ast.Starred)):
+        if isinstance(node, ast.BinOp):
+            node = node.left
+        elif isinstance(node, ast.BoolOp):
+            node = node.values[0]
+        elif isinstance(node, ast.Compare):
+            node = node.left
+        elif isinstance(node, ast.Tuple):
+            if not node.elts:
+                break
+            node = node.elts[0]
+        else:
+            node = node.value
+    return node
+
+
 def parse_api(text: str | None) -> ApiRef | None:
-    """The callee of an API call text; tolerant of ``...`` placeholders and prose around it."""
+    """The callee of an API call text; tolerant of ``...`` placeholders, signatures (with ``self``,
+    annotations, a return arrow), two calls in one cell, and prose around it."""
     if not text:
         return None
-    t = text.strip().strip("`").strip()
+    t = _api_text(text)
+    sig = _signature(t)
+    if sig is not None:
+        return sig
     try:
-        node = ast.parse(t, mode="eval").body
+        node = _leftmost_call(ast.parse(t, mode="eval").body)
     except SyntaxError:
         m = re.search(r"([A-Za-z_][\w.]*)\s*\(", t) or re.match(r"^([A-Za-z_][\w.]*)", t)
-        if not m:
+        if not m or keyword.iskeyword(m.group(1).split(".")[0]):
             return None
-        node = ast.parse(m.group(1), mode="eval").body
+        node = ast.parse(m.group(1).rstrip("."), mode="eval").body
     keywords: tuple[str, ...] = ()
     if isinstance(node, ast.Call):
         keywords = tuple(k.arg for k in node.keywords if k.arg)
@@ -110,11 +174,12 @@ def parse_hint(text: str | None, repo_packages: list[str]) -> Hint:
     if not text:
         return Hint(None, None, None, None)
     t = text.strip().strip("`").strip()
-    m = _HINT_RE.match(t)
-    if m:
+    m = _HINT_RE.match(t) or _HINT_IN_TEXT.search(t)
+    low = t.lower()
+    if m and "external" not in low[:m.start()]:
+        # the first path of the cell; free text around it ("(patched generate)", a second file) is not a hint
         return Hint(m.group("file"), int(m.group("start")) if m.group("start") else None,
                     int(m.group("end")) if m.group("end") else None, None)
-    low = t.lower()
     if "external" in low:
         words = re.findall(r"[A-Za-z_][\w-]*", t)
         pkg = next((w for w in words if w.lower() not in ("external", "library") and w not in repo_packages), None)
@@ -180,6 +245,28 @@ def _implementation_of(ws: Workspace, s: Symbol) -> Symbol:
     return ws.index.definition(s.module, s.qualname) or s
 
 
+_TYPING = {"Tuple", "List", "Dict", "Optional", "Union", "Any", "None", "Set", "Callable", "Iterable", "Iterator",
+           "Sequence", "Mapping", "Type", "Literal", "Generator", "True", "False", "HuggingFace", "Hub", "LoRA",
+           "QLoRA", "GPU", "CPU", "CUDA", "API", "JSON", "URL", "PyTorch", "Python"}
+
+
+def _same_api(a: Symbol, b: Symbol) -> bool:
+    if a.file != b.file or a.module != b.module:
+        return False
+    return a.qualname == b.qualname or a.qualname == f"{b.qualname}.__init__" or b.qualname == f"{a.qualname}.__init__"
+
+
+def earlier_types(earlier) -> tuple[str, ...]:
+    """Class-like names the earlier steps say they return (nearest step first): what an object
+    receiver such as ``model`` or ``trainer`` is at this step."""
+    out: list[str] = []
+    for st in reversed(list(earlier)):
+        for t in re.findall(r"\b([A-Z][a-z0-9]+(?:[A-Z][A-Za-z0-9]*)+|[A-Z][a-z]+[0-9]*)\b", st.outputs or ""):
+            if t not in _TYPING and t not in out:
+                out.append(t)
+    return tuple(out)
+
+
 class Locator:
     def __init__(self, ws: Workspace, cache_dir: Path | None = None) -> None:
         self.ws = ws
@@ -195,6 +282,16 @@ class Locator:
         elif how.startswith("inherited"):
             score += 3.0
             why.append(f"defined on a base class ({how})")
+        elif how.startswith("bound at run time"):
+            score += 3.0
+            why.append(how)
+            where = re.search(r"\(([^():]+):(\d+)\)$", how)
+            if where and where.group(1) in self._hint_files(hint):
+                score += 1.0
+                why.append("bound in the hinted file")
+        elif how == "method":
+            score += 1.5
+            why.append(f"a method named {s.name} (the API is written as a method signature)")
         elif how in ("dotted suffix", "name"):
             score += 1.5
         else:
@@ -212,13 +309,18 @@ class Locator:
                 if abs(s.start_line - hint.start) <= 2:
                     score += 1.0
                     why.append("starts where the hint says")
+                elif s.start_line <= (hint.end or hint.start) and s.end_line >= hint.start \
+                        and s.end_line - s.start_line <= 4 * max(1, (hint.end or hint.start) - hint.start):
+                    score += 0.5
+                    why.append("overlaps the hinted lines")
         if api and api.receiver and owner:
             recv = api.receiver.split(".")[-1]
             if _norm(recv) == _norm(owner):
                 score += 2.0
                 why.append(f"receiver {recv!r} names class {owner}")
-            elif _norm(owner).endswith(_norm(recv)) or _norm(recv).endswith(_norm(owner)):
-                score += 0.5
+            elif _norm(recv) in _norm(owner) or _norm(owner).endswith(_norm(recv)) or _norm(recv).endswith(_norm(owner)):
+                score += 1.0
+                why.append(f"receiver {recv!r} fits class {owner}")
         if owner and _norm(impl_short).startswith(_norm(owner)):
             score += 2.0
             why.append(f"page name starts with class {owner}")
@@ -231,6 +333,9 @@ class Locator:
             why.append(f"lives in {area(s.file)}/")
         if any(p.startswith("_") and p != "__init__" for p in s.qualname.split(".")):
             score -= 1.0
+        if s.name.startswith("test_") or s.name.startswith("Test"):
+            score -= 3.0
+            why.append("a test")
         if s.kind == "method" and owner:
             cls = self.ws.index.definition(s.module, owner)
             if cls is not None:
@@ -238,7 +343,7 @@ class Locator:
                 if n:
                     score += min(1.5, 0.5 * math.log2(1 + n))
                     why.append(f"inherited by {n} subclass(es)")
-        fit, fit_why = _keyword_fit(s, api.keywords if api else ())
+        fit, fit_why = _keyword_fit(s, (api.keywords or api.params) if api else ())
         if fit_why:
             score += fit
             why.append(fit_why)
@@ -247,10 +352,10 @@ class Locator:
             why.append("a thin wrapper that delegates to another implementation")
         return score, why
 
-    def _candidates(self, api: ApiRef | None, impl_short: str) -> list[tuple[Symbol, str]]:
+    def _candidates(self, api: ApiRef | None, impl_short: str, types: tuple[str, ...] = ()) -> list[tuple[Symbol, str]]:
         ws = self.ws
         found: dict[tuple[str, str, int], tuple[int, Symbol, str]] = {}
-        order = ("resolved", "exact", "inherited", "dotted suffix", "name")
+        order = ("resolved", "exact", "inherited", "bound at run time", "method", "dotted suffix", "name")
 
         def add(s: Symbol, how: str) -> None:
             s = _implementation_of(ws, s)
@@ -277,6 +382,11 @@ class Locator:
                 for cls in ws.index.symbols:
                     if cls.kind == "class" and _norm(cls.name) == recv and area(cls.file) == "source":
                         via_class(cls, api.member)
+                # …or an object an earlier step returned: model -> the PeftModel of step 2's Outputs
+                for t in types:
+                    for cls in ws.index.by_name.get(t, []):
+                        if cls.kind == "class" and area(cls.file) == "source":
+                            via_class(cls, api.member)
             if api.receiver is None and ws.package:
                 t = ws.names.resolve(ws.package, api.member)
                 if isinstance(t, Symbol):
@@ -284,11 +394,21 @@ class Locator:
             for how, s in search_symbols(ws, api.member):
                 if api.receiver is not None and s.kind != "method" and not api.receiver_called:
                     continue
+                if api.receiver is None and api.is_method:
+                    if s.kind != "method":
+                        continue  # name(self, …) is a method, never a module-level function or a class
+                    add(s, "method" if how in ("name", "dotted suffix") else how)
+                    continue
                 if api.receiver is None and s.kind == "method" and not how.startswith(("resolved", "exact")):
                     continue  # `tokenizer(...)` calls an object, never a method named tokenizer
                 add(s, how)
+            if api.receiver is None or not _is_classlike(api.receiver):
+                # model.save_pretrained_merged(...): a function attached to the object at run time
+                for b in runtime_bindings(ws).get(api.member, []):
+                    add(b.function, f"bound at run time as .{api.member} ({b.file}:{b.line})")
+        plain_call = api is not None and api.receiver is None and not api.is_method
         for how, s in search_symbols(ws, impl_short):
-            if how in ("exact", "name", "dotted suffix"):
+            if how in ("exact", "name", "dotted suffix") and not (plain_call and s.kind == "method"):
                 add(s, how)
         if "_" in impl_short and impl_short[:1].isupper():
             # PeftModel_from_pretrained -> PeftModel.from_pretrained
@@ -336,60 +456,143 @@ class Locator:
     def _external_qualname(api: ApiRef | None, package: str) -> str | None:
         if api is None:
             return None
-        parts = [package] if package else []
-        if api.receiver:
-            parts.append(api.receiver)
-        parts.append(api.member)
-        return ".".join(parts)
+        dotted = ".".join(p for p in (api.receiver, api.member) if p)
+        if package and not (dotted == package or dotted.startswith(package + ".")):
+            dotted = f"{package}.{dotted}"
+        return dotted
 
     # ---- the decision -------------------------------------------------------------
-    def _best(self, step: Step, api: ApiRef | None, hint: Hint, impl_short: str):
+    def _best(self, step: Step, api: ApiRef | None, hint: Hint, impl_short: str, types: tuple[str, ...] = ()):
         scored = []
-        for s, how in self._candidates(api, impl_short):
+        for s, how in self._candidates(api, impl_short, types):
             score, why = self._score(s, api, hint, impl_short, how)
-            scored.append((score, s, why))
+            scored.append((score, s, why, how))
         scored.sort(key=lambda t: (-t[0], t[1].file, t[1].start_line))
         if not scored:
             return None
         return scored[0][1], scored[0][0], scored[0][2], scored
 
-    def locate(self, step: Step) -> Location:
+    def _external_evidence(self, api: ApiRef | None, hint: Hint, step: Step, root_name: str | None,
+                           types: tuple[str, ...] = ()) -> tuple[str, str] | None:
+        """(package, why) when something positively says the API belongs to another package: the hint,
+        the plan's Wrapper Doc type, an import of the name from that package in the repository, or its
+        definition in the installed package. Not finding a definition here is never such evidence."""
+        repo_packages = self.ws.names.packages
+        deps = [d.lower() for d in step.external_deps if d.lower() not in repo_packages]
+        if hint.external is not None:
+            return hint.external or (deps[0] if deps else ""), f"the hint says external ({step.source_hint})"
+        if step.impl_type in ("Wrapper Doc", "External Tool Doc"):
+            return (deps[0] if deps else ""), f"the plan marks it a {step.impl_type}"
+        if root_name:
+            pkg = imported_from(self.ws, root_name.split(".")[0])
+            if pkg:
+                return pkg, f"the repository imports {root_name.split('.')[0]} from {pkg}"
+        named_after = api is not None and api.receiver and any(
+            c.kind == "class" and _norm(c.name) == _norm(api.receiver.split(".")[-1]) for c in self.ws.index.symbols)
+        member_here = api is not None and any(
+            s.kind == "method" and area(s.file) == "source" for s in self.ws.index.by_name.get(api.member, []))
+        if api is not None and api.receiver and not _is_classlike(api.receiver) and not named_after and not member_here:
+            for t in types:  # the receiver is an object of another package's class
+                pkg = imported_from(self.ws, t)
+                if pkg and not any(c.kind == "class" for c in self.ws.index.by_name.get(t, [])):
+                    return pkg, (f"the receiver {api.receiver} is a {t} (an earlier step's output), which the "
+                                 f"repository imports from {pkg}")
+        if api is not None and root_name:
+            for pkg in deps:
+                ext = self.external_workspace(pkg)
+                if ext is not None and any(s.kind in ("class", "function")
+                                           for s in ext.index.by_name.get(root_name.split(".")[-1], [])):
+                    return pkg, f"{root_name} is defined in the installed {pkg}"
+        return None
+
+    def locate(self, step: Step, earlier: list[Step] | tuple[Step, ...] = ()) -> Location:
+        """Where the step's API is defined. ``earlier``: the steps before it in its workflow, whose
+        Outputs say what an object receiver (``model``, ``trainer``) is."""
         ws = self.ws
+        if step.problem:
+            return Location(step.implementation, "held", None, None, None, None, 0.0, [step.problem])
         repo_packages = ws.names.packages
         api = parse_api(step.api_call) or parse_api(step.guide_api)
         hint = parse_hint(step.source_hint, repo_packages)
         impl_short = step.implementation.removeprefix(f"{ws.source.repo}_")
-        external_deps = [d.lower() for d in step.external_deps if d.lower() not in repo_packages]
-        ext_package = hint.external or (external_deps[0] if external_deps else "")
-        external_signals = []
-        if hint.external is not None:
-            external_signals.append(f"the hint says external ({step.source_hint})")
-        if step.impl_type == "Wrapper Doc":
-            external_signals.append("the plan marks it a Wrapper Doc")
-        if step.impl_type == "API Doc" and step.external_deps and not external_deps:
-            external_signals = []
 
-        best = self._best(step, api, hint, impl_short)
-        root_name = (api.receiver if api and api.receiver and _is_classlike(api.receiver) else (api.member if api else None))
+        types = earlier_types(earlier)
+        best = self._best(step, api, hint, impl_short, types)
+        root_name = (api.receiver if api and api.receiver and _is_classlike(api.receiver) else
+                     (api.member if api and not api.receiver else None))
         defined_here = bool(root_name) and any(
-            s.kind == "class" or s.kind == "function" for s in ws.index.by_name.get(root_name.split(".")[-1], [])
-            if area(s.file) == "source")
-        if best is None or (external_signals and not defined_here):
-            reasons = external_signals or [f"no definition of {root_name or impl_short} in the repository"]
-            if best is None and not external_signals and not ext_package:
-                return Location(step.implementation, "internal", None, None, None, None, 0.0,
-                                reasons + ["no candidate found: needs the excavation agent"])
-            return self._locate_external(step, api, ext_package, reasons)
+            s.kind in ("class", "function") or (api is not None and api.is_method and s.kind == "method")
+            for s in ws.index.by_name.get(root_name.split(".")[-1], []) if area(s.file) == "source")
+        bound_here = api is not None and bool(runtime_bindings(ws).get(api.member)) and not (
+            api.receiver and _is_classlike(api.receiver))
+        # an object receiver whose class (named after it, or an earlier step's output) defines the member
+        via_object = bool(best and api and api.receiver and not _is_classlike(api.receiver)
+                          and best[3][0][3].startswith(("resolved", "inherited")))
+        external = None if (defined_here or bound_here or via_object) \
+            else self._external_evidence(api, hint, step, root_name, types)
+        if external is not None:
+            package, why = external
+            return self._locate_external(step, api, package, [why])
+        if best is None:
+            return Location(step.implementation, "internal", None, None, None, None, 0.0,
+                            [f"no definition of {root_name or (api.member if api else impl_short)} in the repository, "
+                             "and nothing says it belongs to another package: not found"])
         s, score, why, scored = best
-        second = scored[1][0] if len(scored) > 1 else None
+        how = scored[0][3]
+        # not rivals: a class and its own __init__ (one constructor), and thin wrappers that only pass
+        # the call on to another implementation of the same name
+        rivals = [t for t in scored[1:] if not _same_api(t[1], s)
+                  and not any(w.startswith("a thin wrapper") for w in t[2])]
+        second = rivals[0][0] if rivals else None
         if second is None:
             confidence = 0.95 if score >= 3 else 0.6
         else:
             margin = (score - second) / max(abs(score), 1e-6)
             confidence = max(0.0, min(0.99, 0.45 + 0.5 * margin + (0.15 if score >= 5 else 0.0)))
-        if external_signals:
-            why = why + [f"{'; '.join(external_signals)}, but {root_name} is defined in the repository"]
+        if api is not None and api.receiver is None and how == "resolved" and s.name == api.member:
+            # what `from {package} import name` gives: the package's own binding of the called name
+            confidence = max(confidence, 0.9)
+        if api is not None and api.receiver and how.startswith(("resolved", "inherited")) \
+                and any(w.startswith("receiver ") or w.startswith("defined on a base class") for w in why):
+            # Python's own lookup: the receiver names the class, the member is found on it or its bases
+            confidence = max(confidence, 0.95 if _is_classlike(api.receiver) else 0.85)
+        caps = self._doubts(s, how, api, hint, impl_short)
+        if caps:
+            confidence = min(confidence, 0.6)
+            why = why + caps
         candidates = [{"qualname": c.qualname, "file": c.file, "start_line": c.start_line,
-                       "end_line": c.end_line, "score": round(sc, 2)} for sc, c, _ in scored[:5]]
+                       "end_line": c.end_line, "score": round(sc, 2), "why": "; ".join(w[:3])}
+                      for sc, c, w, _ in scored[:5]]
         return Location(step.implementation, "internal", s.qualname, s.file, s.start_line, s.end_line,
                         confidence, why, candidates, symbol=s)
+
+    def _hint_files(self, hint: Hint) -> list[str]:
+        """Repository files the hint's path names: the path itself, else files ending with it."""
+        if not hint.file:
+            return []
+        recs = self.ws.index.records
+        if hint.file in recs:
+            return [hint.file]
+        return [p for p in recs if p.endswith("/" + hint.file)]
+
+    def _doubts(self, s: Symbol, how: str, api: ApiRef | None, hint: Hint, impl_short: str) -> list[str]:
+        """Reasons the best candidate may be the wrong symbol, whatever its margin: each one keeps the
+        answer below the commit threshold (held for review, or for the excavation agent)."""
+        out = []
+        called = api.member if api else None
+        if how == "fuzzy" or how.endswith("match only"):
+            out.append(f"only a {how} name match")
+        if called and s.name != called and not how.startswith(("bound at run time", "resolved", "inherited")) \
+                and not (called == s.name.lower() or _DUNDER.get(called) == s.name) \
+                and not (api is not None and api.receiver is None and s.name == "__call__") \
+                and not (s.name == "__init__" and (s.parent or "").split(".")[-1] == called):
+            out.append(f"the step calls {called}, the candidate is {s.name}")
+        files = self._hint_files(hint)
+        via_receiver = api is not None and api.receiver is not None and how.startswith(("resolved", "inherited"))
+        if files and called and s.file not in files and not via_receiver:
+            defined = [c for f in files for c in self.ws.index.file_symbols(f) if c.name == called]
+            if defined:
+                out.append(f"the hinted file {hint.file} defines {called} too, but the candidate is elsewhere")
+        if area(s.file) != "source":
+            out.append(f"the candidate lives in {area(s.file)}/")
+        return out

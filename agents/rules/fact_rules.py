@@ -61,6 +61,9 @@ def _symbol_for(ws: Workspace, file: str, qualname: str | None, start: int | Non
     if qualname:
         defs = ws.index.lookup(rec.module, qualname)
         exact = [d for d in defs if d.start_line == start]
+        if not exact:
+            # a constructor page: the class's canonical signature, Lines from `def __init__` (R23)
+            exact = [d for d in ws.index.lookup(rec.module, f"{qualname}.__init__") if d.start_line == start]
         return exact[0] if exact else ws.index.definition(rec.module, qualname)
     return next((s for s in rec.symbols if s.start_line == start), None)
 

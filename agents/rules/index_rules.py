@@ -114,7 +114,7 @@ def _workflow_index(ctx: Context, failed_pages: set[str]) -> list[Finding]:
         out.append(finding("R38", fname, sections[extra].line, f"section {extra} has no page in workflows/"))
     impl_of: dict[str, set[str]] = defaultdict(set)
     principles_of: dict[str, set[str]] = defaultdict(set)
-    for step in wi.steps:
+    for step in wi.usable_steps:  # an unusable step is held (R42), not part of the mapping
         impl_of[step.principle].add(step.implementation)
         principles_of[step.implementation].add(step.principle)
     for impl, ps in principles_of.items():
@@ -125,6 +125,10 @@ def _workflow_index(ctx: Context, failed_pages: set[str]) -> list[Finding]:
             out.append(finding("R43", fname, None, f"{p} is given {len(impls)} Implementations ({', '.join(sorted(impls))})"))
     for step in wi.steps:
         if step.status != "✅":
+            continue
+        if step.problem:
+            out.append(finding("R44", fname, step.status_line,
+                               f"{step.workflow} step {step.number} is ✅ but cannot be used: {step.problem}"))
             continue
         p = wiki.page("Principle", step.principle)
         i = wiki.page("Implementation", step.implementation)

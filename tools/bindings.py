@@ -1,0 +1,84 @@
+"""Where a name gets its meaning outside a ``def``: methods attached at run time and names imported
+from other packages. Both are evidence for the locator that the index alone does not give.
+
+* ``model.save_pretrained_merged = types.MethodType(unsloth_generic_save_pretrained_merged, model)``
+  or ``Model.generate = fast_generate``: the attribute ``save_pretrained_merged`` / ``generate`` is
+  that function at run time;
+* ``from transformers import AutoModelForCausalLM`` in the repository: that name belongs to
+  transformers, positive evidence that an API called on it is external.
+
+The attribute scan reads each source file once per workspace (cached on the index object) and only
+keeps assignments whose right-hand side names a function defined in the repository.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from tools.errors import ToolError
+from tools.records import Symbol
+from tools.workspace import Workspace
+
+_METHOD_TYPE = re.compile(r"^[ \t]*[\w.\[\]'\"]+\.(\w+)\s*=\s*(?:types\.)?MethodType\(\s*([A-Za-z_][\w.]*)", re.M)
+_PLAIN = re.compile(r"^[ \t]*[\w.\[\]'\"]+\.(\w+)\s*=\s*([A-Za-z_]\w*)\s*(?:#.*)?$", re.M)
+_SETATTR = re.compile(r"setattr\(\s*[\w.]+\s*,\s*['\"](\w+)['\"]\s*,\s*(?:types\.)?(?:MethodType\(\s*)?([A-Za-z_]\w*)")
+
+
+@dataclass(frozen=True)
+class RuntimeBinding:
+    attribute: str
+    function: Symbol
+    file: str  # where the binding is written
+    line: int
+
+
+def runtime_bindings(ws: Workspace) -> dict[str, list[RuntimeBinding]]:
+    """attribute name -> the repository functions assigned to it on some object or class."""
+    cached = getattr(ws.index, "_runtime_bindings", None)
+    if cached is not None:
+        return cached
+    functions: dict[str, list[Symbol]] = {}
+    for s in ws.index.symbols:
+        if s.kind == "function" and "<locals>" not in s.qualname:
+            functions.setdefault(s.name, []).append(s)
+    out: dict[str, list[RuntimeBinding]] = {}
+    for path, rec in ws.index.records.items():
+        if rec.status == "skipped":
+            continue
+        try:
+            text = ws.source.physical(path).read_text(encoding="utf-8", errors="replace")
+        except (OSError, ToolError):
+            continue
+        if "MethodType" not in text and "setattr" not in text and "." not in text:
+            continue
+        for rx in (_METHOD_TYPE, _PLAIN, _SETATTR):
+            for m in rx.finditer(text):
+                attr, fn = m.group(1), m.group(2).split(".")[-1]
+                if attr == fn and rx is _PLAIN:
+                    continue  # self.x = x: a value, not a method
+                defs = functions.get(fn)
+                if not defs:
+                    continue
+                # the definition in the same file first, else the only one
+                same = [d for d in defs if d.file == path]
+                chosen = same[0] if same else (defs[0] if len(defs) == 1 else None)
+                if chosen is None:
+                    continue
+                line = text.count("\n", 0, m.start()) + 1
+                out.setdefault(attr, []).append(RuntimeBinding(attr, chosen, path, line))
+    ws.index.__dict__["_runtime_bindings"] = out
+    return out
+
+
+def imported_from(ws: Workspace, name: str) -> str | None:
+    """The other package a name is imported from somewhere in the repository (the top-level
+    package of the most frequent source), or None when the repository never imports it."""
+    own = set(ws.names.packages)
+    seen: dict[str, int] = {}
+    for rec in ws.index.records.values():
+        for b in rec.bindings:
+            if b.name == name and b.module and not b.lazy:
+                top = b.module.split(".")[0]
+                if top and top not in own and not b.module.startswith("."):
+                    seen[top] = seen.get(top, 0) + 1
+    return max(seen, key=lambda k: (seen[k], k)) if seen else None
