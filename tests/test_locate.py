@@ -118,3 +118,91 @@ def test_overload_stubs_give_way_to_the_real_definition_and_calls_of_objects(fix
     assert (built.qualname, built.start_line, built.end_line) == ("build", 12, 13)
     called = loc.locate(parse_workflow_index(_one_step("Tokenizer_call", 'tokenizer("a b")')).steps[0])
     assert (called.qualname, called.start_line) == ("Tokenizer.__call__", 20)
+
+
+RUNTIME = '''import types
+from json import JSONDecoder
+
+
+class Model:
+    def save(self, path):
+        return path
+
+
+def fast_export(self, path: str, quant: str = "q4") -> str:
+    """Export fast."""
+    return path
+
+
+def patch(model):
+    model.export_fast = types.MethodType(fast_export, model)
+
+
+class Scorer:
+    def score(self, text: str, strict: bool = False) -> float:
+        return 0.0
+
+
+def score(values):
+    return sum(values)
+
+
+def make_decoder() -> JSONDecoder:
+    return JSONDecoder()
+'''
+
+
+def _steps(*rows: tuple[str, str, str, str]) -> str:
+    """rows: (implementation, api call, source location, outputs)."""
+    out = "# Workflow Index: acme_minipkg\n\n## Workflow: acme_minipkg_W\n\n"
+    for n, (impl, api, hint, outputs) in enumerate(rows, 1):
+        out += (f"### Step {n}: P{n}\n\n| Attribute | Value |\n|---|---|\n| **Principle** | `P{n}` |\n"
+                f"| **Implementation** | `{impl}` |\n| **API Call** | `{api}` |\n| **Source Location** | {hint} |\n"
+                f"| **External Dependencies** | `numpy` |\n| **Outputs** | {outputs} |\n\n")
+    return out
+
+
+@pytest.fixture
+def runtime_locator(fixture_repo, cache_dir):
+    from tools.index import build_index
+    from tools.resolve import resolve_repo
+    from tools.workspace import Workspace
+    (fixture_repo / "src" / "minipkg" / "runtime.py").write_text(RUNTIME)
+    src = resolve_repo("acme_minipkg", str(fixture_repo), cache_dir)
+    return Locator(Workspace(src, build_index(src, cache_dir)), cache_dir)
+
+
+def test_evidence_beyond_definitions(runtime_locator):
+    from tools.workflow_index import parse_workflow_index
+    wi = parse_workflow_index(_steps(
+        ("decoder_setup", "make_decoder()", "`src/minipkg/runtime.py`", "A `JSONDecoder`"),
+        ("export_fast", "model.export_fast(path)", "`src/minipkg/runtime.py` (patched)", "a path"),
+        ("Scorer_score", "score(self, text: str, strict: bool = False) -> float", "`runtime.py`", "a score"),
+        ("decode", "decoder.decode(text)", "—", "the object"),
+        ("teleport", "teleport(engine)", "—", "nothing"),
+    ))
+    steps = wi.steps
+    got = [runtime_locator.locate(s, steps[:i]) for i, s in enumerate(steps)]
+    # a function attached to an object at run time
+    assert (got[1].kind, got[1].qualname, got[1].start_line) == ("internal", "fast_export", 10)
+    assert got[1].confident and any("bound at run time" in r for r in got[1].reasons)
+    # a signature with self names a method, never the module-level function of the same name
+    assert (got[2].qualname, got[2].confident) == ("Scorer.score", True)
+    # the receiver is an object an earlier step returned, of a class the repository imports from json
+    assert (got[3].kind, got[3].package) == ("external", "json")
+    assert "imports from json" in got[3].reasons[0]
+    # nothing found is "not found", never external (numpy is only listed as a dependency)
+    assert (got[4].kind, got[4].qualname, got[4].confidence) == ("internal", None, 0.0)
+    assert "not found" in got[4].reasons[0]
+
+
+def test_signature_and_two_call_cells_parse():
+    assert parse_api("`train(self, resume_from_checkpoint: str | bool = None, ...)`") == ApiRef(
+        None, "train", False, (), True, ("resume_from_checkpoint",))
+    assert parse_api("`save_model(output_dir)` / `save_state()`").member == "save_model"
+    assert parse_api("save_model(x) / save_state()").member == "save_model"
+    t = parse_api("Trainer.train(self, trial=None) -> TrainOutput")
+    assert (t.receiver, t.member, t.is_method) == ("Trainer", "train", True)
+    assert parse_api("`import unsloth`") is None
+    assert parse_hint("`pkg/models/llama.py:L2500-2550` (patched generate)", []) == Hint("pkg/models/llama.py", 2500, 2550, None)
+    assert parse_hint("TRL library (external), patched in `trainer.py`", ["pkg"]).external == "trl"

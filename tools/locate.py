@@ -261,7 +261,7 @@ def earlier_types(earlier) -> tuple[str, ...]:
     receiver such as ``model`` or ``trainer`` is at this step."""
     out: list[str] = []
     for st in reversed(list(earlier)):
-        for t in re.findall(r"\b([A-Z][a-z0-9]+(?:[A-Z][A-Za-z0-9]*)+|[A-Z][a-z]+[0-9]*)\b", st.outputs or ""):
+        for t in re.findall(r"\b([A-Z][A-Za-z0-9]*[a-z][A-Za-z0-9]*)\b", st.outputs or ""):
             if t not in _TYPING and t not in out:
                 out.append(t)
     return tuple(out)
