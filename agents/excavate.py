@@ -109,8 +109,13 @@ def excavate(state: dict) -> dict:
             why = "; ".join(loc.reasons[-2:]) or "no candidate"
             llm = door(cfg.get("model"))
             if llm is None:
-                held = (f"locator not confident ({loc.confidence:.2f}): {why}; the excavation agent "
-                        "(run with a model) decides such steps")
+                held = (f"locator not confident ({loc.confidence:.2f}): {why}; to fix it offline, pick one of "
+                        f"{len(loc.candidates)} candidate(s) (python -m agents.review show PAGE, then agents.review "
+                        "pick PAGE N) or correct the step's API Call / Source Location in the WorkflowIndex and run "
+                        "again; with --model the excavation agent decides such steps"
+                        if loc.candidates else
+                        f"locator found nothing ({why}); correct the step's API Call / Source Location in the "
+                        "WorkflowIndex and run again, or run with --model for the excavation agent")
             else:
                 used = Usage()
                 try:

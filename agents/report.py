@@ -146,7 +146,8 @@ def report_node(state: dict) -> dict:
                                      "reason": commit["held"].get(f"implementations/{r['implementation']}.md") or r["reason"],
                                      "rounds": r["rounds"], "confidence": loc.get("confidence"), "steps": r["steps"],
                                      "critic": r.get("critic"),
-                                     "location": {k: loc.get(k) for k in ("kind", "qualname", "file", "start_line", "end_line")}},
+                                     "location": {k: loc.get(k) for k in ("kind", "qualname", "file", "start_line", "end_line")},
+                                     "candidates": loc.get("candidates") or []},
                                     ensure_ascii=False) + "\n")
         for r in results:  # pages held at commit time join the ones held at verify time
             held = {rel: t for rel, t in r["texts"].items() if rel in commit["held"]}

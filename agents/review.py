@@ -4,6 +4,7 @@
     python -m agents.review show PAGE [--run RUN]        # draft, findings, the source it documents
     python -m agents.review diff PAGE [--run RUN]        # draft against the page in the wiki
     python -m agents.review approve PAGE... [--run RUN]  # commit (edited) drafts that pass the verifier
+    python -m agents.review pick PAGE N [--run RUN]      # draft a held pair at the locator's candidate N
     python -m agents.review reject PAGE... --reason TEXT [--run RUN]
     python -m agents.review html [RUN]                   # (re)write runs/<repo>/<run>/review/index.html
 
@@ -62,7 +63,80 @@ def cmd_show(args) -> int:
             print(f"{i:>5}  {line}")
     elif e.location and e.location.get("kind") == "external":
         print(f"== source: external API {e.location.get('qualname')}")
+    candidates = _verdict(view, e).get("candidates") or [] if e.status == "held" else []
+    if candidates:
+        print(f"== candidates (pick one: python -m agents.review pick {e.page} N)")
+        for n, c in enumerate(candidates, 1):
+            print(f"  {n}. {c['qualname']}  {c['file']}:L{c['start_line']}-{c['end_line']}  score {c['score']}"
+                  + (f"  ({c['why']})" if c.get("why") else ""))
     return 0
+
+
+def _verdict(view: RunView, e) -> dict:
+    impl = Path(e.page if e.page.startswith("implementations/") else (e.pair or e.page)).stem
+    for line in (view.run_dir / "verdicts.jsonl").read_text(encoding="utf-8").splitlines():
+        v = json.loads(line)
+        if v["implementation"] == impl:
+            return v
+    raise UsageError(f"{e.page} is not a page of a drafted pair in run {view.run_dir.name}")
+
+
+def cmd_pick(args) -> int:
+    """Draft a held pair at the candidate the reviewer picked, verify it, commit it if it passes."""
+    from agents.check import write_draft
+    from agents.commit import commit
+    from agents.runctx import workspace
+    from agents.synthesize import draft_pair
+    from agents.verify import verify_pages
+    view = _view(args)
+    e = view.entry(args.page)
+    v = _verdict(view, e)
+    cands = v.get("candidates") or []
+    if not 1 <= args.n <= len(cands):
+        raise UsageError(f"{e.page} has {len(cands)} candidate(s); pick N between 1 and {len(cands)} "
+                         f"(python -m agents.review show {e.page})")
+    c = cands[args.n - 1]
+    cfg = view.config
+    sym = next((s for s in workspace(cfg).index.file_symbols(c["file"])
+                if s.qualname == c["qualname"] and s.start_line == c["start_line"]), None)
+    if sym is None:
+        raise UsageError(f"candidate {args.n} ({c['qualname']} at {c['file']}:L{c['start_line']}) is no longer in "
+                         "the source; run the pipeline again")
+    loc = {"implementation": v["implementation"], "kind": "internal", "qualname": sym.qualname, "file": sym.file,
+           "start_line": sym.start_line, "end_line": sym.end_line, "confidence": 1.0,
+           "reasons": [f"picked by the reviewer: candidate {args.n}"], "candidates": cands, "package": None,
+           "external_location": None}
+    job = {"principle": v["principle"], "implementation": v["implementation"], "impl_type": "API Doc",
+           "steps": v["steps"], "usage_key": None}
+    texts, _ = draft_pair(cfg, job, loc, None, {})
+    wi_path = Path(cfg["run_dir"]) / "workflow_index.md"
+    from tools.workflow_index import parse_workflow_index
+    wi = parse_workflow_index(wi_path.read_text(encoding="utf-8"), str(wi_path))
+    findings = [f.as_dict() for f in verify_pages(texts, cfg["repo"], workspace(cfg), workflow_index=wi)]
+    errors = [f for f in findings if f["severity"] == "E"]
+    write_draft(cfg, "held", texts)
+    if errors:
+        print(f"not committed: the draft at candidate {args.n} fails {', '.join(sorted({f['rule'] for f in errors}))}; "
+              f"it is under {Path(cfg['run_dir']) / 'held'} to edit and approve")
+        for f in errors:
+            print(f"  {f['page']} line {f.get('line') or '-'}: {f['rule']} {f['message']}")
+        return 1
+    result = {"principle": v["principle"], "implementation": v["implementation"], "outcome": "verified",
+              "reason": None, "texts": texts, "findings": findings, "location": loc, "rounds": 0,
+              "steps": v["steps"], "seconds": 0.0}
+    summary = commit(cfg, [result])
+    done = set(summary["committed"]) | set(summary["unchanged"])
+    code = 0
+    for page, text in texts.items():
+        if page in done:
+            record_decision(view.run_dir, page, "approve", text=text, reason=f"picked candidate {args.n}")
+            print(f"picked candidate {args.n} ({sym.qualname}) and committed: {page}")
+        else:
+            code = 1
+            print(f"not committed: {page}: {summary['held'].get(page, 'fails the verifier')}")
+    from agents.review_html import write_site
+    write_site(view.run_dir)
+    return code
 
 
 def cmd_diff(args) -> int:
@@ -148,6 +222,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("pages", nargs="+")
     p.add_argument("--run", default="latest")
     p.set_defaults(fn=cmd_approve)
+    p = sub.add_parser("pick", help="draft a held pair at one of the locator's candidates and commit it if it verifies")
+    p.add_argument("page")
+    p.add_argument("n", type=int, help="the candidate's number, as `show` lists them")
+    p.add_argument("--run", default="latest")
+    p.set_defaults(fn=cmd_pick)
     p = sub.add_parser("reject", help="record that drafts are wrong, with the reason")
     p.add_argument("pages", nargs="+")
     p.add_argument("--reason", required=True)

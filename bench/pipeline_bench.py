@@ -8,8 +8,10 @@ transformers (default: the 5.0.0 source archive from the package index, cached):
   per-step overhead — warm, one pair at a time: wall seconds not spent inside the nodes, per pair;
   baseline — in the same run, the seconds of `python -m tools index` on the warm cache (process
   start-up, imports and loading the index), which every run pays before drafting.
-peft (../shared/bench/peft): the benchmark's WorkflowIndex (23 steps, 15 pairs, some hints wrong);
-pairs committed with the true location (truth.json), and `python -m agents.verify` on the result.
+benchmarks (every ../shared/bench folder with a truth.json): the benchmark's WorkflowIndex, offline;
+per case: internal pairs committed exact, external recognised, ambiguous held, committed pages whose
+location differs from the truth (must be 0), tracebacks (must be 0), `agents.verify` errors on the
+result (must be 0).
 Prints one JSON object. Targets: cold ≤ 60 s, warm ≤ 10 s, overhead ≤ 50 ms per step.
 """
 from __future__ import annotations
@@ -24,7 +26,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared" / "bench" / "peft"
 sys.path.insert(0, str(ROOT))
 
 from tools.resolve import default_cache_dir  # noqa: E402
@@ -75,38 +76,73 @@ def transformers_figures(source: Path, env: dict) -> dict:
                 "targets": {"cold_le_60": cold <= 60, "warm_le_10": warm <= 10, "overhead_le_50ms": overhead <= 0.05}}
 
 
-def peft_figures(source: Path, env: dict) -> dict:
-    truth = json.loads((SHARED / "truth.json").read_text())
+def fetch_bench_source(bench: Path, truth: dict) -> Path:
+    target = ROOT / ".bench-src" / f"{truth['package']}-{truth['version']}"
+    out = subprocess.run(["bash", str(bench / "fetch-source"), str(target)], check=True, capture_output=True,
+                         text=True).stdout.strip().splitlines()
+    return Path(out[-1])
+
+
+def bench_figures(bench: Path, env: dict) -> dict:
+    """The offline run on a benchmark's WorkflowIndex, each committed page held against truth.json:
+    a committed pair whose location differs from the truth is a wrong page (must be 0)."""
+    truth = json.loads((bench / "truth.json").read_text())
+    source = fetch_bench_source(bench, truth)
+    by_step = {(o["workflow"], o["step"]): p for p in truth["pairs"] for o in p.get("occurrences") or []}
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        secs, s = pipeline("huggingface_peft", source, tmp / "cache", tmp / "runs",
-                           ["--workflow-index", str(SHARED / "_WorkflowIndex.md")], env)
+        t0 = time.perf_counter()
+        p = subprocess.run([sys.executable, "-m", "agents.run", "--repo", truth["repo"], "--source", str(source),
+                            "--runs", str(tmp / "runs"), "--cache-dir", str(tmp / "cache"), "--json",
+                            "--workflow-index", str(bench / "_WorkflowIndex.md")],
+                           capture_output=True, text=True, env=env, cwd=ROOT)
+        secs = time.perf_counter() - t0
+        if p.returncode not in (0, 1):
+            return {"benchmark": bench.name, "exit": p.returncode, "error": p.stderr.strip()[-400:],
+                    "tracebacks": int("Traceback" in p.stderr)}
+        s = json.loads(p.stdout)
         run_dir = Path(s["run_dir"])
-        verdicts = {json.loads(l)["implementation"]: json.loads(l) for l in (run_dir / "verdicts.jsonl").read_text().splitlines()}
-        exact, wrong = 0, []
-        for pair in truth["pairs"]:
-            v = verdicts.get(pair["implementation"])
-            loc = (v or {}).get("location") or {}
-            if pair["kind"] == "external":
-                good = loc.get("kind") == "external"
-            else:
-                good = (loc.get("file"), loc.get("start_line"), loc.get("end_line")) == \
-                    (pair["file"], pair["start_line"], pair["end_line"])
-            if good and v["outcome"] == "committed":
-                exact += 1
-            else:
-                wrong.append(pair["implementation"])
-        _, p = run(["-m", "agents.verify", s["wiki"], "--source", str(source), "--cache-dir", str(tmp / "cache")], env)
-        return {"steps": 23, "pairs": len(truth["pairs"]), "committed_pairs": s["pairs_committed"],
-                "held": s["held"], "committed_with_true_location": exact, "wrong": wrong,
-                "verify_exit": p.returncode, "seconds": round(secs, 2)}
+        counts = {"internal": [0, 0], "external": [0, 0], "ambiguous": [0, 0]}
+        wrong = []
+        for line in (run_dir / "verdicts.jsonl").read_text().splitlines():
+            v = json.loads(line)
+            t = next((by_step[(st["workflow"], st["number"])] for st in v["steps"]
+                      if (st["workflow"], st["number"]) in by_step), None)
+            if t is None:
+                continue
+            loc = v.get("location") or {}
+            committed = v["outcome"] == "committed"
+            if t["kind"] == "ambiguous":
+                counts["ambiguous"][0] += not committed
+                counts["ambiguous"][1] += 1
+                continue
+            good = loc.get("kind") == "external" if t["kind"] == "external" else \
+                (loc.get("qualname"), loc.get("file"), loc.get("start_line"), loc.get("end_line")) == \
+                (t["qualname"], t["file"], t["start_line"], t["end_line"])
+            counts[t["kind"]][0] += committed and good
+            counts[t["kind"]][1] += 1
+            if committed and not good:
+                wrong.append({"page": v["implementation"], "found": loc, "truth": {k: t[k] for k in
+                              ("kind", "qualname", "file", "start_line", "end_line")}})
+        _, vp = run(["-m", "agents.verify", s["wiki"], "--source", str(source), "--cache-dir", str(tmp / "cache"),
+                     "--json"], env)
+        ver = json.loads(vp.stdout) if vp.stdout.strip() else {}
+        return {"benchmark": bench.name, "version": f"{truth['package']} {truth['version']}", "exit": p.returncode,
+                "pairs_planned": s["pairs_planned"], "pairs_committed": s["pairs_committed"],
+                "internal_committed_exact": f"{counts['internal'][0]}/{counts['internal'][1]}",
+                "external_committed_recognised": f"{counts['external'][0]}/{counts['external'][1]}",
+                "ambiguous_held": f"{counts['ambiguous'][0]}/{counts['ambiguous'][1]}",
+                "committed_with_wrong_location": len(wrong), "wrong": wrong,
+                "held": s["held"], "tracebacks": int("Traceback" in p.stderr),
+                "verify_errors": ver.get("errors"), "seconds": round(secs, 2)}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--source", type=Path, help="transformers 5.0.0 source (default: fetched sdist)")
-    ap.add_argument("--peft-source", type=Path, help="peft 0.18.1 source (default: fetched sdist)")
-    ap.add_argument("--skip-peft", action="store_true")
+    ap.add_argument("--bench-root", type=Path, default=ROOT.parent / "shared" / "bench",
+                    help="benchmark folders with a truth.json (default ../shared/bench)")
+    ap.add_argument("--skip-benchmarks", action="store_true")
     ap.add_argument("--skip-transformers", action="store_true")
     args = ap.parse_args()
     env = dict(os.environ, PYTHONPATH=str(ROOT))
@@ -115,9 +151,8 @@ def main() -> None:
     if not args.skip_transformers:
         src = args.source or fetch_sdist("transformers==5.0.0", default_cache_dir())
         out["transformers"] = transformers_figures(src, env)
-    if not args.skip_peft:
-        src = args.peft_source or fetch_sdist("peft==0.18.1", default_cache_dir())
-        out["peft_benchmark"] = peft_figures(src, env)
+    if not args.skip_benchmarks:
+        out["benchmarks"] = [bench_figures(b, env) for b in sorted(p.parent for p in args.bench_root.glob("*/truth.json"))]
     print(json.dumps(out, indent=1))
 
 

@@ -184,3 +184,51 @@ def test_review_site_in_headless_chromium(reviewed_run, tmp_path):
         browser.close()
     assert (tmp_path / "review.png").stat().st_size > 10_000
     assert errors == []
+
+
+POOL = '''"""Closing things."""
+
+
+class Pool:
+    def close(self, force: bool = False) -> None:
+        """Close every connection of the pool."""
+
+
+class Socket:
+    def close(self, force: bool = False) -> None:
+        """Close the socket."""
+'''
+
+
+def test_a_reviewer_picks_a_candidate_for_a_held_step_and_the_workflow_loses_its_pending_mark(
+        fixture_repo, tmp_path, monkeypatch, capsys):
+    (fixture_repo / "src" / "minipkg" / "closing.py").write_text(POOL)
+    wi = tmp_path / "wi.md"
+
+    def step(n, principle, impl, api):
+        return (f"### Step {n}: {principle}\n\n| Attribute | Value |\n|---|---|\n| **Principle** | `acme_minipkg_{principle}` |\n"
+                f"| **Implementation** | `acme_minipkg_{impl}` |\n| **API Call** | `{api}` |\n\n")
+    wi.write_text("# Workflow Index: acme_minipkg\n\n## Workflow: acme_minipkg_Good\n\n**Description:** Run jobs.\n\n"
+                  + step(1, "Engine_Setup", "Engine", "Engine(config)")
+                  + step(2, "Job_Execution", "run_engine", "run_engine(engine, jobs)")
+                  + step(3, "Closing", "close_it", "handle.close(force=True)"))
+    runs = tmp_path / "runs"
+    assert run(["--repo", "acme_minipkg", "--source", str(fixture_repo), "--workflow-index", str(wi), "--runs", str(runs),
+                "--cache-dir", str(tmp_path / "cache"), "--quiet"]) == 1
+    wiki = runs / "acme_minipkg" / "wiki"
+    assert "''Pending: not yet documented.''" in (wiki / "workflows" / "acme_minipkg_Good.md").read_text()
+    monkeypatch.chdir(tmp_path)
+    capsys.readouterr()
+    page = "implementations/acme_minipkg_close_it.md"
+    assert review(["show", page]) == 0
+    shown = capsys.readouterr().out
+    assert "== candidates" in shown and "Pool.close  src/minipkg/closing.py:L5-6" in shown
+    n = next(int(l.split(".")[0]) for l in shown.splitlines() if "Pool.close " in l)
+    assert review(["pick", page, "99"]) == 2
+    assert review(["pick", page, str(n)]) == 0
+    assert "picked candidate" in capsys.readouterr().out
+    text = (wiki / page).read_text()
+    assert "* '''File:''' src/minipkg/closing.py" in text and "* '''Lines:''' L5-6" in text
+    flow = (wiki / "workflows" / "acme_minipkg_Good.md").read_text()
+    assert "Pending" not in flow and "[[step::Principle:acme_minipkg_Closing]]" in flow
+    assert verify_wiki(load_wiki(wiki), _ws(fixture_repo, tmp_path)).errors == []
