@@ -101,7 +101,7 @@ def test_a_step_whose_api_does_not_exist_is_held_with_its_reason(fixture_repo, t
     assert _run(tmp_path, fixture_repo, "--json", index=_two_workflows(tmp_path)) == 1
     summary = json.loads(capsys.readouterr().out)
     held = summary["held"]
-    assert "locator not confident" in held["implementations/acme_minipkg_teleport.md"]
+    assert "locator found nothing (no definition of teleport" in held["implementations/acme_minipkg_teleport.md"]
     assert held["workflows/acme_minipkg_Bad.md"] == ("0 of its 1 step(s) documented, a Workflow page needs 2 "
                                                      "(pending: Teleportation)")
     wiki = tmp_path / "runs" / "acme_minipkg" / "wiki"
@@ -112,7 +112,7 @@ def test_a_step_whose_api_does_not_exist_is_held_with_its_reason(fixture_repo, t
     assert "acme_minipkg_Bad" not in (wiki / "_WorkflowIndex.md").read_text()  # R38: only committed workflows
     assert verify_wiki(load_wiki(wiki), _ws(fixture_repo, tmp_path)).errors == []
     report = (tmp_path / "runs" / "acme_minipkg" / "latest" / "report.md").read_text()
-    assert "implementations/acme_minipkg_teleport.md | locator not confident" in report
+    assert "implementations/acme_minipkg_teleport.md | locator found nothing" in report
 
 
 def test_an_api_given_for_two_principles_gets_a_context_page_and_the_input_says_so(fixture_repo, tmp_path, capsys):
