@@ -83,7 +83,7 @@ def _critic(cfg: RunConfig, state: dict, rec: dict) -> dict | None:
     """The model critic on the Implementation page against its source (advisory, for the report and review)."""
     from agents.llm import BudgetExceeded, ModelOutputError, Usage, door
     from agents.verify import critic_verdict
-    llm = door(cfg["model"])
+    llm = door(cfg["model"]) if cfg.get("model_agents", "all") == "all" else None
     loc = state.get("location") or {}
     if llm is None or loc.get("kind") != "internal":
         return None

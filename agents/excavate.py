@@ -44,6 +44,32 @@ ANSWER = {"type": "function", "function": {
         "reason": {"type": "string", "description": "one sentence: why this definition"}}}}}
 
 
+def answer_doubts(cfg: RunConfig, sym: Symbol, loc, step) -> list[str]:
+    """The locator's doubts about the agent's answer, as it would have them about its own: the
+    answer is held to the same evidence (the called name, the hinted file, where the code lives)."""
+    from tools.bindings import runtime_bindings
+    from tools.locate import parse_api, parse_hint
+    ws = workspace(cfg)
+    api = parse_api(step.api_call) or parse_api(step.guide_api)
+    hint = parse_hint(step.source_hint, ws.names.packages)
+    how = "agent answer"
+    if api is not None and any(b.function == sym for b in runtime_bindings(ws).get(api.member, [])):
+        how = f"bound at run time as .{api.member}"
+    elif api is not None and sym.name == api.member:
+        how = "resolved"
+    loc_ = locator(cfg)
+    out = loc_.doubts(sym, how, api, hint, step.implementation.removeprefix(ws.source.repo + "_"))
+    misfit = loc_.call_misfit(sym, step.api_call)
+    if misfit:
+        out.append(misfit)
+    from tools.navigate import area
+    if api is not None and not any(area(s.file) == "source" for s in ws.index.by_name.get(api.member, [])):
+        # the step names something the repository does not define: finding the real one under another
+        # name is the agent's job, not a doubt
+        out = [d for d in out if not d.startswith("the step calls")]
+    return out
+
+
 def agent_locate(llm, cfg: RunConfig, job: dict, loc, used: Usage) -> tuple[dict | None, str]:
     """(location details, what happened) from the excavation agent's tool loop; each call's usage
     is added to ``used``."""
@@ -54,6 +80,7 @@ def agent_locate(llm, cfg: RunConfig, job: dict, loc, used: Usage) -> tuple[dict
     from tools.toolspec import TOOLS
     ws = workspace(cfg)
     step = job["steps"][0]
+    step_rec = find_step(cfg, step["workflow"], step["number"])
     tools = [TOOLS[n].schema() for n in NAV_TOOLS] + [ANSWER]
     system = importlib.resources.files("prompts").joinpath("excavate_system.md.j2").read_text(encoding="utf-8")
     hints = "; ".join(f"{c['qualname']} in {c['file']}" for c in loc.candidates[:5]) or "none"
@@ -74,6 +101,11 @@ def agent_locate(llm, cfg: RunConfig, job: dict, loc, used: Usage) -> tuple[dict
             if call.name == "answer":
                 file, qual = str(call.arguments.get("file", "")), str(call.arguments.get("qualname", ""))
                 sym = next((s for s in ws.index.file_symbols(file) if s.qualname == qual), None)
+                doubts = answer_doubts(cfg, sym, loc, step_rec) if sym is not None else []
+                if sym is not None and doubts:
+                    results.append(f"answer refused: {qual} in {file} does not fit the step ({'; '.join(doubts)}); "
+                                   "search again or answer another definition")
+                    continue
                 if sym is not None:
                     return ({**loc.details(), "qualname": sym.qualname, "file": sym.file, "start_line": sym.start_line,
                              "end_line": sym.end_line, "confidence": 0.8,

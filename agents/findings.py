@@ -25,7 +25,7 @@ RULES: dict[str, tuple[Severity, str, str]] = {
     "R15": ("E", "allowed edges", "use only the edges of WIKI_FORMAT §5 (never realized_by)"),
     "R16": ("E", "one implementation per principle", "give the Principle exactly one [[implemented_by::Implementation:…]] link"),
     "R17": ("E", "one principle per implementation, mutually", "give the Implementation exactly one [[implements::Principle:…]] link, mirrored by that Principle"),
-    "R18": ("E", "workflow steps", "number steps 1..n, put the step link first under each step, repeat the links in order under Related Pages, one diagram node per step"),
+    "R18": ("E", "workflow steps", "number steps 1..n, put the step link (or, for a pending step, ''Pending: not yet documented.'') first under each step, repeat the links in order under Related Pages, one diagram node per step"),
     "R19": ("E", "no orphan principle", "link the Principle from a Workflow step or remove it"),
     "R20": ("E", "backlinks mirror forward links", "remove the backlink or add the forward link on its target"),
     "R21": ("E", "shared API naming", "name pages for one API {repo}_{API} and {repo}_{API}_{context}"),
@@ -53,6 +53,17 @@ RULES: dict[str, tuple[Severity, str, str]] = {
     "R43": ("E", "1:1 in the plan", "give an API shared by two Principles a context-specific Implementation name"),
     "R44": ("E", "status is earned", "mark a step ✅ only when both of its pages exist and pass every rule"),
 }
+
+
+def rules_markdown() -> str:
+    """docs/rules.md: the rule table as the verifier holds it (a test keeps the file equal to this)."""
+    out = ["# Verifier rules", "",
+           "Generated from `agents/findings.py` (`RULES`); `tests/test_docs.py` fails when the two differ.",
+           "E = error: the page is repaired or held, never committed. W = warning: reported only.", "",
+           "| Rule | Severity | Checks | How to fix |", "|------|----------|--------|------------|"]
+    for rid, (sev, what, hint) in RULES.items():
+        out.append(f"| {rid} | {sev} | {what} | {hint.replace('|', '&#124;')} |")
+    return "\n".join(out) + "\n"
 
 
 @dataclass(frozen=True)

@@ -111,6 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--model-concurrency", type=int, default=2, help="model calls in flight at once (default 2)")
     m.add_argument("--timeout", type=float, default=180.0, help="seconds per model call (default 180)")
     m.add_argument("--retries", type=int, default=3, help="retries of a call on rate limits, 5xx and timeouts (default 3)")
+    m.add_argument("--model-agents", choices=("all", "excavation"), default="all",
+                   help="which agents use the model: all (locating and prose), or excavation only (the model "
+                        "searches where the locator is unsure; the offline drafter writes every page)")
     m.add_argument("--critic", action="store_true", help="also ask the model to check each page's claims against "
                    "the source (advisory: reported, never decides a commit)")
     m.add_argument("--record", type=Path, metavar="CASSETTE", help="record every model exchange of the run (vcrpy)")
@@ -148,7 +151,7 @@ def _new_run(args) -> tuple[RunConfig, dict]:
                     run_id=run_id, cache_dir=str(args.cache_dir.resolve()) if args.cache_dir else None,
                     force=args.force, max_repairs=args.max_repairs, updated=stamp.strftime("%Y-%m-%d %H:%M GMT"),
                     drafter="model" if model else "offline", model=model, critic=bool(args.critic and model),
-                    input_notes=notes, workflow_index_origin=origin)
+                    input_notes=notes, workflow_index_origin=origin, model_agents=args.model_agents)
     meta = {"run_id": run_id, "arguments": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
             "config": cfg, "workflow_index": origin, "versions": _versions(), "started": now.isoformat(),
             "steps": len(wi.steps)}

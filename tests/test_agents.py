@@ -165,3 +165,18 @@ def test_the_critic_is_advisory_and_reported(scripted, fixture_repo, tmp_path):
     assert verdicts["acme_minipkg_mystery"]["critic"]["unsupported"] == ["returns the job names that finished"]
     assert verdicts["acme_minipkg_mystery"]["critic"]["support_ratio"] == 0.5
     assert "returns the job names that finished" in (run_dir / "report.md").read_text()
+
+
+def test_an_answer_that_does_not_fit_the_step_is_refused_like_a_locator_guess(scripted, fixture_repo, tmp_path):
+    """The agent names a real definition, but the step's call cannot bind to it: refused with the
+    reason, the agent searches again, and a step it never answers well stays held (nothing wrong is committed)."""
+    endpoint = scripted(Endpoint([
+        {"name": "answer", "arguments": {"qualname": "BaseEngine.shutdown", "file": "src/minipkg/base.py"}},
+    ] * 8))
+    assert _run(tmp_path, fixture_repo) == 1
+    tool_requests = [r for r in endpoint.requests if "tools" in r]
+    assert "answer refused: BaseEngine.shutdown in src/minipkg/base.py does not fit the step" in \
+        tool_requests[1]["messages"][-1]["content"]
+    assert "takes 1 positional argument(s), the step passes 2" in tool_requests[1]["messages"][-1]["content"]
+    wiki = tmp_path / "runs" / "acme_minipkg" / "wiki"
+    assert not (wiki / "implementations" / "acme_minipkg_mystery.md").exists()

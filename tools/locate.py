@@ -149,7 +149,9 @@ def parse_api(text: str | None) -> ApiRef | None:
     try:
         node = _leftmost_call(ast.parse(t, mode="eval").body)
     except SyntaxError:
-        m = re.search(r"([A-Za-z_][\w.]*)\s*\(", t) or re.match(r"^([A-Za-z_][\w.]*)", t)
+        # prose ("GGUF conversion + Modelfile generation") names no API; a call inside it does
+        m = re.search(r"([A-Za-z_][\w.]*)\s*\(", t) or re.match(r"^([A-Za-z_][\w.]*[._][\w.]*)\b", t) \
+            or re.match(r"^([A-Za-z_]\w*)\s*(?=$|[:,\[])", t)
         if not m or keyword.iskeyword(m.group(1).split(".")[0]):
             return None
         node = ast.parse(m.group(1).rstrip("."), mode="eval").body
@@ -556,7 +558,10 @@ class Locator:
                 and any(w.startswith("receiver ") or w.startswith("defined on a base class") for w in why):
             # Python's own lookup: the receiver names the class, the member is found on it or its bases
             confidence = max(confidence, 0.95 if _is_classlike(api.receiver) else 0.85)
-        caps = self._doubts(s, how, api, hint, impl_short)
+        caps = self.doubts(s, how, api, hint, impl_short)
+        misfit = self.call_misfit(s, step.api_call)
+        if misfit:
+            caps.append(misfit)
         if caps:
             confidence = min(confidence, 0.6)
             why = why + caps
@@ -565,6 +570,45 @@ class Locator:
                       for sc, c, w, _ in scored[:5]]
         return Location(step.implementation, "internal", s.qualname, s.file, s.start_line, s.end_line,
                         confidence, why, candidates, symbol=s)
+
+    def call_misfit(self, s: Symbol, api_text: str | None) -> str | None:
+        """Why the step's call cannot bind to ``s`` by Python's rules (too many positional arguments,
+        an unknown keyword, a required parameter missing), or None when it can or the text is no call."""
+        if not api_text:
+            return None
+        try:
+            node = _leftmost_call(ast.parse(_api_text(api_text), mode="eval").body)
+        except SyntaxError:
+            return None
+        if not isinstance(node, ast.Call) or isinstance(node.func, ast.Call):
+            return None
+        args, kws = node.args, node.keywords
+        if any(isinstance(a, ast.Starred) for a in args) or any(k.arg is None for k in kws) \
+                or any(isinstance(a, ast.Constant) and a.value is Ellipsis for a in args):
+            return None  # *x, **x or a "..." placeholder: the call is not written out
+        target = s
+        if s.kind == "class":
+            target = self.ws.names.member(s, "__init__")
+            if target is None:
+                return None
+        params = list(target.params)
+        if params and params[0].name in ("self", "cls") and (target.kind == "method" or target.name == "__init__"):
+            params = params[1:]
+        positional = [p for p in params if p.kind in ("positional_only", "positional_or_keyword")]
+        star = any(p.kind == "var_positional" for p in params)
+        kwstar = any(p.kind == "var_keyword" for p in params)
+        names = {p.name for p in params if p.kind in ("positional_or_keyword", "keyword_only")}
+        if len(args) > len(positional) and not star:
+            return f"{target.qualname} takes {len(positional)} positional argument(s), the step passes {len(args)}"
+        unknown = [k.arg for k in kws if k.arg not in names]
+        if unknown and not kwstar:
+            return f"{target.qualname} has no parameter {', '.join(unknown)}"
+        given = {p.name for p in positional[:len(args)]} | {k.arg for k in kws}
+        missing = [p.name for p in params if p.default is None and p.kind in ("positional_or_keyword", "keyword_only",
+                                                                               "positional_only") and p.name not in given]
+        if missing:
+            return f"the step's call leaves out {', '.join(missing)}, which {target.qualname} requires"
+        return None
 
     def _hint_files(self, hint: Hint) -> list[str]:
         """Repository files the hint's path names: the path itself, else files ending with it."""
@@ -575,7 +619,7 @@ class Locator:
             return [hint.file]
         return [p for p in recs if p.endswith("/" + hint.file)]
 
-    def _doubts(self, s: Symbol, how: str, api: ApiRef | None, hint: Hint, impl_short: str) -> list[str]:
+    def doubts(self, s: Symbol, how: str, api: ApiRef | None, hint: Hint, impl_short: str) -> list[str]:
         """Reasons the best candidate may be the wrong symbol, whatever its margin: each one keeps the
         answer below the commit threshold (held for review, or for the excavation agent)."""
         out = []
