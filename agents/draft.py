@@ -20,6 +20,7 @@ from agents.docstrings import first_sentence, param_docs, returns_doc, summary
 from tools.facts import canonical_signature, expected_inputs, expected_output_type
 from tools.records import Symbol
 from tools.workspace import Workspace
+from tools import pyast
 
 _MARKUP = re.compile(r"\[\[|\]\]|\{\||\|\}|<syntaxhighlight|</syntaxhighlight>|^=+|=+$|\{\{|\}\}|'''|''|<math>|</math>")
 _TAGS = re.compile(r"<[^>]{1,80}>")
@@ -92,7 +93,7 @@ def _call_example(import_code: str | None, api_call: str | None) -> str | None:
     call = api_call.strip().strip("`")
     code = f"{import_code}\n\n{call}" if import_code else call
     try:
-        ast.parse(code)
+        pyast.parse(code)
     except SyntaxError:
         return None
     return code
@@ -101,7 +102,7 @@ def _call_example(import_code: str | None, api_call: str | None) -> str | None:
 def call_arguments(api_call: str | None) -> list[str]:
     """The names a call passes: positional variables, then keyword names (`f(model, r=8)` → model, r)."""
     try:
-        node = ast.parse((api_call or "").strip().strip("`"), mode="eval").body
+        node = pyast.parse((api_call or "").strip().strip("`"), mode="eval").body
     except SyntaxError:
         return []
     while isinstance(node, ast.Attribute) and isinstance(node.value, ast.Call):

@@ -19,6 +19,7 @@ from tools.locate import ApiRef
 from tools.navigate import area
 from tools.resolve import iter_python_files
 from tools.workspace import Workspace
+from tools import pyast
 
 log = logging.getLogger(__name__)
 MAX_SNIPPET_LINES = 12
@@ -61,7 +62,7 @@ def _snippet(text: str, stmt: ast.stmt) -> str | None:
     if code.count("\n") + 1 > MAX_SNIPPET_LINES:
         return None
     try:
-        ast.parse(code)
+        pyast.parse(code)
     except SyntaxError:
         return None
     return code
@@ -118,7 +119,7 @@ def _scan(ws: Workspace, keys: set[str]) -> dict[str, Usage]:
             continue
         try:
             text = data.decode("utf-8")
-            tree = ast.parse(text)
+            tree = pyast.parse(text)
         except (UnicodeDecodeError, SyntaxError, ValueError):
             continue
         for stmt in _simple_statements(tree):

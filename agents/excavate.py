@@ -59,7 +59,7 @@ def answer_doubts(cfg: RunConfig, sym: Symbol, loc, step) -> list[str]:
         how = "resolved"
     loc_ = locator(cfg)
     out = loc_.doubts(sym, how, api, hint, step.implementation.removeprefix(ws.source.repo + "_"))
-    misfit = loc_.call_misfit(sym, step.api_call)
+    misfit = loc_.call_misfit(sym, step.api_call, bound=how.startswith("bound at run time"))
     if misfit:
         out.append(misfit)
     from tools.navigate import area

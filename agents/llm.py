@@ -18,6 +18,7 @@ import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
+from tools import pyast
 
 log = logging.getLogger(__name__)
 
@@ -103,9 +104,8 @@ def _loads(text: str) -> Any:
         return json.loads(_TRAILING_COMMA.sub(r"\1", text), strict=False)
     except ValueError:
         pass
-    import ast
     try:
-        return ast.literal_eval(text.strip())
+        return pyast.literal_eval(text.strip())
     except (ValueError, SyntaxError, MemoryError, RecursionError):
         raise ValueError("not JSON") from None
 

@@ -10,7 +10,6 @@ repeats an instruction planted in the source is replaced by the extractive text 
 """
 from __future__ import annotations
 
-import ast
 import importlib.resources
 import json
 import re
@@ -26,6 +25,7 @@ from agents.rules.context import Context
 from agents.runctx import RunConfig, traced, workflow_index, workspace
 from agents.wiki import Wiki
 from tools.wikipage import TYPE_FOLDERS
+from tools import pyast
 
 PROSE_KEYS = ("principle_overview", "principle_description", "principle_usage", "theory",
               "implementation_description", "implementation_usage", "returns", "example_title", "example_code")
@@ -128,7 +128,7 @@ def sanitize(obj: dict, deny: set[str], params: set[str], known=lambda name: Tru
     if code is not None:
         code = out["example_code"] = re.sub(r"^```\w*\n|\n?```\s*$", "", code.strip()).strip()
         try:
-            ast.parse(code)
+            pyast.parse(code)
         except SyntaxError:
             dropped.append("example_code")
             out.pop("example_code")

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from tools.records import ClassField, Symbol
 from tools.workspace import Workspace
+from tools import pyast
 
 _WS = re.compile(r"\s+")
 
@@ -50,7 +51,7 @@ def _field_default(value: str | None) -> str | None:
     if value is None:
         return None
     try:
-        node = ast.parse(value, mode="eval").body
+        node = pyast.parse(value, mode="eval").body
     except SyntaxError:
         return value
     if isinstance(node, ast.Call) and ast.unparse(node.func).split(".")[-1] == "field":
@@ -67,7 +68,7 @@ def _field_init(value: str | None) -> bool:
     if value is None:
         return True
     try:
-        node = ast.parse(value, mode="eval").body
+        node = pyast.parse(value, mode="eval").body
     except SyntaxError:
         return True
     if isinstance(node, ast.Call) and ast.unparse(node.func).split(".")[-1] == "field":

@@ -25,6 +25,7 @@ from tools.index import build_index
 from tools.resolve import installed_source
 from tools.workflow_index import Step
 from tools.workspace import Workspace
+from tools import pyast
 
 log = logging.getLogger(__name__)
 CONFIDENT = 0.8
@@ -103,7 +104,7 @@ def _signature(t: str) -> ApiRef | None:
         return None
     args = re.sub(r"(^|,)\s*\.\.\.\s*(?=,|$)", r"\1", m.group(2)).strip().strip(",")
     try:
-        fn = ast.parse(f"def _f({args}): pass").body[0]
+        fn = pyast.parse(f"def _f({args}): pass").body[0]
     except SyntaxError:
         return None
     assert isinstance(fn, ast.FunctionDef)
@@ -147,14 +148,14 @@ def parse_api(text: str | None) -> ApiRef | None:
     if sig is not None:
         return sig
     try:
-        node = _leftmost_call(ast.parse(t, mode="eval").body)
+        node = _leftmost_call(pyast.parse(t, mode="eval").body)
     except SyntaxError:
         # prose ("GGUF conversion + Modelfile generation") names no API; a call inside it does
         m = re.search(r"([A-Za-z_][\w.]*)\s*\(", t) or re.match(r"^([A-Za-z_][\w.]*[._][\w.]*)\b", t) \
             or re.match(r"^([A-Za-z_]\w*)\s*(?=$|[:,\[])", t)
         if not m or keyword.iskeyword(m.group(1).split(".")[0]):
             return None
-        node = ast.parse(m.group(1).rstrip("."), mode="eval").body
+        node = pyast.parse(m.group(1).rstrip("."), mode="eval").body
     keywords: tuple[str, ...] = ()
     if isinstance(node, ast.Call):
         keywords = tuple(k.arg for k in node.keywords if k.arg)
@@ -559,7 +560,7 @@ class Locator:
             # Python's own lookup: the receiver names the class, the member is found on it or its bases
             confidence = max(confidence, 0.95 if _is_classlike(api.receiver) else 0.85)
         caps = self.doubts(s, how, api, hint, impl_short)
-        misfit = self.call_misfit(s, step.api_call)
+        misfit = self.call_misfit(s, step.api_call, bound=how.startswith("bound at run time"))
         if misfit:
             caps.append(misfit)
         if caps:
@@ -571,13 +572,13 @@ class Locator:
         return Location(step.implementation, "internal", s.qualname, s.file, s.start_line, s.end_line,
                         confidence, why, candidates, symbol=s)
 
-    def call_misfit(self, s: Symbol, api_text: str | None) -> str | None:
+    def call_misfit(self, s: Symbol, api_text: str | None, bound: bool = False) -> str | None:
         """Why the step's call cannot bind to ``s`` by Python's rules (too many positional arguments,
         an unknown keyword, a required parameter missing), or None when it can or the text is no call."""
         if not api_text:
             return None
         try:
-            node = _leftmost_call(ast.parse(_api_text(api_text), mode="eval").body)
+            node = _leftmost_call(pyast.parse(_api_text(api_text), mode="eval").body)
         except SyntaxError:
             return None
         if not isinstance(node, ast.Call) or isinstance(node.func, ast.Call):
@@ -592,8 +593,8 @@ class Locator:
             if target is None:
                 return None
         params = list(target.params)
-        if params and params[0].name in ("self", "cls") and (target.kind == "method" or target.name == "__init__"):
-            params = params[1:]
+        if params and (bound or (params[0].name in ("self", "cls") and (target.kind == "method" or target.name == "__init__"))):
+            params = params[1:]  # the receiver (for a function bound as a method: its first parameter)
         positional = [p for p in params if p.kind in ("positional_only", "positional_or_keyword")]
         star = any(p.kind == "var_positional" for p in params)
         kwstar = any(p.kind == "var_keyword" for p in params)

@@ -17,6 +17,7 @@ from tools.records import Symbol
 from tools.resolve import installed_source
 from tools.wikipage import Page
 from tools.workspace import Workspace
+from tools import pyast
 
 
 @dataclass
@@ -40,7 +41,7 @@ def documented_qualname(sig: list[str] | None) -> str | None:
     if not sig:
         return None
     try:
-        tree = ast.parse(signature_source(sig))
+        tree = pyast.parse(signature_source(sig))
     except SyntaxError:
         m = re.search(r"^\s*(?:async\s+def|def|class)\s+(\w+)", "\n".join(sig), re.M)
         return m.group(1) if m else None
@@ -142,7 +143,7 @@ def _r25(ctx: Context, page: Page, sym: Symbol) -> list[Finding]:
         return [finding("R25", page.path, sec.line if sec else None, "no Import block")]
     want = ctx.ws.names.canonical_import(sym)
     try:
-        tree = ast.parse("\n".join(code))
+        tree = pyast.parse("\n".join(code))
     except SyntaxError:
         return []  # R8 reports it
     out = []
@@ -240,7 +241,7 @@ def _r28(ctx: Context, page: Page, stats: ExampleStats) -> list[Finding]:
             if b.lang != "python":
                 continue
             try:
-                tree = ast.parse("\n".join(b.code))
+                tree = pyast.parse("\n".join(b.code))
             except SyntaxError:
                 continue  # R8
             imported: dict[str, Symbol | ModuleRef] = {}

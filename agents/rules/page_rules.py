@@ -1,7 +1,6 @@
 """Rules on one page's files, markup, metadata and content: R1, R3–R13, R32–R36."""
 from __future__ import annotations
 
-import ast
 import re
 from functools import lru_cache
 from datetime import datetime, timezone
@@ -10,6 +9,7 @@ from agents.findings import Finding, finding
 from agents.rules.context import Context, outside_code
 from tools.wiki_schema import EXTRA_SOURCE_KINDS, SOURCE_KINDS, schema_for
 from tools.wikipage import DOMAIN_RE, SOURCE_RE, UPDATED_RE, Block, Page
+from tools import pyast
 
 META_OPENER = '{| class="wikitable" style="float:right; margin-left:1em; width:300px;"'
 _NAME_RE = r"[A-Za-z0-9]+(_[A-Za-z0-9]+)*"
@@ -139,7 +139,7 @@ def _r7_r8(ctx: Context, page: Page) -> list[Finding]:
         if b.lang == "python":
             src = signature_source(b.code) if id(b) in sig_blocks else "\n".join(b.code)
             try:
-                ast.parse(src)
+                pyast.parse(src)
             except SyntaxError as exc:
                 out.append(finding("R8", page.path, b.line + (exc.lineno or 1),
                                    f"python block does not parse: {exc.msg}"))
