@@ -149,6 +149,15 @@ def score(values):
 
 def make_decoder() -> JSONDecoder:
     return JSONDecoder()
+
+
+class Encoder:
+    def __call__(self, text: str, padding: bool = False) -> list[int]:
+        return [len(text)]
+
+
+def make_encoder() -> Encoder:
+    return Encoder()
 '''
 
 
@@ -180,6 +189,8 @@ def test_evidence_beyond_definitions(runtime_locator):
         ("Scorer_score", "score(self, text: str, strict: bool = False) -> float", "`runtime.py`", "a score"),
         ("decode", "decoder.decode(text)", "—", "the object"),
         ("teleport", "teleport(engine)", "—", "nothing"),
+        ("encoder_setup", "make_encoder()", "—", "An `Encoder`"),
+        ("encode", "enc(text, padding=True)", "—", "token ids"),
     ))
     steps = wi.steps
     got = [runtime_locator.locate(s, steps[:i]) for i, s in enumerate(steps)]
@@ -194,6 +205,8 @@ def test_evidence_beyond_definitions(runtime_locator):
     # nothing found is "not found", never external (numpy is only listed as a dependency)
     assert (got[4].kind, got[4].qualname, got[4].confidence) == ("internal", None, 0.0)
     assert "not found" in got[4].reasons[0]
+    # an object is called: the __call__ of the class an earlier step returned
+    assert (got[6].qualname, got[6].confident) == ("Encoder.__call__", True)
 
 
 def test_signature_and_two_call_cells_parse():

@@ -390,6 +390,16 @@ class Locator:
                     for cls in ws.index.by_name.get(t, []):
                         if cls.kind == "class" and area(cls.file) == "source":
                             via_class(cls, api.member)
+            if api.receiver is None and not api.is_method and api.member[:1].islower() and not any(
+                    c.kind in ("function", "class") and area(c.file) == "source"
+                    for c in ws.index.by_name.get(api.member, [])):
+                # tokenizer(text): no function of that name, so an object is called — its class's __call__,
+                # the class an earlier step returned, else classes named after the object
+                typed = [c for t in types for c in ws.index.by_name.get(t, []) if c.kind == "class"]
+                named = [c for c in ws.index.symbols if c.kind == "class" and area(c.file) == "source"
+                         and _norm(api.member) in _norm(c.name)] if not typed else []
+                for cls in typed or named[:50]:
+                    via_class(cls, "__call__")
             if api.receiver is None and ws.package:
                 t = ws.names.resolve(ws.package, api.member)
                 if isinstance(t, Symbol):
