@@ -334,7 +334,7 @@ class Locator:
         if area(s.file) != "source":
             score -= 3.0
             why.append(f"lives in {area(s.file)}/")
-        if any(p.startswith("_") and p != "__init__" for p in s.qualname.split(".")):
+        if any(p.startswith("_") and not (p.startswith("__") and p.endswith("__")) for p in s.qualname.split(".")):
             score -= 1.0
         if s.name.startswith("test_") or s.name.startswith("Test"):
             score -= 3.0
