@@ -271,7 +271,9 @@ def summary(values: dict, cfg: RunConfig) -> dict:
             "pairs_planned": rep.get("pairs_planned"), "pairs_committed": rep.get("committed_pairs"),
             "pairs_held": rep.get("held_pairs"), "pairs_skipped": rep.get("skipped_pairs"),
             "pages_committed": len(commit.get("committed", [])), "pages_written": len(commit.get("written", [])),
-            "held": commit.get("held", {}), "verify": rep.get("verify"), "coverage": rep.get("coverage")}
+            "held": commit.get("held", {}), "verify": rep.get("verify"), "coverage": rep.get("coverage"),
+            "steps_held": [{"workflow": h["workflow"], "step": h["number"], "title": h["title"], "reason": h["reason"]}
+                           for h in values.get("step_holds") or []]}
 
 
 def show(s: dict, quiet: bool) -> None:
@@ -284,6 +286,9 @@ def show(s: dict, quiet: bool) -> None:
     for w in s["coverage"] or []:
         t.add_row(w["name"], f"{w['done']}/{w['total']}")
     console.print(t)
+    for h in s["steps_held"]:
+        console.print(f"held step: {h['workflow'].removeprefix(s['repo'] + '_')} {h['step']} ({h['title']}): "
+                      f"{h['reason']}", markup=False, highlight=False)
     for page, why in sorted(s["held"].items()):
         console.print(f"held: {page}: {why}", markup=False, highlight=False)
     v = s["verify"] or {}
@@ -309,7 +314,7 @@ def run(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(s, ensure_ascii=False))
     show(s, args.quiet or args.json)
-    return 0 if not s["held"] else 1
+    return 0 if not s["held"] and not s["steps_held"] else 1
 
 
 class RunStopped(Exception):

@@ -3,6 +3,7 @@ function and class, and the locator finds every step of the project's own peft W
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -133,3 +134,55 @@ def test_offline_pipeline_on_peft_commits_every_pair_verified(peft_root, tmp_pat
             assert (loc["start_line"], loc["end_line"]) == module_syms[loc["qualname"]], v["implementation"]
     assert {v["implementation"].removeprefix("huggingface_peft_"): v["location"]["qualname"] for v in verdicts
             if v["location"]["kind"] == "internal"} == {k: q for k, (kind, q, _) in EXPECTED.items() if kind == "internal"}
+
+
+KAPSO_PHASE_1A = """# Workflow Index: huggingface_peft
+
+> Written for the tests in kapso's phase-1a shape: no step tables, Rough API / Related Files
+> columns instead of Implementation / Status, a decision step, an API written as a signature.
+
+## Workflow: huggingface_peft_Adapter_Flow
+
+**Description:** Configure LoRA, wrap a model, decide how to ship it, save the adapter.
+
+### Steps Overview
+
+| # | Step Name | Principle | Rough API | Related Files |
+|---|-----------|-----------|-----------|---------------|
+| 1 | Configure | LoRA_Setup | `LoraConfig(r=8, lora_alpha=16)` | tuners/lora/config.py |
+| 2 | Wrap | Model_Wrapping | `get_peft_model(model, peft_config)` | mapping_func.py |
+| 3 | Decide | Shipping_Decision | N/A (decision point) | (user code) |
+| 4 | Save | Adapter_Save | `PeftModel.save_pretrained(self, save_directory: str, safe_serialization: bool = True, **kwargs)` | peft_model.py |
+"""
+
+
+def test_a_phase_1a_index_on_the_real_source_commits_what_it_can_and_shows_the_rest_pending(peft_root, tmp_path, capsys):
+    import json
+
+    from agents.run import main
+    from agents.verify import verify_wiki
+    from agents.wiki import load_wiki
+    from tools.index import build_index
+    from tools.resolve import resolve_repo
+    from tools.workspace import Workspace
+
+    index = tmp_path / "wi.md"
+    index.write_text(KAPSO_PHASE_1A)
+    code = main(["--repo", "huggingface_peft", "--source", str(peft_root), "--workflow-index", str(index),
+                 "--runs", str(tmp_path / "runs"), "--json", "--quiet"])
+    summary = json.loads(capsys.readouterr().out)
+    assert code == 1  # one step held
+    wiki = tmp_path / "runs" / "huggingface_peft" / "wiki"
+    assert sorted(p.name for p in (wiki / "implementations").glob("*.md")) == [
+        "huggingface_peft_LoraConfig.md", "huggingface_peft_PeftModel_save_pretrained.md",
+        "huggingface_peft_get_peft_model.md"]
+    flow = (wiki / "workflows" / "huggingface_peft_Adapter_Flow.md").read_text()
+    assert flow.split("=== Step 3: Decide ===")[1].split("===")[0].strip() == "''Pending: not yet documented.''"
+    rows = [l for l in (wiki / "_WorkflowIndex.md").read_text().splitlines() if re.match(r"^\| \d \|", l)]
+    assert [r.rstrip().rsplit("|", 2)[-2].strip() for r in rows] == ["✅", "✅", "⬜", "✅"]  # a Status column added
+    report = (wiki.parent / "latest" / "report.md").read_text()
+    assert "Adapter_Flow 3: Decide | unusable input:" in report and "wi.md:16:" in report
+    assert "Implementation huggingface_peft_PeftModel_save_pretrained from the API Call PeftModel.save_pretrained" in report
+    src = resolve_repo("huggingface_peft", str(peft_root))
+    assert verify_wiki(load_wiki(wiki), Workspace(src, build_index(src))).errors == []
+    assert summary["pairs_committed"] == 3
