@@ -131,3 +131,22 @@ def test_find_usages_orders_examples_docs_tests_source(ws):
     assert out["counts"] == {"examples": 2, "docs": 1, "tests": 2, "source": 1}
     shutdown = call(ws, "find_usages", name="Engine.shutdown")["uses"]
     assert [(u["file"], u["line"], u["use"]) for u in shutdown] == [("examples/demo.py", 5, "call")]
+
+
+def test_model_written_arguments_are_refused_with_a_message_the_agent_reads(ws):
+    from tools.errors import ToolError
+    from tools.toolspec import TOOLS
+    for args, message in (({"path": "\u0000etc"}, "control character"), ({"path": "x" * 5000}, "at most 2000"),
+                          ({"path": 3}, "must be string")):
+        with pytest.raises(ToolError, match=message):
+            TOOLS["list_dir"].call(ws, args)
+    assert TOOLS["search_text"].schema()["function"]["parameters"]["properties"]["pattern"]["maxLength"] == 2000
+
+
+def test_a_pathological_pattern_returns_within_the_budget(ws):
+    import time
+
+    from tools.toolspec import TOOLS
+    t0 = time.monotonic()
+    out = TOOLS["search_text"].call(ws, {"pattern": "(.*)*x(a+)+$"})
+    assert time.monotonic() - t0 < 12 and "matches" in out

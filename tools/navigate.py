@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import fnmatch
 import re
+import time
 from pathlib import Path
 
 from tree_sitter import QueryCursor
@@ -18,6 +19,7 @@ from tools.workspace import Workspace
 
 MAX_ENTRIES = 200
 MAX_LINES = 400
+SEARCH_SECONDS = 10  # the whole search_text call, every file included
 MAX_MATCHES = 100
 MAX_LINE_CHARS = 300
 MAX_FILE_BYTES = 4 * 1024 * 1024
@@ -250,23 +252,34 @@ def _text_files(ws: Workspace, glob: str | None, suffixes: tuple[str, ...]):
 
 
 @tool(
-    "Search text files of the repository with a regular expression (Python syntax); returns matching lines.",
+    "Search text files of the repository with a regular expression (Python syntax); returns at most 100 "
+    "matching lines; the whole search has a 10 second budget.",
     pattern="Regular expression searched line by line.",
     glob="Optional file filter, e.g. '*.py' or 'src/pkg/tuners/*'.",
 )
 def search_text(ws: Workspace, pattern: str, glob: str | None = None) -> dict:
+    import regex  # backtracking with a time limit: a pattern from a model must not hang the run
     try:
-        rx = re.compile(pattern)
-    except re.error as exc:
+        rx = regex.compile(pattern)
+    except (regex.error, ValueError, OverflowError) as exc:
         raise ToolError(f"bad regular expression {pattern!r}: {exc}; escape special characters with \\") from None
     hits = []
+    deadline = time.monotonic() + SEARCH_SECONDS
     for physical, path in _text_files(ws, glob, TEXT_SUFFIXES):
         try:
             text = _read_text(physical)
         except ToolError:
             continue
         for no, line in enumerate(text.splitlines(), 1):
-            if rx.search(line):
+            left = deadline - time.monotonic()
+            try:
+                if left <= 0:
+                    raise TimeoutError
+                found = rx.search(line, timeout=left)
+            except TimeoutError:
+                raise ToolError(f"search_text {pattern!r} ran out of its {SEARCH_SECONDS} s budget; use a simpler "
+                                "pattern (no nested repeats) or pass a glob") from None
+            if found:
                 hits.append({"file": path, "line": no, "text": _clip(line.strip())})
                 if len(hits) > MAX_MATCHES * 5:
                     break

@@ -7,6 +7,7 @@ import time a definition whose descriptions and parameters disagree.
 from __future__ import annotations
 
 import inspect
+import re
 import types
 import typing
 from dataclasses import dataclass
@@ -15,6 +16,8 @@ from typing import Any, Callable
 from tools.errors import ToolError
 
 _JSON_TYPES = {str: "string", int: "integer", bool: "boolean", float: "number"}
+MAX_STRING = 2000  # characters in one string argument
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -35,7 +38,8 @@ class Tool:
 
     def schema(self) -> dict:
         """The OpenAI ``tools=[...]`` entry for this tool."""
-        props = {p.name: {"type": _JSON_TYPES[p.type], "description": p.description} for p in self.params}
+        props = {p.name: {"type": _JSON_TYPES[p.type], "description": p.description,
+                          **({"maxLength": MAX_STRING} if p.type is str else {})} for p in self.params}
         return {
             "type": "function",
             "function": {
@@ -69,6 +73,12 @@ class Tool:
                 value = int(value)  # weak models quote numbers
             if not isinstance(value, p.type) or (p.type is int and isinstance(value, bool)):
                 raise ToolError(f"{self.name}: argument {p.name!r} must be {_JSON_TYPES[p.type]}")
+            if isinstance(value, str):
+                if len(value) > MAX_STRING:
+                    raise ToolError(f"{self.name}: argument {p.name!r} is {len(value)} characters; at most {MAX_STRING}")
+                if _CONTROL.search(value):
+                    raise ToolError(f"{self.name}: argument {p.name!r} holds a control character (NUL or similar); "
+                                    "send plain text")
             clean[p.name] = value
         return self.fn(ws, **clean)
 
