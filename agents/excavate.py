@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from agents.evidence import find_usages
-from agents.llm import BudgetExceeded, Usage, door
+from agents.llm import BudgetExceeded, ModelOutputError, Usage, door
 from agents.runctx import RunConfig, traced, workflow_index, workspace
 from tools.locate import Locator
 from tools.records import Symbol
@@ -152,8 +152,8 @@ def excavate(state: dict) -> dict:
                 used = Usage()
                 try:
                     found, what = agent_locate(llm, cfg, job, loc, used)
-                except BudgetExceeded as exc:
-                    found, what = None, str(exc)
+                except (BudgetExceeded, ModelOutputError) as exc:
+                    found, what = None, f"the excavation agent stopped: {exc}"
                 rec.update(agent=what, tokens=used.tokens, calls=used.calls)
                 if found is None:
                     held = f"locator not confident ({loc.confidence:.2f}): {why}; {what}"

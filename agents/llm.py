@@ -15,6 +15,7 @@ import logging
 import os
 import re
 import threading
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -261,20 +262,35 @@ class LLM:
         with self._lock:
             self._check_budget()
         import openai
-        try:
-            with self._gate:
-                resp = self.client.chat.completions.create(**payload)
-        except openai.APIConnectionError as exc:
-            from tools.errors import UsageError
-            if _replay_miss(exc):
-                raise UsageError("the replay asked for a model exchange the cassette does not hold; "
-                                 "re-record the cassette (--record)") from None
-            raise UsageError(f"the model endpoint did not answer after {s.max_retries} retries ({exc}); "
-                             "check --base-url, then --resume latest") from None
-        except openai.APIStatusError as exc:
-            from tools.errors import UsageError
-            raise UsageError(f"the model endpoint refused the call: HTTP {exc.status_code} "
-                             f"{str(exc.message)[:200]}; check --model and the key") from None
+        for attempt in range(s.max_retries + 1):
+            try:
+                with self._gate:
+                    resp = self.client.chat.completions.create(**payload)
+            except openai.APIConnectionError as exc:
+                from tools.errors import UsageError
+                if _replay_miss(exc):
+                    raise UsageError("the replay asked for a model exchange the cassette does not hold; "
+                                     "re-record the cassette (--record)") from None
+                raise UsageError(f"the model endpoint did not answer after {s.max_retries} retries ({exc}); "
+                                 "check --base-url, then --resume latest") from None
+            except openai.APIStatusError as exc:
+                from tools.errors import UsageError
+                raise UsageError(f"the model endpoint refused the call: HTTP {exc.status_code} "
+                                 f"{str(exc.message)[:200]}; check --model and the key") from None
+            except (ValueError, TypeError, openai.APIResponseValidationError) as exc:
+                # a 200 whose body is not a chat completion (not JSON, wrong shape): a fault of the
+                # endpoint, retried like a 5xx
+                problem = f"the endpoint's answer is not a chat completion ({type(exc).__name__})"
+                resp = None
+            else:
+                problem = _malformed(resp)
+            if problem is None:
+                break
+            log.warning("model call %s/%s: %s", attempt + 1, s.max_retries + 1, problem)
+            if attempt < s.max_retries:
+                time.sleep(min(8.0, 0.5 * 2 ** attempt))
+        else:
+            raise ModelOutputError(f"{problem} after {s.max_retries + 1} attempt(s)")
         msg = resp.choices[0].message
         pt = getattr(resp.usage, "prompt_tokens", 0) or 0
         ct = getattr(resp.usage, "completion_tokens", 0) or 0
@@ -309,6 +325,20 @@ class LLM:
                              {"role": "user", "content": "That answer cannot be used: " + "; ".join(problems)[:800]
                               + ". Answer again with one JSON object only, following the schema."}]
         raise ModelOutputError("; ".join(problems)[:300])
+
+
+def _malformed(resp: Any) -> str | None:
+    """What is wrong with a parsed response that an SDK accepted, or None."""
+    choices = getattr(resp, "choices", None)
+    if not isinstance(choices, list) or not choices:
+        return "the endpoint's answer has no choices"
+    msg = getattr(choices[0], "message", None)
+    if msg is None:
+        return "the endpoint's answer has no message"
+    content = getattr(msg, "content", None)
+    if content is not None and not isinstance(content, str):
+        return "the endpoint's message content is not text"
+    return None
 
 
 def _replay_miss(exc: BaseException) -> bool:

@@ -32,6 +32,8 @@ class Script:
     def __call__(self, request: httpx2.Request) -> httpx2.Response:
         self.requests.append(json.loads(request.content))
         status, body = self.answers.pop(0)
+        if isinstance(body, str):  # a body that is not JSON at all
+            return httpx2.Response(status, text=body, headers={"retry-after-ms": "1", "content-type": "application/json"})
         return httpx2.Response(status, json=body, headers={"retry-after-ms": "1"})
 
 
@@ -149,3 +151,16 @@ def test_theory_keeps_its_maths():
     from agents.synthesize import _theory
     assert _theory("For rank <math>r \\ll d</math> the update is [[x]] small.") == \
         "For rank <math>r \\ll d</math> the update is x small."
+
+
+@pytest.mark.parametrize("bad", ["<html>gateway</html>", {**completion(), "choices": []},
+                                 {k: v for k, v in completion().items() if k != "choices"},
+                                 {**completion(), "choices": [{"index": 0, "finish_reason": "stop"}]}])
+def test_a_malformed_200_is_retried_then_a_clean_model_error(bad, monkeypatch):
+    monkeypatch.setattr("agents.llm.time.sleep", lambda s: None)
+    s = Script((200, bad), (200, completion("fine")))
+    assert door(s).complete(MSG, step="a").content == "fine"  # retried, then good
+    s = Script(*[(200, bad)] * 3)
+    with pytest.raises(ModelOutputError, match="after 3 attempt"):
+        door(s).complete(MSG, step="a")
+    assert len(s.requests) == 3
