@@ -84,10 +84,22 @@ def agent_locate(llm, cfg: RunConfig, job: dict, loc, used: Usage) -> tuple[dict
     tools = [TOOLS[n].schema() for n in NAV_TOOLS] + [ANSWER]
     system = importlib.resources.files("prompts").joinpath("excavate_system.md.j2").read_text(encoding="utf-8")
     hints = "; ".join(f"{c['qualname']} in {c['file']}" for c in loc.candidates[:5]) or "none"
+    from tools.locate import parse_api, parse_hint
+    api = parse_api(step_rec.api_call) or parse_api(step_rec.guide_api)
+    hint = parse_hint(step_rec.source_hint, ws.names.packages)
+    files = locator(cfg)._hint_files(hint)
+    outline = ""
+    if files:
+        names = [f"{s.qualname} (L{s.start_line})" for s in ws.index.file_symbols(files[0]) if "<locals>" not in s.qualname]
+        outline = f"\nDefinitions in {files[0]} (the hinted file; the hint may be wrong): " + ", ".join(names[:60])
     messages = [{"role": "system", "content": system}, {"role": "user", "content": (
-        f"Step: {step['title']} (Implementation page {job['implementation']}).\n"
-        f"The workflow calls: {step.get('api_call') or '-'}\nPackage: {ws.package}\n"
-        f"The deterministic locator was not sure; its candidates: {hints}.")}]
+        f"Step: {step['title']}.\n"
+        f"The workflow calls: {step.get('api_call') or '-'}\n"
+        f"Where an earlier pass thought it lives (may be wrong): {step_rec.source_hint or '-'}\n"
+        f"What the step gives: {step_rec.outputs or '-'}\nPackage: {ws.package}\n"
+        + (f"Search for the called name {api.member!r} (find_symbol, search_text), not for page names.\n" if api else
+           "Search for the names the step's words suggest, not for page names.\n")
+        + f"The deterministic locator was not sure; its candidates: {hints}.{outline}")}]
     for turn in range(MAX_TURNS):
         reply = llm.complete(messages, step=job["implementation"], tools=tools)
         used.add(reply.usage)

@@ -219,7 +219,10 @@ class LLM:
 
     # cache
     def _key(self, payload: dict) -> str:
-        return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+        # the endpoint is part of the key: two servers with one model name give two answers
+        endpoint = self.settings.base_url or os.environ.get("OPENAI_BASE_URL") or "default"
+        return hashlib.sha256(json.dumps({"endpoint": endpoint, **payload}, sort_keys=True,
+                                         ensure_ascii=False).encode()).hexdigest()
 
     def _cache_get(self, key: str) -> dict | None:
         if not self.settings.cache_dir:
@@ -267,16 +270,19 @@ class LLM:
                 with self._gate:
                     resp = self.client.chat.completions.create(**payload)
             except openai.APIConnectionError as exc:
-                from tools.errors import UsageError
+                from tools.errors import ExternalFault, UsageError
+                from tools.redact import redact
                 if _replay_miss(exc):
                     raise UsageError("the replay asked for a model exchange the cassette does not hold; "
                                      "re-record the cassette (--record)") from None
-                raise UsageError(f"the model endpoint did not answer after {s.max_retries} retries ({exc}); "
-                                 "check --base-url, then --resume latest") from None
+                raise ExternalFault(redact(f"the model endpoint did not answer after {s.max_retries} retries "
+                                           f"({exc}); check --base-url, then --resume latest")) from None
             except openai.APIStatusError as exc:
-                from tools.errors import UsageError
-                raise UsageError(f"the model endpoint refused the call: HTTP {exc.status_code} "
-                                 f"{str(exc.message)[:200]}; check --model and the key") from None
+                from tools.errors import ExternalFault
+                from tools.redact import redact
+                raise ExternalFault(redact(f"the model endpoint refused the call: HTTP {exc.status_code} "
+                                           f"{str(exc.message)[:200]}; check --model and the key, then "
+                                           "--resume latest")) from None
             except (ValueError, TypeError, openai.APIResponseValidationError) as exc:
                 # a 200 whose body is not a chat completion (not JSON, wrong shape): a fault of the
                 # endpoint, retried like a 5xx

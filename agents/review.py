@@ -247,6 +247,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except BrokenPipeError:  # `... | head`
         return 0
+    except OSError as exc:  # a read-only or vanished run folder
+        print(f"error: cannot {'write' if exc.errno in (1, 13, 30) else 'read'} {exc.filename or 'the run folder'} "
+              f"({exc.strerror or exc}); check the folder's permissions or pass another --runs", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

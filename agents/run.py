@@ -30,7 +30,8 @@ from rich.table import Table
 from agents.graph import build_graph, recursion_limit
 from agents.plan import input_rewrites, with_rewrites
 from agents.runctx import RunConfig
-from tools.errors import ToolError, UsageError
+from tools.errors import ExternalFault, ToolError, UsageError
+from tools.redact import redact
 from tools.resolve import default_cache_dir, repo_name, resolve_repo
 from tools.workflow_index import parse_workflow_index
 
@@ -305,7 +306,7 @@ def run(argv: list[str] | None = None) -> int:
     try:
         with cassette(args.record, args.replay):
             values = execute(cfg, bool(args.resume), args.concurrency, args.quiet or args.json, meta.get("steps", 50))
-    except (UsageError, ToolError, KeyboardInterrupt):
+    except (UsageError, ToolError, ExternalFault, KeyboardInterrupt):
         raise
     except Exception as exc:  # a fault inside a node: the checkpoint holds every finished step
         raise RunStopped(cfg, exc) from None
@@ -326,7 +327,7 @@ class RunStopped(Exception):
         where = getattr(exc, "repowiki_where", None) or "a node"
         log_path = run_dir / "error.log"
         try:
-            log_path.write_text("".join(traceback.format_exception(exc)), encoding="utf-8")
+            log_path.write_text(redact("".join(traceback.format_exception(exc))), encoding="utf-8")
         except OSError:
             log_path = None
         first = (str(exc).splitlines() or [""])[0][:300]
@@ -342,10 +343,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return run(argv)
     except (UsageError, ToolError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {redact(str(exc))}", file=sys.stderr)
         return 2
     except RunStopped as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {redact(str(exc))}", file=sys.stderr)
+        return 3
+    except ExternalFault as exc:
+        print(f"error: {redact(str(exc))}", file=sys.stderr)
         return 3
     except KeyboardInterrupt:
         print("interrupted: resume with --resume latest", file=sys.stderr)

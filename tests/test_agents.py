@@ -180,3 +180,22 @@ def test_an_answer_that_does_not_fit_the_step_is_refused_like_a_locator_guess(sc
     assert "takes 1 positional argument(s), the step passes 2" in tool_requests[1]["messages"][-1]["content"]
     wiki = tmp_path / "runs" / "acme_minipkg" / "wiki"
     assert not (wiki / "implementations" / "acme_minipkg_mystery.md").exists()
+
+
+def test_an_endpoint_that_echoes_the_key_leaves_it_nowhere(fixture_repo, tmp_path, monkeypatch, capsys):
+    key = "sk-test" + "K" * 40
+    monkeypatch.setenv("OPENAI_API_KEY", key)
+
+    def echo(request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(401, json={"error": {"message": f"invalid key {request.headers['authorization']}"}})
+    use_transport(httpx2.MockTransport(echo))
+    try:
+        code = _run(tmp_path, fixture_repo)
+    finally:
+        use_transport(None)
+    err = capsys.readouterr().err
+    assert code == 3 and "HTTP 401" in err and "--resume" in err  # an external fault: stopped, resumable
+    assert key not in err and "[redacted]" in err
+    for path in (tmp_path / "runs").rglob("*"):
+        if path.is_file():
+            assert key.encode() not in path.read_bytes(), path

@@ -9,7 +9,7 @@ import pytest
 
 from agents.llm import LLM, BudgetExceeded, ModelOutputError, ModelSettings, json_objects, parse_tool_calls
 from agents.synthesize import guard
-from tools.errors import UsageError
+from tools.errors import ExternalFault, UsageError
 
 
 def completion(content: str = "{}", prompt: int = 40, completion_tokens: int = 10, tool_calls=None) -> dict:
@@ -55,7 +55,7 @@ def test_rate_limits_and_server_errors_are_retried():
 
 def test_a_bad_request_is_never_retried():
     s = Script((400, {"error": {"message": "bad field"}}), (200, completion("never")))
-    with pytest.raises(UsageError, match="HTTP 400"):
+    with pytest.raises(ExternalFault, match="HTTP 400"):
         door(s).complete(MSG, step="a")
     assert len(s.requests) == 1
 
