@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TypedDict
 
 from agents.draft import workflow_data
-from agents.indexes import render_indexes, with_statuses, without_workflows
+from agents.indexes import render_indexes, with_kept_sections, with_statuses, without_workflows
 from agents.pages import render_page
 from agents.runctx import RunConfig, traced, workflow_index, workspace
 from agents.verify import verify_wiki
@@ -77,6 +77,8 @@ def commit(cfg: RunConfig, results: list[dict]) -> CommitSummary:
     existing = read_pages(wiki_dir)
     old_indexes = {f: (wiki_dir / f).read_text(encoding="utf-8", errors="replace")
                    for f in INDEX_FILES.values() if (wiki_dir / f).is_file()}
+    old_wi = (wiki_dir / "_WorkflowIndex.md").read_text(encoding="utf-8", errors="replace") \
+        if (wiki_dir / "_WorkflowIndex.md").is_file() else None
     ours: dict[str, str] = {}
     held: dict[str, str] = {}
     held_findings: dict[str, list[dict]] = {}
@@ -130,7 +132,9 @@ def commit(cfg: RunConfig, results: list[dict]) -> CommitSummary:
             if (wiki_dir / "_WorkflowIndex.md").is_file():
                 files["_WorkflowIndex.md"] = (wiki_dir / "_WorkflowIndex.md").read_text(encoding="utf-8")
         else:
-            files["_WorkflowIndex.md"] = without_workflows(with_statuses(wi_text, wi, done), gone)
+            others = {Path(r).stem for r in candidate if r.startswith("workflows/")} - {w.name for w in wi.workflows}
+            files["_WorkflowIndex.md"] = with_kept_sections(without_workflows(with_statuses(wi_text, wi, done), gone),
+                                                            old_wi, others)
         _stage(stage, {**old_indexes, **files})  # the old index files keep the Notes of pages not redrafted
         indexes = render_indexes(load_wiki(stage, cfg["repo"]), notes)
         _stage(stage, {**files, **indexes})

@@ -147,3 +147,36 @@ def without_workflows(text: str, names: set[str]) -> str:
                 continue
         out.append(line)
     return "\n".join(out)
+
+
+def section_texts(text: str) -> dict[str, str]:
+    """The ``## Workflow: X`` sections of a WorkflowIndex text, by name (heading to the next level-2
+    heading, rule or legend)."""
+    out: dict[str, str] = {}
+    current, buf = None, []
+    for line in text.split("\n"):
+        if line.startswith("## ") or line.startswith("**Legend:**"):
+            if current is not None:
+                out[current] = "\n".join(buf).rstrip("\n-") .rstrip()
+            current = line.removeprefix("## Workflow:").strip() if line.startswith("## Workflow:") else None
+            buf = [line] if current else []
+        elif current is not None:
+            buf.append(line)
+    if current is not None:
+        out[current] = "\n".join(buf).rstrip()
+    return out
+
+
+def with_kept_sections(text: str, old: str | None, names: set[str]) -> str:
+    """``text`` plus the sections of ``old`` for the named workflows (pages of the wiki that this
+    run's WorkflowIndex does not list): the wiki's index keeps listing every workflow page (R38)."""
+    if not old or not names:
+        return text
+    kept = section_texts(old)
+    extra = [kept[n] for n in sorted(names) if n in kept]
+    if not extra:
+        return text
+    lines = text.rstrip("\n").split("\n")
+    legend = next((i for i, l in enumerate(lines) if l.startswith("**Legend:**")), len(lines))
+    block = "\n\n---\n\n".join(extra)
+    return "\n".join(lines[:legend]).rstrip() + "\n\n---\n\n" + block + "\n\n" + "\n".join(lines[legend:]) + "\n"

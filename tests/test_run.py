@@ -264,3 +264,19 @@ def test_a_fault_inside_a_node_stops_with_one_line_and_resumes(fixture_repo, tmp
     wiki = tmp_path / "runs" / "acme_minipkg" / "wiki"
     assert len(list((wiki / "principles").glob("*.md"))) == 5
     assert verify_wiki(load_wiki(wiki), _ws(fixture_repo, tmp_path)).errors == []
+
+
+def test_when_every_workflow_is_held_the_wiki_still_verifies_and_the_next_run_starts(fixture_repo, tmp_path):
+    text = ("# Workflow Index: acme_minipkg\n\n## Workflow: acme_minipkg_Nowhere\n\n**Description:** Nothing exists.\n\n"
+            + "".join(f"### Step {n}: P{n}\n\n| Attribute | Value |\n|---|---|\n| **Principle** | `acme_minipkg_Gone_{n}` |\n"
+                      f"| **Implementation** | `acme_minipkg_gone_{n}` |\n| **API Call** | `gone_{n}(x)` |\n\n" for n in (1, 2)))
+    index = tmp_path / "nowhere.md"
+    index.write_text(text)
+    assert _run(tmp_path, fixture_repo, index=index) == 1
+    wiki = tmp_path / "runs" / "acme_minipkg" / "wiki"
+    assert not (wiki / "_WorkflowIndex.md").exists()  # nothing to list: no index that would not parse
+    assert verify_wiki(load_wiki(wiki, "acme_minipkg"), _ws(fixture_repo, tmp_path)).errors == [] if wiki.exists() else True
+    assert _run(tmp_path, fixture_repo) == 0  # the next run (the fixture index) starts and commits
+    assert _run(tmp_path, fixture_repo, index=index) == 1  # a later all-held run keeps the wiki's index as it was
+    assert "acme_minipkg_Run_Jobs" in (wiki / "_WorkflowIndex.md").read_text()
+    assert verify_wiki(load_wiki(wiki), _ws(fixture_repo, tmp_path)).errors == []
