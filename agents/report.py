@@ -35,6 +35,16 @@ def timings(run_dir: Path) -> list[dict]:
              "calls": calls[n], "cost": round(cost[n], 6)} for n, v in per.items()]
 
 
+def _since_start(run_dir: Path) -> float | None:
+    """Seconds from the run's start (run.json) to now: the wall time so far, resumed pauses included."""
+    from datetime import datetime, timezone
+    try:
+        started = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))["started"]
+        return round((datetime.now(timezone.utc) - datetime.fromisoformat(started)).total_seconds(), 3)
+    except (OSError, ValueError, KeyError):
+        return None
+
+
 def build(state: dict) -> dict:
     cfg: RunConfig = state["config"]
     ws = workspace(cfg)
@@ -100,9 +110,7 @@ def build(state: dict) -> dict:
         "one_to_one_findings": wiki_rules.get("R16", 0) + wiki_rules.get("R17", 0),
         "verify": commit["verify"],
         "example_ratio": f"{ex['exist']}/{ex['checked']}" if ex["checked"] else "no example names",
-        "seconds": round(sum(t["total"] for t in trace if t["node"] in ("prepare", "commit", "report"))
-                         + max((t["total"] for t in trace if t["node"] in ("excavate", "synthesize", "verify")),
-                               default=0), 3),
+        "seconds": _since_start(run_dir),
         "usage": {"calls": sum(t["calls"] for t in trace), "tokens": tokens,
                   "cost": "0.00 (offline drafter)" if cfg["drafter"] == "offline" else
                   f"{sum(t['cost'] for t in trace):.4f} USD" + ("" if (cfg.get("model") or {}).get("prices") else " (no price table)")},

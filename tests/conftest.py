@@ -59,3 +59,9 @@ def peft_root() -> Path:
 def peft_ws(peft_root: Path) -> Workspace:
     src = resolve_repo("huggingface_peft", str(peft_root))
     return Workspace(src, build_index(src))
+
+
+@pytest.fixture(scope="session")
+def unsloth_root() -> Path:
+    """unsloth's source archive (a library whose methods are attached at run time), cached."""
+    return fetch_sdist("unsloth==2025.12.6", default_cache_dir())
