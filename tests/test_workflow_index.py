@@ -95,14 +95,17 @@ def test_an_unusable_step_is_held_with_its_line_and_the_rest_goes_on():
                                      "Source Location": "User-defined"}),
                   _step(4, "Init", {"Principle": "`acme_minipkg_Init`", "Implementation": "`acme_minipkg_import_it`",
                                     "API Call": "`import minipkg` (first)"}),
-                  _step(5, "Empty", {"Principle": "`acme_minipkg_Empty`", "Implementation": ""}))
+                  _step(5, "Empty", {"Principle": "`acme_minipkg_Empty`", "Implementation": ""}),
+                  _step(6, "Evaluate", {"Principle": "`acme_minipkg_Evaluation`", "Implementation": "`acme_minipkg_evaluate`",
+                                        "API Call": "`engine.run(x)` then compare", "Source Location": "User-defined evaluation"}))
     wi = parse_workflow_index(text, "wi.md")
-    assert [s.problem is None for s in wi.steps] == [True, False, False, False, False]
+    assert [s.problem is None for s in wi.steps] == [True, False, False, False, False, False]
     assert wi.steps[1].problem == ("wi.md:13: step 2 of acme_minipkg_W: its Implementation cell 'N/A (decision point)' "
                                    "is not a page name (letters, digits and '_')")
     assert "a function the user writes" in wi.steps[2].problem
     assert "an import statement" in wi.steps[3].problem
     assert "its Implementation cell is empty" in wi.steps[4].problem
+    assert "says the code is the user's" in wi.steps[5].problem
     assert [s.number for s in wi.usable_steps] == [1]
 
 

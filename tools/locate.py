@@ -447,7 +447,7 @@ class Locator:
         return self._external[package]
 
     def _locate_external(self, step: Step, api: ApiRef | None, package: str, reasons: list[str]) -> Location:
-        shown = self._external_qualname(api, package)
+        shown = self._external_qualname(api, package, step.source_hint)
         loc = Location(step.implementation, "external", shown, None, None, None, 0.9 if api else 0.6,
                        reasons, [], package)
         ext = self.external_workspace(package) if package else None
@@ -466,10 +466,16 @@ class Locator:
         return loc
 
     @staticmethod
-    def _external_qualname(api: ApiRef | None, package: str) -> str | None:
+    def _external_qualname(api: ApiRef | None, package: str, hint_text: str | None = None) -> str | None:
+        """``package.Class.member`` as far as it is known: an object receiver (``model``) is not a
+        name in the package; the hint may name its class (``torch.nn.Module``)."""
         if api is None:
             return None
-        dotted = ".".join(p for p in (api.receiver, api.member) if p)
+        owner = api.receiver if api.receiver and _is_classlike(api.receiver) else None
+        if api.receiver and not owner and hint_text and package:
+            m = re.search(rf"`({re.escape(package)}(?:\.\w+)*\.[A-Z]\w*)`", hint_text)
+            owner = m.group(1) if m else None
+        dotted = ".".join(p for p in (owner, api.member) if p)
         if package and not (dotted == package or dotted.startswith(package + ".")):
             dotted = f"{package}.{dotted}"
         return dotted

@@ -219,6 +219,9 @@ def unusable_api(api_call: str | None, hint: str | None) -> str | None:
     if first_api(api_call) is None and any(c and _USER_CODE.search(c) for c in (api_call, hint)):
         return (f"its API Call {api_call or '(none)'!r} names user-written code, a decision or a manual step, "
                 "not a library API")
+    if hint and _USER_CODE.search(hint) and not re.search(r"[\w/.-]+\.py\b", hint):
+        return (f"its Source Location {hint!r} says the code is the user's, not the library's (a Pattern Doc, "
+                "which the drafter does not write yet)")
     return None
 
 
