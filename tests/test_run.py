@@ -280,3 +280,21 @@ def test_when_every_workflow_is_held_the_wiki_still_verifies_and_the_next_run_st
     assert _run(tmp_path, fixture_repo, index=index) == 1  # a later all-held run keeps the wiki's index as it was
     assert "acme_minipkg_Run_Jobs" in (wiki / "_WorkflowIndex.md").read_text()
     assert verify_wiki(load_wiki(wiki), _ws(fixture_repo, tmp_path)).errors == []
+
+
+@pytest.mark.parametrize("second, committed", [("run_engine_retrying", True), ("jobs_runner", False)])
+def test_two_pages_of_one_api_share_its_name_stem(fixture_repo, tmp_path, second, committed):
+    """RULES R21: pages documenting one definition are named {repo}_{API} or {repo}_{API}_{context},
+    with API any dotted tail of the definition's name; otherwise the later one is held."""
+    def step(n, principle, impl):
+        return (f"### Step {n}: {principle}\n\n| Attribute | Value |\n|---|---|\n| **Principle** | `acme_minipkg_{principle}` |\n"
+                f"| **Implementation** | `acme_minipkg_{impl}` |\n| **API Call** | `run_engine(engine, jobs)` |\n\n")
+    index = tmp_path / "r21.md"
+    index.write_text("# Workflow Index: acme_minipkg\n\n## Workflow: acme_minipkg_Twice\n\n**Description:** Run twice.\n\n"
+                     + step(1, "Job_Execution", "run_engine_basic") + step(2, "Retried_Execution", second)
+                     + step(3, "Third_Run", "run_engine"))
+    _run(tmp_path, fixture_repo, index=index)
+    wiki = tmp_path / "runs" / "acme_minipkg" / "wiki"
+    assert (wiki / "implementations" / f"acme_minipkg_{second}.md").exists() == committed
+    assert (wiki / "implementations" / "acme_minipkg_run_engine_basic.md").exists()
+    assert verify_wiki(load_wiki(wiki), _ws(fixture_repo, tmp_path)).errors == []

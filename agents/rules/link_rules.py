@@ -179,14 +179,35 @@ def _r21(ctx: Context) -> list[Finding]:
         loc = source_location(page)
         if "File" in loc and "Lines" in loc:
             by_place[(loc["File"][0], loc["Lines"][0])].append(page)
+    repo = ctx.wiki.repo
     for (file, lines), pages in by_place.items():
         if len(pages) < 2:
             continue
         names = sorted(p.name for p in pages)
-        stem = names[0]
-        for other in names[1:]:
-            if not re.fullmatch(re.escape(stem) + r"_[A-Za-z0-9]+(_[A-Za-z0-9]+)*", other):
+        stems = _api_stems(ctx, repo, file, lines) or [names[0]]
+        if any(all(n == st or re.fullmatch(re.escape(st) + r"_[A-Za-z0-9]+(_[A-Za-z0-9]+)*", n) for n in names)
+               for st in stems):
+            continue
+        stem = stems[0]
+        for other in names:
+            if other != stem and not re.fullmatch(re.escape(stem) + r"_[A-Za-z0-9]+(_[A-Za-z0-9]+)*", other):
                 page = next(p for p in pages if p.name == other)
                 out.append(finding("R21", page.path, None,
-                                   f"documents {file}:{lines} like {stem} but is not named {stem}_{{context}}"))
+                                   f"documents {file}:{lines} like {', '.join(n for n in names if n != other)} but is "
+                                   f"not named {stem} or {stem}_{{context}}"))
     return out
+
+
+def _api_stems(ctx: Context, repo: str, file: str, lines: str) -> list[str]:
+    """``{repo}_{API}`` for the symbol at File/Lines, with ``{API}`` any dotted tail of its qualified
+    name (``PeftModel.save_pretrained`` → ``PeftModel_save_pretrained`` or ``save_pretrained``), longest
+    first; [] when the source is not at hand."""
+    m = re.fullmatch(r"L(\d+)-(\d+)", lines)
+    if ctx.ws is None or m is None:
+        return []
+    start, end = int(m.group(1)), int(m.group(2))
+    sym = next((s for s in ctx.ws.index.file_symbols(file) if (s.start_line, s.end_line) == (start, end)), None)
+    if sym is None:
+        return []
+    parts = [p.strip("_") if p.startswith("__") and p.endswith("__") else p for p in sym.qualname.split(".")]
+    return [f"{repo}_" + "_".join(parts[i:]) for i in range(len(parts))]
