@@ -184,17 +184,20 @@ def _r21(ctx: Context) -> list[Finding]:
         if len(pages) < 2:
             continue
         names = sorted(p.name for p in pages)
-        stems = _api_stems(ctx, repo, file, lines) or [names[0]]
-        if any(all(n == st or re.fullmatch(re.escape(st) + r"_[A-Za-z0-9]+(_[A-Za-z0-9]+)*", n) for n in names)
-               for st in stems):
-            continue
-        stem = stems[0]
+        # the definition's own name, or the name the pages use for it (a method bound at run time is
+        # called by its attribute name): one stem for all; the pages that do not share the stem that
+        # most of them share are the findings
+        stems = _api_stems(ctx, repo, file, lines) + sorted(names, key=len)
+
+        def fits(n: str, st: str) -> bool:
+            return n == st or re.fullmatch(re.escape(st) + r"_[A-Za-z0-9]+(_[A-Za-z0-9]+)*", n) is not None
+        best = max(stems, key=lambda st: sum(fits(n, st) for n in names))
         for other in names:
-            if other != stem and not re.fullmatch(re.escape(stem) + r"_[A-Za-z0-9]+(_[A-Za-z0-9]+)*", other):
+            if not fits(other, best):
                 page = next(p for p in pages if p.name == other)
                 out.append(finding("R21", page.path, None,
-                                   f"documents {file}:{lines} like {', '.join(n for n in names if n != other)} but is "
-                                   f"not named {stem} or {stem}_{{context}}"))
+                                   f"documents {file}:{lines} like {', '.join(n for n in names if fits(n, best))} but "
+                                   f"is not named {best} or {best}_{{context}}"))
     return out
 
 
