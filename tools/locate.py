@@ -656,4 +656,18 @@ class Locator:
                 out.append(f"the hinted file {hint.file} defines {called} too, but the candidate is elsewhere")
         if area(s.file) != "source":
             out.append(f"the candidate lives in {area(s.file)}/")
+        lead = impl_short.split("_")[0]
+        owner = s.qualname.split(".")[0] if s.kind == "method" else s.name
+        receiver_class = api.receiver.split(".")[-1] if api is not None and api.receiver else None
+        if s.kind in ("method", "class") and lead[:1].isupper() and lead != owner and lead != receiver_class and any(
+                c.kind == "class" and area(c.file) == "source" for c in self.ws.index.by_name.get(lead, [])) \
+                and lead not in {b.split(".")[-1] for b in self._bases(s)}:
+            out.append(f"the page name names class {lead}, the candidate belongs to {owner}")
         return out
+
+    def _bases(self, s: Symbol) -> list[str]:
+        """Names of the classes in the MRO of the candidate's class (itself included)."""
+        owner = self.ws.index.definition(s.module, s.qualname.split(".")[0]) if s.kind == "method" else s
+        if owner is None or owner.kind != "class":
+            return []
+        return [c.name for c in self.ws.names.mro(owner)]
