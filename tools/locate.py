@@ -661,13 +661,13 @@ class Locator:
         receiver_class = api.receiver.split(".")[-1] if api is not None and api.receiver else None
         if s.kind in ("method", "class") and lead[:1].isupper() and lead != owner and lead != receiver_class and any(
                 c.kind == "class" and area(c.file) == "source" for c in self.ws.index.by_name.get(lead, [])) \
-                and lead not in {b.split(".")[-1] for b in self._bases(s)}:
+                and not self._inherits(lead, owner):
             out.append(f"the page name names class {lead}, the candidate belongs to {owner}")
         return out
 
-    def _bases(self, s: Symbol) -> list[str]:
-        """Names of the classes in the MRO of the candidate's class (itself included)."""
-        owner = self.ws.index.definition(s.module, s.qualname.split(".")[0]) if s.kind == "method" else s
-        if owner is None or owner.kind != "class":
-            return []
-        return [c.name for c in self.ws.names.mro(owner)]
+    def _inherits(self, cls_name: str, owner: str) -> bool:
+        """A class named ``cls_name`` has ``owner`` in its MRO (or is named after it)."""
+        for c in self.ws.index.by_name.get(cls_name, []):
+            if c.kind == "class" and owner in {m.name for m in self.ws.names.mro(c)}:
+                return True
+        return False
