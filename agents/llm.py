@@ -359,6 +359,16 @@ def _replay_miss(exc: BaseException) -> bool:
 _instances: dict[str, LLM] = {}
 _instances_lock = threading.Lock()
 _transport: Any = None
+_overrides: dict = {}
+
+
+def set_overrides(values: dict) -> None:
+    """Settings a resumed run changes (--base-url, --model, --timeout, --retries): applied to every
+    LLM the door makes from now on, whatever the checkpointed configuration says."""
+    global _overrides
+    with _instances_lock:
+        _overrides = dict(values)
+        _instances.clear()
 
 
 def use_transport(transport: Any) -> None:
@@ -374,6 +384,7 @@ def door(settings: dict | None) -> LLM | None:
     """The process's LLM for these settings (None offline)."""
     if not settings:
         return None
+    settings = {**settings, **_overrides}
     key = json.dumps(settings, sort_keys=True)
     with _instances_lock:
         if key not in _instances:

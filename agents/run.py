@@ -110,8 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--max-tokens", type=int, help="stop drafting when this many tokens are spent")
     m.add_argument("--prices", type=Path, help='JSON file {"model": [USD per 1M prompt tokens, per 1M completion tokens]}')
     m.add_argument("--model-concurrency", type=int, default=2, help="model calls in flight at once (default 2)")
-    m.add_argument("--timeout", type=float, default=180.0, help="seconds per model call (default 180)")
-    m.add_argument("--retries", type=int, default=3, help="retries of a call on rate limits, 5xx and timeouts (default 3)")
+    m.add_argument("--timeout", type=float, help="seconds per model call (default 180)")
+    m.add_argument("--retries", type=int, help="retries of a call on rate limits, 5xx and timeouts (default 3)")
     m.add_argument("--model-agents", choices=("all", "excavation"), default="all",
                    help="which agents use the model: all (locating and prose), or excavation only (the model "
                         "searches where the locator is unsure; the offline drafter writes every page)")
@@ -206,8 +206,9 @@ def model_settings(args) -> dict | None:
         raise UsageError(f"--max-cost needs a price for {model}: pass --prices FILE")
     bypass = args.record is not None or args.replay is not None  # every exchange must go over the wire
     cache = None if bypass else str((args.cache_dir or default_cache_dir()).resolve())
-    return ModelSettings(model=model, base_url=base_url, timeout=args.timeout, concurrency=args.model_concurrency,
-                         max_retries=0 if args.replay is not None else args.retries,
+    return ModelSettings(model=model, base_url=base_url, timeout=args.timeout or 180.0,
+                         concurrency=args.model_concurrency,
+                         max_retries=0 if args.replay is not None else (3 if args.retries is None else args.retries),
                          prices=prices, max_cost=args.max_cost, max_tokens=args.max_tokens, cache_dir=cache).as_dict()
 
 
@@ -226,6 +227,16 @@ def _resumed_run(args) -> tuple[RunConfig, dict]:
     if not meta_path.is_file():
         raise UsageError(f"no run {run_id!r} under {base}; see the folder names there")
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    overrides = {k: v for k, v in (("base_url", args.base_url), ("model", args.model), ("timeout", args.timeout),
+                                   ("max_retries", args.retries)) if v is not None}
+    if overrides:
+        if not meta["config"].get("model"):
+            raise UsageError("this run was started without a model; --base-url/--model/--timeout/--retries "
+                             "only change the model of a run that has one")
+        from agents.llm import set_overrides
+        set_overrides(overrides)  # every node of this process talks to the model with these settings
+        meta.setdefault("resumed_with", []).append(overrides)
+        meta_path.write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
     return meta["config"], meta
 
 
@@ -301,6 +312,8 @@ def show(s: dict, quiet: bool) -> None:
 def run(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     t0 = time.perf_counter()
+    from agents.llm import set_overrides
+    set_overrides({})  # a process may run several times (tests): nothing carries over
     cfg, meta = _resumed_run(args) if args.resume else _new_run(args)
     from agents.recording import cassette
     try:

@@ -199,3 +199,26 @@ def test_an_endpoint_that_echoes_the_key_leaves_it_nowhere(fixture_repo, tmp_pat
     for path in (tmp_path / "runs").rglob("*"):
         if path.is_file():
             assert key.encode() not in path.read_bytes(), path
+
+
+def test_a_run_stopped_by_an_unreachable_endpoint_resumes_with_another_base_url(fixture_repo, tmp_path, capsys):
+    good = Endpoint([{"name": "answer", "arguments": {"qualname": "run_engine", "file": "src/minipkg/core.py"}}])
+
+    def route(request: httpx2.Request) -> httpx2.Response:
+        if request.url.host == "down":
+            raise httpx2.ConnectError("connection refused", request=request)
+        return good(request)
+    use_transport(httpx2.MockTransport(route))
+    try:
+        base = ["--repo", "acme_minipkg", "--source", str(fixture_repo), "--workflow-index", str(_index(tmp_path)),
+                "--runs", str(tmp_path / "runs"), "--cache-dir", str(tmp_path / "cache"), "--quiet"]
+        assert main([*base, "--model", "fake", "--base-url", "http://down/v1", "--retries", "0"]) == 3
+        assert "did not answer" in capsys.readouterr().err
+        assert main([*base, "--resume", "latest", "--base-url", "http://fake/v1"]) == 0
+    finally:
+        use_transport(None)
+        from agents.llm import set_overrides
+        set_overrides({})
+    meta = json.loads((tmp_path / "runs" / "acme_minipkg" / "latest" / "run.json").read_text())
+    assert meta["resumed_with"] == [{"base_url": "http://fake/v1"}]
+    assert good.requests  # the resumed run talked to the new endpoint
