@@ -13,6 +13,7 @@ keeps assignments whose right-hand side names a function defined in the reposito
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 
 from tools.errors import ToolError
@@ -33,11 +34,20 @@ class RuntimeBinding:
     line: int
 
 
+_lock = threading.Lock()  # parallel pairs would each scan the tree before the first result is cached
+
+
 def runtime_bindings(ws: Workspace) -> dict[str, list[RuntimeBinding]]:
     """attribute name -> the repository functions assigned to it on some object or class."""
     cached = getattr(ws.index, "_runtime_bindings", None)
     if cached is not None:
         return cached
+    with _lock:
+        cached = getattr(ws.index, "_runtime_bindings", None)
+        return cached if cached is not None else _scan(ws)
+
+
+def _scan(ws: Workspace) -> dict[str, list[RuntimeBinding]]:
     functions: dict[str, list[Symbol]] = {}
     for s in ws.index.symbols:
         if s.kind == "function" and "<locals>" not in s.qualname:
@@ -78,15 +88,21 @@ def imported_from(ws: Workspace, name: str) -> str | None:
     package of the most frequent source), or None when the repository never imports it."""
     table = getattr(ws.index, "_imported_from", None)
     if table is None:
-        own = set(ws.names.packages)
-        table = {}
-        for rec in ws.index.records.values():
-            for b in rec.bindings:
-                if b.module and not b.lazy and not b.module.startswith("."):
-                    top = b.module.split(".")[0]
-                    if top and top not in own:
-                        counts = table.setdefault(b.name, {})
-                        counts[top] = counts.get(top, 0) + 1
-        ws.index.__dict__["_imported_from"] = table
+        with _lock:
+            table = getattr(ws.index, "_imported_from", None) or _import_table(ws)
     seen = table.get(name)
     return max(seen, key=lambda k: (seen[k], k)) if seen else None
+
+
+def _import_table(ws: Workspace) -> dict[str, dict[str, int]]:
+    own = set(ws.names.packages)
+    table: dict[str, dict[str, int]] = {}
+    for rec in ws.index.records.values():
+        for b in rec.bindings:
+            if b.module and not b.lazy and not b.module.startswith("."):
+                top = b.module.split(".")[0]
+                if top and top not in own:
+                    counts = table.setdefault(b.name, {})
+                    counts[top] = counts.get(top, 0) + 1
+    ws.index.__dict__["_imported_from"] = table
+    return table
