@@ -158,6 +158,11 @@ class Encoder:
 
 def make_encoder() -> Encoder:
     return Encoder()
+
+
+def convert_weights(model, skip: list | None = None) -> int:
+    """Renamed from _convert_weights."""
+    return 0
 '''
 
 
@@ -191,6 +196,7 @@ def test_evidence_beyond_definitions(runtime_locator):
         ("teleport", "teleport(engine)", "—", "nothing"),
         ("encoder_setup", "make_encoder()", "—", "An `Encoder`"),
         ("encode", "enc(text, padding=True)", "—", "token ids"),
+        ("weights", "_convert_weights(model, skip=None)", "`src/minipkg/runtime.py:L40-45`", "a count"),
     ))
     steps = wi.steps
     got = [runtime_locator.locate(s, steps[:i]) for i, s in enumerate(steps)]
@@ -207,6 +213,9 @@ def test_evidence_beyond_definitions(runtime_locator):
     assert "not found" in got[4].reasons[0]
     # an object is called: the __call__ of the class an earlier step returned
     assert (got[6].qualname, got[6].confident) == ("Encoder.__call__", True)
+    # renamed since the index was written: the one clear successor in the hinted file
+    assert (got[7].qualname, got[7].confident) == ("convert_weights", True)
+    assert "successor of _convert_weights in the hinted file" in got[7].reasons
 
 
 def test_signature_and_two_call_cells_parse():

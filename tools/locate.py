@@ -292,6 +292,9 @@ class Locator:
             if where and where.group(1) in self._hint_files(hint):
                 score += 1.0
                 why.append("bound in the hinted file")
+        elif how.startswith("successor"):
+            score += 2.5
+            why.append(how)
         elif how == "method":
             score += 1.5
             why.append(f"a method named {s.name} (the API is written as a method signature)")
@@ -355,10 +358,11 @@ class Locator:
             why.append("a thin wrapper that delegates to another implementation")
         return score, why
 
-    def _candidates(self, api: ApiRef | None, impl_short: str, types: tuple[str, ...] = ()) -> list[tuple[Symbol, str]]:
+    def _candidates(self, api: ApiRef | None, impl_short: str, types: tuple[str, ...] = (),
+                    hint: Hint | None = None) -> list[tuple[Symbol, str]]:
         ws = self.ws
         found: dict[tuple[str, str, int], tuple[int, Symbol, str]] = {}
-        order = ("resolved", "exact", "inherited", "bound at run time", "method", "dotted suffix", "name")
+        order = ("resolved", "exact", "inherited", "bound at run time", "successor", "method", "dotted suffix", "name")
 
         def add(s: Symbol, how: str) -> None:
             s = _implementation_of(ws, s)
@@ -419,6 +423,13 @@ class Locator:
                 # model.save_pretrained_merged(...): a function attached to the object at run time
                 for b in runtime_bindings(ws).get(api.member, []):
                     add(b.function, f"bound at run time as .{api.member} ({b.file}:{b.line})")
+        if api is not None and hint is not None and not any(
+                area(c.file) == "source" for c in ws.index.by_name.get(api.member, [])) \
+                and not runtime_bindings(ws).get(api.member):
+            # renamed since the step was written: one clear successor in the hinted file
+            succ = self._successors(api.member, hint)
+            if len(succ) == 1:
+                add(succ[0], f"successor of {api.member} in the hinted file")
         plain_call = api is not None and api.receiver is None and not api.is_method
         for how, s in search_symbols(ws, impl_short):
             if how in ("exact", "name", "dotted suffix") and not (plain_call and s.kind == "method"):
@@ -483,7 +494,7 @@ class Locator:
     # ---- the decision -------------------------------------------------------------
     def _best(self, step: Step, api: ApiRef | None, hint: Hint, impl_short: str, types: tuple[str, ...] = ()):
         scored = []
-        for s, how in self._candidates(api, impl_short, types):
+        for s, how in self._candidates(api, impl_short, types, hint):
             score, why = self._score(s, api, hint, impl_short, how)
             scored.append((score, s, why, how))
         scored.sort(key=lambda t: (-t[0], t[1].file, t[1].start_line))
@@ -575,6 +586,8 @@ class Locator:
                 and any(w.startswith("receiver ") or w.startswith("defined on a base class") for w in why):
             # Python's own lookup: the receiver names the class, the member is found on it or its bases
             confidence = max(confidence, 0.95 if _is_classlike(api.receiver) else 0.85)
+        if how.startswith("successor"):
+            confidence = min(confidence, 0.85)  # a rename is inferred, not read
         caps = self.doubts(s, how, api, hint, impl_short)
         misfit = self.call_misfit(s, step.api_call, bound=how.startswith("bound at run time"))
         if misfit:
@@ -627,6 +640,20 @@ class Locator:
             return f"the step's call leaves out {', '.join(missing)}, which {target.qualname} requires"
         return None
 
+    def _successors(self, name: str, hint: Hint) -> list[Symbol]:
+        """Definitions of the hinted file whose name is ``name`` renamed: the same without (or with)
+        leading underscores, or one edit-distance-close name (difflib ratio ≥ 0.9)."""
+        import difflib
+        bare = name.lstrip("_")
+        out = []
+        for f in self._hint_files(hint):
+            for c in self.ws.index.file_symbols(f):
+                if "<locals>" in c.qualname or c.name == name:
+                    continue
+                if c.name.lstrip("_") == bare or difflib.SequenceMatcher(None, c.name, name).ratio() >= 0.9:
+                    out.append(c)
+        return out
+
     def _hint_files(self, hint: Hint) -> list[str]:
         """Repository files the hint's path names: the path itself, else files ending with it."""
         if not hint.file:
@@ -643,7 +670,8 @@ class Locator:
         called = api.member if api else None
         if how == "fuzzy" or how.endswith("match only"):
             out.append(f"only a {how} name match")
-        if called and s.name != called and not how.startswith(("bound at run time", "resolved", "inherited")) \
+        if called and s.name != called and not how.startswith(("bound at run time", "resolved", "inherited",
+                                                                "successor")) \
                 and not (called == s.name.lower() or _DUNDER.get(called) == s.name) \
                 and not (api is not None and api.receiver is None and s.name == "__call__") \
                 and not (s.name == "__init__" and (s.parent or "").split(".")[-1] == called):
