@@ -52,6 +52,7 @@ RULES: dict[str, tuple[Severity, str, str]] = {
     "R42": ("E", "usable WorkflowIndex", "fix the WorkflowIndex at the line given"),
     "R43": ("E", "1:1 in the plan", "give an API shared by two Principles a context-specific Implementation name"),
     "R44": ("E", "status is earned", "mark a step ✅ only when both of its pages exist and pass every rule"),
+    "R50": ("E", "prose names real APIs", "name in prose (back-ticked or not) only APIs the source or its imports define; drop the invented one"),
 }
 
 

@@ -264,6 +264,31 @@ def invented_api(root: Path, src: Path | None) -> str | None:
     return hit and f"{_rel(root, hit[0])}: example imports {pkg}.NoSuchHelper"
 
 
+def _into_section(root: Path, title: str, sentence: str) -> Path | None:
+    """Append a sentence to the first paragraph under a section of the first Implementation page."""
+    for p in _pages(root, "implementations"):
+        t = p.read_text(encoding="utf-8")
+        sec = _section(t, title, 3)
+        if sec is None:
+            continue
+        body_start = t.index("\n\n", sec[0]) + 2
+        end = t.find("\n", body_start)
+        p.write_text(t[:end] + " " + sentence + t[end:], encoding="utf-8")
+        return p
+    return None
+
+
+def invented_call_in_prose(root: Path, src: Path | None) -> str | None:
+    pkg = _package(root)
+    hit = pkg and _into_section(root, "Description", f"It also calls {pkg}.magic_merge_all(model, fast=True) internally.")
+    return hit and f"{_rel(root, hit)}: prose names {pkg}.magic_merge_all without back-ticks"
+
+
+def invented_method_in_prose(root: Path, src: Path | None) -> str | None:
+    hit = _into_section(root, "Usage", "Call turbo_quantize_adapters() afterwards to halve the memory.")
+    return hit and f"{_rel(root, hit)}: prose tells the reader to call turbo_quantize_adapters()"
+
+
 def secret_in_example(root: Path, src: Path | None) -> str | None:
     hit = _into_example(root, 'api_key = "sk-' + "a1B2c3D4" * 4 + '"')
     return hit and f"{_rel(root, hit[0])}: example holds an API key"
@@ -431,6 +456,8 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation("index_unsorted", "R39", index_unsorted),
     Mutation("index_source_range", "R29", index_source_range),
     Mutation("status_unearned", "R44", status_unearned),
+    Mutation("invented_call_in_prose", "R50", invented_call_in_prose),
+    Mutation("invented_method_in_prose", "R50", invented_method_in_prose),
 )
 
 

@@ -100,7 +100,8 @@ def invented_names(text: str, known) -> list[str]:
     return out
 
 
-def sanitize(obj: dict, deny: set[str], params: set[str], known=lambda name: True) -> tuple[dict, list[str]]:
+def sanitize(obj: dict, deny: set[str], params: set[str], known=lambda name: True,
+             plain_claims=lambda text: []) -> tuple[dict, list[str]]:
     """The usable part of an answer, and what was dropped (the drafter's text stands in for it):
     a field that names an API nobody defined is dropped whole, as is maths that is not in <math>."""
     out, dropped = {}, []
@@ -109,8 +110,9 @@ def sanitize(obj: dict, deny: set[str], params: set[str], known=lambda name: Tru
         if isinstance(v, str) and v.strip():
             out[k] = v.strip()
     for k in list(out):
-        if k != "example_code" and invented_names(out[k], known):
-            dropped.append(f"{k} (names {', '.join(invented_names(out[k], known))})")
+        names = (invented_names(out[k], known) + [t for t, _ in plain_claims(out[k])]) if k != "example_code" else []
+        if names:
+            dropped.append(f"{k} (names {', '.join(dict.fromkeys(names))})")
             out.pop(k)
     for k in [k for k in out if k != "example_code"]:
         text = out[k]
@@ -141,7 +143,7 @@ def sanitize(obj: dict, deny: set[str], params: set[str], known=lambda name: Tru
 
 def model_prose(llm: LLM, cfg: RunConfig, job: dict, p_data: dict, i_data: dict, evidence: str,
                 deny: set[str], previous: dict | None, findings: list[dict], used: Usage,
-                known=lambda name: True) -> tuple[dict, list[str]]:
+                known=lambda name: True, plain_claims=lambda text: []) -> tuple[dict, list[str]]:
     step = job["steps"][0]
     wi, _ = workflow_index(cfg)
     goal = next((w.description for w in wi.workflows if w.name == step["workflow"]), "") or ""
@@ -158,7 +160,7 @@ def model_prose(llm: LLM, cfg: RunConfig, job: dict, p_data: dict, i_data: dict,
         previous=json.dumps(previous, ensure_ascii=False) if previous else "")
     answer = llm.complete_json([{"role": "system", "content": system}, {"role": "user", "content": user}],
                                step=job["implementation"], validate=_validate, used=used)
-    return sanitize(answer, deny, set(params), known)
+    return sanitize(answer, deny, set(params), known, plain_claims)
 
 
 def _keep_math(line: str) -> str:
@@ -251,8 +253,16 @@ def draft_pair(cfg: RunConfig, job: dict, loc: dict, usage: dict | None, repairs
             def known(name: str) -> bool:
                 last = name.split(".")[-1]
                 return last in ws.index.by_name or last in params or name in source_text or name in evidence
+            from agents.rules.claim_rules import invented
+            own = set(re.findall(r"\w+", " ".join([evidence, source_text, pname, iname, json.dumps(step)])))
+            own |= params | {cfg["repo"], *cfg["repo"].split("_")}
+
+            def plain_claims(text: str) -> list[tuple[str, str]]:
+                # R50 before the verifier sees it: an API named nowhere (back-ticked or not) drops the field
+                return invented(ctx, text, own, wrapper=loc["kind"] == "external")
             prose, unusable = model_prose(llm, cfg, job, p_data, i_data, evidence, low, state.get("prose"),
-                                          [f for f in state.get("findings") or [] if f["severity"] == "E"], used, known)
+                                          [f for f in state.get("findings") or [] if f["severity"] == "E"], used, known,
+                                          plain_claims)
             prose, dropped = guard(prose, evidence)
             notes.update(prose=prose, guarded=dropped, unusable=unusable)
             merge(p_data, i_data, prose, repairs)

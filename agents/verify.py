@@ -18,6 +18,7 @@ from pathlib import Path
 
 from agents.findings import RULES, Finding
 from agents.rules.context import Context
+from agents.rules.claim_rules import check_claims
 from agents.rules.fact_rules import ExampleStats, check_facts
 from agents.rules.index_rules import check_indexes, check_layout
 from agents.rules.link_rules import check_links
@@ -65,6 +66,7 @@ def verify_wiki(wiki: Wiki, ws: Workspace | None, now: datetime | None = None) -
     for page in sorted(wiki.pages.values(), key=lambda p: p.path):
         subtype = wiki.subtype(page) if page.type == "Implementation" else None
         findings.extend(check_page(ctx, page, subtype))
+        findings.extend(check_claims(ctx, page))
         if page.type == "Implementation":
             findings.extend(check_facts(ctx, page, subtype, stats))
     findings.extend(check_links(ctx))
@@ -87,6 +89,7 @@ def verify_pages(texts: dict[str, str], repo: str, ws: Workspace | None, now: da
     for page in wiki.pages.values():
         subtype = wiki.subtype(page) if page.type == "Implementation" else None
         out.extend(check_page(ctx, page, subtype))
+        out.extend(check_claims(ctx, page))
         if page.type == "Implementation":
             out.extend(check_facts(ctx, page, subtype, stats))
     out.extend(f for f in check_links(ctx) if f.rule != "R19")
