@@ -8,6 +8,7 @@ the agent gives up, the step is held with the reason.
 from __future__ import annotations
 
 import os
+import threading
 import time
 from pathlib import Path
 
@@ -22,6 +23,22 @@ from tools.workspace import Workspace
 def find_step(cfg: RunConfig, workflow: str, number: int):
     wi, _ = workflow_index(cfg)
     return next(s for s in wi.steps if s.workflow == workflow and s.number == number)
+
+
+_keys_lock = threading.Lock()
+_keys: dict[str, set[str]] = {}
+
+
+def usage_keys(cfg: RunConfig) -> set[str]:
+    """The usage keys of every pair of the run (one pass over examples and docs serves them all),
+    derived from the run's WorkflowIndex once per process rather than carried in each pair's state:
+    a copy per pair made the checkpoint grow with the square of the pairs."""
+    from agents.plan import plan_pairs
+    with _keys_lock:
+        if cfg["run_dir"] not in _keys:
+            jobs, _ = plan_pairs(workflow_index(cfg)[0])
+            _keys[cfg["run_dir"]] = {j["usage_key"] for j in jobs if j["usage_key"]}
+        return _keys[cfg["run_dir"]]
 
 
 def symbol_at(ws: Workspace, file: str | None, qualname: str | None, start: int | None) -> Symbol | None:
@@ -146,7 +163,8 @@ def excavate(state: dict) -> dict:
         first = job["steps"][0]
         step = find_step(cfg, first["workflow"], first["number"])
         wi, _ = workflow_index(cfg)
-        loc = locator(cfg).locate(step, [e for e in wi.steps if e.workflow == step.workflow and e.number < step.number])
+        flow = next(w for w in wi.workflows if w.name == step.workflow)
+        loc = locator(cfg).locate(step, flow.steps[:step.number - 1])
         held = None
         details = loc.details()
         if loc.kind == "internal" and (loc.qualname is None or not loc.confident):
@@ -174,6 +192,6 @@ def excavate(state: dict) -> dict:
         usage = None
         if not held and details["kind"] == "internal" and job["usage_key"]:
             cache = Path(cfg["cache_dir"]) if cfg["cache_dir"] else None
-            usage = find_usages(ws, set(state["usage_keys"]), cache).get(job["usage_key"])
+            usage = find_usages(ws, usage_keys(cfg), cache).get(job["usage_key"])
         rec["outcome"] = "held" if held else f"{details['kind']} {details['confidence']:.2f}"
         return {"location": details, "usage": usage, "held": held}

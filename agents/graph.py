@@ -34,7 +34,6 @@ from tools.resolve import resolve_repo
 class PairState(TypedDict, total=False):
     config: RunConfig
     job: PairJob
-    usage_keys: list[str]
     started: float
     location: dict
     usage: dict | None
@@ -109,7 +108,7 @@ def fan_out(state: RunState):
     todo = [j for j in state["plan"] if j["implementation"] not in set(state.get("skipped") or [])]
     if not todo:
         return "commit"
-    return [Send("pair", {"config": state["config"], "job": j, "usage_keys": state["usage_keys"],
+    return [Send("pair", {"config": state["config"], "job": j,
                           "started": time.time()}) for j in todo]
 
 
