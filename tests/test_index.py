@@ -182,3 +182,14 @@ def test_process_pool_gives_the_same_index(fixture_repo, tmp_path):
     pooled = build_index(src, tmp_path / "b", workers=2)
     assert _table(serial) == _table(pooled)
     assert os.cpu_count() is not None
+
+
+@pytest.mark.parametrize("depth", [99, 101, 1000])
+def test_deep_nesting_keeps_what_python_sees_and_says_why_otherwise(depth):
+    from tools.pyparse import parse_file
+    src = "".join("    " * i + f"def f{i}():\n" for i in range(depth)) + "    " * depth + "pass\n"
+    rec = parse_file("deep.py", "deep", False, src.encode())
+    if depth < 100:
+        assert rec.status == "ok" and len(rec.symbols) == depth
+    else:  # CPython itself refuses more than 100 levels: nothing it could import is lost
+        assert rec.status == "skipped" and "too many levels of indentation" in rec.reason

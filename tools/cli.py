@@ -95,8 +95,7 @@ def run(argv: list[str] | None = None) -> int:
             args.repo = wi.repo
         ws = _workspace(args)
         locator = Locator(ws, args.cache_dir)
-        locs = [locator.locate(step, [e for e in wi.steps if e.workflow == step.workflow and e.number < step.number])
-                for step in wi.steps]
+        locs = [locator.locate(step, wf.steps[:i]) for wf in wi.workflows for i, step in enumerate(wf.steps)]
         if args.json:
             print(json.dumps([loc.details() if args.details else loc.contract() for loc in locs], indent=1))
         else:

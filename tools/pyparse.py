@@ -15,6 +15,7 @@ from functools import lru_cache
 import tree_sitter_python
 from tree_sitter import Language, Node, Parser, Query
 
+from tools import pyast
 from tools.records import Binding, ClassField, FileRecord, Param, Symbol
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
@@ -80,6 +81,15 @@ def parse_file(path: str, module: str, is_package: bool, data: bytes,
     text, reason = decode_source(data)
     if text is None:
         return skipped(path, module, is_package, data, reason or "undecodable")
+    if _DEEP.search(data):
+        # CPython refuses more than 100 indentation levels; tree-sitter would take seconds to find
+        # symbols that no Python can import. Ask the parser whose verdict counts.
+        try:
+            pyast.parse(text, path)
+        except IndentationError as exc:
+            return skipped(path, module, is_package, data, f"Python cannot parse it: {exc.msg} (line {exc.lineno})")
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            pass  # tree-sitter still recovers what it can (status "partial")
     # tree-sitter works on bytes; re-encode so byte offsets match the text we slice.
     src = text.encode("utf-8") if not _is_utf8(data, text) else data
     tree = parser().parse(src)
@@ -92,6 +102,9 @@ def parse_file(path: str, module: str, is_package: bool, data: bytes,
     bindings, assignments, all_names = ex.module_level(root)
     return FileRecord(path, module, is_package, digest(data), data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1),
                       status, why, tuple(symbols), tuple(bindings), tuple(assignments), all_names)
+
+
+_DEEP = re.compile(rb"^[ \t]{300,}\S", re.M)  # 75+ levels of 4 spaces: close to CPython's limit of 100
 
 
 def _is_utf8(data: bytes, text: str) -> bool:
