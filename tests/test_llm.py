@@ -9,7 +9,7 @@ import pytest
 
 from agents.llm import LLM, BudgetExceeded, ModelOutputError, ModelSettings, json_objects, parse_tool_calls
 from agents.synthesize import guard
-from tools.errors import ExternalFault, UsageError
+from tools.errors import ExternalFault
 
 
 def completion(content: str = "{}", prompt: int = 40, completion_tokens: int = 10, tool_calls=None) -> dict:
