@@ -49,6 +49,16 @@ def read_pages(wiki: Path) -> dict[str, str]:
     return out
 
 
+def _pair_of(rel: str, text: str) -> list[str]:
+    """The other page of a Principle/Implementation pair, from its 1:1 link."""
+    edge = {"principles": ("implemented_by", "implementations"), "implementations": ("implements", "principles")}
+    kind = rel.split("/")[0]
+    if kind not in edge:
+        return []
+    name, folder = edge[kind]
+    return [f"{folder}/{m}.md" for m in re.findall(rf"\[\[{name}::\w+:([^\]]+)\]\]", text)]
+
+
 def same_but_stamp(a: str, b: str) -> bool:
     return _STAMP.sub("", a) == _STAMP.sub("", b)
 
@@ -97,11 +107,12 @@ def commit(cfg: RunConfig, results: list[dict]) -> CommitSummary:
                 held_findings[rel] = [f for f in r["findings"] if f["page"] == rel]
     overviews: dict[str, str] = {}
     held_flows: set[str] = set()
+    removed: dict[str, str] = {}  # pages of the wiki that no longer verify and were not redrafted
     stage = Path(cfg["run_dir"]) / "staging"
     for _ in range(MAX_ROUNDS):
         for rel in [r for r in ours if r.startswith("workflows/")]:
             ours.pop(rel)  # regenerated each round from the pages that remain
-        candidate = {**existing, **ours}
+        candidate = {**{k: v for k, v in existing.items() if k not in removed}, **ours}
         for rel, text in candidate.items():
             if rel.startswith("principles/"):
                 m = re.search(r"== Overview ==\n\n(.+)\n", text)
@@ -147,7 +158,21 @@ def commit(cfg: RunConfig, results: list[dict]) -> CommitSummary:
             if f.page not in ours:
                 failing |= {rel for stem, rel in stems.items() if re.search(rf"\b{re.escape(stem)}\b", f.message)}
         if not failing:
-            break
+            stale = {f.page for f in report.errors if f.page in existing and f.page not in ours
+                     and f.page.split("/")[0] in ("principles", "implementations", "workflows")}
+            if not stale:
+                break
+            # the invariant: the wiki verifies whole after every run, so a page that no longer verifies
+            # and was not redrafted leaves it (with its pair); its step becomes pending
+            for rel in sorted(stale):
+                why = "; ".join(f"{f.rule} {f.message}" for f in report.errors if f.page == rel)[:300]
+                for page in [rel, *_pair_of(rel, existing[rel])]:
+                    if page in existing and page not in removed:
+                        removed[page] = why if page == rel else f"its pair page {rel} no longer verifies"
+                        held[page] = (f"no longer verifies against this source and was not redrafted ({removed[page]}); "
+                                      "its last text is under held/ to edit and approve, or run with --force")
+                        held_findings[page] = [f.as_dict() for f in report.findings if f.page == page]
+            continue
         for rel in failing:
             if rel.startswith("workflows/"):
                 held_flows.add(Path(rel).stem)
@@ -172,7 +197,7 @@ def commit(cfg: RunConfig, results: list[dict]) -> CommitSummary:
         if rel in existing and same_but_stamp(existing[rel], ours[rel]):
             ours[rel] = existing[rel]
     # index rows and statuses do not depend on the stamps: the last staged ones are final
-    final = {**existing, **ours, **indexes}
+    final = {**{k: v for k, v in existing.items() if k not in removed}, **ours, **indexes}
     if "_WorkflowIndex.md" in files:
         final["_WorkflowIndex.md"] = files["_WorkflowIndex.md"]
     written, unchanged = [], []
@@ -184,6 +209,10 @@ def commit(cfg: RunConfig, results: list[dict]) -> CommitSummary:
                 unchanged.append(rel)
             continue
         atomic_write(path, text)
+        written.append(rel)
+    for rel in sorted(removed):
+        atomic_write(Path(cfg["run_dir"]) / "held" / rel, existing[rel])  # the last good text, editable
+        (wiki_dir / rel).unlink(missing_ok=True)
         written.append(rel)
     shutil.rmtree(stage, ignore_errors=True)
     statuses = {"done": len(done), "open": len(wi.steps) - len(done)}

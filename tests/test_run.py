@@ -298,3 +298,24 @@ def test_two_pages_of_one_api_share_its_name_stem(fixture_repo, tmp_path, second
     assert (wiki / "implementations" / f"acme_minipkg_{second}.md").exists() == committed
     assert (wiki / "implementations" / "acme_minipkg_run_engine_basic.md").exists()
     assert verify_wiki(load_wiki(wiki), _ws(fixture_repo, tmp_path)).errors == []
+
+
+def test_a_page_that_no_longer_verifies_leaves_the_wiki_and_its_step_becomes_pending(fixture_repo, tmp_path):
+    """The source moves on: run_engine is renamed. The re-run cannot redraft that pair, so its old pages
+    leave the wiki (their last text under held/), the step is pending and ⬜, and the wiki verifies whole."""
+    assert _run(tmp_path, fixture_repo) == 0
+    core = fixture_repo / "src" / "minipkg" / "core.py"
+    core.write_text(core.read_text().replace("def run_engine(", "def drive_engine(").replace("run_engine", "drive_engine"))
+    init = fixture_repo / "src" / "minipkg" / "__init__.py"
+    init.write_text(init.read_text().replace("run_engine", "drive_engine"))
+    assert _run(tmp_path, fixture_repo) == 1
+    wiki = tmp_path / "runs" / "acme_minipkg" / "wiki"
+    assert not (wiki / "implementations" / "acme_minipkg_run_engine.md").exists()
+    assert not (wiki / "principles" / "acme_minipkg_Job_Execution.md").exists()
+    run_dir = tmp_path / "runs" / "acme_minipkg" / "latest"
+    assert (run_dir / "held" / "implementations" / "acme_minipkg_run_engine.md").is_file()
+    flow = (wiki / "workflows" / "acme_minipkg_Run_Jobs.md").read_text()
+    assert "''Pending: not yet documented.''" in flow
+    rows = [l for l in (wiki / "_WorkflowIndex.md").read_text().splitlines() if l.startswith("| 2 |")]
+    assert rows and rows[0].rstrip().endswith("⬜ |")
+    assert verify_wiki(load_wiki(wiki), _ws(fixture_repo, tmp_path)).errors == []
