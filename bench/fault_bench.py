@@ -36,7 +36,7 @@ import random, re, signal, sys, traceback
 sys.path.insert(0, "tests")
 from pathlib import Path
 from test_input_properties import OPS, _mutate
-from conftest import make_fixture_repo
+from fixture_repo import make_fixture_repo
 import tempfile
 from agents.plan import input_rewrites, plan_pairs, with_rewrites
 from tools.errors import UsageError

@@ -85,7 +85,7 @@ def _mutate(ops) -> str:
 
 @pytest.fixture(scope="module")
 def fixture_ws(tmp_path_factory):
-    from conftest import make_fixture_repo
+    from fixture_repo import make_fixture_repo
     base = tmp_path_factory.mktemp("prop")
     repo = make_fixture_repo(base)
     src = resolve_repo("acme_minipkg", str(repo), base / "cache")

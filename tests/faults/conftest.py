@@ -14,7 +14,7 @@ import pytest
 def endpoint():
     servers = []
 
-    def start(script: Script) -> str:
+    def start(script) -> str:  # any object with reply(body) -> (status, payload, headers)
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):  # noqa: N802 (http.server's name)
                 length = int(self.headers.get("Content-Length") or 0)
