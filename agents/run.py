@@ -13,6 +13,7 @@ import argparse
 import importlib.metadata
 import importlib.resources
 import json
+import re
 import logging
 import os
 import platform
@@ -93,7 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
                "The WorkflowIndex format and the verifier's rules: docs/workflow-index.md, docs/rules.md.")
     ap.add_argument("--repo", required=True, type=repo_name,
                     help="owner_name, e.g. huggingface_peft (other characters become '_': vllm-project_vllm)")
-    ap.add_argument("--source", help="checkout folder or pypi:PACKAGE==VERSION (default: the registered package)")
+    ap.add_argument("--source", help="checkout folder, pypi:PACKAGE==VERSION or 'latest' (default: the version the "
+                                     "shipped WorkflowIndex was written for, else the registered package)")
     ap.add_argument("--workflow-index", type=Path, help="the _WorkflowIndex.md to follow "
                     "(default: the wiki's own, else the one shipped for --repo)")
     ap.add_argument("--wiki", type=Path, help="wiki folder (default: RUNS/<repo>/wiki)")
@@ -135,6 +137,15 @@ def _new_run(args) -> tuple[RunConfig, dict]:
     notes = input_notes(wi, rewrites)
     if args.concurrency < 1 or args.max_repairs < 0:
         raise UsageError("--concurrency must be ≥ 1 and --max-repairs ≥ 0")
+    if args.source == "latest":
+        args.source = None  # the installed package, else its newest source archive
+    elif args.source is None and origin.startswith("agents/workflow_indexes/"):
+        pinned = written_for(text, args.repo)
+        if pinned:
+            args.source = pinned
+            if not args.quiet:
+                print(f"source: {pinned.removeprefix('pypi:')}, the version the shipped WorkflowIndex was written "
+                      "for (--source latest for the newest)", file=sys.stderr)
     # an unknown repository or an unusable source stops here too, before the run folder exists
     resolve_repo(args.repo, args.source, args.cache_dir)
     _check_writable(wiki)
@@ -165,6 +176,17 @@ def _new_run(args) -> tuple[RunConfig, dict]:
     except OSError:
         (args.runs / args.repo / "LATEST").write_text(run_id + "\n")
     return cfg, meta
+
+
+def written_for(text: str, repo: str) -> str | None:
+    """``pypi:DIST==VERSION`` when a WorkflowIndex says it was written from a release of the
+    repository's registered package ("> Written … from peft 0.18.1")."""
+    from tools.resolve import registry
+    entry = registry().get(repo)
+    if entry is None:
+        return None
+    m = re.search(rf"^>.*\bfrom {re.escape(entry.distribution)} (\d+(?:\.\d+)+)\b", text, re.M)
+    return f"pypi:{entry.distribution}=={m.group(1)}" if m else None
 
 
 def input_notes(wi, rewrites: dict[tuple[str, int], str]) -> list[str]:

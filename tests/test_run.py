@@ -237,6 +237,14 @@ def test_resume_after_sigkill_finishes_without_redoing_steps(fixture_repo, tmp_p
     assert len(json.loads((run_dir / "summary.json").read_text())["pages"]) == 10
 
 
+def test_a_shipped_index_pins_the_release_it_was_written_for():
+    from agents.run import _shipped_text, written_for
+    assert written_for(_shipped_text("huggingface_peft"), "huggingface_peft") == "pypi:peft==0.18.1"
+    assert written_for(_shipped_text("huggingface_transformers"), "huggingface_transformers") == \
+        "pypi:transformers==5.0.0"
+    assert written_for("# Workflow Index: acme_minipkg\n", "acme_minipkg") is None
+
+
 def test_the_shipped_indexes_are_packaged():
     wi = shipped_workflow_index("huggingface_peft")
     assert wi is not None and wi.repo == "huggingface_peft" and len(wi.steps) == 22
