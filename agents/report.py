@@ -70,7 +70,7 @@ def build(state: dict) -> dict:
             paired = r["implementation"] if kind == "Principle" else r["principle"]
             pages.append({"page": rel, "type": kind, "location": where, "paired": paired, "confidence": conf,
                           "rounds": r["rounds"]})
-    for rel in committed:
+    for rel in committed - set(commit["unchanged"]):  # written by this run; unchanged pages are counted apart
         counts[{"principles": "Principle", "implementations": "Implementation", "workflows": "Workflow"}
                .get(rel.split("/")[0], "Other")] += 1
     types = Counter()

@@ -56,7 +56,8 @@ def test_offline_run_commits_a_verified_wiki_and_a_true_report(fixture_repo, tmp
     assert verdicts["acme_minipkg_Engine_shutdown"]["location"] == {
         "kind": "internal", "qualname": "BaseEngine.shutdown", "file": "src/minipkg/base.py", "start_line": 7, "end_line": 14}
     text = (run_dir / "report.md").read_text()
-    assert "5 of 5 planned pairs committed, 0 held" in text
+    assert "of 5 pairs in the plan, 5 committed by this run, 0 held" in text
+    assert "| Principle pages written by this run | 5 |" in text and "| Workflow pages written by this run | 1 |" in text
     assert "| implementations/acme_minipkg_Engine_shutdown.md | Implementation | src/minipkg/base.py:L7-14 |" in text
     assert "| acme_minipkg_Run_Jobs | ✅" not in text and "| Run_Jobs | 5/5 |" in text
     wi = (wiki / "_WorkflowIndex.md").read_text()
@@ -73,6 +74,8 @@ def test_running_twice_changes_nothing_and_force_keeps_stamps(fixture_repo, tmp_
     assert {p: p.read_bytes() for p in wiki.rglob("*.md")} == first
     runs = sorted(p for p in (tmp_path / "runs" / "acme_minipkg").iterdir() if p.name[0].isdigit())
     assert json.loads((runs[-1] / "summary.json").read_text())["skipped_pairs"] == 5
+    noop = (runs[-1] / "report.md").read_text()  # a run that wrote nothing says so
+    assert "of 5 pairs in the plan, 0 committed by this run" in noop and "| Workflow pages written by this run | 0 |" in noop
     # an old stamp survives a forced redraft when nothing else changed
     page = wiki / "implementations" / "acme_minipkg_Engine.md"
     old = page.read_text().replace(page.read_text().split("[[last_updated::")[1].split("]]")[0], "2026-01-02 03:04 GMT")
