@@ -140,8 +140,8 @@ def commit(cfg: RunConfig, results: list[dict]) -> CommitSummary:
         files = dict(candidate)
         if gone >= {w.name for w in wi.workflows} and not any(r.startswith("workflows/") for r in candidate):
             # nothing to list: the wiki's _WorkflowIndex.md stays as it was (an empty index would not parse)
-            if (wiki_dir / "_WorkflowIndex.md").is_file():
-                files["_WorkflowIndex.md"] = (wiki_dir / "_WorkflowIndex.md").read_text(encoding="utf-8")
+            if old_wi is not None:
+                files["_WorkflowIndex.md"] = old_wi
         else:
             others = {Path(r).stem for r in candidate if r.startswith("workflows/")} - {w.name for w in wi.workflows}
             files["_WorkflowIndex.md"] = with_kept_sections(without_workflows(with_statuses(wi_text, wi, done), gone),

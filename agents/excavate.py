@@ -104,7 +104,7 @@ def agent_locate(llm, cfg: RunConfig, job: dict, loc, used: Usage) -> tuple[dict
     from tools.locate import parse_api, parse_hint
     api = parse_api(step_rec.api_call) or parse_api(step_rec.guide_api)
     hint = parse_hint(step_rec.source_hint, ws.names.packages)
-    files = locator(cfg)._hint_files(hint)
+    files = locator(cfg).hint_files(hint)
     outline = ""
     if files:
         names = [f"{s.qualname} (L{s.start_line})" for s in ws.index.file_symbols(files[0]) if "<locals>" not in s.qualname]

@@ -58,7 +58,6 @@ class RunState(TypedDict, total=False):
     plan: list[PairJob]
     step_holds: list[StepHold]
     skipped: list[str]
-    usage_keys: list[str]
     results: Annotated[list[dict], operator.add]
     commit: dict
     report: dict
@@ -100,8 +99,7 @@ def plan_node(state: RunState) -> dict:
         skipped |= set(rejected)
         rec["outcome"] = (f"{len(jobs)} pairs, {len(skipped)} skipped, {len(held)} rejected, "
                           f"{len(step_holds)} steps unusable")
-        return {"plan": jobs, "skipped": sorted(skipped), "results": held, "step_holds": step_holds,
-                "usage_keys": sorted({j["usage_key"] for j in jobs if j["usage_key"]})}
+        return {"plan": jobs, "skipped": sorted(skipped), "results": held, "step_holds": step_holds}
 
 
 def fan_out(state: RunState):

@@ -213,7 +213,7 @@ class LLM:
         if s.max_cost is not None and t.cost >= s.max_cost:
             raise BudgetExceeded(f"cost budget reached (${t.cost:.4f} of ${s.max_cost:.4f})")
 
-    def _account(self, step: str, u: Usage) -> None:
+    def _account(self, u: Usage) -> None:
         with self._lock:
             self.total.add(u)
 
@@ -260,7 +260,7 @@ class LLM:
         hit = self._cache_get(key)
         known = {t["function"]["name"] for t in tools or []}
         if hit is not None:
-            self._account(step, Usage(cached_calls=1))
+            self._account(Usage(cached_calls=1))
             return Reply(hit["content"], [ToolCall(**t) for t in hit["tool_calls"]], Usage(cached_calls=1), cached=True)
         with self._lock:
             self._check_budget()
@@ -292,7 +292,7 @@ class LLM:
                 problem = _malformed(resp)
             if problem is None:
                 break
-            log.warning("model call %s/%s: %s", attempt + 1, s.max_retries + 1, problem)
+            log.warning("model call for %s, attempt %s/%s: %s", step, attempt + 1, s.max_retries + 1, problem)
             if attempt < s.max_retries:
                 time.sleep(min(8.0, 0.5 * 2 ** attempt))
         else:
@@ -301,7 +301,7 @@ class LLM:
         pt = getattr(resp.usage, "prompt_tokens", 0) or 0
         ct = getattr(resp.usage, "completion_tokens", 0) or 0
         u = Usage(calls=1, prompt_tokens=pt, completion_tokens=ct, cost=self._price(pt, ct))
-        self._account(step, u)
+        self._account(u)
         calls = parse_tool_calls(msg, known) if tools else []
         reply = Reply(msg.content or "", calls, u)
         self._cache_put(key, {"content": reply.content, "tool_calls": [asdict(c) for c in calls]})

@@ -85,7 +85,7 @@ def cmd_pick(args) -> int:
     """Draft a held pair at the candidate the reviewer picked, verify it, commit it if it passes."""
     from agents.check import write_draft
     from agents.commit import commit
-    from agents.runctx import workspace
+    from agents.runctx import workflow_index, workspace
     from agents.synthesize import draft_pair
     from agents.verify import verify_pages
     view = _view(args)
@@ -109,9 +109,7 @@ def cmd_pick(args) -> int:
     job = {"principle": v["principle"], "implementation": v["implementation"], "impl_type": "API Doc",
            "steps": v["steps"], "usage_key": None}
     texts, _ = draft_pair(cfg, job, loc, None, {})
-    wi_path = Path(cfg["run_dir"]) / "workflow_index.md"
-    from tools.workflow_index import parse_workflow_index
-    wi = parse_workflow_index(wi_path.read_text(encoding="utf-8"), str(wi_path))
+    wi, _ = workflow_index(cfg)
     findings = [f.as_dict() for f in verify_pages(texts, cfg["repo"], workspace(cfg), workflow_index=wi)]
     errors = [f for f in findings if f["severity"] == "E"]
     write_draft(cfg, "held", texts)

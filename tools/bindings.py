@@ -37,14 +37,21 @@ class RuntimeBinding:
 _lock = threading.Lock()  # parallel pairs would each scan the tree before the first result is cached
 
 
+def per_index(ws: Workspace, name: str, build):
+    """``build(ws)``, computed once per index (kept on the index object, which lives as long as the
+    source it describes)."""
+    hit = ws.index.__dict__.get(name)
+    if hit is None:
+        with _lock:
+            hit = ws.index.__dict__.get(name)
+            if hit is None:
+                hit = ws.index.__dict__[name] = build(ws)
+    return hit
+
+
 def runtime_bindings(ws: Workspace) -> dict[str, list[RuntimeBinding]]:
     """attribute name -> the repository functions assigned to it on some object or class."""
-    cached = getattr(ws.index, "_runtime_bindings", None)
-    if cached is not None:
-        return cached
-    with _lock:
-        cached = getattr(ws.index, "_runtime_bindings", None)
-        return cached if cached is not None else _scan(ws)
+    return per_index(ws, "_runtime_bindings", _scan)
 
 
 def _scan(ws: Workspace) -> dict[str, list[RuntimeBinding]]:
@@ -79,18 +86,13 @@ def _scan(ws: Workspace) -> dict[str, list[RuntimeBinding]]:
                 continue
             line = data.count(b"\n", 0, m.start()) + 1
             out.setdefault(attr, []).append(RuntimeBinding(attr, chosen, path, line))
-    ws.index.__dict__["_runtime_bindings"] = out
     return out
 
 
 def imported_from(ws: Workspace, name: str) -> str | None:
     """The other package a name is imported from somewhere in the repository (the top-level
     package of the most frequent source), or None when the repository never imports it."""
-    table = getattr(ws.index, "_imported_from", None)
-    if table is None:
-        with _lock:
-            table = getattr(ws.index, "_imported_from", None) or _import_table(ws)
-    seen = table.get(name)
+    seen = per_index(ws, "_imported_from", _import_table).get(name)
     return max(seen, key=lambda k: (seen[k], k)) if seen else None
 
 
@@ -104,5 +106,4 @@ def _import_table(ws: Workspace) -> dict[str, dict[str, int]]:
                 if top and top not in own:
                     counts = table.setdefault(b.name, {})
                     counts[top] = counts.get(top, 0) + 1
-    ws.index.__dict__["_imported_from"] = table
     return table

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from tools.bindings import imported_from, runtime_bindings
+from tools.bindings import imported_from, per_index, runtime_bindings
 from tools.errors import ToolError, UsageError
 from tools.navigate import area, search_symbols
 from tools.pyparse import parser
@@ -253,6 +253,18 @@ _TYPING = {"Tuple", "List", "Dict", "Optional", "Union", "Any", "None", "Set", "
            "QLoRA", "GPU", "CPU", "CUDA", "API", "JSON", "URL", "PyTorch", "Python"}
 
 
+def _classes_by_norm(ws: Workspace) -> dict[str, list[Symbol]]:
+    """Classes by name with underscores dropped and lower-cased (``peft_model`` finds ``PeftModel``),
+    built once per index: receivers are looked up for every step."""
+    def build(ws: Workspace) -> dict[str, list[Symbol]]:
+        out: dict[str, list[Symbol]] = {}
+        for c in ws.index.symbols:
+            if c.kind == "class":
+                out.setdefault(_norm(c.name), []).append(c)
+        return out
+    return per_index(ws, "_classes_by_norm", build)
+
+
 def _same_api(a: Symbol, b: Symbol) -> bool:
     if a.file != b.file or a.module != b.module:
         return False
@@ -289,7 +301,7 @@ class Locator:
             score += 3.0
             why.append(how)
             where = re.search(r"\(([^():]+):(\d+)\)$", how)
-            if where and where.group(1) in self._hint_files(hint):
+            if where and where.group(1) in self.hint_files(hint):
                 score += 1.0
                 why.append("bound in the hinted file")
         elif how.startswith("successor"):
@@ -385,9 +397,8 @@ class Locator:
                 via_class(cls, api.member)
             elif api.receiver:
                 # a variable named after its class: peft_model -> PeftModel, engine -> Engine
-                recv = _norm(api.receiver.split(".")[-1])
-                for cls in ws.index.symbols:
-                    if cls.kind == "class" and _norm(cls.name) == recv and area(cls.file) == "source":
+                for cls in _classes_by_norm(ws).get(_norm(api.receiver.split(".")[-1]), []):
+                    if area(cls.file) == "source":
                         via_class(cls, api.member)
                 # …or an object an earlier step returned: model -> the PeftModel of step 2's Outputs
                 for t in types:
@@ -517,8 +528,8 @@ class Locator:
             pkg = imported_from(self.ws, root_name.split(".")[0])
             if pkg:
                 return pkg, f"the repository imports {root_name.split('.')[0]} from {pkg}"
-        named_after = api is not None and api.receiver and any(
-            c.kind == "class" and _norm(c.name) == _norm(api.receiver.split(".")[-1]) for c in self.ws.index.symbols)
+        named_after = api is not None and api.receiver and bool(
+            _classes_by_norm(self.ws).get(_norm(api.receiver.split(".")[-1])))
         member_here = api is not None and any(
             s.kind == "method" and area(s.file) == "source" for s in self.ws.index.by_name.get(api.member, []))
         if api is not None and api.receiver and not _is_classlike(api.receiver) and not named_after and not member_here:
@@ -646,7 +657,7 @@ class Locator:
         import difflib
         bare = name.lstrip("_")
         out = []
-        for f in self._hint_files(hint):
+        for f in self.hint_files(hint):
             for c in self.ws.index.file_symbols(f):
                 if "<locals>" in c.qualname or c.name == name:
                     continue
@@ -654,7 +665,7 @@ class Locator:
                     out.append(c)
         return out
 
-    def _hint_files(self, hint: Hint) -> list[str]:
+    def hint_files(self, hint: Hint) -> list[str]:
         """Repository files the hint's path names: the path itself, else files ending with it."""
         if not hint.file:
             return []
@@ -676,7 +687,7 @@ class Locator:
                 and not (api is not None and api.receiver is None and s.name == "__call__") \
                 and not (s.name == "__init__" and (s.parent or "").split(".")[-1] == called):
             out.append(f"the step calls {called}, the candidate is {s.name}")
-        files = self._hint_files(hint)
+        files = self.hint_files(hint)
         via_receiver = api is not None and api.receiver is not None and how.startswith(("resolved", "inherited"))
         if files and called and s.file not in files and not via_receiver:
             defined = [c for f in files for c in self.ws.index.file_symbols(f) if c.name == called]
@@ -694,7 +705,7 @@ class Locator:
         return out
 
     def _inherits(self, cls_name: str, owner: str) -> bool:
-        """A class named ``cls_name`` has ``owner`` in its MRO (or is named after it)."""
+        """A class named ``cls_name`` has ``owner`` in its MRO (itself included)."""
         for c in self.ws.index.by_name.get(cls_name, []):
             if c.kind == "class" and owner in {m.name for m in self.ws.names.mro(c)}:
                 return True
