@@ -193,3 +193,23 @@ def test_deep_nesting_keeps_what_python_sees_and_says_why_otherwise(depth):
         assert rec.status == "ok" and len(rec.symbols) == depth
     else:  # CPython itself refuses more than 100 levels: nothing it could import is lost
         assert rec.status == "skipped" and "too many levels of indentation" in rec.reason
+
+
+def test_a_dataclass_with_its_own_init_is_documented_by_that_init(fixture_repo, tmp_path):
+    # RULES' canonical signature: a hand-written __init__ replaces the generated one (fields are not parameters)
+    from tools.facts import canonical_signature, expected_inputs
+    from tools.workspace import Workspace
+    (fixture_repo / "src" / "minipkg" / "own_init.py").write_text(
+        "from dataclasses import dataclass\n\n\n@dataclass\nclass Quant:\n    method: str = 'bnb'\n\n"
+        "    def __init__(self, load_in_4bit=False, **kwargs):\n        self.method = 'bnb'\n\n\n"
+        "@dataclass\nclass Plain:\n    rank: int = 8\n")
+    src = resolve_repo("acme_minipkg", str(fixture_repo), tmp_path)
+    ws = Workspace(src, build_index(src, tmp_path / "c"))
+    quant = ws.index.definition("minipkg.own_init", "Quant")
+    plain = ws.index.definition("minipkg.own_init", "Plain")
+    assert canonical_signature(ws, quant).splitlines() == [
+        "@dataclass", "class Quant:", "    def __init__(self, load_in_4bit=False, **kwargs):"]
+    assert [(r.name, r.required, r.default) for r in expected_inputs(ws, quant)] == [
+        ("load_in_4bit", False, "False"), ("kwargs", False, None)]
+    assert canonical_signature(ws, plain).splitlines() == ["@dataclass", "class Plain:", "    rank: int = 8"]
+    assert [r.name for r in expected_inputs(ws, plain)] == ["rank"]

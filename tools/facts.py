@@ -82,6 +82,16 @@ def is_dataclass(s: Symbol) -> bool:
     return s.kind == "class" and any("dataclass" in d for d in s.decorators)
 
 
+def _own_init(ws: Workspace, s: Symbol) -> Symbol | None:
+    return ws.index.definition(s.module, f"{s.qualname}.__init__")
+
+
+def generated_init(ws: Workspace, s: Symbol) -> bool:
+    """A dataclass whose body writes no ``__init__``: its fields are its parameters. A hand-written
+    ``__init__`` replaces the generated one (transformers' BitsAndBytesConfig)."""
+    return is_dataclass(s) and _own_init(ws, s) is None
+
+
 def _own_fields(s: Symbol) -> list[ClassField]:
     return [f for f in s.fields if not f.annotation.replace(" ", "").startswith(("ClassVar", "typing.ClassVar"))]
 
@@ -95,12 +105,12 @@ def canonical_signature(ws: Workspace, s: Symbol) -> str:
         return "\n".join(out)
     out = header(ws, s)
     if s.kind == "class":
-        if is_dataclass(s):
+        if generated_init(ws, s):
             for f in _own_fields(s):
                 default = _field_default(f.value)
                 out.append(f"    {f.name}: {collapse(f.annotation)}" + (f" = {default}" if default is not None else ""))
         else:
-            init = ws.index.definition(s.module, f"{s.qualname}.__init__")
+            init = _own_init(ws, s)
             if init is not None:
                 out += ["    " + line for line in header(ws, init)]
     return "\n".join(out)
@@ -109,7 +119,7 @@ def canonical_signature(ws: Workspace, s: Symbol) -> str:
 def expected_inputs(ws: Workspace, s: Symbol) -> list[InputRow]:
     """The parameters an Inputs table documents (R26)."""
     if s.kind == "class":
-        if is_dataclass(s):
+        if generated_init(ws, s):
             rows: dict[str, InputRow] = {}
             for klass in reversed(ws.names.mro(s)):  # base fields first, overridden by subclasses
                 if not is_dataclass(klass):
