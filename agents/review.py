@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import errno
 import json
 import sys
 from pathlib import Path
@@ -236,6 +237,9 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 
+_WRITING = {"approve", "pick", "reject", "html"}
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -245,9 +249,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except BrokenPipeError:  # `... | head`
         return 0
-    except OSError as exc:  # a read-only or vanished run folder
-        print(f"error: cannot {'write' if exc.errno in (1, 13, 30) else 'read'} {exc.filename or 'the run folder'} "
-              f"({exc.strerror or exc}); check the folder's permissions or pass another --runs", file=sys.stderr)
+    except OSError as exc:  # a read-only, obstructed or vanished run folder
+        writes = args.cmd in _WRITING or exc.errno in (errno.EPERM, errno.EACCES, errno.EROFS)
+        print(f"error: cannot {'write' if writes else 'read'} {exc.filename or 'the run folder'} "
+              f"({exc.strerror or exc}); check that the run folder exists and is yours to "
+              f"{'write' if writes else 'read'}, or pass another --runs", file=sys.stderr)
         return 2
 
 

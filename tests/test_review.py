@@ -3,6 +3,7 @@ run respects, the static HTML site (escaping) and a real headless Chromium."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -232,3 +233,51 @@ def test_a_reviewer_picks_a_candidate_for_a_held_step_and_the_workflow_loses_its
     flow = (wiki / "workflows" / "acme_minipkg_Good.md").read_text()
     assert "Pending" not in flow and "[[step::Principle:acme_minipkg_Closing]]" in flow
     assert verify_wiki(load_wiki(wiki), _ws(fixture_repo, tmp_path)).errors == []
+
+
+def _latest(runs: Path) -> Path:
+    return max((p for p in (runs / "acme_minipkg").iterdir() if p.name[:1].isdigit()), key=lambda p: p.name)
+
+
+@pytest.mark.parametrize("cmd", ["reject", "html"])
+def test_review_writes_into_an_obstructed_run_folder_end_in_one_line_and_exit_2(reviewed_run, capsys, cmd):
+    # Real OS errors without chmod, so the test means the same as root (CI) and as a user: the place
+    # the command writes to is taken by the wrong kind of file.
+    runs, _ = reviewed_run
+    run_dir = _latest(runs)
+    if cmd == "reject":
+        (run_dir / "decisions.jsonl").unlink(missing_ok=True)
+        (run_dir / "decisions.jsonl").mkdir()
+        argv = ["--runs", str(runs), "reject", "implementations/acme_minipkg_run_engine.md", "--reason", "x"]
+    else:
+        shutil.rmtree(run_dir / "review", ignore_errors=True)
+        (run_dir / "review").write_text("not a folder")
+        argv = ["--runs", str(runs), "html"]
+    capsys.readouterr()
+    assert review(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: cannot write ") and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_review_of_a_vanished_run_folder_is_one_line_and_exit_2(reviewed_run, capsys):
+    runs, _ = reviewed_run
+    run_dir = _latest(runs)
+    (run_dir / "summary.json").unlink()
+    (run_dir / "run.json").unlink()
+    capsys.readouterr()
+    assert review(["--runs", str(runs), "list", run_dir.name]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1
+
+
+@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root writes through read-only modes")
+def test_review_on_a_read_only_run_folder_is_one_line_and_exit_2(reviewed_run, capsys):
+    runs, _ = reviewed_run
+    run_dir = _latest(runs)
+    run_dir.chmod(0o555)
+    try:
+        capsys.readouterr()
+        assert review(["--runs", str(runs), "reject", "implementations/acme_minipkg_run_engine.md", "--reason", "x"]) == 2
+        assert capsys.readouterr().err.startswith("error: cannot write")
+    finally:
+        run_dir.chmod(0o755)
