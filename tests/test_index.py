@@ -213,3 +213,11 @@ def test_a_dataclass_with_its_own_init_is_documented_by_that_init(fixture_repo, 
         ("load_in_4bit", False, "False"), ("kwargs", False, None)]
     assert canonical_signature(ws, plain).splitlines() == ["@dataclass", "class Plain:", "    rank: int = 8"]
     assert [r.name for r in expected_inputs(ws, plain)] == ["rank"]
+
+
+def test_brackets_python_refuses_keep_their_symbols_and_say_so():
+    from tools.pyparse import parse_file
+    src = "x = " + "[" * 2000 + "]" * 2000 + "\n\ndef kept():\n    return x\n"
+    rec = parse_file("deep.py", "deep", False, src.encode())
+    assert [s.name for s in rec.symbols] == ["kept"]
+    assert rec.status == "partial" and "too many nested parentheses" in rec.reason

@@ -81,15 +81,18 @@ def parse_file(path: str, module: str, is_package: bool, data: bytes,
     text, reason = decode_source(data)
     if text is None:
         return skipped(path, module, is_package, data, reason or "undecodable")
-    if _DEEP.search(data):
-        # CPython refuses more than 100 indentation levels; tree-sitter would take seconds to find
-        # symbols that no Python can import. Ask the parser whose verdict counts.
+    python_says = None
+    if _DEEP.search(data) or _DEEP_BRACKETS.search(data):
+        # CPython refuses more than 100 indentation levels (and 200 nested brackets); tree-sitter
+        # would take seconds to find symbols that no Python can import. Ask the parser whose verdict counts.
         try:
             pyast.parse(text, path)
         except IndentationError as exc:
             return skipped(path, module, is_package, data, f"Python cannot parse it: {exc.msg} (line {exc.lineno})")
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            pass  # tree-sitter still recovers what it can (status "partial")
+        except SyntaxError as exc:
+            python_says = f"Python cannot parse it: {exc.msg} (line {exc.lineno})"
+        except (ValueError, RecursionError, MemoryError) as exc:
+            python_says = f"Python cannot parse it: {type(exc).__name__}"
     # tree-sitter works on bytes; re-encode so byte offsets match the text we slice.
     src = text.encode("utf-8") if not _is_utf8(data, text) else data
     tree = parser().parse(src)
@@ -97,6 +100,8 @@ def parse_file(path: str, module: str, is_package: bool, data: bytes,
     status, why = "ok", None
     if root.has_error:
         status, why = "partial", f"syntax error near line {_first_error_line(root)}"
+    elif python_says:  # tree-sitter reads what CPython refuses: keep the symbols, say the file cannot be imported
+        status, why = "partial", python_says
     ex = _Extractor(src, path, module, is_package)
     symbols = ex.symbols(root)
     bindings, assignments, all_names = ex.module_level(root)
@@ -105,6 +110,7 @@ def parse_file(path: str, module: str, is_package: bool, data: bytes,
 
 
 _DEEP = re.compile(rb"^[ \t]{300,}\S", re.M)  # 75+ levels of 4 spaces: close to CPython's limit of 100
+_DEEP_BRACKETS = re.compile(rb"[\[({]{150,}")  # close to CPython's limit of 200 nested brackets
 
 
 def _is_utf8(data: bytes, text: str) -> bool:
