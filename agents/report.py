@@ -35,11 +35,18 @@ def timings(run_dir: Path) -> list[dict]:
              "calls": calls[n], "cost": round(cost[n], 6)} for n, v in per.items()]
 
 
+def _run_meta(run_dir: Path) -> dict:
+    try:
+        return json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
 def _since_start(run_dir: Path) -> float | None:
     """Seconds from the run's start (run.json) to now: the wall time so far, resumed pauses included."""
     from datetime import datetime, timezone
     try:
-        started = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))["started"]
+        started = _run_meta(run_dir)["started"]
         return round((datetime.now(timezone.utc) - datetime.fromisoformat(started)).total_seconds(), 3)
     except (OSError, ValueError, KeyError):
         return None
@@ -115,7 +122,7 @@ def build(state: dict) -> dict:
                   "cost": "0.00 (offline drafter)" if cfg["drafter"] == "offline" else
                   f"{sum(t['cost'] for t in trace):.4f} USD" + ("" if (cfg.get("model") or {}).get("prices") else " (no price table)")},
         "pages": pages, "types": sorted(types.items()),
-        "input_notes": cfg.get("input_notes") or [],
+        "input_notes": _run_meta(Path(cfg["run_dir"])).get("input_notes") or [],
         "step_holds": [{"step": f"{h['workflow'].removeprefix(cfg['repo'] + '_')} {h['number']}: {_cell(h['title'])}",
                         "reason": _cell(h["reason"])} for h in state.get("step_holds") or []],
         "coverage": [{"name": w.removeprefix(cfg["repo"] + "_"), "done": d, "total": t}

@@ -163,10 +163,12 @@ def _new_run(args) -> tuple[RunConfig, dict]:
                     run_id=run_id, cache_dir=str(args.cache_dir.resolve()) if args.cache_dir else None,
                     force=args.force, max_repairs=args.max_repairs, updated=stamp.strftime("%Y-%m-%d %H:%M GMT"),
                     drafter="model" if model else "offline", model=model, critic=bool(args.critic and model),
-                    input_notes=notes, workflow_index_origin=origin, model_agents=args.model_agents)
+                    workflow_index_origin=origin, model_agents=args.model_agents)
     meta = {"run_id": run_id, "arguments": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
             "config": cfg, "workflow_index": origin, "versions": _versions(), "started": now.isoformat(),
-            "steps": len(wi.steps)}
+            "steps": len(wi.steps),
+            # in run.json, not in the config every pair carries: a checkpoint per pair must not grow with the index
+            "input_notes": notes}
     (run_dir / "run.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
     latest = args.runs / args.repo / "latest"
     try:

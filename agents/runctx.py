@@ -30,7 +30,6 @@ class RunConfig(TypedDict):
     model: dict | None  # agents.llm.ModelSettings as a dict; None offline (no key is ever stored)
     critic: bool  # run the model critic on verified pages (advisory)
     model_agents: str  # "all": the model locates and writes prose; "excavation": it only locates
-    input_notes: list[str]  # how the input was read: §2 repo prefix, derived names, R43 renames
     workflow_index_origin: str  # where the WorkflowIndex came from (messages name its lines there)
 
 
