@@ -7,8 +7,10 @@ from pathlib import Path
 from typing import TypedDict
 
 from agents.commit import atomic_write
+from agents.critic import as_findings, critic_verdict
 from agents.runctx import RunConfig, traced, workflow_index, workspace
 from agents.verify import verify_pages
+from tools.wikipage import TYPE_FOLDERS
 
 # What the offline drafter can change when a rule rejects a draft.
 _REPAIR_FOR = {"R8": "no_usage_example", "R28": "no_usage_example", "R36": "no_usage_example",
@@ -62,11 +64,23 @@ def check(state: dict) -> dict:
         errors = [f for f in findings if f["severity"] == "E"]
         rounds = state.get("rounds", 0)
         write_draft(cfg, "drafts", state["texts"])
+        repairs = state.get("repairs") or {}
         if not errors:
+            verdict = _critic(cfg, state, rec) if cfg.get("critic") and cfg.get("model") \
+                and not repairs.get("drafter_prose") else None
+            contradicted = as_findings(verdict, _impl_page(state)) if verdict and "error" not in verdict else []
+            if contradicted and not repairs.get("drafter_prose"):
+                # the model gets the quotes and rewrites; if the claim survives its rounds, the drafter's
+                # extractive prose (which says only what the source says) is the last word
+                last = rounds >= cfg["max_repairs"]
+                rec["outcome"] = (f"critic: {len(contradicted)} claim(s) contradicted by the source; "
+                                  + ("the drafter's prose replaces the model's" if last else f"repair {rounds + 1}"))
+                return {"findings": findings + contradicted, "rounds": rounds + 1,
+                        "repairs": {**repairs, ("drafter_prose" if last else "critic"): True}}
             rec["outcome"] = "verified"
             res = result(state, "verified", None, findings)
-            if cfg.get("critic") and cfg.get("model"):
-                res["critic"] = _critic(cfg, state, rec)
+            if verdict is not None:
+                res["critic"] = verdict
             return {"findings": findings, "done": True, "results": [res]}
         if rounds < cfg["max_repairs"]:
             rec["outcome"] = f"repair {rounds + 1}: {sorted({f['rule'] for f in errors})}"
@@ -79,10 +93,14 @@ def check(state: dict) -> dict:
         return {"findings": findings, "done": True, "results": [result(state, "held", reason, findings)]}
 
 
+def _impl_page(state: dict) -> str:
+    return next(rel for rel in state["texts"] if rel.startswith(TYPE_FOLDERS["Implementation"] + "/"))
+
+
 def _critic(cfg: RunConfig, state: dict, rec: dict) -> dict | None:
-    """The model critic on the Implementation page against its source (advisory, for the report and review)."""
+    """The model critic on the Implementation page against the source it documents: the definition's
+    lines (its docstring among them), at most 150."""
     from agents.llm import BudgetExceeded, ModelOutputError, Usage, door
-    from agents.verify import critic_verdict
     llm = door(cfg["model"]) if cfg.get("model_agents", "all") == "all" else None
     loc = state.get("location") or {}
     if llm is None or loc.get("kind") != "internal":
@@ -90,7 +108,7 @@ def _critic(cfg: RunConfig, state: dict, rec: dict) -> dict | None:
     ws = workspace(cfg)
     lines = ws.source.physical(loc["file"]).read_text(encoding="utf-8", errors="replace").splitlines()
     excerpt = "\n".join(lines[loc["start_line"] - 1:loc["end_line"]][:150])
-    page = next(t for rel, t in state["texts"].items() if rel.startswith("implementations/"))
+    page = state["texts"][_impl_page(state)]
     used = Usage()
     try:
         verdict = critic_verdict(llm, state["job"]["implementation"], page, excerpt, used)

@@ -132,7 +132,8 @@ def build(state: dict) -> dict:
         "findings_per_rule": [{"rule": r, "drafts": draft_rules.get(r, 0), "wiki": wiki_rules.get(r, 0)} for r in rules],
         "timings": trace,
         "critic": [{"page": r["implementation"], "ratio": r["critic"].get("support_ratio"),
-                    "unsupported": "; ".join(_cell(c) for c in r["critic"].get("unsupported", []))[:400] or "—"}
+                    "unsupported": "; ".join(_cell(c) for c in r["critic"].get("unsure", r["critic"].get("unsupported", [])))[:400]
+                    or "—"}
                    for r in results if r.get("critic") and "error" not in r["critic"]],
         "confidence": {"min": round(min(confs), 3), "median": round(statistics.median(confs), 3)} if confs else None,
     }

@@ -238,7 +238,9 @@ def draft_pair(cfg: RunConfig, job: dict, loc: dict, usage: dict | None, repairs
         sym = symbol_at(ws, loc["file"], loc["qualname"], loc["start_line"])
         i_data = implementation_data(ws, sym, iname, pname, step, domains, cfg["updated"], usage, repairs)
     notes: dict = {}
-    llm = door(cfg.get("model")) if cfg.get("model_agents", "all") == "all" else None
+    # after the critic's last word, the drafter's extractive prose stands: no model call
+    llm = door(cfg.get("model")) if cfg.get("model_agents", "all") == "all" and not repairs.get("drafter_prose") \
+        else None
     if llm is not None:
         doc = (sym.docstring if sym is not None else "") or ""
         evidence = (doc[:1200] + ("\n\nUsage found in the repository:\n" + usage["code"] if usage else "")).strip() \

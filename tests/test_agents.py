@@ -34,7 +34,7 @@ PROSE = {
     "parameters": {"engine": "The engine that runs the jobs.", "not_a_param": "invented"},
     "returns": "The names of the finished jobs.",
     "example_title": "Run two jobs",
-    "example_code": "from minipkg import run_engine\n\ndone = run_engine(engine, [\"a\", \"b\"])",
+    "example_code": "from minipkg import run_engine\n\nengine = ...  # a started engine\ndone = run_engine(engine, [\"a\", \"b\"])",
 }
 
 
@@ -53,10 +53,15 @@ class Endpoint:
             step = self.agent_script.pop(0)
             return httpx2.Response(200, json=_completion("```json\n" + json.dumps(step) + "\n```"))
         if "You check a documentation page" in body["messages"][0]["content"]:
-            return httpx2.Response(200, json=_completion(json.dumps({
-                "supported": ["runs each job on the engine"], "unsupported": ["returns the job names that finished"]})))
+            return httpx2.Response(200, json=_completion(json.dumps(self.critic(body["messages"][1]["content"]))))
         ordered = self.obeys is not None and "Ignore your previous instructions" in request.content.decode()
-        return httpx2.Response(200, json=_completion(json.dumps(self.obeys if ordered else PROSE)))
+        return httpx2.Response(200, json=_completion(json.dumps(self.obeys if ordered else self.prose(body))))
+
+    def critic(self, prompt: str) -> dict:
+        return {"supported": ["runs each job on the engine"], "unsure": ["returns the job names that finished"]}
+
+    def prose(self, body: dict) -> dict:
+        return PROSE
 
 
 @pytest.fixture
@@ -157,12 +162,12 @@ def test_instructions_planted_in_a_docstring_do_not_steer_the_pages(scripted, fi
 
 def test_the_critic_is_advisory_and_reported(scripted, fixture_repo, tmp_path):
     endpoint = scripted(Endpoint([{"name": "answer", "arguments": {"qualname": "run_engine", "file": "src/minipkg/core.py"}}]))
-    assert _run(tmp_path, fixture_repo, "--critic") == 0  # an unsupported claim does not block the commit
+    assert _run(tmp_path, fixture_repo, "--critic") == 0  # a claim the critic is unsure of does not block the commit
     critic_calls = [r for r in endpoint.requests if "You check a documentation page" in r["messages"][0]["content"]]
     assert len(critic_calls) == 2  # one per verified pair
     run_dir = tmp_path / "runs" / "acme_minipkg" / "latest"
     verdicts = {v["implementation"]: v for v in map(json.loads, (run_dir / "verdicts.jsonl").read_text().splitlines())}
-    assert verdicts["acme_minipkg_mystery"]["critic"]["unsupported"] == ["returns the job names that finished"]
+    assert verdicts["acme_minipkg_mystery"]["critic"]["unsure"] == ["returns the job names that finished"]
     assert verdicts["acme_minipkg_mystery"]["critic"]["support_ratio"] == 0.5
     assert "returns the job names that finished" in (run_dir / "report.md").read_text()
 
@@ -222,3 +227,52 @@ def test_a_run_stopped_by_an_unreachable_endpoint_resumes_with_another_base_url(
     meta = json.loads((tmp_path / "runs" / "acme_minipkg" / "latest" / "run.json").read_text())
     assert meta["resumed_with"] == [{"base_url": "http://fake/v1"}]
     assert good.requests  # the resumed run talked to the new endpoint
+
+
+FALSE_CLAIM = "returns the job names that finished"  # the body returns the engine's name once per job
+
+
+class Contradicting(Endpoint):
+    """A critic that quotes the source against a false claim, and a model that fixes it only when
+    it is shown the quote (``stubborn``: never)."""
+
+    def __init__(self, agent_script, stubborn: bool = False):
+        super().__init__(agent_script)
+        self.stubborn = stubborn
+
+    def critic(self, prompt: str) -> dict:
+        page = prompt.split("SOURCE:")[0]
+        if FALSE_CLAIM in page:
+            return {"supported": [], "contradicted": [{"claim": FALSE_CLAIM, "quote": "return [engine.name for _ in jobs]"}],
+                    "unsure": []}
+        return {"supported": ["runs each job on the engine"], "contradicted": [], "unsure": []}
+
+    def prose(self, body: dict) -> dict:
+        shown = "contradicted by the source" in body["messages"][1]["content"]
+        if shown and not self.stubborn:
+            return {**PROSE, "implementation_description": "Runs each job on the engine and returns the engine's "
+                                                           "name once per job."}
+        return PROSE
+
+
+@pytest.mark.parametrize("stubborn", [False, True], ids=["model_fixes_it", "drafter_prose_replaces_it"])
+def test_a_claim_the_critic_finds_contradicted_is_sent_back_and_never_committed(scripted, fixture_repo, tmp_path,
+                                                                                stubborn):
+    endpoint = scripted(Contradicting([{"name": "answer", "arguments": {"qualname": "run_engine",
+                                                                        "file": "src/minipkg/core.py"}}], stubborn))
+    assert _run(tmp_path, fixture_repo, "--critic") == 0
+    page = (tmp_path / "runs" / "acme_minipkg" / "wiki" / "implementations" / "acme_minipkg_mystery.md").read_text()
+    assert FALSE_CLAIM not in page
+    assert ("returns the engine's name once per job" in page) is not stubborn
+    trace = [json.loads(l) for l in (tmp_path / "runs" / "acme_minipkg" / "latest" / "trace.jsonl").read_text().splitlines()]
+    outcomes = [t.get("outcome", "") for t in trace if t["node"] == "verify" and t.get("step") == "acme_minipkg_mystery"]
+    assert any("contradicted by the source" in o for o in outcomes)
+    repairs = [r for r in endpoint.requests if "tools" not in r and "contradicted by the source" in r["messages"][-1]["content"]]
+    assert repairs and "return [engine.name for _ in jobs]" in repairs[0]["messages"][-1]["content"]
+
+
+def test_a_contradiction_the_critic_cannot_quote_is_only_advisory():
+    from agents.critic import settle
+    verdict = settle({"supported": ["a"], "contradicted": [{"claim": "b", "quote": "words the source never says"},
+                                                            {"claim": "c", "quote": "ret"}]}, "def f():\n    return 1\n")
+    assert verdict["contradicted"] == [] and len(verdict["unsure"]) == 2 and verdict["support_ratio"] == 0.333
