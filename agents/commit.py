@@ -9,6 +9,7 @@ whose only change would be its Last Updated stamp keeps its old text: re-running
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import TypedDict
 
 from agents.draft import workflow_data
+from agents.drift import RECORD, read_record, record_text, restamp
 from agents.indexes import render_indexes, with_kept_sections, with_statuses, without_workflows
 from agents.pages import render_page
 from agents.runctx import RunConfig, traced, workflow_index, workspace
@@ -37,6 +39,8 @@ class CommitSummary(TypedDict):
     index_rows: dict[str, int]
     statuses: dict[str, int]  # "done" / "open" step counts
     verify: dict  # the final whole-wiki verification
+    restamped: list[str]  # moved pages given their new Lines without a redraft
+    source: dict  # agents.drift.SourceRecord: what the wiki is now verified against
 
 
 def read_pages(wiki: Path) -> dict[str, str]:
@@ -80,11 +84,18 @@ def _stage(stage: Path, files: dict[str, str]) -> None:
         p.write_text(text, encoding="utf-8")
 
 
-def commit(cfg: RunConfig, results: list[dict]) -> CommitSummary:
+def commit(cfg: RunConfig, results: list[dict], drift: list[dict] | None = None) -> CommitSummary:
     ws = workspace(cfg)
     wi, wi_text = workflow_index(cfg)
     wiki_dir = Path(cfg["wiki"])
     existing = read_pages(wiki_dir)
+    redrafted = {rel for r in results for rel in r["texts"]}
+    restamped = []
+    for d in drift or []:  # moved pages: new Lines and stamp, prose kept
+        if d["cls"] == "moved" and d["page"] in existing and d["page"] not in redrafted:
+            existing[d["page"]] = restamp(existing[d["page"]], d["lines"], cfg["updated"])
+            restamped.append(d["page"])
+    old_record = read_record(wiki_dir)
     old_indexes = {f: (wiki_dir / f).read_text(encoding="utf-8", errors="replace")
                    for f in INDEX_FILES.values() if (wiki_dir / f).is_file()}
     old_wi = (wiki_dir / "_WorkflowIndex.md").read_text(encoding="utf-8", errors="replace") \
@@ -200,6 +211,7 @@ def commit(cfg: RunConfig, results: list[dict]) -> CommitSummary:
     final = {**{k: v for k, v in existing.items() if k not in removed}, **ours, **indexes}
     if "_WorkflowIndex.md" in files:
         final["_WorkflowIndex.md"] = files["_WorkflowIndex.md"]
+    final[RECORD] = record_text(ws, final, old_record)
     written, unchanged = [], []
     for rel, text in sorted(final.items()):
         path = wiki_dir / rel
@@ -218,6 +230,8 @@ def commit(cfg: RunConfig, results: list[dict]) -> CommitSummary:
     statuses = {"done": len(done), "open": len(wi.steps) - len(done)}
     rows = {f: text.count("\n| ") - 1 for f, text in final.items() if f in INDEX_FILES.values()}
     return CommitSummary(written=written, unchanged=unchanged, committed=sorted(ours), held=held,
+                         restamped=sorted(set(restamped) - set(removed)),
+                         source=json.loads(final[RECORD])["source"],
                          held_findings=held_findings, index_rows=rows, statuses=statuses,
                          verify={"errors": len(report.errors), "warnings": len(report.findings) - len(report.errors),
                                  "per_rule": report.per_rule(), "pages": report.pages,
@@ -227,6 +241,6 @@ def commit(cfg: RunConfig, results: list[dict]) -> CommitSummary:
 def commit_node(state: dict) -> dict:
     cfg = state["config"]
     with traced(cfg, "commit") as rec:
-        summary = commit(cfg, state.get("results") or [])
+        summary = commit(cfg, state.get("results") or [], (state.get("drift") or {}).get("pages"))
         rec["outcome"] = f"{len(summary['committed'])} committed, {len(summary['held'])} held"
         return {"commit": summary}

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import operator
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Annotated, TypedDict
 
@@ -20,6 +21,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.types import Send
 
 from agents.check import check, result
+from agents.drift import classify, read_record
 from agents.excavate import excavate
 from agents.plan import PairJob, StepHold, already_done, plan_pairs, respected, reviewer_decisions
 from agents.commit import commit_node
@@ -58,6 +60,7 @@ class RunState(TypedDict, total=False):
     plan: list[PairJob]
     step_holds: list[StepHold]
     skipped: list[str]
+    drift: dict  # agents.drift: the last verified source and each recorded page's class (update runs)
     results: Annotated[list[dict], operator.add]
     commit: dict
     report: dict
@@ -87,9 +90,21 @@ def plan_node(state: RunState) -> dict:
         jobs, step_holds = plan_pairs(wi)
         skipped: set[str] = set()
         wiki_dir = Path(cfg["wiki"])
+        record = read_record(wiki_dir)
+        drift = {"from": record.get("source") if record else None,
+                 "pages": classify(record["pages"], workspace(cfg)) if record else []}
         if not cfg["force"] and (wiki_dir / "principles").is_dir():
             report = verify_wiki(load_wiki(wiki_dir, cfg["repo"]), workspace(cfg))
             skipped = already_done(jobs, wiki_dir, {f.page for f in report.errors})
+            # moved pages are re-stamped at commit (no redraft, no model call); changed and gone ones are
+            # redrafted even where the old page still passes (its prose describes the old docstring or body)
+            by_page = {f"implementations/{j['implementation']}.md": j["implementation"] for j in jobs}
+            for d in drift["pages"]:
+                if d["page"] in by_page:
+                    if d["cls"] == "moved":
+                        skipped.add(by_page[d["page"]])
+                    elif d["cls"] in ("changed", "gone"):
+                        skipped.discard(by_page[d["page"]])
         # a reviewer's decisions stand: a rejected pair is not redrafted the same way, an approved
         # (perhaps hand-edited) page is not overwritten, even with --force
         rejected, approved = respected(jobs, reviewer_decisions(Path(cfg["run_dir"]).parent), wiki_dir)
@@ -99,7 +114,10 @@ def plan_node(state: RunState) -> dict:
         skipped |= set(rejected)
         rec["outcome"] = (f"{len(jobs)} pairs, {len(skipped)} skipped, {len(held)} rejected, "
                           f"{len(step_holds)} steps unusable")
-        return {"plan": jobs, "skipped": sorted(skipped), "results": held, "step_holds": step_holds}
+        if drift["pages"]:
+            rec["outcome"] += "; drift " + ", ".join(f"{n} {c}" for c, n in sorted(
+                Counter(d["cls"] for d in drift["pages"]).items()))
+        return {"plan": jobs, "skipped": sorted(skipped), "results": held, "step_holds": step_holds, "drift": drift}
 
 
 def fan_out(state: RunState):

@@ -8,6 +8,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from agents.check import write_draft
+from agents.drift import describe
 from agents.runctx import RunConfig, traced, workflow_index, workspace
 
 
@@ -50,6 +51,17 @@ def _since_start(run_dir: Path) -> float | None:
         return round((datetime.now(timezone.utc) - datetime.fromisoformat(started)).total_seconds(), 3)
     except (OSError, ValueError, KeyError):
         return None
+
+
+def _drift(drift: dict, commit: dict) -> dict:
+    """The update's drift report: every recorded page that is not unchanged, with its class."""
+    pages = [d for d in drift.get("pages") or [] if d["cls"] != "unchanged"]
+    order = ("moved", "changed", "gone", "unchanged")
+    counts = Counter(d["cls"] for d in drift.get("pages") or [])
+    return {"from": drift.get("from"), "to": commit.get("source") or {}, "from_text": describe(drift.get("from")),
+            "to_text": describe(commit.get("source")),
+            "pages": [{"page": d["page"], "cls": d["cls"], "what": _cell(d["what"])} for d in pages],
+            "counts": [(c, counts[c]) for c in order if counts[c]], "restamped": commit.get("restamped") or []}
 
 
 def build(state: dict) -> dict:
@@ -136,6 +148,7 @@ def build(state: dict) -> dict:
                     or "—"}
                    for r in results if r.get("critic") and "error" not in r["critic"]],
         "confidence": {"min": round(min(confs), 3), "median": round(statistics.median(confs), 3)} if confs else None,
+        "drift": _drift(state.get("drift") or {}, commit),
     }
     return data
 

@@ -13,7 +13,7 @@ from tools.workflow_index import WorkflowIndex, parse_workflow_index
 from tools.workspace import Workspace, open_workspace
 
 _lock = threading.Lock()
-_workspaces: dict[tuple, Workspace] = {}
+_workspaces: dict[tuple, tuple[str | None, Workspace]] = {}  # key -> (run id, workspace)
 
 
 class RunConfig(TypedDict):
@@ -34,12 +34,15 @@ class RunConfig(TypedDict):
 
 
 def workspace(cfg: RunConfig) -> Workspace:
+    """The run's workspace, opened once per run: a later run in the same process (an update after the
+    source moved) re-reads the source instead of trusting the previous run's index."""
     key = (cfg["repo"], cfg["source"], cfg["cache_dir"])
     with _lock:
-        if key not in _workspaces:
-            _workspaces[key] = open_workspace(cfg["repo"], cfg["source"],
-                                              Path(cfg["cache_dir"]) if cfg["cache_dir"] else None)
-        return _workspaces[key]
+        run, ws = _workspaces.get(key, (None, None))
+        if ws is None or run != cfg.get("run_id"):
+            ws = open_workspace(cfg["repo"], cfg["source"], Path(cfg["cache_dir"]) if cfg["cache_dir"] else None)
+            _workspaces[key] = (cfg.get("run_id"), ws)
+        return ws
 
 
 _parsed: dict[tuple, tuple[WorkflowIndex, str]] = {}

@@ -1,0 +1,172 @@
+"""What a wiki was verified against, and how its pages drifted when the source moved.
+
+After every commit the wiki records its source (package, version, archive sha256 or git revision,
+date) and one fingerprint per API Doc page (file, symbol, lines, and digests of the canonical
+signature, the Inputs facts, the docstring and the body) in ``_reports/verified_source.json``.
+An update run compares those fingerprints with the new source:
+
+* unchanged — same lines, same facts: nothing to do;
+* moved — only the lines changed: the page is re-stamped deterministically, its prose kept, no model call;
+* changed — signature, parameters, docstring or body changed: facts re-derived and prose redrafted;
+* gone — the symbol is not in its file any more: the locator looks for its successor, else it is held.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Literal, TypedDict
+
+from tools.facts import canonical_signature, expected_inputs
+from tools.records import Symbol
+from tools.sdist import source_info
+from tools.wikipage import Page, parse_page
+from tools.workspace import Workspace
+
+RECORD = "_reports/verified_source.json"
+DriftClass = Literal["unchanged", "moved", "changed", "gone"]
+_LINES = re.compile(r"^(\*[ \t]*'''Lines:'''[ \t]*)L\d+-\d+[ \t]*$", re.M)
+
+
+class SourceRecord(TypedDict):
+    package: str | None
+    version: str | None
+    sha256: str | None
+    revision: str | None
+    origin: str
+    verified_at: str
+
+
+class Fingerprint(TypedDict):
+    file: str
+    qualname: str
+    lines: str
+    signature: str
+    inputs: str
+    docstring: str
+    body: str
+
+
+class Drift(TypedDict):
+    page: str
+    cls: DriftClass
+    what: str
+    lines: str | None  # the new Lines value of a moved page
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+def source_record(ws: Workspace, now: datetime | None = None) -> SourceRecord:
+    src = ws.source
+    info = source_info(src.root) or {}
+    return SourceRecord(package=ws.package, version=src.version, sha256=info.get("sha256"), revision=src.revision,
+                        origin=src.origin, verified_at=(now or datetime.now(timezone.utc)).strftime("%Y-%m-%dT%H:%M:%SZ"))
+
+
+def describe(rec: SourceRecord | dict | None) -> str:
+    """'peft 0.18.1' / 'peft at 1a2b3c4d' / 'the source at PATH' for the report."""
+    if not rec:
+        return "an unrecorded source"
+    name = rec.get("package") or "the source"
+    if rec.get("version"):
+        return f"{name} {rec['version']}"
+    if rec.get("revision"):
+        return f"{name} at {str(rec['revision'])[:12]}"
+    return name
+
+
+def _body(ws: Workspace, sym: Symbol) -> str:
+    lines = ws.source.physical(sym.file).read_text(encoding="utf-8", errors="replace").splitlines()
+    body = lines[sym.start_line - 1:sym.end_line]
+    indent = min((len(l) - len(l.lstrip()) for l in body if l.strip()), default=0)
+    return "\n".join(l[indent:].rstrip() for l in body)
+
+
+def fingerprint(ws: Workspace, sym: Symbol) -> Fingerprint:
+    rows = [[r.name, r.type, r.required, r.default] for r in expected_inputs(ws, sym)]
+    return Fingerprint(file=sym.file, qualname=sym.qualname, lines=f"L{sym.start_line}-{sym.end_line}",
+                       signature=_sha(canonical_signature(ws, sym)), inputs=_sha(json.dumps(rows)),
+                       docstring=_sha(sym.docstring or ""), body=_sha(_body(ws, sym)))
+
+
+def documented_symbol(ws: Workspace, page: Page) -> Symbol | None:
+    """The symbol an API Doc page states, found the way the verifier finds it."""
+    from agents.rules.fact_rules import code_of, documented_qualname
+    from agents.rules import fact_rules
+    from agents.rules.link_rules import source_location
+    loc = source_location(page)
+    file = loc.get("File", ("", None))[0]
+    m = re.fullmatch(r"L(\d+)-(\d+)", loc.get("Lines", ("", None))[0])
+    if not file or m is None or file not in ws.index.records:
+        return None
+    find = getattr(fact_rules, "symbol_for", None) or getattr(fact_rules, "_symbol_for")
+    return find(ws, file, documented_qualname(code_of(page, "Signature")), int(m.group(1)))
+
+
+def fingerprints(ws: Workspace, pages: dict[str, str]) -> dict[str, Fingerprint]:
+    out: dict[str, Fingerprint] = {}
+    for rel, text in sorted(pages.items()):
+        if not rel.startswith("implementations/") or "'''File:'''" not in text:
+            continue
+        sym = documented_symbol(ws, parse_page(text, rel))
+        if sym is not None:
+            out[rel] = fingerprint(ws, sym)
+    return out
+
+
+def read_record(wiki: Path) -> dict | None:
+    try:
+        data = json.loads((wiki / RECORD).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and isinstance(data.get("pages"), dict) else None
+
+
+def record_text(ws: Workspace, pages: dict[str, str], old: dict | None, now: datetime | None = None) -> str:
+    """The record after a commit; an unchanged source and unchanged pages keep the old date, so a
+    re-run changes nothing."""
+    rec = {"source": source_record(ws, now), "pages": fingerprints(ws, pages)}
+    if old and old.get("pages") == rec["pages"] and isinstance(old.get("source"), dict) and \
+            {k: v for k, v in old["source"].items() if k != "verified_at"} == \
+            {k: v for k, v in rec["source"].items() if k != "verified_at"}:
+        rec["source"] = old["source"]
+    return json.dumps(rec, indent=1, sort_keys=True) + "\n"
+
+
+def _successor(ws: Workspace, fp: Fingerprint) -> Symbol | None:
+    rec = ws.index.records.get(fp["file"])
+    if rec is None:
+        return None
+    same = ws.index.lookup(rec.module, fp["qualname"])
+    if not same:
+        return None
+    start = int(fp["lines"][1:].split("-")[0])
+    return min(same, key=lambda s: abs(s.start_line - start))
+
+
+def classify(old: dict[str, Fingerprint], ws: Workspace) -> list[Drift]:
+    out: list[Drift] = []
+    for rel, fp in sorted(old.items()):
+        sym = _successor(ws, fp)
+        if sym is None:
+            out.append(Drift(page=rel, cls="gone", what=f"no {fp['qualname']} in {fp['file']}", lines=None))
+            continue
+        new = fingerprint(ws, sym)
+        changed = [k for k in ("signature", "inputs", "docstring", "body") if new[k] != fp[k]]
+        if changed:
+            out.append(Drift(page=rel, cls="changed", what=", ".join(changed) + " changed", lines=new["lines"]))
+        elif new["lines"] != fp["lines"]:
+            out.append(Drift(page=rel, cls="moved", what=f"{fp['lines']} → {new['lines']}", lines=new["lines"]))
+        else:
+            out.append(Drift(page=rel, cls="unchanged", what="", lines=new["lines"]))
+    return out
+
+
+def restamp(text: str, lines: str, stamp: str) -> str:
+    """A moved page with its new Lines bullet and Last Updated stamp; nothing else changes."""
+    text = _LINES.sub(lambda m: m.group(1) + lines, text, count=1)
+    return re.sub(r"\[\[last_updated::[^\]]*\]\]", f"[[last_updated::{stamp}]]", text, count=1)
