@@ -129,3 +129,27 @@ def test_pypi_source_is_reused_from_the_cache(peft_root):
     src = resolve_repo("huggingface_peft", "pypi:peft==0.18.1", default_cache_dir())
     assert src.root == peft_root.resolve() and src.version == "0.18.1" and src.origin == "pypi"
     assert len(src.revision) == 64  # the archive's sha256
+
+
+def test_the_newest_release_is_asked_once_a_day(tmp_path, monkeypatch, caplog):
+    import json as _json
+    import time as _time
+    from tools import sdist
+    sources = tmp_path / "sources"
+    (sources / "demo-pkg-1.2.3").mkdir(parents=True)
+    (sources / "demo-pkg-1.2.3" / ".repowiki-source.json").write_text("{}")
+    asked = []
+
+    def no_index(*a, **k):
+        asked.append(a)
+        raise OSError("the package index was asked")
+    monkeypatch.setattr(sdist.subprocess, "run", no_index)
+    sdist._remember_latest(sources, "demo_pkg", "1.2.3")
+    assert sdist.fetch_sdist("demo_pkg", tmp_path) == sources / "demo-pkg-1.2.3" and asked == []
+    assert sdist.fetch_sdist("demo-pkg", tmp_path) == sources / "demo-pkg-1.2.3" and asked == []
+    assert sum("newest release" in r.getMessage() for r in caplog.records) <= 1  # said once
+    data = _json.loads((sources / ".latest.json").read_text())
+    data["demo-pkg"]["at"] = _time.time() - sdist.LATEST_TTL - 1  # a day later: ask again
+    (sources / ".latest.json").write_text(_json.dumps(data))
+    with pytest.raises(OSError, match="package index was asked"):
+        sdist.fetch_sdist("demo_pkg", tmp_path)

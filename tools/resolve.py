@@ -23,7 +23,7 @@ import platformdirs
 
 from tools.naming import REPO_RE, normalize_repo
 from tools.errors import ToolError, UsageError
-from tools.sdist import fetch_sdist, source_info
+from tools.sdist import fetch_sdist, say_once, source_info
 
 log = logging.getLogger(__name__)
 CACHE_ENV = "REPOWIKI_CACHE_DIR"
@@ -132,7 +132,7 @@ def resolve_repo(repo: str, source: str | None = None, cache_dir: Path | None = 
     installed = installed_source(entry.package, repo, entry)
     if installed is not None:
         return installed
-    log.warning("%s is not installed here; fetching its latest source archive instead", entry.distribution)
+    say_once("%s is not installed here; using its newest source archive instead", entry.distribution)
     root = fetch_sdist(entry.distribution, cache_dir)
     return _from_tree(repo, root, url, "pypi", entry)
 

@@ -7,12 +7,14 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import re
 import shutil
 import subprocess
 import sys
 import tarfile
 import tempfile
+import time
 import zipfile
 from pathlib import Path
 
@@ -34,10 +36,59 @@ def parse_requirement(req: str) -> tuple[str, str | None]:
     return m.group(1), m.group(2)
 
 
+LATEST_TTL = 86400  # seconds a package index answer about the newest release is trusted
+_said: set[str] = set()
+
+
+def say_once(msg: str, *args) -> None:
+    """A warning printed once per process, however many nodes resolve the same source."""
+    text = msg % args if args else msg
+    if text not in _said:
+        _said.add(text)
+        log.warning("%s", text)
+
+
+def _latest_file(sources: Path) -> Path:
+    return sources / ".latest.json"
+
+
+def _known_latest(sources: Path, name: str) -> str | None:
+    try:
+        data = json.loads(_latest_file(sources).read_text(encoding="utf-8"))
+        entry = data[_norm(name)]
+        if time.time() - float(entry["at"]) < LATEST_TTL:
+            return str(entry["version"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    return None
+
+
+def _remember_latest(sources: Path, name: str, version: str) -> None:
+    path = _latest_file(sources)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    except (OSError, ValueError):
+        data = {}
+    data[_norm(name)] = {"version": version, "at": time.time()}
+    try:
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a cache, not a record: the next run asks the index again
+
+
 def fetch_sdist(req: str, cache_dir: Path) -> Path:
-    """Return the unpacked source root for ``req`` (``NAME`` or ``NAME==VERSION``)."""
+    """Return the unpacked source root for ``req`` (``NAME`` or ``NAME==VERSION``). The newest
+    release (no version) is looked up once a day: repeated runs are offline and quick."""
     name, version = parse_requirement(req)
     sources = cache_dir / "sources"
+    if not version:
+        known = _known_latest(sources, name)
+        if known and _cached(sources / f"{_norm(name)}-{known}") is not None:
+            say_once("%s %s is the newest release the package index named in the last day (cached; "
+                     "pass pypi:%s==VERSION to pin one)", _norm(name), known, _norm(name))
+            return sources / f"{_norm(name)}-{known}"
     if version:
         cached = _cached(sources / f"{_norm(name)}-{version}")
         if cached is not None:
@@ -47,7 +98,7 @@ def fetch_sdist(req: str, cache_dir: Path) -> Path:
     except OSError as exc:
         raise UsageError(f"cannot create the source cache {sources} ({exc.strerror}); set --cache-dir or REPOWIKI_CACHE_DIR to a writable folder") from exc
     spec = f"{name}=={version}" if version else name
-    log.warning("fetching the source archive of %s from the package index into %s", spec, sources)
+    say_once("fetching the source archive of %s from the package index into %s", spec, sources)
     with tempfile.TemporaryDirectory(dir=sources, prefix=".download-") as tmp:
         dl = Path(tmp) / "dl"
         proc = subprocess.run(
@@ -61,6 +112,8 @@ def fetch_sdist(req: str, cache_dir: Path) -> Path:
             raise UsageError(f"could not download the source archive of {spec} ({why}); check the name and version, or pass --source PATH to a checkout")
         archive = archives[0]
         got_version = version or _version_from_archive(archive.name, name)
+        if not version:
+            _remember_latest(sources, name, got_version)
         target = sources / f"{_norm(name)}-{got_version}"
         cached = _cached(target)
         if cached is not None:
