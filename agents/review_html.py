@@ -84,6 +84,19 @@ def _excerpt_html(view: RunView, e: PageEntry) -> str:
     return f"<p><code>{html.escape(file)}:L{start}-{e.location['end_line']}</code></p>{code}"
 
 
+def _verified_against(summary: dict) -> str:
+    drift = summary.get("drift") or {}
+    to = drift.get("to") or {}
+    if not to:
+        return "—"
+    text = f"{drift.get('to_text')}" + (f" (sha256 {to['sha256'][:16]}…)" if to.get("sha256") else "") + \
+        f", {to.get('verified_at')}"
+    if drift.get("from"):
+        counts = ", ".join(f"{n} {c}" for c, n in drift.get("counts") or []) or "no recorded pages"
+        text += f"; since {drift.get('from_text')}: {counts}"
+    return text
+
+
 def write_site(run_dir: Path) -> Path:
     view = load_run(run_dir)
     out = run_dir / "review"
@@ -95,7 +108,8 @@ def write_site(run_dir: Path) -> Path:
                ("Pairs held", summary.get("held_pairs", "—")), ("Pages skipped (already verified)", summary.get("skipped_pairs", "—")),
                ("Whole-wiki verification", f"{(summary.get('verify') or {}).get('errors', '—')} errors over "
                                             f"{(summary.get('verify') or {}).get('pages', '—')} pages"),
-               ("Page statuses", ", ".join(f"{k}: {v}" for k, v in sorted(c.items())) or "—")]
+               ("Page statuses", ", ".join(f"{k}: {v}" for k, v in sorted(c.items())) or "—"),
+               ("Verified against", _verified_against(summary))]
     rows = []
     for e in view.entries:
         conf = f"{e.confidence:.2f}" if e.confidence is not None else "—"

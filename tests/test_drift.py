@@ -81,6 +81,8 @@ def test_an_update_restamps_moved_pages_redrafts_changed_ones_and_holds_gone_one
     report = (tmp_path / "runs" / "acme_minipkg" / "latest" / "report.md").read_text()
     assert "## Changes since the last verified source" in report
     assert f"| {RUN_ENGINE} | moved |" in report and "| implementations/acme_minipkg_make_tool.md | gone |" in report
+    site = (tmp_path / "runs" / "acme_minipkg" / "latest" / "review" / "index.html").read_text()
+    assert "Verified against" in site and "1 moved" in site
     # a docstring change is a changed page: redrafted, even though the old page still passes every rule
     core.write_text(core.read_text().replace('"""Run ``jobs`` on ``engine``.', '"""Run every job of ``jobs`` on ``engine``.'))
     code, summary = _run(tmp_path, fixture_repo)
