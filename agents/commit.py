@@ -84,10 +84,13 @@ def _stage(stage: Path, files: dict[str, str]) -> None:
         p.write_text(text, encoding="utf-8")
 
 
-def commit(cfg: RunConfig, results: list[dict], drift: list[dict] | None = None) -> CommitSummary:
+def commit(cfg: RunConfig, results: list[dict], drift: list[dict] | None = None,
+           trusted: bool = False) -> CommitSummary:
     ws = workspace(cfg)
     wi, wi_text = workflow_index(cfg)
     wiki_dir = Path(cfg["wiki"])
+    if trusted and not results:
+        return _unchanged(wiki_dir, wi, read_record(wiki_dir) or {})
     existing = read_pages(wiki_dir)
     redrafted = {rel for r in results for rel in r["texts"]}
     restamped = []
@@ -180,9 +183,14 @@ def commit(cfg: RunConfig, results: list[dict], drift: list[dict] | None = None)
                 for page in [rel, *_pair_of(rel, existing[rel])]:
                     if page in existing and page not in removed:
                         removed[page] = why if page == rel else f"its pair page {rel} no longer verifies"
-                        held[page] = (f"no longer verifies against this source and was not redrafted ({removed[page]}); "
-                                      "its last text is under held/ to edit and approve, or run with --force")
-                        held_findings[page] = [f.as_dict() for f in report.findings if f.page == page]
+                        if page in held:  # redrafted and held: the draft's reason first
+                            held[page] += (f"; the old page no longer verifies ({removed[page]}) and left the wiki, "
+                                           "its last text is under held/ to edit and approve")
+                        else:
+                            held[page] = (f"no longer verifies against this source and was not redrafted "
+                                          f"({removed[page]}); its last text is under held/ to edit and approve, "
+                                          "or run with --force")
+                        held_findings.setdefault(page, []).extend(f.as_dict() for f in report.findings if f.page == page)
             continue
         for rel in failing:
             if rel.startswith("workflows/"):
@@ -211,7 +219,10 @@ def commit(cfg: RunConfig, results: list[dict], drift: list[dict] | None = None)
     final = {**{k: v for k, v in existing.items() if k not in removed}, **ours, **indexes}
     if "_WorkflowIndex.md" in files:
         final["_WorkflowIndex.md"] = files["_WorkflowIndex.md"]
-    final[RECORD] = record_text(ws, final, old_record)
+    final[RECORD] = record_text(ws, final, old_record, {"errors": len(report.errors),
+                                                       "warnings": len(report.findings) - len(report.errors),
+                                                       "pages": report.pages, "per_rule": report.per_rule(),
+                                                       "example_names": report.as_dict()["example_names"]})
     written, unchanged = [], []
     for rel, text in sorted(final.items()):
         path = wiki_dir / rel
@@ -238,9 +249,23 @@ def commit(cfg: RunConfig, results: list[dict], drift: list[dict] | None = None)
                                  "example_names": report.as_dict()["example_names"]})
 
 
+def _unchanged(wiki_dir: Path, wi, record: dict) -> CommitSummary:
+    """Nothing drafted over a wiki the last commit verified against this very source: nothing to
+    write, and that verdict is this run's."""
+    done = sum(1 for s in wi.steps if s.problem is None and (wiki_dir / "workflows" / f"{s.workflow}.md").is_file()
+               and (wiki_dir / "principles" / f"{s.principle}.md").is_file()
+               and (wiki_dir / "implementations" / f"{s.implementation}.md").is_file())
+    rows = {f: (wiki_dir / f).read_text(encoding="utf-8").count("\n| ") - 1
+            for f in INDEX_FILES.values() if (wiki_dir / f).is_file()}
+    return CommitSummary(written=[], unchanged=[], committed=[], held={}, held_findings={}, index_rows=rows,
+                         statuses={"done": done, "open": len(wi.steps) - done}, verify=record["verify"],
+                         restamped=[], source=record["source"])
+
+
 def commit_node(state: dict) -> dict:
     cfg = state["config"]
     with traced(cfg, "commit") as rec:
-        summary = commit(cfg, state.get("results") or [], (state.get("drift") or {}).get("pages"))
+        drift = state.get("drift") or {}
+        summary = commit(cfg, state.get("results") or [], drift.get("pages"), bool(drift.get("trusted")))
         rec["outcome"] = f"{len(summary['committed'])} committed, {len(summary['held'])} held"
         return {"commit": summary}

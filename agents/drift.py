@@ -126,15 +126,61 @@ def read_record(wiki: Path) -> dict | None:
     return data if isinstance(data, dict) and isinstance(data.get("pages"), dict) else None
 
 
-def record_text(ws: Workspace, pages: dict[str, str], old: dict | None, now: datetime | None = None) -> str:
-    """The record after a commit; an unchanged source and unchanged pages keep the old date, so a
-    re-run changes nothing."""
-    rec = {"source": source_record(ws, now), "pages": fingerprints(ws, pages)}
+def wiki_files(wiki: Path) -> dict[str, str]:
+    """The files a commit writes: pages, index files and _WorkflowIndex.md, as on disk now."""
+    from agents.commit import read_pages
+    from tools.wiki_schema import INDEX_FILES
+    out = read_pages(wiki)
+    for name in [*INDEX_FILES.values(), "_WorkflowIndex.md"]:
+        if (wiki / name).is_file():
+            out[name] = (wiki / name).read_text(encoding="utf-8", errors="replace")
+    return out
+
+
+def wiki_digest(files: dict[str, str]) -> str:
+    """One digest of the wiki's files (the record itself left out)."""
+    return _sha(json.dumps(sorted((rel, _sha(text)) for rel, text in files.items() if not rel.startswith("_reports/"))))
+
+
+def source_digest(ws: Workspace) -> str:
+    return _sha(json.dumps(sorted(ws.index.digests().items())))
+
+
+_CODE: list[str] = []
+
+
+def code_digest() -> str:
+    """The verifier and drafter as installed: a new rule invalidates every trusted verdict."""
+    if not _CODE:
+        root = Path(__file__).resolve().parents[1]
+        parts = sorted(p for d in ("agents", "tools", "prompts") for p in (root / d).rglob("*")
+                       if p.suffix in (".py", ".j2", ".json", ".scm") and p.is_file())
+        _CODE.append(_sha(json.dumps([(str(p.relative_to(root)), _sha(p.read_text(encoding="utf-8", errors="replace")))
+                                      for p in parts])))
+    return _CODE[0]
+
+
+def record_text(ws: Workspace, files: dict[str, str], old: dict | None, verify: dict,
+                now: datetime | None = None) -> str:
+    """The record after a commit: the source, each API page's fingerprint, and the digests that let
+    the next run trust this verdict when nothing changed. An unchanged source and wiki keep the old
+    date, so a re-run changes nothing."""
+    rec = {"source": source_record(ws, now), "pages": fingerprints(ws, files),
+           "trust": {"wiki": wiki_digest(files), "source": source_digest(ws), "code": code_digest()},
+           "verify": {k: verify.get(k) for k in ("errors", "warnings", "pages", "per_rule", "example_names")}}
     if old and old.get("pages") == rec["pages"] and isinstance(old.get("source"), dict) and \
             {k: v for k, v in old["source"].items() if k != "verified_at"} == \
             {k: v for k, v in rec["source"].items() if k != "verified_at"}:
         rec["source"] = old["source"]
     return json.dumps(rec, indent=1, sort_keys=True) + "\n"
+
+
+def trusted(record: dict | None, files: dict[str, str], ws: Workspace) -> bool:
+    """The wiki, the source and the verifier are byte for byte what the last commit verified with 0
+    errors: its verdict still holds, so nothing needs to be verified again."""
+    trust = (record or {}).get("trust") or {}
+    return bool(trust) and (record.get("verify") or {}).get("errors") == 0 and trust.get("wiki") == wiki_digest(files) \
+        and trust.get("source") == source_digest(ws) and trust.get("code") == code_digest()
 
 
 def _successor(ws: Workspace, fp: Fingerprint) -> Symbol | None:

@@ -21,7 +21,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.types import Send
 
 from agents.check import check, result
-from agents.drift import classify, read_record
+from agents.drift import classify, read_record, trusted, wiki_files
 from agents.excavate import excavate
 from agents.plan import PairJob, StepHold, already_done, plan_pairs, respected, reviewer_decisions
 from agents.commit import commit_node
@@ -91,11 +91,16 @@ def plan_node(state: RunState) -> dict:
         skipped: set[str] = set()
         wiki_dir = Path(cfg["wiki"])
         record = read_record(wiki_dir)
-        drift = {"from": record.get("source") if record else None,
-                 "pages": classify(record["pages"], workspace(cfg)) if record else []}
+        # the last commit's verdict holds when wiki, source and verifier are byte for byte the same
+        same = record is not None and trusted(record, wiki_files(wiki_dir), workspace(cfg))
+        drift = {"from": record.get("source") if record else None, "trusted": same,
+                 "pages": [] if not record else [
+                     {"page": rel, "cls": "unchanged", "what": "", "lines": fp["lines"]} for rel, fp in
+                     sorted(record["pages"].items())] if same else classify(record["pages"], workspace(cfg))}
         if not cfg["force"] and (wiki_dir / "principles").is_dir():
-            report = verify_wiki(load_wiki(wiki_dir, cfg["repo"]), workspace(cfg))
-            skipped = already_done(jobs, wiki_dir, {f.page for f in report.errors})
+            failing = set() if same else {f.page for f in verify_wiki(load_wiki(wiki_dir, cfg["repo"]),
+                                                                       workspace(cfg)).errors}
+            skipped = already_done(jobs, wiki_dir, failing)
             # moved pages are re-stamped at commit (no redraft, no model call); changed and gone ones are
             # redrafted even where the old page still passes (its prose describes the old docstring or body)
             by_page = {f"implementations/{j['implementation']}.md": j["implementation"] for j in jobs}

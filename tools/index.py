@@ -89,6 +89,11 @@ class Index:
         real = [s for s in defs if not any(d.split(".")[-1] == "overload" for d in s.decorators)]
         return (real or defs)[-1] if defs else None
 
+    def digests(self) -> dict[str, str]:
+        """path -> content digest of every file of the source."""
+        fast = getattr(self.records, "digests", None)
+        return fast() if fast else {path: r.digest for path, r in self.records.items()}
+
     def file_symbols(self, path: str) -> tuple[Symbol, ...]:
         rec = self.records.get(path)
         return rec.symbols if rec else ()
@@ -154,6 +159,10 @@ class LazyRecords(Mapping[str, FileRecord]):
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._entries)
+
+    def digests(self) -> dict[str, str]:
+        """Each file's content digest, without decoding any record."""
+        return {path: e[0] for path, e in self._entries.items()}
 
     def __len__(self) -> int:
         return len(self._entries)
