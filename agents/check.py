@@ -15,7 +15,9 @@ from tools.wikipage import TYPE_FOLDERS
 # What the offline drafter can change when a rule rejects a draft.
 _REPAIR_FOR = {"R8": "no_usage_example", "R28": "no_usage_example", "R36": "no_usage_example",
                "R33": "plain_overview", "R34": "plain_overview", "R35": "no_pseudocode",
-               "R4": "plain_descriptions", "R5": "plain_descriptions", "R7": "plain_descriptions"}
+               "R4": "plain_descriptions", "R5": "plain_descriptions", "R7": "plain_descriptions",
+               "R45": "no_usage_example", "R46": "no_usage_example", "R47": "no_usage_example",
+               "R48": "drafter_params", "R49": "drafter_prose"}
 
 
 class PairResult(TypedDict):

@@ -16,7 +16,12 @@ import ast
 import re
 from typing import TypedDict
 
-from agents.docstrings import first_sentence, param_docs, returns_doc, summary
+from agents.docstrings import first_sentence, returns_doc, summary
+from agents.param_docs import documented_params, param_description
+from agents import principle_prose as prose
+from tools.errors import ToolError
+from tools.example_slice import (Callee, call_text_example, callee_for, calls_bind, minimal_example,
+                                  module_imports, slice_usage)
 from tools.facts import canonical_signature, expected_inputs, expected_output_type
 from tools.records import Symbol
 from tools.workspace import Workspace
@@ -87,16 +92,22 @@ def _repo_source(ws: Workspace) -> dict:
     return {"kind": "Repo", "title": title, "url": url}
 
 
-def _call_example(import_code: str | None, api_call: str | None) -> str | None:
-    if not api_call:
-        return None
-    call = api_call.strip().strip("`")
-    code = f"{import_code}\n\n{call}" if import_code else call
+def _call_example(ws: Workspace, callee: Callee, api_call: str | None) -> str | None:
+    """The WorkflowIndex's API Call text, self-contained (imports it uses, placeholders for the rest),
+    or None when it cannot be (not Python, or a documented call that does not bind)."""
+    return call_text_example(api_call, callee, module_imports(ws))
+
+
+def _usage_code(ws: Workspace, usage: dict, callee: Callee) -> str | None:
+    """The usage sliced again knowing the documented symbol (its parameters name the placeholders,
+    its value is assigned, its calls must bind); None when that slice fails, the scan's own when the
+    file cannot be read again."""
     try:
-        pyast.parse(code)
-    except SyntaxError:
-        return None
-    return code
+        text = ws.source.physical(usage["file"]).read_text(encoding="utf-8", errors="replace")
+    except (OSError, ToolError):
+        code = usage.get("code")
+        return code if code and calls_bind(code, callee) else None
+    return slice_usage(text, usage["line"], callee)
 
 
 def call_arguments(api_call: str | None) -> list[str]:
@@ -116,43 +127,21 @@ def call_arguments(api_call: str | None) -> list[str]:
 
 def principle_data(ws: Workspace, name: str, implementation: str, steps: list[StepInfo], domains: list[str],
                    updated: str, deny: tuple[set[str], set[str]], repairs: Repairs,
-                   workflow_descriptions: dict[str, str]) -> dict:
+                   workflow_descriptions: dict[str, str], sym: Symbol | None = None, sym_ws: Workspace | None = None,
+                   titles: dict[tuple[str, int], str] | None = None) -> dict:
+    """Principle data from what is known about the step: the docstrings and the body of its API ``sym``
+    (found in ``sym_ws``, the repository's workspace unless the API is another package's), and the
+    WorkflowIndex's words for the step and its neighbours (``titles`` by (workflow, number))."""
     short = name.removeprefix(ws.source.repo + "_")
-    step = steps[0]
-    concept = " ".join(w for w in _lower_first(words(short)).split() if not _mentions(w, deny)) or "this step"
-    takes, gives = _lower_first(plain(step.get("inputs"))), _lower_first(plain(step.get("outputs")))
-    options = [f"The step of a workflow that turns {takes} into {gives}." if takes and gives else "",
-               f"The step of a workflow that produces {gives}." if gives else "",
-               f"The step of a workflow that takes {takes}." if takes else "",
-               f"The step of a workflow concerned with {concept}."]
-    if repairs.get("plain_overview"):
-        options = options[-1:]
-    overview = next(o for o in options if o and not _mentions(o, deny) and "." not in o[:-1].replace("e.g.", ""))
-    flows = []
-    for s in steps:
-        d = plain(workflow_descriptions.get(s["workflow"], ""))
-        flow = words(s["workflow"].removeprefix(ws.source.repo + "_"))
-        sentence = f"In the {flow} workflow it is step {s['number']}, {_lower_first(plain(s['title']))}"
-        if d and not _mentions(d, deny):
-            sentence += f", on the way to the goal: {_lower_first(d).rstrip('.')}"
-        flows.append(sentence + ".")
-    description = " ".join(flows)
-    usage = f"Reach for {concept} when a workflow needs {(gives or concept).rstrip('.')}."
-    if _mentions(usage, deny):
-        usage = f"Reach for {concept} when a workflow needs it."
-    params = [] if repairs.get("no_pseudocode") else [p for p in call_arguments(step.get("api_call"))
-                                                       if not _mentions(p, deny)]
-    args = ", ".join(params[:6]) or "inputs"
-    takes_t = takes if takes and not _mentions(takes, deny) else "the inputs"
-    gives_t = gives if gives and not _mentions(gives, deny) else "its result"
-    theory = f"Abstractly, with inputs <math>x</math> ({takes_t}) the step computes <math>y = f(x)</math> ({gives_t})."
-    if not repairs.get("no_pseudocode"):
-        fn = re.sub(r"\W", "_", concept.lower())
-        theory += (f"\n\n<syntaxhighlight lang=\"python\">\ndef {fn}({args}):\n"
-                   f"    settings = validate({args})\n    result = apply(settings)\n"
-                   f"    return result\n</syntaxhighlight>")
+    said = [prose.step_words(ws.source.repo, s, titles or {}) for s in steps]
+    api = prose.api_facts(sym_ws or ws, sym, deny, steps[0].get("api_call")) if sym is not None else None
+    shared = sym is not None and prose.api_context(implementation.removeprefix(ws.source.repo + "_"), sym) is not None
+    overview = prose.principle_overview(prose.concept(short, deny), api, said, deny, shared,
+                                        bool(repairs.get("plain_overview")))
+    goals = {s["workflow"]: plain(workflow_descriptions.get(s["workflow"], "")) for s in steps}
     return {"name": short, "sources": [_repo_source(ws)], "domains": domains, "updated": updated,
-            "overview": overview, "description": description, "usage": usage, "theory": theory,
+            "overview": overview, "description": prose.principle_description(api, said, goals),
+            "usage": prose.principle_usage(api, said), "theory": prose.principle_theory(api, said, deny),
             "implementation": implementation, "heuristics": []}
 
 
@@ -166,9 +155,11 @@ def implementation_data(ws: Workspace, sym: Symbol | None, name: str, principle:
     common = {"name": short, "sources": [repo], "domains": domains, "updated": updated,
               "principle": principle, "environments": [], "heuristics": []}
     if external is not None:
-        return {**common, **_wrapper(external, title, step, repairs)}
+        return {**common, **_wrapper(external, title, step, repairs, ws)}
     doc = sym.docstring
-    pdocs = {} if repairs.get("plain_descriptions") else {k: without_injections(v) for k, v in param_docs(doc).items()}
+    # a repair after markup rules failed keeps the source's words, never drops them (R48)
+    pdocs = {k: param_description(without_injections(v), bare=bool(repairs.get("plain_descriptions")))
+             for k, v in documented_params(ws, sym).items()}
     what = plain(without_injections(summary(doc))) if not repairs.get("plain_descriptions") else ""
     import_code = ws.names.canonical_import(sym)
     inputs = [{"name": r.name, "type": r.type, "required": r.required, "default": r.default,
@@ -181,31 +172,32 @@ def implementation_data(ws: Workspace, sym: Symbol | None, name: str, principle:
                 "description": ret or (f"A new `{sym.name}` instance." if sym.kind == "class"
                                        else f"What `{sym.qualname}` returns.")}]
     examples = []
-    call = None if repairs.get("no_call_example") else _call_example(import_code, step.get("api_call"))
+    callee = callee_for(ws, sym, import_code or f"import {sym.module}", {k: plain(v) for k, v in pdocs.items()})
+    call = None if repairs.get("no_call_example") else _call_example(ws, callee, step.get("api_call"))
     if call:
         examples.append({"title": f"As used in the {words(step['workflow'].removeprefix(ws.source.repo + '_'))} workflow",
                          "code": call, "lang": "python"})
-    if usage_example and not repairs.get("no_usage_example"):
-        code = f"{import_code}\n\n{usage_example['code']}" if import_code else usage_example["code"]
+    code = _usage_code(ws, usage_example, callee) if usage_example and not repairs.get("no_usage_example") else None
+    if code:
         examples.append({"title": f"From {usage_example['file']} (line {usage_example['line']})",
                          "code": code, "lang": "python"})
-    if not examples:
-        examples.append({"title": "Import", "code": import_code or f"import {sym.module}", "lang": "python"})
-    kind = {"class": "class", "function": "function", "method": "method"}.get(sym.kind, sym.kind)
-    description = f"`{sym.qualname}` is a {kind} in `{sym.module}`."
-    if what:
-        description += f" Its documentation says: {what}"
-    usage = f"Use it for {title}"
-    if step.get("api_call"):
-        usage += f", as in `{plain(step['api_call']).replace('`', '')}`"
-    return {**common, "subtype": "API Doc", "overview": f"Concrete tool for {title} provided by {ws.package}.",
-            "description": description, "usage": usage + ".", "repo_url": repo["url"], "repo_label": repo["title"],
+    elif (minimal := minimal_example(callee)) not in (e["code"] for e in examples):
+        # no usage in the repository: a call that binds by construction
+        examples.append({"title": "A call with the required arguments", "code": minimal, "lang": "python"})
+    api = prose.api_facts(ws, sym, (set(), set()), step.get("api_call"))
+    said = prose.step_words(ws.source.repo, step, {})
+    context = prose.api_context(short, sym)
+    return {**common, "subtype": "API Doc",
+            "overview": prose.implementation_overview(ws.package, api, said, (set(), set()), context),
+            "description": prose.implementation_description(api, what, context),
+            "usage": prose.implementation_usage(step.get("api_call"), said, api),
+            "repo_url": repo["url"], "repo_label": repo["title"],
             "file": sym.file, "start_line": sym.start_line, "end_line": sym.end_line,
             "signature": canonical_signature(ws, sym), "import_code": import_code, "inputs": inputs,
             "outputs": outputs, "examples": examples}
 
 
-def _wrapper(ext: dict, title: str, step: StepInfo, repairs: Repairs) -> dict:
+def _wrapper(ext: dict, title: str, step: StepInfo, repairs: Repairs, ws: Workspace) -> dict:
     """Wrapper Doc: an API of another package. Checked against the installed package when there is
     one (``ext['ws']`` and ``ext['symbol']``), otherwise documented from the WorkflowIndex only."""
     package = ext["package"]
@@ -218,7 +210,8 @@ def _wrapper(ext: dict, title: str, step: StepInfo, repairs: Repairs) -> dict:
         verified = True
         signature = canonical_signature(xws, sym)
         import_code = xws.names.canonical_import(sym)
-        pdocs = param_docs(sym.docstring)
+        pdocs = {k: param_description(without_injections(v), bare=bool(repairs.get("plain_descriptions")))
+                 for k, v in documented_params(xws, sym).items()}
         inputs = [{"name": r.name, "type": r.type, "required": r.required, "default": r.default,
                    "description": plain(pdocs.get(r.name)) or f"The `{r.name}` argument."}
                   for r in expected_inputs(xws, sym)]
@@ -229,19 +222,37 @@ def _wrapper(ext: dict, title: str, step: StepInfo, repairs: Repairs) -> dict:
             if verified else f"Unverified: {package} is not installed where this page was drafted, so its "
                              "signature and parameters were not checked.")
     examples = []
-    call = None if repairs.get("no_call_example") else _call_example(import_code, step.get("api_call"))
+    callee = callee_for(xws, sym, import_code) if verified else Callee(qual.split(".")[-1], import_code=import_code)
+    call = None if repairs.get("no_call_example") else _call_example(ws, callee, step.get("api_call"))
     if call:
         examples.append({"title": "As used in the workflow", "code": call, "lang": "python"})
-    else:
-        examples.append({"title": "Import", "code": import_code, "lang": "python"})
-    return {"subtype": "Wrapper Doc", "overview": f"Concrete tool for {title} provided by {package}.",
-            "description": f"`{qual}` comes from the external package {package}. {note}",
-            "usage": f"Use it for {title}.", "repo_url": repo_url, "repo_label": repo_label,
+    elif verified:
+        examples.append({"title": "A call with the required arguments", "code": minimal_example(callee),
+                         "lang": "python"})
+    else:  # nothing checked to call it with: where its documentation is, which uses the import
+        examples.append({"title": "Import", "code": _external_help(ws, package, qual), "lang": "python"})
+    api = prose.api_facts(xws, sym, (set(), set()), step.get("api_call")) if verified else None
+    said = prose.step_words(ws.source.repo, step, {})
+    what = plain(without_injections(summary(sym.docstring))) if verified and not repairs.get("plain_descriptions") else ""
+    return {"subtype": "Wrapper Doc", "overview": prose.implementation_overview(package, api, said, (set(), set())),
+            "description": f"`{qual}` comes from the external package {package}. {note}" + (f" {what}" if what else ""),
+            "usage": prose.implementation_usage(step.get("api_call"), said, api),
+            "repo_url": repo_url, "repo_label": repo_label,
             "library": package, "library_url": url, "repository_files": [], "signature": signature,
             "import_code": import_code, "external_reference": {"url": url, "label": f"{package} on PyPI"},
             "inputs": inputs, "outputs": [{"name": "result", "type": "—",
                                            "description": plain(step.get("outputs")) or "The call's result."}],
             "examples": examples, "verified": verified}
+
+
+def _external_help(ws: Workspace, package: str, qual: str) -> str:
+    """``help(X.y)`` for an API of another package, imported as the repository imports ``X``."""
+    parts = qual.split(".")
+    rest = parts[1:] if parts[0] == package else parts
+    line = module_imports(ws).get(rest[0]) if rest else None
+    if line and re.fullmatch(rf"from {re.escape(package)}(\.\w+)* import {re.escape(rest[0])}", line):
+        return f"{line}\n\nhelp({'.'.join(rest)})"
+    return f"import {package}\n\nhelp({package})"
 
 
 def workflow_data(ws: Workspace, name: str, description: str | None, steps: list[tuple[str, str]], domains: list[str],

@@ -1,8 +1,10 @@
 """What the synthesis needs besides the location: the docstring's words and a real usage.
 
 Usages are call statements found in the repository's examples/, docs/ and tests/ (in that
-order), matched on the receiver and the member the WorkflowIndex's API Call names. One pass over
-the files serves every step of a run, and the result is cached on disk per source revision.
+order), matched on the receiver and the member the WorkflowIndex's API Call names, each cut out
+of its file as a self-contained snippet (tools.example_slice): the first statement whose slice
+stands on its own is the usage. One pass over the files serves every step of a run, and the
+result is cached on disk per source revision.
 """
 from __future__ import annotations
 
@@ -10,11 +12,11 @@ import ast
 import hashlib
 import json
 import logging
-import textwrap
 import threading
 from pathlib import Path
 from typing import TypedDict
 
+from tools.example_slice import MAX_LINES, slice_usage
 from tools.locate import ApiRef
 from tools.navigate import area
 from tools.resolve import iter_python_files
@@ -22,7 +24,8 @@ from tools.workspace import Workspace
 from tools import pyast
 
 log = logging.getLogger(__name__)
-MAX_SNIPPET_LINES = 12
+MAX_SNIPPET_LINES = MAX_LINES
+_FORMAT = "sliced-1"  # in the cache tag: usages cached before slicing are not reused
 _AREA_ORDER = ("examples", "docs", "tests")
 _lock = threading.Lock()
 _memo: dict[str, dict[str, "Usage"]] = {}
@@ -30,8 +33,8 @@ _memo: dict[str, dict[str, "Usage"]] = {}
 
 class Usage(TypedDict):
     file: str
-    line: int
-    code: str
+    line: int  # the statement that calls the API
+    code: str  # the self-contained snippet sliced around it
 
 
 def call_key(api: ApiRef | None) -> str | None:
@@ -42,8 +45,10 @@ def call_key(api: ApiRef | None) -> str | None:
     return f"{recv}.{api.member}" if recv else api.member
 
 
-def _calls(node: ast.AST):
-    for n in ast.walk(node):
+def _calls(stmt: ast.stmt):
+    # a with statement calls the API in its header (``with model.disable_adapter():``), not its body
+    nodes = [i.context_expr for i in stmt.items] if isinstance(stmt, ast.With) else [stmt]
+    for n in (m for node in nodes for m in ast.walk(node)):
         if isinstance(n, ast.Call):
             f = n.func
             if isinstance(f, ast.Name):
@@ -54,30 +59,17 @@ def _calls(node: ast.AST):
                     yield f"{f.value.id}.{f.attr}"
 
 
-def _snippet(text: str, stmt: ast.stmt) -> str | None:
-    seg = ast.get_source_segment(text, stmt, padded=True)
-    if not seg:
-        return None
-    code = textwrap.dedent(seg).strip("\n")
-    if code.count("\n") + 1 > MAX_SNIPPET_LINES:
-        return None
-    try:
-        pyast.parse(code)
-    except SyntaxError:
-        return None
-    return code
-
-
-def _simple_statements(tree: ast.AST):
-    for n in ast.walk(tree):
-        if isinstance(n, (ast.Assign, ast.AnnAssign, ast.Expr, ast.Return, ast.AugAssign)):
-            yield n
+def _call_statements(tree: ast.AST):
+    """Statements that can call the API, in source order."""
+    found = [n for n in ast.walk(tree) if isinstance(n, (ast.Assign, ast.AnnAssign, ast.Expr, ast.Return,
+                                                          ast.AugAssign, ast.Assert, ast.With))]
+    return sorted(found, key=lambda n: (n.lineno, n.col_offset))
 
 
 def find_usages(ws: Workspace, keys: set[str], cache_dir: Path | None = None) -> dict[str, Usage]:
     """For each call key, the first usage statement found (examples, then docs, then tests)."""
     wanted = sorted(k for k in keys if k)
-    tag = hashlib.sha256(json.dumps([ws.source.repo, ws.source.revision or str(ws.source.root), wanted])
+    tag = hashlib.sha256(json.dumps([ws.source.repo, ws.source.revision or str(ws.source.root), wanted, _FORMAT])
                          .encode()).hexdigest()[:24]
     with _lock:
         if tag in _memo:
@@ -122,16 +114,12 @@ def _scan(ws: Workspace, keys: set[str]) -> dict[str, Usage]:
             tree = pyast.parse(text)
         except (UnicodeDecodeError, SyntaxError, ValueError):
             continue
-        for stmt in _simple_statements(tree):
-            hit = todo.intersection(_calls(stmt))
-            if not hit:
-                continue
-            code = _snippet(text, stmt)
-            if code is None:
-                continue
-            for k in hit:
-                found[k] = Usage(file=rel, line=stmt.lineno, code=code)
-            todo -= hit
+        for stmt in _call_statements(tree):
+            for k in sorted(todo.intersection(_calls(stmt))):
+                code = slice_usage(text, stmt.lineno, k, tree=tree, max_lines=MAX_SNIPPET_LINES)
+                if code is not None:
+                    found[k] = Usage(file=rel, line=stmt.lineno, code=code)
+                    todo.discard(k)
             if not todo:
                 break
     return found

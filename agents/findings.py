@@ -33,7 +33,7 @@ RULES: dict[str, tuple[Severity, str, str]] = {
     "R23": ("E", "line range", "cite the def/class line (decorators excluded) to the symbol's last line, as ast gives them"),
     "R24": ("E", "signature", "copy the canonical signature from the source (decorators, owning class header, dataclass fields)"),
     "R25": ("E", "import", "import the symbol (or its class) from the package root when it is exported there, else from its module"),
-    "R26": ("E", "inputs table", "list the real parameters with their annotation, Required Yes exactly when there is no default, and 'Default: `…`.'"),
+    "R26": ("E", "inputs table", "list the real parameters with their annotation, Required Yes exactly when there is no default, and 'Default: `…`.' once, at the end (drop the source's own 'defaults to …')"),
     "R27": ("E", "outputs table", "make the first Outputs row's Type the return annotation (or the class name)"),
     "R28": ("E", "examples import real names", "import only modules and names that exist in the package"),
     "R29": ("E", "index agrees with page", "regenerate _ImplementationIndex.md from the pages"),
@@ -53,6 +53,11 @@ RULES: dict[str, tuple[Severity, str, str]] = {
     "R43": ("E", "1:1 in the plan", "give an API shared by two Principles a context-specific Implementation name"),
     "R44": ("E", "status is earned", "mark a step ✅ only when both of its pages exist and pass every rule"),
     "R50": ("E", "prose names real APIs", "name in prose (back-ticked or not) only APIs the source or its imports define; drop the invented one"),
+    "R45": ("E", "examples are self-contained", "bind every name the example uses: import it, build it, or write `model = ...  # a loaded causal LM` for an object the reader supplies; keep return/yield/await inside a def"),
+    "R46": ("E", "example calls bind", "call the documented API with arguments its signature accepts: no unknown keyword, no missing required argument, no extra positional"),
+    "R47": ("W", "no unused import", "remove the import the example never uses, or use it"),
+    "R48": ("E", "parameter docs from the source", "describe the parameter from its docstring entry (the class's, __init__'s or a base's) or its dataclass field help; say 'undocumented' only when the source says nothing"),
+    "R49": ("E", "no boilerplate", "say what is specific to this page: no text shared with two other pages once names are set aside, no placeholder maths (y = f(x), a lone letter) or words in <math>, no sentence said twice"),
 }
 
 

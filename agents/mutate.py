@@ -7,11 +7,16 @@ no suitable target. Each names the rule id that must catch it.
 """
 from __future__ import annotations
 
+import ast
 import re
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+from agents.docstrings import param_entries
+from agents.param_docs import field_help
+from tools import pyast
 
 _LINES = re.compile(r"^(\* '''Lines:''' L)(\d+)-(\d+)$", re.M)
 _FILE = re.compile(r"^(\* '''File:''' )(\S+)$", re.M)
@@ -264,6 +269,138 @@ def invented_api(root: Path, src: Path | None) -> str | None:
     return hit and f"{_rel(root, hit[0])}: example imports {pkg}.NoSuchHelper"
 
 
+_CODE = re.compile(r'^<syntaxhighlight lang="python">\n(.*?)^</syntaxhighlight>$', re.M | re.S)
+
+
+def _example_code(text: str) -> list[re.Match]:
+    """The python blocks under Usage Examples (group 1: the code, ending with a newline)."""
+    ex = _section(text, "Usage Examples")
+    return list(_CODE.finditer(text, ex[0], ex[1])) if ex else []
+
+
+def _append_to_example(p: Path, block: re.Match, lines: str) -> None:
+    text = p.read_text(encoding="utf-8")
+    p.write_text(text[:block.end(1)] + lines + "\n" + text[block.end(1):], encoding="utf-8")
+
+
+def _fresh_name(code: str, base: str) -> str:
+    name, n = base, 1
+    while re.search(rf"\b{name}\b", code):
+        name, n = f"{base}_{n}", n + 1
+    return name
+
+
+def example_uses_undefined_name(root: Path, src: Path | None) -> str | None:
+    for p in _pages(root, "implementations"):
+        blocks = _example_code(p.read_text(encoding="utf-8"))
+        if blocks:
+            name = _fresh_name(blocks[0].group(1), "prepared_inputs")
+            _append_to_example(p, blocks[0], f"print({name})")
+            return f"{_rel(root, p)}: example prints {name}, which it never binds"
+    return None
+
+
+def example_return_outside_function(root: Path, src: Path | None) -> str | None:
+    for p in _pages(root, "implementations"):
+        blocks = _example_code(p.read_text(encoding="utf-8"))
+        if blocks:
+            _append_to_example(p, blocks[0], "return None")
+            return f"{_rel(root, p)}: example ends with a top-level 'return None'"
+    return None
+
+
+def example_unused_import(root: Path, src: Path | None) -> str | None:
+    for p in _pages(root, "implementations"):
+        text = p.read_text(encoding="utf-8")
+        for block in _example_code(text):
+            module = next((m for m in ("os", "sys", "json", "math") if not re.search(rf"\b{m}\b", block.group(1))), None)
+            if module:
+                p.write_text(text[:block.start(1)] + f"import {module}\n" + text[block.start(1):], encoding="utf-8")
+                return f"{_rel(root, p)}: example imports {module} and never uses it"
+    return None
+
+
+def _documented_call(text: str) -> tuple[str, bool] | None:
+    """(called name, is a method) of an API Doc's Signature block; None when its parameters take
+    ``**kwargs`` (an unknown keyword would bind)."""
+    sig = _section(text, "Signature", 3)
+    block = sig and _CODE.search(text, sig[0], sig[1])
+    if not block or "**" in block.group(1):
+        return None
+    heads = re.findall(r"^\s*(?:async\s+def|def|class)\s+(\w+)", block.group(1), re.M)
+    top = re.match(r"\s*(?:@.*\n\s*)*(class|async\s+def|def)\s", block.group(1))
+    if not heads or top is None:
+        return None
+    if top.group(1) == "class" and len(heads) > 1 and heads[1] != "__init__":
+        return heads[1], True
+    return heads[0], False
+
+
+def _calls_of(code: str, name: str, is_method: bool, owner: str | None) -> list[ast.Call]:
+    """Calls of the documented API the verifier judges: a function or class through its name; a
+    method on an object the block writes as `...` or builds from its class (`owner(...)`)."""
+    try:
+        tree = pyast.parse(code)
+    except SyntaxError:
+        return []
+
+    def made_here(v: ast.expr | None) -> bool:
+        return (isinstance(v, ast.Constant) and v.value is Ellipsis) or \
+            (isinstance(v, ast.Call) and isinstance(v.func, ast.Name) and v.func.id == owner)
+    values = {id(t): n.value for n in ast.walk(tree) if isinstance(n, ast.Assign) for t in n.targets}
+    built: dict[str, list[bool]] = {}
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
+            built.setdefault(n.id, []).append(made_here(values.get(id(n))))
+    out = []
+    for n in ast.walk(tree):
+        if not isinstance(n, ast.Call) or any(isinstance(a, ast.Starred) for a in n.args) \
+                or any(k.arg is None for k in n.keywords):
+            continue
+        f = n.func
+        if is_method and isinstance(f, ast.Attribute) and f.attr == name and isinstance(f.value, ast.Name) \
+                and all(built.get(f.value.id, [False])):
+            out.append(n)
+        elif not is_method and isinstance(f, ast.Name) and f.id == name:
+            out.append(n)
+    return sorted(out, key=lambda c: (c.lineno, c.col_offset))
+
+
+def example_call_does_not_bind(root: Path, src: Path | None) -> str | None:
+    """An unknown keyword on the first call of the documented API in an API Doc example (or an
+    appended call with one, when no example calls it)."""
+    pages = [(p, p.read_text(encoding="utf-8")) for p in _api_docs(root)]
+    for p, text in pages:
+        target = _documented_call(text)
+        imp = _section(text, "Import", 3)
+        owner = imp and _IMPORT.search(text, imp[0], imp[1])
+        for block in _example_code(text) if target else []:
+            calls = _calls_of(block.group(1), *target, owner.group(2) if owner else None)
+            if not calls:
+                continue
+            call = calls[0]
+            lines = block.group(1).split("\n")
+            line = lines[call.end_lineno - 1].encode("utf-8")
+            close = len(line[:call.end_col_offset - 1].decode("utf-8"))  # the call's ')'
+            head = "\n".join(lines[:call.end_lineno - 1] + [lines[call.end_lineno - 1][:close]])
+            sep = "" if not (call.args or call.keywords) else (" " if head.rstrip().endswith(",") else ", ")
+            at = block.start(1) + len(head)
+            p.write_text(text[:at] + sep + "not_a_parameter=1" + text[at:], encoding="utf-8")
+            return f"{_rel(root, p)}: call of {target[0]} at example line {call.end_lineno} gets not_a_parameter=1"
+    for p, text in pages:
+        target, blocks = _documented_call(text), _example_code(text)
+        imp = _section(text, "Import", 3)
+        first_import = imp and _IMPORT.search(text, imp[0], imp[1])
+        if target is None or not blocks or not first_import:
+            continue
+        name, is_method = target
+        call = f"obj = ...  # the object the method belongs to\nobj.{name}(not_a_parameter=1)" if is_method else \
+            f"{first_import.group(0)}\n{name}(not_a_parameter=1)"
+        _append_to_example(p, blocks[0], call)
+        return f"{_rel(root, p)}: example appends a call of {name} with not_a_parameter=1"
+    return None
+
+
 def _into_section(root: Path, title: str, sentence: str) -> Path | None:
     """Append a sentence to the first paragraph under a section of the first Implementation page."""
     for p in _pages(root, "implementations"):
@@ -430,6 +567,107 @@ def status_unearned(root: Path, src: Path | None) -> str | None:
     return f"implementations/{m.group(1)}.md deleted while its step stays ✅"
 
 
+def _documented_in_source(src: Path, text: str) -> set[str]:
+    """Parameters the page's cited definition documents itself: its docstring (a class's, and its
+    ``__init__``'s) or a dataclass field's ``help`` — what R48 holds the page to, inheritance aside."""
+    file, lines = _FILE.search(text), _LINES.search(text)
+    if not file or not lines:
+        return set()
+    try:
+        code = (src / file.group(2)).read_text(encoding="utf-8", errors="replace")
+        tree = pyast.parse(code)
+    except (OSError, SyntaxError, ValueError):
+        return set()
+    defs = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+    node = next((n for n in ast.walk(tree) if isinstance(n, defs) and n.lineno == int(lines.group(2))), None)
+    if node is None:
+        return set()
+    nodes = [node] + [n for n in getattr(node, "body", []) if isinstance(node, ast.ClassDef)
+                      and isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == "__init__"]
+    names = {name for n in nodes for name in param_entries(ast.get_docstring(n))}
+    if isinstance(node, ast.ClassDef):
+        names |= {s.target.id for s in node.body if isinstance(s, ast.AnnAssign) and isinstance(s.target, ast.Name)
+                  and s.value is not None and field_help(ast.get_source_segment(code, s.value))}
+    return names
+
+
+def param_doc_dropped(root: Path, src: Path | None) -> str | None:
+    """A parameter the source documents, described as undocumented (the drafter's old fallback)."""
+    if src is None:
+        return None
+    for p in _api_docs(root):
+        text = p.read_text(encoding="utf-8")
+        io = _section(text, "Inputs", 3)
+        documented = _documented_in_source(src, text) if io else set()
+        for m in (_INPUT_ROW.finditer(text, io[0], io[1]) if documented else []):
+            if m.group(1) in documented and "undocumented" not in m.group(4):
+                d = _DEFAULT.search(m.group(4))
+                new = f"The `{m.group(1)}` argument (undocumented in the source)." + (f" {d.group(0)}" if d else "")
+                _edit(p, m.group(0), m.group(0)[:m.start(4) - m.start(0)] + new)
+                return f"{_rel(root, p)}: input {m.group(1)}, documented in the source, said to be undocumented"
+    return None
+
+
+def default_said_twice(root: Path, src: Path | None) -> str | None:
+    """The source's own "Defaults to x." kept in front of the row's ``Default: `x`.``."""
+    hit = _first(_api_docs(root), _input_with_default)
+    if hit is None:
+        return None
+    p, (row, d) = hit
+    _edit(p, row.group(0), row.group(0).replace(d.group(0), f"Defaults to `{d.group(1)}`. {d.group(0)}"))
+    return f"{_rel(root, p)}: input {row.group(1)} says its default twice"
+
+
+def _first_line(text: str, title: str, level: int) -> re.Match | None:
+    """The first text line under a section heading."""
+    sec = _section(text, title, level)
+    return sec and re.compile(r"^([^=\n{|*#].*)$", re.M).search(text, text.index("\n", sec[0]) + 1, sec[1])
+
+
+def _short_name(text: str) -> str:
+    return text.split("\n", 1)[0].split(": ", 1)[-1]
+
+
+def boilerplate_overview(root: Path, src: Path | None) -> str | None:
+    """One Principle's Overview pasted onto two more, each with its own name swapped in: a template."""
+    pages = [(p, t, m) for p in _pages(root, "principles")
+             if (m := _first_line(t := p.read_text(encoding="utf-8"), "Overview", 2))]
+    if len(pages) < 3:
+        return None
+    source_name = _short_name(pages[0][1]).replace("_", " ")
+    sentence = pages[0][2].group(1)
+    body = sentence[:1].lower() + sentence[1:]
+    for p, text, m in pages[:3]:
+        name = _short_name(text).replace("_", " ")
+        line = f"{name} means {body.replace(source_name, name)}"
+        p.write_text(text[:m.start(1)] + line + text[m.end(1):], encoding="utf-8")
+    return f"the Overview of {pages[0][0].stem} copied onto {pages[1][0].stem} and {pages[2][0].stem}, names swapped"
+
+
+def placeholder_math(root: Path, src: Path | None) -> str | None:
+    hit = _first(_pages(root, "principles"), lambda t: _first_line(t, "Theoretical Basis", 2))
+    if hit is None:
+        return None
+    p, m = hit
+    text = p.read_text(encoding="utf-8")
+    p.write_text(text[:m.start()] + "Abstractly, the step computes <math>y = f(x)</math>.\n\n" + text[m.start():],
+                 encoding="utf-8")
+    return f"{_rel(root, p)}: Theoretical Basis says <math>y = f(x)</math>"
+
+
+def sentence_twice(root: Path, src: Path | None) -> str | None:
+    def pred(t: str):
+        m = _first_line(t, "Description", 3)
+        return m if m and len(re.split(r"(?<=[.!?])\s+", m.group(1))[0].split()) >= 3 else None
+    hit = _first(_pages(root, "principles"), pred)
+    if hit is None:
+        return None
+    p, m = hit
+    first = re.split(r"(?<=[.!?])\s+", m.group(1))[0]
+    _edit(p, m.group(0), f"{m.group(0)} {first}")
+    return f"{_rel(root, p)}: the Description says {first[:40]!r} twice"
+
+
 MUTATIONS: tuple[Mutation, ...] = (
     Mutation("line_shift", "R23", line_shift),
     Mutation("wrong_file", "R23", wrong_file),
@@ -458,6 +696,15 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation("status_unearned", "R44", status_unearned),
     Mutation("invented_call_in_prose", "R50", invented_call_in_prose),
     Mutation("invented_method_in_prose", "R50", invented_method_in_prose),
+    Mutation("example_uses_undefined_name", "R45", example_uses_undefined_name),
+    Mutation("example_return_outside_function", "R45", example_return_outside_function),
+    Mutation("example_call_does_not_bind", "R46", example_call_does_not_bind),
+    Mutation("example_unused_import", "R47", example_unused_import),
+    Mutation("param_doc_dropped", "R48", param_doc_dropped),
+    Mutation("default_said_twice", "R26", default_said_twice),
+    Mutation("boilerplate_overview", "R49", boilerplate_overview),
+    Mutation("placeholder_math", "R49", placeholder_math),
+    Mutation("sentence_twice", "R49", sentence_twice),
 )
 
 

@@ -17,9 +17,11 @@ from functools import lru_cache
 
 import jinja2
 
+from agents.docstrings import without_default
 from agents.draft import INJECTION, implementation_data, plain, principle_data
 from agents.excavate import locator, symbol_at
 from agents.llm import BudgetExceeded, LLM, ModelOutputError, Usage, door
+from tools.example_check import call_target
 from agents.pages import render_page
 from agents.rules.context import Context
 from agents.runctx import RunConfig, traced, workflow_index, workspace
@@ -101,7 +103,7 @@ def invented_names(text: str, known) -> list[str]:
 
 
 def sanitize(obj: dict, deny: set[str], params: set[str], known=lambda name: True,
-             plain_claims=lambda text: []) -> tuple[dict, list[str]]:
+             plain_claims=lambda text: [], example_problems=lambda code: []) -> tuple[dict, list[str]]:
     """The usable part of an answer, and what was dropped (the drafter's text stands in for it):
     a field that names an API nobody defined is dropped whole, as is maths that is not in <math>."""
     out, dropped = {}, []
@@ -131,8 +133,11 @@ def sanitize(obj: dict, deny: set[str], params: set[str], known=lambda name: Tru
         code = out["example_code"] = re.sub(r"^```\w*\n|\n?```\s*$", "", code.strip()).strip()
         try:
             pyast.parse(code)
+            problems = example_problems(code)
         except SyntaxError:
-            dropped.append("example_code")
+            problems = ["it does not parse"]
+        if problems:  # R45–R47 before the verifier: the drafter's self-contained examples stand instead
+            dropped.append(f"example_code ({'; '.join(problems[:3])})")
             out.pop("example_code")
     given = obj.get("parameters") if isinstance(obj.get("parameters"), dict) else {}
     out["parameters"] = {k: v for k, v in given.items() if k in params and isinstance(v, str) and v.strip()}
@@ -141,9 +146,43 @@ def sanitize(obj: dict, deny: set[str], params: set[str], known=lambda name: Tru
     return out, dropped
 
 
-def model_prose(llm: LLM, cfg: RunConfig, job: dict, p_data: dict, i_data: dict, evidence: str,
+MAX_DOC_CHARS = 4000
+MAX_BODY_LINES = 80
+
+
+def model_evidence(sym, source_text: str, i_data: dict) -> dict[str, str]:
+    """What the model may describe: the full docstring, the definition's source (bounded) and the
+    drafter's examples, which already passed R45–R47. All of it is data, quoted in the prompt."""
+    doc = ((sym.docstring if sym is not None else "") or "").strip()
+    body = source_text.splitlines()
+    shown = "\n".join(body[:MAX_BODY_LINES]) + (f"\n# … {len(body) - MAX_BODY_LINES} more lines" if len(body) > MAX_BODY_LINES
+                                                else "")
+    examples = "\n\n".join(e["code"] for e in i_data.get("examples", []) if e.get("lang") == "python")
+    return {"docstring": doc[:MAX_DOC_CHARS] + (" …" if len(doc) > MAX_DOC_CHARS else "") or "(no docstring)",
+            "body": shown or "(not in this repository)", "examples": examples or "(none)"}
+
+
+def evidence_text(evidence: dict[str, str]) -> str:
+    return "\n\n".join(evidence.values())
+
+
+def example_findings(code: str, target) -> list[str]:
+    """R45–R47 on a model-written example, as short reasons."""
+    from tools.example_check import call_problems, compile_problem, unbound_names, unused_imports
+    problem = compile_problem(code)
+    if problem:
+        return [f"line {problem[0]}: {problem[1]}"]
+    out = [f"{name} is used but never bound" for _, name in unbound_names(code)]
+    out += [f"{name} is imported but unused" for _, name in unused_imports(code)]
+    if target is not None:
+        out += [msg for _, msg in call_problems(code, target)]
+    return out
+
+
+def model_prose(llm: LLM, cfg: RunConfig, job: dict, p_data: dict, i_data: dict, evidence: dict[str, str],
                 deny: set[str], previous: dict | None, findings: list[dict], used: Usage,
-                known=lambda name: True, plain_claims=lambda text: []) -> tuple[dict, list[str]]:
+                known=lambda name: True, plain_claims=lambda text: [],
+                example_problems=lambda code: []) -> tuple[dict, list[str]]:
     step = job["steps"][0]
     wi, _ = workflow_index(cfg)
     goal = next((w.description for w in wi.workflows if w.name == step["workflow"]), "") or ""
@@ -154,13 +193,14 @@ def model_prose(llm: LLM, cfg: RunConfig, job: dict, p_data: dict, i_data: dict,
         step_title=step["title"], principle=job["principle"], implementation=job["implementation"], goal=goal,
         api_call=step.get("api_call") or "-", inputs=step.get("inputs") or "-", outputs=step.get("outputs") or "-",
         import_line=i_data.get("import_code") or "-", signature=i_data.get("signature") or "(external API)",
-        parameters=params or ["(none)"], data=evidence,
+        parameters=params or ["(none)"], docstring=evidence["docstring"], body=evidence["body"],
+        examples=evidence["examples"],
         findings=[f"{f['rule']} on {f['page'].split('/')[0].rstrip('s')} page line {f.get('line') or '-'}: "
                   f"{f['message']}" for f in findings],
         previous=json.dumps(previous, ensure_ascii=False) if previous else "")
     answer = llm.complete_json([{"role": "system", "content": system}, {"role": "user", "content": user}],
                                step=job["implementation"], validate=_validate, used=used)
-    return sanitize(answer, deny, set(params), known, plain_claims)
+    return sanitize(answer, deny, set(params), known, plain_claims, example_problems)
 
 
 def _keep_math(line: str) -> str:
@@ -199,10 +239,10 @@ def merge(p_data: dict, i_data: dict, prose: dict, repairs: dict) -> None:
     for key, field in (("implementation_description", "description"), ("implementation_usage", "usage")):
         if prose.get(key):
             i_data[field] = plain(prose[key])
-    for row in i_data.get("inputs", []):
+    for row in [] if repairs.get("drafter_params") else i_data.get("inputs", []):
         d = (prose.get("parameters") or {}).get(row["name"])
-        if isinstance(d, str) and d.strip():
-            row["description"] = plain(d)
+        if isinstance(d, str) and without_default(d).strip():
+            row["description"] = plain(without_default(d))  # the template states the default once (R26)
     if prose.get("returns") and i_data.get("outputs"):
         i_data["outputs"][0]["description"] = plain(prose["returns"])
     if prose.get("example_code") and not repairs.get("no_call_example"):
@@ -226,30 +266,34 @@ def draft_pair(cfg: RunConfig, job: dict, loc: dict, usage: dict | None, repairs
     low, exact = ctx.deny_terms(None)
     keys = {(s["workflow"], s["number"]) for s in job["steps"]}
     low |= {d.lower() for s in wi.steps if (s.workflow, s.number) in keys for d in s.external_deps}
-    p_data = principle_data(ws, pname, iname, job["steps"], domains, cfg["updated"], (low, exact),
-                            repairs, descriptions)
     step = job["steps"][0]
     sym = None
     if loc["kind"] == "external":
+        ext = external_facts(cfg, loc)
+        api_sym, api_ws = ext.get("symbol"), ext.get("ws")
         i_data = implementation_data(ws, None, iname, pname, step, domains, cfg["updated"], None, repairs,
-                                     external=external_facts(cfg, loc))
+                                     external=ext)
         i_data.pop("verified")
     else:
         sym = symbol_at(ws, loc["file"], loc["qualname"], loc["start_line"])
+        api_sym, api_ws = sym, ws
         i_data = implementation_data(ws, sym, iname, pname, step, domains, cfg["updated"], usage, repairs)
+    # the Principle is written from the API's docstrings and body, and from the neighbouring steps
+    titles = {(s.workflow, s.number): s.title for s in wi.steps}
+    p_data = principle_data(ws, pname, iname, job["steps"], domains, cfg["updated"], (low, exact),
+                            repairs, descriptions, api_sym, api_ws, titles)
     notes: dict = {}
     # after the critic's last word, the drafter's extractive prose stands: no model call
     llm = door(cfg.get("model")) if cfg.get("model_agents", "all") == "all" and not repairs.get("drafter_prose") \
         else None
     if llm is not None:
-        doc = (sym.docstring if sym is not None else "") or ""
-        evidence = (doc[:1200] + ("\n\nUsage found in the repository:\n" + usage["code"] if usage else "")).strip() \
-            or "(no docstring)"
+        source_text = ""
+        if sym is not None:
+            lines = ws.source.physical(sym.file).read_text(encoding="utf-8", errors="replace").splitlines()
+            source_text = "\n".join(lines[sym.start_line - 1:sym.end_line])
+        quoted = model_evidence(sym, source_text, i_data)
+        evidence = evidence_text(quoted)
         try:
-            source_text = ""
-            if sym is not None:
-                lines = ws.source.physical(sym.file).read_text(encoding="utf-8", errors="replace").splitlines()
-                source_text = "\n".join(lines[sym.start_line - 1:sym.end_line])
             params = {r["name"] for r in i_data.get("inputs", [])}
 
             def known(name: str) -> bool:
@@ -262,9 +306,13 @@ def draft_pair(cfg: RunConfig, job: dict, loc: dict, usage: dict | None, repairs
             def plain_claims(text: str) -> list[tuple[str, str]]:
                 # R50 before the verifier sees it: an API named nowhere (back-ticked or not) drops the field
                 return invented(ctx, text, own, wrapper=loc["kind"] == "external")
-            prose, unusable = model_prose(llm, cfg, job, p_data, i_data, evidence, low, state.get("prose"),
+            target = call_target(ws, sym) if sym is not None else None
+
+            def example_problems(code: str) -> list[str]:
+                return example_findings(code, target)
+            prose, unusable = model_prose(llm, cfg, job, p_data, i_data, quoted, low, state.get("prose"),
                                           [f for f in state.get("findings") or [] if f["severity"] == "E"], used, known,
-                                          plain_claims)
+                                          plain_claims, example_problems)
             prose, dropped = guard(prose, evidence)
             notes.update(prose=prose, guarded=dropped, unusable=unusable)
             merge(p_data, i_data, prose, repairs)

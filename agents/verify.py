@@ -18,7 +18,10 @@ from pathlib import Path
 
 from agents.findings import RULES, Finding
 from agents.rules.context import Context
+from agents.rules.boilerplate_rules import check_boilerplate, check_page_boilerplate
 from agents.rules.claim_rules import check_claims
+from agents.rules.content_rules import check_param_docs
+from agents.rules.example_rules import check_examples
 from agents.rules.fact_rules import ExampleStats, check_facts
 from agents.rules.index_rules import check_indexes, check_layout
 from agents.rules.link_rules import check_links
@@ -67,9 +70,13 @@ def verify_wiki(wiki: Wiki, ws: Workspace | None, now: datetime | None = None) -
         subtype = wiki.subtype(page) if page.type == "Implementation" else None
         findings.extend(check_page(ctx, page, subtype))
         findings.extend(check_claims(ctx, page))
+        findings.extend(check_param_docs(ctx, page))
+        findings.extend(check_examples(ctx, page))
+        findings.extend(check_page_boilerplate(ctx, page))
         if page.type == "Implementation":
             findings.extend(check_facts(ctx, page, subtype, stats))
     findings.extend(check_links(ctx))
+    findings.extend(check_boilerplate(ctx))
     failed = {f.page for f in findings if f.severity == "E"}
     findings.extend(check_indexes(ctx, failed))
     findings.sort(key=lambda f: (f.page, f.line or 0, int(f.rule[1:])))
@@ -90,6 +97,9 @@ def verify_pages(texts: dict[str, str], repo: str, ws: Workspace | None, now: da
         subtype = wiki.subtype(page) if page.type == "Implementation" else None
         out.extend(check_page(ctx, page, subtype))
         out.extend(check_claims(ctx, page))
+        out.extend(check_param_docs(ctx, page))
+        out.extend(check_examples(ctx, page))
+        out.extend(check_page_boilerplate(ctx, page))
         if page.type == "Implementation":
             out.extend(check_facts(ctx, page, subtype, stats))
     out.extend(f for f in check_links(ctx) if f.rule != "R19")

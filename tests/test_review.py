@@ -98,8 +98,9 @@ def test_approve_an_edited_held_page_commits_it_and_a_rerun_keeps_it(reviewed_ru
                    "principles/acme_minipkg_Key_Loading.md"]) == 1  # still has the key: refused
     assert "not committed: implementations/acme_minipkg_load_key.md" in capsys.readouterr().out
     text = held.read_text()
-    start = text.index("Its documentation says:")
-    held.write_text(text[:start] + "It reads a key from the environment, by name." + text[text.index("\n", start):])
+    # the reviewer rewrites the sentence that quotes the key (wherever the drafter put it)
+    held.write_text("\n".join("`load_key` reads a key from the environment, by name." if "sk-ABCDEF" in line else line
+                              for line in text.splitlines()) + "\n")
     assert review(["--runs", str(runs), "approve", "implementations/acme_minipkg_load_key.md",
                    "principles/acme_minipkg_Key_Loading.md"]) == 0
     out = capsys.readouterr().out

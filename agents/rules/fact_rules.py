@@ -5,6 +5,7 @@ import ast
 import re
 from dataclasses import dataclass, field
 
+from agents.docstrings import states_default
 from agents.findings import Finding, finding
 from agents.rules.context import Context
 from agents.rules.link_rules import source_location
@@ -55,7 +56,8 @@ def documented_qualname(sig: list[str] | None) -> str | None:
     return top.name
 
 
-def _symbol_for(ws: Workspace, file: str, qualname: str | None, start: int | None) -> Symbol | None:
+def symbol_for(ws: Workspace, file: str, qualname: str | None, start: int | None) -> Symbol | None:
+    """The documented symbol of an API Doc page: the definition of ``file`` named ``qualname`` starting at ``start``."""
     rec = ws.index.records.get(file)
     if rec is None:
         return None
@@ -108,7 +110,7 @@ def _api_doc(ctx: Context, page: Page) -> list[Finding]:
         out.append(finding("R22", page.path, lines_line, f"Lines {lines!r} is not L{{start}}-{{end}}"))
     sig_code = code_of(page, "Signature")
     qualname = documented_qualname(sig_code)
-    sym = _symbol_for(ws, file, qualname, start)
+    sym = symbol_for(ws, file, qualname, start)
     if sym is None:
         what = qualname or f"a definition starting at line {start}"
         return out + [finding("R23", page.path, lines_line, f"no {what} in {file}")]
@@ -206,6 +208,9 @@ def _r26(ctx: Context, page: Page, sym: Symbol) -> list[Finding]:
             tail = f"Default: `{collapse(row.default)}`."
             if not collapse(desc).endswith(tail):
                 out.append(finding("R26", page.path, line, f"{name}: Description must end with {tail}"))
+            elif states_default(collapse(desc)[:-len(tail)]):
+                out.append(finding("R26", page.path, line, f"{name}: Description states the default before {tail}; "
+                                                           "drop the source's own default clause"))
     for name, row in expected.items():
         if row.required and name not in seen:
             out.append(finding("R26", page.path, table.line, f"required parameter {name!r} is missing"))
