@@ -197,6 +197,16 @@ def implementation_data(ws: Workspace, sym: Symbol | None, name: str, principle:
             "outputs": outputs, "examples": examples}
 
 
+def _workflow_use(title: str, step: StepInfo) -> str:
+    """What the WorkflowIndex says this step does with the API: its own words, so that Wrapper Docs of
+    one uninstalled package do not read alike (R49)."""
+    takes, gives = plain(step.get("inputs")), plain(step.get("outputs"))
+    if takes and gives:
+        return f" In the workflow it is used for {title}: it takes {_lower_first(takes).rstrip('.')} and gives " \
+               f"{_lower_first(gives).rstrip('.')}."
+    return f" In the workflow it is used for {title}." if title else ""
+
+
 def _wrapper(ext: dict, title: str, step: StepInfo, repairs: Repairs, ws: Workspace) -> dict:
     """Wrapper Doc: an API of another package. Checked against the installed package when there is
     one (``ext['ws']`` and ``ext['symbol']``), otherwise documented from the WorkflowIndex only."""
@@ -235,7 +245,8 @@ def _wrapper(ext: dict, title: str, step: StepInfo, repairs: Repairs, ws: Worksp
     said = prose.step_words(ws.source.repo, step, {})
     what = plain(without_injections(summary(sym.docstring))) if verified and not repairs.get("plain_descriptions") else ""
     return {"subtype": "Wrapper Doc", "overview": prose.implementation_overview(package, api, said, (set(), set())),
-            "description": f"`{qual}` comes from the external package {package}. {note}" + (f" {what}" if what else ""),
+            "description": f"`{qual}` comes from the external package {package}. {note}" + (f" {what}" if what else "")
+                           + _workflow_use(title, step),
             "usage": prose.implementation_usage(step.get("api_call"), said, api),
             "repo_url": repo_url, "repo_label": repo_label,
             "library": package, "library_url": url, "repository_files": [], "signature": signature,
