@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Literal, TypedDict
@@ -165,14 +166,60 @@ def record_text(ws: Workspace, files: dict[str, str], old: dict | None, verify: 
     """The record after a commit: the source, each API page's fingerprint, and the digests that let
     the next run trust this verdict when nothing changed. An unchanged source and wiki keep the old
     date, so a re-run changes nothing."""
-    rec = {"source": source_record(ws, now), "pages": fingerprints(ws, files),
-           "trust": {"wiki": wiki_digest(files), "source": source_digest(ws), "code": code_digest()},
+    pages = fingerprints(ws, files)
+    rec = {"source": source_record(ws, now), "pages": pages,
+           "trust": {"wiki": wiki_digest(files), "source": source_digest(ws), "code": code_digest(),
+                     "texts": {rel: _sha(t) for rel, t in sorted(files.items()) if "/" in rel and
+                               not rel.startswith("_reports/")},
+                     "files": watched_digests(ws, {fp["file"] for fp in pages.values()})},
            "verify": {k: verify.get(k) for k in ("errors", "warnings", "pages", "per_rule", "example_names")}}
     if old and old.get("pages") == rec["pages"] and isinstance(old.get("source"), dict) and \
             {k: v for k, v in old["source"].items() if k != "verified_at"} == \
             {k: v for k, v in rec["source"].items() if k != "verified_at"}:
         rec["source"] = old["source"]
     return json.dumps(rec, indent=1, sort_keys=True) + "\n"
+
+
+def watched_digests(ws: Workspace, files: set[str]) -> dict[str, str]:
+    """The digests a page's verdict rests on: its documented file, and every package ``__init__.py``
+    (exports decide imports, R25/R28, and the deny-list)."""
+    digests = ws.index.digests()
+    return {f: d for f, d in sorted(digests.items()) if f in files or f.endswith("__init__.py")}
+
+
+def changed_files(record: dict, ws: Workspace) -> set[str] | None:
+    """Source files that changed since the record: ``git diff --name-only`` between the recorded and
+    the current revision of a git checkout, else by content digest. None when it cannot tell."""
+    old_rev, new_rev = (record.get("source") or {}).get("revision"), ws.source.revision
+    root = ws.source.root
+    if old_rev and new_rev and re.fullmatch(r"[0-9a-f]{40}", old_rev) and (root / ".git").exists():
+        try:
+            out = subprocess.run(["git", "-C", str(root), "diff", "--name-only", "--relative", old_rev, new_rev, "--"],
+                                 capture_output=True, text=True, timeout=60)
+        except (OSError, subprocess.TimeoutExpired):
+            out = None
+        if out is not None and out.returncode == 0:
+            return {l.strip() for l in out.stdout.splitlines() if l.strip()}
+    watched = ((record.get("trust") or {}).get("files"))
+    if not isinstance(watched, dict):
+        return None
+    now = watched_digests(ws, set(watched))
+    return {f for f in set(watched) | set(now) if watched.get(f) != now.get(f)}
+
+
+def trusted_pages(record: dict | None, files: dict[str, str], ws: Workspace) -> frozenset[str]:
+    """Pages whose last clean per-page verdict still holds: same text, verified by the same code, and
+    none of the files it rests on changed. Any change to a package ``__init__.py`` trusts nothing."""
+    trust = (record or {}).get("trust") or {}
+    if not trust or (record.get("verify") or {}).get("errors") != 0 or trust.get("code") != code_digest():
+        return frozenset()
+    changed = changed_files(record, ws)
+    if changed is None or any(f.endswith("__init__.py") for f in changed):
+        return frozenset()
+    texts = trust.get("texts") or {}
+    pages = record.get("pages") or {}
+    return frozenset(rel for rel, text in files.items() if texts.get(rel) == _sha(text)
+                     and (rel not in pages or pages[rel]["file"] not in changed))
 
 
 def trusted(record: dict | None, files: dict[str, str], ws: Workspace) -> bool:

@@ -21,7 +21,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.types import Send
 
 from agents.check import check, result
-from agents.drift import classify, read_record, trusted, wiki_files
+from agents.drift import classify, read_record, trusted, trusted_pages, wiki_files
 from agents.excavate import excavate
 from agents.plan import PairJob, StepHold, already_done, plan_pairs, respected, reviewer_decisions
 from agents.commit import commit_node
@@ -92,14 +92,18 @@ def plan_node(state: RunState) -> dict:
         wiki_dir = Path(cfg["wiki"])
         record = read_record(wiki_dir)
         # the last commit's verdict holds when wiki, source and verifier are byte for byte the same
-        same = record is not None and trusted(record, wiki_files(wiki_dir), workspace(cfg))
+        files = wiki_files(wiki_dir) if record is not None else {}
+        same = record is not None and trusted(record, files, workspace(cfg))
         drift = {"from": record.get("source") if record else None, "trusted": same,
                  "pages": [] if not record else [
                      {"page": rel, "cls": "unchanged", "what": "", "lines": fp["lines"]} for rel, fp in
                      sorted(record["pages"].items())] if same else classify(record["pages"], workspace(cfg))}
         if not cfg["force"] and (wiki_dir / "principles").is_dir():
+            # pages whose files did not change keep their verdict (git diff, else content digests)
+            keep = trusted_pages(record, files, workspace(cfg)) if record is not None and not same else frozenset()
             failing = set() if same else {f.page for f in verify_wiki(load_wiki(wiki_dir, cfg["repo"]),
-                                                                       workspace(cfg)).errors}
+                                                                       workspace(cfg), trusted=keep).errors}
+            rec["reverified"] = None if same else sum(1 for rel in files if "/" in rel and rel not in keep)
             skipped = already_done(jobs, wiki_dir, failing)
             # moved pages are re-stamped at commit (no redraft, no model call); changed and gone ones are
             # redrafted even where the old page still passes (its prose describes the old docstring or body)

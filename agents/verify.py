@@ -61,12 +61,18 @@ class Report:
                 "findings": [f.as_dict() for f in self.findings]}
 
 
-def verify_wiki(wiki: Wiki, ws: Workspace | None, now: datetime | None = None) -> Report:
+def verify_wiki(wiki: Wiki, ws: Workspace | None, now: datetime | None = None,
+                trusted: frozenset[str] = frozenset()) -> Report:
+    """Every rule on every page, then the whole-wiki rules. ``trusted``: pages whose per-page verdict
+    still holds (same text, none of their inputs changed since a clean verification: agents.drift);
+    the whole-wiki rules still see them."""
     t0 = time.perf_counter()
     ctx = Context(wiki, ws) if now is None else Context(wiki, ws, now)
     findings: list[Finding] = check_layout(ctx)
     stats = ExampleStats()
     for page in sorted(wiki.pages.values(), key=lambda p: p.path):
+        if page.path in trusted:
+            continue
         subtype = wiki.subtype(page) if page.type == "Implementation" else None
         findings.extend(check_page(ctx, page, subtype))
         findings.extend(check_claims(ctx, page))

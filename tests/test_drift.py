@@ -122,3 +122,40 @@ def test_real_peft_releases_update_and_round_trip_with_a_clean_wiki(peft_pair, t
         classes.append({d["cls"] for d in summary["drift"]["pages"]})
         assert _errors(wiki, source, cache, "huggingface_peft") == [], source.name
     assert "moved" in classes[1] and "moved" in classes[2]
+
+
+def _git(repo: Path, *args: str) -> str:
+    import subprocess
+    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t",
+           "HOME": str(repo), "PATH": "/usr/bin:/bin:/usr/local/bin"}
+    return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True, env=env).stdout
+
+
+def _plan(tmp_path: Path) -> dict:
+    latest = tmp_path / "runs" / "acme_minipkg" / "latest"
+    return next(json.loads(l) for l in (latest / "trace.jsonl").read_text().splitlines() if '"plan"' in l)
+
+
+def test_a_git_source_reverifies_only_the_pages_whose_files_changed(fixture_repo, tmp_path):
+    _git(fixture_repo, "init", "-q")
+    _git(fixture_repo, "add", "-A")
+    _git(fixture_repo, "commit", "-qm", "v1")
+    assert _run(tmp_path, fixture_repo)[0] == 0
+    wiki = tmp_path / "runs" / "acme_minipkg" / "wiki"
+    total = len(read_pages(wiki))
+    record = json.loads((wiki / RECORD).read_text())
+    assert re.fullmatch(r"[0-9a-f]{40}", record["source"]["revision"])
+    core = fixture_repo / "src" / "minipkg" / "core.py"
+    core.write_text(core.read_text().replace("@traced\ndef run_engine(", "# one more line\n@traced\ndef run_engine(", 1))
+    _git(fixture_repo, "commit", "-qam", "v2: run_engine moves")
+    code, summary = _run(tmp_path, fixture_repo)
+    assert code == 0 and {d["page"]: d["cls"] for d in summary["drift"]["pages"]}[RUN_ENGINE] == "moved"
+    reverified = _plan(tmp_path)["reverified"]
+    # only the pages documenting core.py (and none trusted blindly: the moved one was re-checked)
+    assert 0 < reverified < total
+    assert _errors(wiki, fixture_repo, tmp_path / "cache") == []
+    init = fixture_repo / "src" / "minipkg" / "__init__.py"
+    init.write_text(init.read_text() + "\n# exports may have changed\n")
+    _git(fixture_repo, "commit", "-qam", "v3: the package's exports")
+    assert _run(tmp_path, fixture_repo)[0] == 0
+    assert _plan(tmp_path)["reverified"] == total  # an __init__ change trusts nothing
