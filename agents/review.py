@@ -20,6 +20,7 @@ import json
 import sys
 from pathlib import Path
 
+from agents.install_check import shadowing_problem
 from agents.runview import RunView, load_run, record_decision, resolve_run, source_excerpt
 from tools.errors import ToolError, UsageError
 
@@ -241,6 +242,10 @@ _WRITING = {"approve", "pick", "reject", "html"}
 
 
 def main(argv: list[str] | None = None) -> int:
+    shadowed = shadowing_problem()
+    if shadowed:
+        print(f"error: {shadowed}", file=sys.stderr)
+        return 2
     args = build_parser().parse_args(argv)
     try:
         return args.fn(args)

@@ -28,6 +28,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from agents.install_check import shadowing_problem
 from agents.graph import build_graph, recursion_limit
 from agents.plan import input_rewrites, with_rewrites
 from agents.runctx import RunConfig
@@ -376,6 +377,10 @@ class RunStopped(Exception):
 
 
 def main(argv: list[str] | None = None) -> int:
+    shadowed = shadowing_problem()
+    if shadowed:
+        print(f"error: {shadowed}", file=sys.stderr)
+        return 2
     logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr)
     try:
         return run(argv)

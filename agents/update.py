@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
+from agents.install_check import shadowing_problem
 from tools.errors import ToolError, UsageError
 from tools.redact import redact
 
@@ -355,6 +356,10 @@ def _update_on_base(args: argparse.Namespace, rest: list[str], ck: Checkout) -> 
 
 
 def main(argv: list[str] | None = None) -> int:
+    shadowed = shadowing_problem()
+    if shadowed:
+        print(f"error: {shadowed}", file=sys.stderr)
+        return 2
     try:
         return update(argv)
     except (UsageError, ToolError) as exc:

@@ -153,3 +153,20 @@ def test_the_newest_release_is_asked_once_a_day(tmp_path, monkeypatch, caplog):
     (sources / ".latest.json").write_text(_json.dumps(data))
     with pytest.raises(OSError, match="package index was asked"):
         sdist.fetch_sdist("demo_pkg", tmp_path)
+
+
+@pytest.mark.parametrize("cli", ["agents.run", "agents.verify", "agents.review", "agents.update"])
+def test_another_top_level_agents_package_is_one_line_and_exit_2(cli, monkeypatch, capsys):
+    import importlib
+    from agents import install_check
+    monkeypatch.setattr(install_check, "_claims", lambda: {"agents": ["openai-agents", "repowiki"]})
+    main = importlib.import_module(cli).main
+    assert main(["--help"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "openai-agents also install(s) a top-level 'agents'" in err \
+        and "its own virtual environment" in err
+
+
+def test_this_installation_is_not_shadowed():
+    from agents.install_check import shadowing_problem
+    assert shadowing_problem() is None
