@@ -7,9 +7,7 @@ the agent gives up, the step is held with the reason.
 """
 from __future__ import annotations
 
-import os
 import threading
-import time
 from pathlib import Path
 
 from agents.evidence import find_usages
@@ -155,9 +153,6 @@ def agent_locate(llm, cfg: RunConfig, job: dict, loc, used: Usage) -> tuple[dict
 
 def excavate(state: dict) -> dict:
     cfg, job = state["config"], state["job"]
-    # REPOWIKI_PAIR_DELAY slows each pair down: for watching the progress bars, and for the test that
-    # kills a run half-way and resumes it.
-    time.sleep(float(os.environ.get("REPOWIKI_PAIR_DELAY") or 0))
     with traced(cfg, "excavate", job["implementation"]) as rec:
         ws = workspace(cfg)
         first = job["steps"][0]

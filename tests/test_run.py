@@ -205,7 +205,8 @@ def test_unwritable_wiki_is_refused_and_the_committed_wiki_is_untouched(fixture_
 def test_resume_after_sigkill_finishes_without_redoing_steps(fixture_repo, tmp_path):
     base = ["--repo", "acme_minipkg", "--source", str(fixture_repo), "--workflow-index", str(FIXTURE_INDEX),
             "--cache-dir", str(tmp_path / "cache"), "--quiet", "--concurrency", "1"]
-    env = dict(os.environ, PYTHONPATH=str(ROOT), REPOWIKI_PAIR_DELAY="0.4")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT / "tests" / "hooks"), str(ROOT)]),
+               REPOWIKI_TEST_PAIR_DELAY="0.4")
     killed_runs = tmp_path / "killed"
     proc = subprocess.Popen([sys.executable, "-m", "agents.run", *base, "--runs", str(killed_runs)], env=env, cwd=ROOT)
     trace = None
@@ -225,7 +226,7 @@ def test_resume_after_sigkill_finishes_without_redoing_steps(fixture_repo, tmp_p
     with sqlite3.connect(run_dir / "checkpoints.sqlite") as db:
         assert db.execute("select count(*) from writes").fetchone()[0] > 0  # finished pairs were checkpointed
     r = subprocess.run([sys.executable, "-m", "agents.run", *base, "--runs", str(killed_runs), "--resume", "latest"],
-                       env=dict(env, REPOWIKI_PAIR_DELAY="0"), cwd=ROOT, capture_output=True, text=True, timeout=120)
+                       env=dict(env, REPOWIKI_TEST_PAIR_DELAY="0"), cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     lines = [json.loads(l) for l in trace.read_text().splitlines()]
     excavated = [l["step"] for l in lines if l["node"] == "excavate"]
