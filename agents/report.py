@@ -190,7 +190,7 @@ def report_node(state: dict) -> dict:
         write_site(run_dir)
         rec["outcome"] = "written"
         return {"report": {k: data[k] for k in ("committed_pairs", "held_pairs", "skipped_pairs", "pairs_planned",
-                                                "counts", "unchanged", "held", "verify", "coverage")}}
+                                                "counts", "unchanged", "held", "verify", "coverage", "drift")}}
 
 
 def _render(data: dict) -> str:

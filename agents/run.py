@@ -309,6 +309,7 @@ def summary(values: dict, cfg: RunConfig) -> dict:
             "pairs_held": rep.get("held_pairs"), "pairs_skipped": rep.get("skipped_pairs"),
             "pages_committed": len(commit.get("committed", [])), "pages_written": len(commit.get("written", [])),
             "held": commit.get("held", {}), "verify": rep.get("verify"), "coverage": rep.get("coverage"),
+            "drift": rep.get("drift"),
             "steps_held": [{"workflow": h["workflow"], "step": h["number"], "title": h["title"], "reason": h["reason"]}
                            for h in values.get("step_holds") or []]}
 

@@ -54,7 +54,7 @@ def test_the_wiki_records_what_it_was_verified_against(fixture_repo, tmp_path):
     assert (wiki / RECORD).read_bytes() == before  # a no-op re-run changes nothing, not even the date
 
 
-def test_an_update_restamps_moved_pages_redrafts_changed_ones_and_holds_gone_ones(fixture_repo, tmp_path):
+def test_an_update_restamps_moved_pages_redrafts_changed_ones_and_holds_gone_ones(fixture_repo, tmp_path, capsys):
     assert _run(tmp_path, fixture_repo)[0] == 0
     wiki = tmp_path / "runs" / "acme_minipkg" / "wiki"
     first = read_pages(wiki)
@@ -66,7 +66,8 @@ def test_an_update_restamps_moved_pages_redrafts_changed_ones_and_holds_gone_one
     core.write_text(text)
     tools = fixture_repo / "src" / "minipkg" / "sub" / "tools.py"
     tools.write_text(tools.read_text().replace("def make_tool(", "def make_tool_renamed_beyond_recognition("))
-    code, summary = _run(tmp_path, fixture_repo)
+    code, summary = _run(tmp_path, fixture_repo, "--json")
+    assert json.loads(capsys.readouterr().out)["drift"] == summary["drift"]  # --json carries the drift report
     drift = {d["page"]: d for d in summary["drift"]["pages"]}
     assert drift[RUN_ENGINE]["cls"] == "moved" and re.fullmatch(r"L\d+-\d+ → L\d+-\d+", drift[RUN_ENGINE]["what"])
     assert drift["implementations/acme_minipkg_make_tool.md"]["cls"] == "gone"
