@@ -129,7 +129,7 @@ def build(state: dict) -> dict:
         "one_to_one_findings": wiki_rules.get("R16", 0) + wiki_rules.get("R17", 0),
         "verify": commit["verify"],
         "example_ratio": f"{ex['exist']}/{ex['checked']}" if ex["checked"] else "no example names",
-        "seconds": _since_start(run_dir),
+        "seconds": _since_start(run_dir), "startup_seconds": _run_meta(run_dir).get("startup_seconds"),
         "usage": {"calls": sum(t["calls"] for t in trace), "tokens": tokens,
                   "cost": "0.00 (offline drafter)" if cfg["drafter"] == "offline" else
                   f"{sum(t['cost'] for t in trace):.4f} USD" + ("" if (cfg.get("model") or {}).get("prices") else " (no price table)")},

@@ -28,6 +28,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from agents import PROCESS_STARTED
 from agents.install_check import shadowing_problem
 from agents.graph import build_graph, recursion_limit
 from agents.plan import input_rewrites, with_rewrites
@@ -154,6 +155,10 @@ def _new_run(args) -> tuple[RunConfig, dict]:
     model = model_settings(args)
     now = datetime.now(timezone.utc)
     run_id = now.strftime("%Y%m%dT%H%M%S") + f"{now.microsecond // 1000:03d}Z"
+    # the first run of a process counts from the process start (imports included); a later run in the
+    # same process (agents.update, a library caller) from its own call
+    began = PROCESS_STARTED if not _STARTED_RUNS else _CALLED[-1]
+    _STARTED_RUNS.append(run_id)
     # SOURCE_DATE_EPOCH (the reproducible-builds convention) pins the Last Updated stamp
     stamp = datetime.fromtimestamp(int(os.environ["SOURCE_DATE_EPOCH"]), timezone.utc) \
         if os.environ.get("SOURCE_DATE_EPOCH", "").isdigit() else now
@@ -166,7 +171,8 @@ def _new_run(args) -> tuple[RunConfig, dict]:
                     drafter="model" if model else "offline", model=model, critic=bool(args.critic and model),
                     workflow_index_origin=origin, model_agents=args.model_agents)
     meta = {"run_id": run_id, "arguments": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
-            "config": cfg, "workflow_index": origin, "versions": _versions(), "started": now.isoformat(),
+            "config": cfg, "workflow_index": origin, "versions": _versions(), "started": datetime.fromtimestamp(began, timezone.utc).isoformat(),
+            "startup_seconds": round(now.timestamp() - began, 3),
             "steps": len(wi.steps),
             # in run.json, not in the config every pair carries: a checkpoint per pair must not grow with the index
             "input_notes": notes}
@@ -377,7 +383,12 @@ class RunStopped(Exception):
               f"python -m agents.run --repo {cfg['repo']} --resume {cfg['run_id']}")
 
 
+_STARTED_RUNS: list[str] = []
+_CALLED: list[float] = []
+
+
 def main(argv: list[str] | None = None) -> int:
+    _CALLED.append(time.time())
     shadowed = shadowing_problem()
     if shadowed:
         print(f"error: {shadowed}", file=sys.stderr)
