@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 from typing import TypedDict
 
-from agents.commit import atomic_write
+from tools.atomic import atomic_write
 from agents.critic import as_findings, critic_verdict
 from agents.runctx import RunConfig, traced, workflow_index, workspace
 from agents.verify import verify_pages

@@ -10,13 +10,13 @@ whose only change would be its Last Updated stamp keeps its old text: re-running
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 from pathlib import Path
 from typing import TypedDict
 
 from agents.draft import workflow_data
+from tools.atomic import atomic_write
 from agents.drift import RECORD, read_record, record_text, restamp
 from agents.indexes import render_indexes, with_kept_sections, with_statuses, without_workflows
 from agents.pages import render_page
@@ -65,13 +65,6 @@ def _pair_of(rel: str, text: str) -> list[str]:
 
 def same_but_stamp(a: str, b: str) -> bool:
     return _STAMP.sub("", a) == _STAMP.sub("", b)
-
-
-def atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent / f".{path.name}.tmp"
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def _stage(stage: Path, files: dict[str, str]) -> None:

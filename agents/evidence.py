@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TypedDict
 
 from tools.example_slice import MAX_LINES, slice_usage
+from tools.atomic import atomic_write
 from tools.locate import ApiRef
 from tools.navigate import area
 from tools.resolve import iter_python_files
@@ -85,10 +86,7 @@ def find_usages(ws: Workspace, keys: set[str], cache_dir: Path | None = None) ->
         _memo[tag] = found
         if cached is not None:
             try:
-                cached.parent.mkdir(parents=True, exist_ok=True)
-                tmp = cached.with_suffix(".tmp")
-                tmp.write_text(json.dumps(found), encoding="utf-8")
-                tmp.replace(cached)
+                atomic_write(cached, json.dumps(found))
             except OSError as exc:
                 log.warning("cannot cache usages (%s)", exc)
         return found

@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 from tools import pyast
+from tools.atomic import atomic_write
 
 log = logging.getLogger(__name__)
 
@@ -238,10 +239,7 @@ class LLM:
             return
         path = Path(self.settings.cache_dir) / "llm" / f"{key}.json"
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(value), encoding="utf-8")
-            tmp.replace(path)
+            atomic_write(path, json.dumps(value))
         except OSError as exc:
             log.warning("cannot cache a model response (%s)", exc)
 

@@ -221,3 +221,12 @@ def test_brackets_python_refuses_keep_their_symbols_and_say_so():
     rec = parse_file("deep.py", "deep", False, src.encode())
     assert [s.name for s in rec.symbols] == ["kept"]
     assert rec.status == "partial" and "too many nested parentheses" in rec.reason
+
+
+def test_atomic_writes_leave_no_temporary_file_and_replace_whole(tmp_path):
+    from tools.atomic import atomic_write
+    target = tmp_path / "sub" / "page.md"
+    atomic_write(target, "old")
+    atomic_write(target, "new ✓")
+    assert target.read_text(encoding="utf-8") == "new ✓"
+    assert [p.name for p in target.parent.iterdir()] == ["page.md"]

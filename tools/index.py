@@ -18,6 +18,7 @@ from pathlib import Path
 
 from tools.errors import UsageError
 from tools.pyparse import MAX_FILE_BYTES, digest, parse_file, skipped
+from tools.atomic import atomic_write_bytes
 from collections.abc import Iterator, Mapping
 
 from tools.records import FileRecord, Symbol, from_plain, to_plain
@@ -133,10 +134,7 @@ def _load_cache(path: Path) -> dict[str, tuple[str, str, bytes]]:
 
 def _save_cache(path: Path, entries: dict[str, tuple[str, str, bytes]]) -> bool:
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".tmp{os.getpid()}")
-        tmp.write_bytes(marshal.dumps(entries))
-        os.replace(tmp, path)
+        atomic_write_bytes(path, marshal.dumps(entries))
         return True
     except OSError as exc:
         log.warning("index cache not written (%s); the index stays in memory only", exc)

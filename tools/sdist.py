@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import re
 import shutil
 import subprocess
@@ -18,6 +17,7 @@ import time
 import zipfile
 from pathlib import Path
 
+from tools.atomic import atomic_write
 from tools.errors import UsageError
 
 log = logging.getLogger(__name__)
@@ -71,9 +71,7 @@ def _remember_latest(sources: Path, name: str, version: str) -> None:
         data = {}
     data[_norm(name)] = {"version": version, "at": time.time()}
     try:
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
-        os.replace(tmp, path)
+        atomic_write(path, json.dumps(data, indent=1))
     except OSError:
         pass  # a cache, not a record: the next run asks the index again
 
