@@ -147,7 +147,7 @@ def sanitize(obj: dict, deny: set[str], params: set[str], known=lambda name: Tru
 
 
 MAX_DOC_CHARS = 4000
-MAX_BODY_LINES = 80
+MAX_BODY_LINES = 60
 
 
 def model_evidence(sym, source_text: str, i_data: dict) -> dict[str, str]:

@@ -21,11 +21,12 @@ CASSETTES = Path(__file__).parent / "cassettes"
 CASSETTE = CASSETTES / "peft_qwen2.5-coder-1.5b.yaml"
 RECORDED_WIKI = CASSETTES / "peft_qwen2.5-coder-1.5b.wiki"
 STAMP = "1795000000"  # SOURCE_DATE_EPOCH of the recording run
+INDEX = Path(__file__).parent / "fixtures" / "peft_replay_WorkflowIndex.md"  # the recorded run's WorkflowIndex
 
 
 def _replay(peft_root: Path, runs: Path, *extra: str) -> int:
-    return main(["--repo", "huggingface_peft", "--source", str(peft_root), "--runs", str(runs),
-                 "--replay", str(CASSETTE), "--quiet", *extra])
+    return main(["--repo", "huggingface_peft", "--source", str(peft_root), "--workflow-index", str(INDEX),
+                 "--runs", str(runs), "--replay", str(CASSETTE), "--quiet", *extra])
 
 
 def _files(wiki: Path) -> dict[str, bytes]:
@@ -39,7 +40,7 @@ def test_replay_gives_the_recorded_pages_byte_for_byte(peft_root, tmp_path, monk
     summary = json.loads(capsys.readouterr().out)
     wiki = tmp_path / "runs" / "huggingface_peft" / "wiki"
     assert _files(wiki) == _files(RECORDED_WIKI)
-    assert summary["pairs_planned"] == 17
+    assert summary["pairs_planned"] == 4
     src = resolve_repo("huggingface_peft", str(peft_root))
     report = verify_wiki(load_wiki(wiki), Workspace(src, build_index(src)))
     assert report.errors == []
