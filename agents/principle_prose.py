@@ -457,7 +457,8 @@ def principle_theory(api: Api | None, steps: list[StepWords], deny: Deny) -> str
         if o.delegate:
             owner = "'s ".join(w for w in (_outline.words(p, deny) for p in o.delegate.split(".")) if w)
             via = f", which hands the work to {owner or 'another definition'}"
-        cut = f"; {o.omitted} minor statements are left out" if o.omitted else ""
+        cut = (f"; {o.omitted} minor statement{' is' if o.omitted == 1 else 's are'} left out" if o.omitted
+               else "")
         parts.append(f"Outline of the {o.lines}-line {subject} body behind {where}{via}{cut}:")
         parts.append(render_outline(o))
     else:
