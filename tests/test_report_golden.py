@@ -15,7 +15,7 @@ GOLDEN = FIXTURES / "report.expected.md"
 
 
 def masked(text: str, tmp: Path) -> str:
-    text = text.replace(str(tmp), "<TMP>")
+    text = text.replace(str(tmp), "<TMP>").replace(str(FIXTURES.parents[1]), "<PROJECT>")
     text = re.sub(r"\d{8}T\d{9}Z", "<RUN>", text)
     text = re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", "<DATE>", text)
     text = re.sub(r"\b\d+\.\d+ s\b", "<S> s", text)  # seconds; confidences and counts stay exact
