@@ -222,6 +222,13 @@ def trusted_pages(record: dict | None, files: dict[str, str], ws: Workspace) -> 
                      and (rel not in pages or pages[rel]["file"] not in changed))
 
 
+def trusted_without_source(record: dict | None, files: dict[str, str]) -> bool:
+    """The part of ``trusted`` that needs no index: a clean verdict, the same wiki, the same code."""
+    trust = (record or {}).get("trust") or {}
+    return bool(trust) and (record.get("verify") or {}).get("errors") == 0 and trust.get("wiki") == wiki_digest(files) \
+        and trust.get("code") == code_digest()
+
+
 def trusted(record: dict | None, files: dict[str, str], ws: Workspace) -> bool:
     """The wiki, the source and the verifier are byte for byte what the last commit verified with 0
     errors: its verdict still holds, so nothing needs to be verified again."""

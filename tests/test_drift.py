@@ -160,3 +160,17 @@ def test_a_git_source_reverifies_only_the_pages_whose_files_changed(fixture_repo
     _git(fixture_repo, "commit", "-qam", "v3: the package's exports")
     assert _run(tmp_path, fixture_repo)[0] == 0
     assert _plan(tmp_path)["reverified"] == total  # an __init__ change trusts nothing
+
+
+def test_a_settled_wiki_is_checked_without_the_graph_and_an_edit_sends_it_back(fixture_repo, tmp_path):
+    assert _run(tmp_path, fixture_repo)[0] == 0
+    latest = tmp_path / "runs" / "acme_minipkg" / "latest"
+    code, summary = _run(tmp_path, fixture_repo)
+    assert code == 0 and summary["skipped_pairs"] == 5 and summary["verify"]["errors"] == 0
+    assert not (latest / "checkpoints.sqlite").exists() and (latest / "report.md").is_file()
+    nodes = [json.loads(l)["node"] for l in (latest / "trace.jsonl").read_text().splitlines()]
+    assert nodes == ["resolve", "index", "plan", "commit", "report"]
+    page = tmp_path / "runs" / "acme_minipkg" / "wiki" / RUN_ENGINE
+    page.write_text(page.read_text().replace("L80-85", "L80-86"))  # a hand edit: the verdict no longer holds
+    assert _run(tmp_path, fixture_repo)[0] == 0
+    assert (latest / "checkpoints.sqlite").exists() and "L80-85" in page.read_text()
