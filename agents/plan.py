@@ -14,6 +14,7 @@ from typing import TypedDict
 
 from agents.draft import StepInfo
 from agents.evidence import call_key
+from tools.jsonl import read_jsonl
 from tools.locate import parse_api
 from tools.wikipage import TYPE_FOLDERS
 from tools.workflow_index import WorkflowIndex, split_row
@@ -127,14 +128,7 @@ def already_done(jobs: list[PairJob], wiki_dir: Path, failing: set[str]) -> set[
 
 def reviewer_decisions(runs_of_repo: Path) -> dict[str, dict]:
     """The latest reviewer decision per page over every run of the repository."""
-    import json
-    found: list[dict] = []
-    for path in runs_of_repo.glob("*/decisions.jsonl"):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            try:
-                found.append(json.loads(line))
-            except ValueError:
-                continue
+    found = [d for path in runs_of_repo.glob("*/decisions.jsonl") for d in read_jsonl(path)]
     found.sort(key=lambda d: d.get("at", ""))
     return {d["page"]: d for d in found}
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from agents.check import write_draft
 from agents.drift import describe
+from tools.jsonl import read_jsonl
 from agents.runctx import RunConfig, traced, workflow_index, workspace
 
 
@@ -21,17 +22,11 @@ def timings(run_dir: Path) -> list[dict]:
     tokens: Counter = Counter()
     calls: Counter = Counter()
     cost: Counter = Counter()
-    path = run_dir / "trace.jsonl"
-    if path.is_file():
-        for line in path.read_text(encoding="utf-8").splitlines():
-            try:
-                rec = json.loads(line)
-            except ValueError:
-                continue
-            per[rec["node"]].append(rec.get("seconds", 0.0))
-            tokens[rec["node"]] += rec.get("tokens", 0) or 0
-            calls[rec["node"]] += rec.get("calls", 0) or 0
-            cost[rec["node"]] += rec.get("cost", 0.0) or 0.0
+    for rec in read_jsonl(run_dir / "trace.jsonl"):
+        per[rec["node"]].append(rec.get("seconds", 0.0))
+        tokens[rec["node"]] += rec.get("tokens", 0) or 0
+        calls[rec["node"]] += rec.get("calls", 0) or 0
+        cost[rec["node"]] += rec.get("cost", 0.0) or 0.0
     return [{"node": n, "count": len(v), "total": round(sum(v), 3), "max": round(max(v), 3), "tokens": tokens[n],
              "calls": calls[n], "cost": round(cost[n], 6)} for n, v in per.items()]
 

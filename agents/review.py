@@ -22,6 +22,7 @@ from pathlib import Path
 
 from agents.install_check import shadowing_problem
 from agents.runview import RunView, load_run, record_decision, resolve_run, source_excerpt
+from tools.jsonl import read_jsonl
 from tools.errors import ToolError, UsageError
 
 
@@ -76,9 +77,8 @@ def cmd_show(args) -> int:
 
 def _verdict(view: RunView, e) -> dict:
     impl = Path(e.page if e.page.startswith("implementations/") else (e.pair or e.page)).stem
-    for line in (view.run_dir / "verdicts.jsonl").read_text(encoding="utf-8").splitlines():
-        v = json.loads(line)
-        if v["implementation"] == impl:
+    for v in read_jsonl(view.run_dir / "verdicts.jsonl"):
+        if v.get("implementation") == impl:
             return v
     raise UsageError(f"{e.page} is not a page of a drafted pair in run {view.run_dir.name}")
 

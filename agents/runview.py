@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from agents.commit import same_but_stamp
+from tools.jsonl import read_jsonl
 from tools.errors import UsageError
 
 MAX_EXCERPT = 80
@@ -72,21 +73,9 @@ def resolve_run(runs: Path, repo: str | None, run: str | None) -> Path:
     return path
 
 
-def _jsonl(path: Path) -> list[dict]:
-    if not path.is_file():
-        return []
-    out = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            out.append(json.loads(line))
-        except ValueError:
-            continue
-    return out
-
-
 def decisions(run_dir: Path) -> dict[str, dict]:
     """The last decision per page."""
-    return {d["page"]: d for d in _jsonl(run_dir / "decisions.jsonl")}
+    return {d["page"]: d for d in read_jsonl(run_dir / "decisions.jsonl")}
 
 
 def record_decision(run_dir: Path, page: str, decision: str, reason: str | None = None, text: str | None = None) -> dict:
@@ -104,9 +93,9 @@ def load_run(run_dir: Path) -> RunView:
     summary = json.loads((run_dir / "summary.json").read_text()) if (run_dir / "summary.json").is_file() else {}
     held = {h["page"]: h["reason"] for h in summary.get("held", [])}
     findings: dict[str, list[dict]] = {}
-    for f in _jsonl(run_dir / "findings.jsonl"):
+    for f in read_jsonl(run_dir / "findings.jsonl"):
         findings.setdefault(f["page"], []).append(f)
-    verdicts = _jsonl(run_dir / "verdicts.jsonl")
+    verdicts = read_jsonl(run_dir / "verdicts.jsonl")
     by_page: dict[str, tuple[dict, str | None]] = {}
     for v in verdicts:
         p = f"principles/{v['principle']}.md"

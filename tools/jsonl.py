@@ -1,0 +1,21 @@
+"""JSON Lines files of a run (trace, verdicts, findings, decisions): read tolerantly, because a
+killed process can leave a last line half written."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    """The records of ``path`` (none when it does not exist); a line that is not a JSON object is skipped."""
+    if not path.is_file():
+        return []
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(rec, dict):
+            out.append(rec)
+    return out
