@@ -4,12 +4,12 @@ StrictUndefined: a field the caller forgot is an error, never an empty section.
 """
 from __future__ import annotations
 
-import importlib.resources
 import re
 from functools import lru_cache
 
 import jinja2
 
+from agents.templates import template_env
 from tools.wikipage import DOMAIN_RE, SOURCE_RE, UPDATED_RE, Page, escape_cell
 
 PAGE_TEMPLATES = {"Workflow": "workflow.md.j2", "Principle": "principle.md.j2",
@@ -28,15 +28,7 @@ def _mermaid(value: str) -> str:
 
 @lru_cache(maxsize=1)
 def environment() -> jinja2.Environment:
-    folder = importlib.resources.files("prompts").joinpath("pages")
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(folder)),
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        autoescape=False,  # MediaWiki text, not HTML; cells are escaped by the `cell` filter
-    )
+    env = template_env("pages")
     env.filters["cell"] = _cell
     env.filters["domain"] = lambda d: f"[[domain::{d}]]"
     env.filters["mermaid"] = _mermaid

@@ -189,10 +189,5 @@ def report_node(state: dict) -> dict:
 
 
 def _render(data: dict) -> str:
-    import importlib.resources
-
-    import jinja2
-    folder = importlib.resources.files("prompts")
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(folder)), undefined=jinja2.StrictUndefined,
-                             trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
-    return env.get_template("report.md.j2").render(**data)
+    from agents.templates import template_env
+    return template_env().get_template("report.md.j2").render(**data)

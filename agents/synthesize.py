@@ -10,7 +10,6 @@ repeats an instruction planted in the source is replaced by the extractive text 
 """
 from __future__ import annotations
 
-import importlib.resources
 import json
 import re
 from functools import lru_cache
@@ -25,6 +24,7 @@ from tools.example_check import call_target
 from agents.pages import render_page
 from agents.rules.context import Context
 from agents.runctx import RunConfig, traced, workflow_index, workspace
+from agents.templates import template_env
 from agents.wiki import Wiki
 from tools.wikipage import TYPE_FOLDERS
 from tools import pyast
@@ -54,9 +54,7 @@ def external_facts(cfg: RunConfig, loc: dict) -> dict:
 
 @lru_cache(maxsize=1)
 def _prompts() -> jinja2.Environment:
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(importlib.resources.files("prompts"))),
-                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                              keep_trailing_newline=False)
+    return template_env(keep_trailing_newline=False)
 
 
 def guard(prose: dict, evidence: str) -> tuple[dict, list[str]]:
