@@ -31,6 +31,7 @@ from agents import PROCESS_STARTED
 from agents.install_check import shadowing_problem
 from agents.plan import input_rewrites, with_rewrites
 from agents.runctx import RunConfig
+from agents.runview import latest_run_id, mark_latest
 from tools.errors import ExternalFault, ToolError, UsageError
 from tools.redact import redact
 from tools.resolve import default_cache_dir, repo_name, resolve_repo
@@ -175,13 +176,7 @@ def _new_run(args) -> tuple[RunConfig, dict]:
             # in run.json, not in the config every pair carries: a checkpoint per pair must not grow with the index
             "input_notes": notes}
     (run_dir / "run.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
-    latest = args.runs / args.repo / "latest"
-    try:
-        if latest.is_symlink() or latest.exists():
-            latest.unlink()
-        latest.symlink_to(run_id)
-    except OSError:
-        (args.runs / args.repo / "LATEST").write_text(run_id + "\n")
+    mark_latest(args.runs / args.repo, run_id)
     return cfg, meta
 
 
@@ -245,12 +240,8 @@ def _resumed_run(args) -> tuple[RunConfig, dict]:
     base = args.runs / args.repo
     run_id = args.resume
     if run_id == "latest":
-        link = base / "latest"
-        if link.is_symlink():
-            run_id = os.readlink(link)
-        elif (base / "LATEST").is_file():
-            run_id = (base / "LATEST").read_text().strip()
-        else:
+        run_id = latest_run_id(base)
+        if run_id is None:
             raise UsageError(f"no run to resume under {base}; start one without --resume")
     meta_path = base / run_id / "run.json"
     if not meta_path.is_file():

@@ -51,6 +51,27 @@ class RunView:
         raise UsageError(f"no page {page!r} in run {self.run_dir.name}; `python -m agents.review list` shows them")
 
 
+def latest_run_id(base: Path) -> str | None:
+    """The newest run of a repository's runs folder: the `latest` link, or the LATEST file written
+    where links cannot be made."""
+    link = base / "latest"
+    if link.is_symlink():
+        return os.readlink(link)
+    if (base / "LATEST").is_file():
+        return (base / "LATEST").read_text().strip() or None
+    return None
+
+
+def mark_latest(base: Path, run_id: str) -> None:
+    latest = base / "latest"
+    try:
+        if latest.is_symlink() or latest.exists():
+            latest.unlink()
+        latest.symlink_to(run_id)
+    except OSError:
+        (base / "LATEST").write_text(run_id + "\n")
+
+
 def resolve_run(runs: Path, repo: str | None, run: str | None) -> Path:
     if repo is None:
         repos = sorted(p.name for p in runs.iterdir() if p.is_dir()) if runs.is_dir() else []
@@ -60,12 +81,8 @@ def resolve_run(runs: Path, repo: str | None, run: str | None) -> Path:
     base = runs / repo
     run = run or "latest"
     if run == "latest":
-        link = base / "latest"
-        if link.is_symlink():
-            run = os.readlink(link)
-        elif (base / "LATEST").is_file():
-            run = (base / "LATEST").read_text().strip()
-        else:
+        run = latest_run_id(base)
+        if run is None:
             raise UsageError(f"no runs under {base}; run `python -m agents.run --repo {repo}` first")
     path = base / run
     if not (path / "run.json").is_file():
