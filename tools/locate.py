@@ -17,14 +17,12 @@ from pathlib import Path
 from typing import Literal
 
 from tools.bindings import imported_from, per_index, runtime_bindings
-from tools.errors import ToolError, UsageError
+from tools.errors import ToolError
 from tools.navigate import area, search_symbols
 from tools.pyparse import parser
 from tools.records import Symbol
-from tools.index import build_index
-from tools.resolve import installed_source
 from tools.workflow_index import Step
-from tools.workspace import Workspace
+from tools.workspace import Workspace, installed_workspace
 from tools import pyast
 
 log = logging.getLogger(__name__)
@@ -286,7 +284,6 @@ class Locator:
     def __init__(self, ws: Workspace, cache_dir: Path | None = None) -> None:
         self.ws = ws
         self.cache_dir = cache_dir
-        self._external: dict[str, Workspace | None] = {}
 
     # ---- candidate scoring ------------------------------------------------------
     def _score(self, s: Symbol, api: ApiRef | None, hint: Hint, impl_short: str, how: str) -> tuple[float, list[str]]:
@@ -457,16 +454,7 @@ class Locator:
     # ---- external APIs ----------------------------------------------------------
     def external_workspace(self, package: str) -> Workspace | None:
         """The installed external package, indexed (None when it is not installed)."""
-        if package not in self._external:
-            ws = None
-            try:
-                src = installed_source(package)
-                if src is not None:
-                    ws = Workspace(src, build_index(src, self.cache_dir))
-            except UsageError as exc:
-                log.warning("cannot index the installed %s (%s)", package, exc)
-            self._external[package] = ws
-        return self._external[package]
+        return installed_workspace(package, self.cache_dir)
 
     def _locate_external(self, step: Step, api: ApiRef | None, package: str, reasons: list[str]) -> Location:
         shown = self._external_qualname(api, package, step.source_hint)

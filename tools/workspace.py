@@ -1,13 +1,18 @@
 """A Workspace bundles what every tool needs: the resolved source, its index and name resolution."""
 from __future__ import annotations
 
+import logging
+import threading
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
 from tools.index import Index, build_index
 from tools.names import Names
-from tools.resolve import RepoSource, guess_package, registry, resolve_repo
+from tools.errors import UsageError
+from tools.resolve import RepoSource, guess_package, installed_source, registry, resolve_repo
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -24,6 +29,27 @@ class Workspace:
         if self.source.package and self.source.package in self.index.modules:
             return self.source.package
         return self.names.packages[0] if self.names.packages else None
+
+
+_installed: dict[tuple[str, str | None], "Workspace | None"] = {}
+_installed_lock = threading.Lock()
+
+
+def installed_workspace(package: str, cache_dir: Path | None = None) -> "Workspace | None":
+    """The installed copy of another package, indexed once per process and cache folder (None when it
+    is not installed, or cannot be indexed: its facts then stay unchecked, never guessed)."""
+    key = (package, str(cache_dir) if cache_dir else None)
+    with _installed_lock:
+        if key not in _installed:
+            ws = None
+            try:
+                src = installed_source(package)
+                if src is not None:
+                    ws = Workspace(src, build_index(src, cache_dir))
+            except UsageError as exc:
+                log.warning("cannot index the installed %s (%s)", package, exc)
+            _installed[key] = ws
+        return _installed[key]
 
 
 def open_workspace(repo: str | None, source: str | None, cache_dir: Path | None = None,

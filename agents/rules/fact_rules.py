@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ast
 import re
+from pathlib import Path
 from dataclasses import dataclass, field
 
 from agents.docstrings import states_default
@@ -10,14 +11,12 @@ from agents.findings import Finding, finding
 from agents.rules.context import Context
 from agents.rules.link_rules import source_location
 from agents.rules.page_rules import signature_source
-from tools.errors import ToolError, UsageError
+from tools.errors import ToolError
 from tools.facts import canonical_signature, collapse, expected_inputs, expected_output_type
-from tools.index import build_index
 from tools.names import ModuleRef
 from tools.records import Symbol
-from tools.resolve import installed_source
 from tools.wikipage import Page
-from tools.workspace import Workspace
+from tools.workspace import Workspace, installed_workspace
 from tools import pyast
 
 
@@ -304,17 +303,15 @@ def _r29(ctx: Context, page: Page, file: str, start: int | None, end: int | None
     return []
 
 
-_external_cache: dict[str, Workspace | None] = {}
+def _cache_dir_of(ctx: Context) -> Path | None:
+    """The cache folder the checked source was indexed into (its --cache-dir), for the external index too."""
+    cache = ctx.ws.index.stats.cache if ctx.ws is not None else None
+    return Path(cache).parents[1] if cache else None
+
 
 
 def _external(package: str, ctx: Context) -> Workspace | None:
-    if package not in _external_cache:
-        try:
-            src = installed_source(package)
-            _external_cache[package] = Workspace(src, build_index(src)) if src else None
-        except UsageError:  # an installed package we cannot index: its Signature stays unchecked
-            _external_cache[package] = None
-    return _external_cache[package]
+    return installed_workspace(package, _cache_dir_of(ctx))
 
 
 def _r30(ctx: Context, page: Page) -> list[Finding]:
