@@ -24,7 +24,7 @@ from agents.runctx import RunConfig, traced, workflow_index, workspace
 from agents.verify import verify_wiki
 from agents.wiki import load_wiki
 from tools.wiki_schema import INDEX_FILES
-from tools.wikipage import FOLDER_TYPES, TYPE_FOLDERS
+from tools.wikipage import FOLDER_TYPES, TYPE_FOLDERS, page_path
 
 _STAMP = re.compile(r"\[\[last_updated::[^\]]*\]\]")
 MAX_ROUNDS = 6
@@ -109,7 +109,7 @@ def commit(cfg: RunConfig, results: list[dict], drift: list[dict] | None = None,
         if r["outcome"] == "verified":
             ours.update(r["texts"])
         else:
-            for rel in r["texts"] or [f"implementations/{r['implementation']}.md"]:
+            for rel in r["texts"] or [page_path("Implementation", r['implementation'])]:
                 held[rel] = r["reason"] or "held"
                 held_findings[rel] = [f for f in r["findings"] if f["page"] == rel]
     overviews: dict[str, str] = {}
@@ -126,8 +126,8 @@ def commit(cfg: RunConfig, results: list[dict], drift: list[dict] | None = None,
                 overviews[Path(rel).stem] = m.group(1) if m else ""
         for wf in wi.workflows:
             rel = f"{TYPE_FOLDERS['Workflow']}/{wf.name}.md"
-            documented = [s for s in wf.steps if s.problem is None and f"principles/{s.principle}.md" in candidate
-                          and f"implementations/{s.implementation}.md" in candidate]
+            documented = [s for s in wf.steps if s.problem is None and page_path("Principle", s.principle) in candidate
+                          and page_path("Implementation", s.implementation) in candidate]
             if len({s.principle for s in documented}) < 2 or wf.name in held_flows:
                 # R18: a Workflow page needs two documented steps; its pending steps wait for a later run
                 held_flows.add(wf.name)
@@ -141,9 +141,9 @@ def commit(cfg: RunConfig, results: list[dict], drift: list[dict] | None = None,
                 [(s.title, s.principle if (s.workflow, s.number) in shown else None) for s in wf.steps],
                 [wf.name.removeprefix(cfg["repo"] + "_")], cfg["updated"], overviews))
         done = {(s.workflow, s.number) for s in wi.steps
-                if s.problem is None and f"workflows/{s.workflow}.md" in candidate
-                and f"principles/{s.principle}.md" in candidate and f"implementations/{s.implementation}.md" in candidate}
-        gone = {w for w in held_flows if f"workflows/{w}.md" not in candidate}
+                if s.problem is None and page_path("Workflow", s.workflow) in candidate
+                and page_path("Principle", s.principle) in candidate and page_path("Implementation", s.implementation) in candidate}
+        gone = {w for w in held_flows if page_path("Workflow", w) not in candidate}
         files = dict(candidate)
         if gone >= {w.name for w in wi.workflows} and not any(r.startswith("workflows/") for r in candidate):
             # nothing to list: the wiki's _WorkflowIndex.md stays as it was (an empty index would not parse)

@@ -14,6 +14,7 @@ from agents.plan import PairJob, StepHold, already_done, plan_pairs, respected, 
 from agents.runctx import RunConfig, traced, workflow_index, workspace
 from agents.verify import verify_wiki
 from agents.wiki import load_wiki
+from tools.wikipage import page_path
 from tools.resolve import resolve_repo
 
 
@@ -91,7 +92,7 @@ def plan_node(state: RunState) -> dict:
             skipped = already_done(jobs, wiki_dir, failing)
             # moved pages are re-stamped at commit (no redraft, no model call); changed and gone ones are
             # redrafted even where the old page still passes (its prose describes the old docstring or body)
-            by_page = {f"implementations/{j['implementation']}.md": j["implementation"] for j in jobs}
+            by_page = {page_path("Implementation", j['implementation']): j["implementation"] for j in jobs}
             for d in drift["pages"]:
                 if d["page"] in by_page:
                     if d["cls"] == "moved":

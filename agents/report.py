@@ -9,6 +9,7 @@ from pathlib import Path
 
 from agents.check import write_draft
 from agents.drift import describe
+from tools.wikipage import page_path
 from tools.jsonl import read_jsonl
 from agents.runctx import RunConfig, traced, workflow_index, workspace
 
@@ -115,8 +116,8 @@ def build(state: dict) -> dict:
                    "root": str(ws.source.root)},
         "workflow_index": wi.path, "steps_total": len(wi.steps), "pairs_total": len(state.get("plan") or []),
         "pairs_planned": len(results), "committed_pairs": sum(1 for r in results if r["principle"] and
-                                                              f"principles/{r['principle']}.md" in committed),
-        "held_pairs": sum(1 for r in results if f"implementations/{r['implementation']}.md" in commit["held"]),
+                                                              page_path("Principle", r['principle']) in committed),
+        "held_pairs": sum(1 for r in results if page_path("Implementation", r['implementation']) in commit["held"]),
         "skipped_pairs": len(state.get("skipped") or []),
         "counts": {k: counts[k] for k in ("Principle", "Implementation", "Workflow")},
         "unchanged": len(commit["unchanged"]), "held": held,
@@ -165,9 +166,9 @@ def report_node(state: dict) -> dict:
             for r in results:
                 loc = r.get("location") or {}
                 fh.write(json.dumps({"implementation": r["implementation"], "principle": r["principle"],
-                                     "outcome": "committed" if f"implementations/{r['implementation']}.md" in commit["committed"]
-                                     or f"implementations/{r['implementation']}.md" in commit["unchanged"] else "held",
-                                     "reason": commit["held"].get(f"implementations/{r['implementation']}.md") or r["reason"],
+                                     "outcome": "committed" if page_path("Implementation", r['implementation']) in commit["committed"]
+                                     or page_path("Implementation", r['implementation']) in commit["unchanged"] else "held",
+                                     "reason": commit["held"].get(page_path("Implementation", r['implementation'])) or r["reason"],
                                      "rounds": r["rounds"], "confidence": loc.get("confidence"), "steps": r["steps"],
                                      "critic": r.get("critic"),
                                      "location": {k: loc.get(k) for k in ("kind", "qualname", "file", "start_line", "end_line")},

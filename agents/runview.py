@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from agents.commit import same_but_stamp
+from tools.wikipage import page_path
 from tools.jsonl import read_jsonl
 from tools.errors import UsageError
 
@@ -115,8 +116,8 @@ def load_run(run_dir: Path) -> RunView:
     verdicts = read_jsonl(run_dir / "verdicts.jsonl")
     by_page: dict[str, tuple[dict, str | None]] = {}
     for v in verdicts:
-        p = f"principles/{v['principle']}.md"
-        i = f"implementations/{v['implementation']}.md"
+        p = page_path("Principle", v['principle'])
+        i = page_path("Implementation", v['implementation'])
         by_page[p] = (v, i)
         by_page[i] = (v, p)
     decided = decisions(run_dir)

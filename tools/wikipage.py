@@ -15,6 +15,11 @@ from typing import Literal
 FOLDER_TYPES = {"workflows": "Workflow", "principles": "Principle", "implementations": "Implementation",
                 "environments": "Environment", "heuristics": "Heuristic"}
 TYPE_FOLDERS = {v: k for k, v in FOLDER_TYPES.items()}
+
+
+def page_path(page_type: str, name: str) -> str:
+    """The wiki-relative path of a page: ``page_path("Principle", "huggingface_peft_X")`` → principles/huggingface_peft_X.md."""
+    return f"{TYPE_FOLDERS[page_type]}/{name}.md"
 LINK_RE = re.compile(r"\[\[(\w+)::(\w+):([^\]]+)\]\]")
 SOURCE_RE = re.compile(r"\[\[source::(\w+)\|([^|]+)\|([^\]]+)\]\]")
 DOMAIN_RE = re.compile(r"\[\[domain::([^\]]*)\]\]")
