@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 
 from agents.run import main
 from agents.verify import verify_wiki
@@ -49,6 +50,8 @@ def test_replay_gives_the_recorded_pages_byte_for_byte(peft_root, tmp_path, monk
     trace = [json.loads(l) for l in (run_dir / "trace.jsonl").read_text().splitlines()]
     calls = sum(t.get("calls", 0) or 0 for t in trace)
     assert calls > 0 and f"| Model calls / tokens / cost | {calls} /" in text
+    # strict cassette: the replay asked for every recorded exchange, no more and no fewer
+    assert calls == len(yaml.safe_load(CASSETTE.read_text())["interactions"])
     for page, why in summary["held"].items():  # a held page is listed with its reason
         assert f"| {page} | " in text and why
     assert code == (0 if not summary["held"] else 1)
