@@ -17,7 +17,7 @@ from typing import TypedDict
 
 from agents.draft import workflow_data
 from tools.atomic import atomic_write
-from agents.drift import RECORD, read_record, record_text, restamp
+from agents.drift import RECORD, read_record, record_text, restamp, wiki_files
 from agents.indexes import render_indexes, with_kept_sections, with_statuses, without_workflows
 from agents.pages import render_page
 from agents.runctx import RunConfig, traced, workflow_index, workspace
@@ -140,9 +140,7 @@ def commit(cfg: RunConfig, results: list[dict], drift: list[dict] | None = None,
                 ws, wf.name, wf.description,
                 [(s.title, s.principle if (s.workflow, s.number) in shown else None) for s in wf.steps],
                 [wf.name.removeprefix(cfg["repo"] + "_")], cfg["updated"], overviews))
-        done = {(s.workflow, s.number) for s in wi.steps
-                if s.problem is None and page_path("Workflow", s.workflow) in candidate
-                and page_path("Principle", s.principle) in candidate and page_path("Implementation", s.implementation) in candidate}
+        done = _documented_steps(wi, candidate)
         gone = {w for w in held_flows if page_path("Workflow", w) not in candidate}
         files = dict(candidate)
         if gone >= {w.name for w in wi.workflows} and not any(r.startswith("workflows/") for r in candidate):
@@ -232,7 +230,7 @@ def commit(cfg: RunConfig, results: list[dict], drift: list[dict] | None = None,
         written.append(rel)
     shutil.rmtree(stage, ignore_errors=True)
     statuses = {"done": len(done), "open": len(wi.steps) - len(done)}
-    rows = {f: text.count("\n| ") - 1 for f, text in final.items() if f in INDEX_FILES.values()}
+    rows = _index_rows(final)
     return CommitSummary(written=written, unchanged=unchanged, committed=sorted(ours), held=held,
                          restamped=sorted(set(restamped) - set(removed)),
                          source=json.loads(final[RECORD])["source"],
@@ -242,15 +240,23 @@ def commit(cfg: RunConfig, results: list[dict], drift: list[dict] | None = None,
                                  "example_names": report.as_dict()["example_names"]})
 
 
+def _documented_steps(wi, files: dict[str, str]) -> set[tuple[str, int]]:
+    """Steps whose Workflow, Principle and Implementation pages are all among ``files``."""
+    return {(s.workflow, s.number) for s in wi.steps
+            if s.problem is None and page_path("Workflow", s.workflow) in files
+            and page_path("Principle", s.principle) in files and page_path("Implementation", s.implementation) in files}
+
+
+def _index_rows(files: dict[str, str]) -> dict[str, int]:
+    return {f: text.count("\n| ") - 1 for f, text in files.items() if f in INDEX_FILES.values()}
+
+
 def _unchanged(wiki_dir: Path, wi, record: dict) -> CommitSummary:
     """Nothing drafted over a wiki the last commit verified against this very source: nothing to
     write, and that verdict is this run's."""
-    done = sum(1 for s in wi.steps if s.problem is None and (wiki_dir / "workflows" / f"{s.workflow}.md").is_file()
-               and (wiki_dir / "principles" / f"{s.principle}.md").is_file()
-               and (wiki_dir / "implementations" / f"{s.implementation}.md").is_file())
-    rows = {f: (wiki_dir / f).read_text(encoding="utf-8").count("\n| ") - 1
-            for f in INDEX_FILES.values() if (wiki_dir / f).is_file()}
-    return CommitSummary(written=[], unchanged=[], committed=[], held={}, held_findings={}, index_rows=rows,
+    files = wiki_files(wiki_dir)
+    done = len(_documented_steps(wi, files))
+    return CommitSummary(written=[], unchanged=[], committed=[], held={}, held_findings={}, index_rows=_index_rows(files),
                          statuses={"done": done, "open": len(wi.steps) - done}, verify=record["verify"],
                          restamped=[], source=record["source"])
 

@@ -12,6 +12,7 @@ An update run compares those fingerprints with the new source:
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -96,16 +97,8 @@ def fingerprint(ws: Workspace, sym: Symbol) -> Fingerprint:
 
 def documented_symbol(ws: Workspace, page: Page) -> Symbol | None:
     """The symbol an API Doc page states, found the way the verifier finds it."""
-    from agents.rules.fact_rules import code_of, documented_qualname
-    from agents.rules import fact_rules
-    from agents.rules.link_rules import source_location
-    loc = source_location(page)
-    file = loc.get("File", ("", None))[0]
-    m = re.fullmatch(r"L(\d+)-(\d+)", loc.get("Lines", ("", None))[0])
-    if not file or m is None or file not in ws.index.records:
-        return None
-    find = getattr(fact_rules, "symbol_for", None) or getattr(fact_rules, "_symbol_for")
-    return find(ws, file, documented_qualname(code_of(page, "Signature")), int(m.group(1)))
+    from agents.rules.fact_rules import page_symbol
+    return page_symbol(ws, page, lines_required=True)
 
 
 def fingerprints(ws: Workspace, pages: dict[str, str]) -> dict[str, Fingerprint]:
@@ -147,18 +140,14 @@ def source_digest(ws: Workspace) -> str:
     return _sha(json.dumps(sorted(ws.index.digests().items())))
 
 
-_CODE: list[str] = []
-
-
+@functools.cache
 def code_digest() -> str:
     """The verifier and drafter as installed: a new rule invalidates every trusted verdict."""
-    if not _CODE:
-        root = Path(__file__).resolve().parents[1]
-        parts = sorted(p for d in ("agents", "tools", "prompts") for p in (root / d).rglob("*")
-                       if p.suffix in (".py", ".j2", ".json", ".scm") and p.is_file())
-        _CODE.append(_sha(json.dumps([(str(p.relative_to(root)), _sha(p.read_text(encoding="utf-8", errors="replace")))
-                                      for p in parts])))
-    return _CODE[0]
+    root = Path(__file__).resolve().parents[1]
+    parts = sorted(p for d in ("agents", "tools", "prompts") for p in (root / d).rglob("*")
+                   if p.suffix in (".py", ".j2", ".json", ".scm") and p.is_file())
+    return _sha(json.dumps([(str(p.relative_to(root)), _sha(p.read_text(encoding="utf-8", errors="replace")))
+                            for p in parts]))
 
 
 def record_text(ws: Workspace, files: dict[str, str], old: dict | None, verify: dict,
@@ -207,11 +196,19 @@ def changed_files(record: dict, ws: Workspace) -> set[str] | None:
     return {f for f in set(watched) | set(now) if watched.get(f) != now.get(f)}
 
 
+def _clean_verdict(record: dict | None) -> dict | None:
+    """The record's trust digests when its commit verified with 0 errors by the code installed now."""
+    trust = (record or {}).get("trust") or {}
+    if not trust or (record.get("verify") or {}).get("errors") != 0 or trust.get("code") != code_digest():
+        return None
+    return trust
+
+
 def trusted_pages(record: dict | None, files: dict[str, str], ws: Workspace) -> frozenset[str]:
     """Pages whose last clean per-page verdict still holds: same text, verified by the same code, and
     none of the files it rests on changed. Any change to a package ``__init__.py`` trusts nothing."""
-    trust = (record or {}).get("trust") or {}
-    if not trust or (record.get("verify") or {}).get("errors") != 0 or trust.get("code") != code_digest():
+    trust = _clean_verdict(record)
+    if trust is None:
         return frozenset()
     changed = changed_files(record, ws)
     if changed is None or any(f.endswith("__init__.py") for f in changed):
@@ -224,17 +221,14 @@ def trusted_pages(record: dict | None, files: dict[str, str], ws: Workspace) -> 
 
 def trusted_without_source(record: dict | None, files: dict[str, str]) -> bool:
     """The part of ``trusted`` that needs no index: a clean verdict, the same wiki, the same code."""
-    trust = (record or {}).get("trust") or {}
-    return bool(trust) and (record.get("verify") or {}).get("errors") == 0 and trust.get("wiki") == wiki_digest(files) \
-        and trust.get("code") == code_digest()
+    trust = _clean_verdict(record)
+    return trust is not None and trust.get("wiki") == wiki_digest(files)
 
 
 def trusted(record: dict | None, files: dict[str, str], ws: Workspace) -> bool:
     """The wiki, the source and the verifier are byte for byte what the last commit verified with 0
     errors: its verdict still holds, so nothing needs to be verified again."""
-    trust = (record or {}).get("trust") or {}
-    return bool(trust) and (record.get("verify") or {}).get("errors") == 0 and trust.get("wiki") == wiki_digest(files) \
-        and trust.get("source") == source_digest(ws) and trust.get("code") == code_digest()
+    return trusted_without_source(record, files) and record["trust"].get("source") == source_digest(ws)
 
 
 def _successor(ws: Workspace, fp: Fingerprint) -> Symbol | None:
@@ -246,6 +240,16 @@ def _successor(ws: Workspace, fp: Fingerprint) -> Symbol | None:
         return None
     start = int(fp["lines"][1:].split("-")[0])
     return min(same, key=lambda s: abs(s.start_line - start))
+
+
+def drift_pages(record: dict | None, ws: Workspace, same_source: bool) -> list[Drift]:
+    """Each recorded page's class; with the very same source every page is unchanged (no fingerprints
+    to compute)."""
+    if record is None:
+        return []
+    if same_source:
+        return [Drift(page=rel, cls="unchanged", what="", lines=fp["lines"]) for rel, fp in sorted(record["pages"].items())]
+    return classify(record["pages"], ws)
 
 
 def classify(old: dict[str, Fingerprint], ws: Workspace) -> list[Drift]:

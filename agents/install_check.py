@@ -36,3 +36,11 @@ def shadowing_problem() -> str | None:
             return (f"{', '.join(others)} also install(s) a top-level '{name}' package, which shadows or is "
                     "shadowed by repowiki's; install repowiki into its own virtual environment")
     return None
+
+
+def refused_for_shadowing() -> bool:
+    """Say the shadowing problem in one line on stderr; True when a CLI must stop (exit 2)."""
+    problem = shadowing_problem()
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+    return problem is not None

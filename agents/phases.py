@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Annotated, TypedDict
 
 from agents.check import result
-from agents.drift import classify, read_record, trusted, trusted_pages, wiki_files
+from agents.drift import drift_pages, read_record, trusted, trusted_pages, wiki_files
 from agents.plan import PairJob, StepHold, already_done, plan_pairs, respected, reviewer_decisions
 from agents.runctx import RunConfig, traced, workflow_index, workspace
 from agents.verify import verify_wiki
@@ -80,9 +80,7 @@ def plan_node(state: RunState) -> dict:
         files = wiki_files(wiki_dir) if record is not None else {}
         same = record is not None and trusted(record, files, workspace(cfg))
         drift = {"from": record.get("source") if record else None, "trusted": same,
-                 "pages": [] if not record else [
-                     {"page": rel, "cls": "unchanged", "what": "", "lines": fp["lines"]} for rel, fp in
-                     sorted(record["pages"].items())] if same else classify(record["pages"], workspace(cfg))}
+                 "pages": drift_pages(record, workspace(cfg), same)}
         if not cfg["force"] and (wiki_dir / "principles").is_dir():
             # pages whose files did not change keep their verdict (git diff, else content digests)
             keep = trusted_pages(record, files, workspace(cfg)) if record is not None and not same else frozenset()

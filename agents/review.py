@@ -20,7 +20,7 @@ import json
 import sys
 from pathlib import Path
 
-from agents.install_check import shadowing_problem
+from agents.install_check import refused_for_shadowing
 from agents.runview import RunView, load_run, record_decision, resolve_run, source_excerpt
 from tools.jsonl import read_jsonl
 from tools.errors import ToolError, UsageError
@@ -242,9 +242,7 @@ _WRITING = {"approve", "pick", "reject", "html"}
 
 
 def main(argv: list[str] | None = None) -> int:
-    shadowed = shadowing_problem()
-    if shadowed:
-        print(f"error: {shadowed}", file=sys.stderr)
+    if refused_for_shadowing():
         return 2
     args = build_parser().parse_args(argv)
     try:

@@ -28,7 +28,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from agents import PROCESS_STARTED
-from agents.install_check import shadowing_problem
+from agents.install_check import refused_for_shadowing
 from agents.plan import input_rewrites, with_rewrites
 from agents.runctx import RunConfig
 from agents.runview import latest_run_id, mark_latest
@@ -156,8 +156,7 @@ def _new_run(args) -> tuple[RunConfig, dict]:
     run_id = now.strftime("%Y%m%dT%H%M%S") + f"{now.microsecond // 1000:03d}Z"
     # the first run of a process counts from the process start (imports included); a later run in the
     # same process (agents.update, a library caller) from its own call
-    began = PROCESS_STARTED if not _STARTED_RUNS else _CALLED[-1]
-    _STARTED_RUNS.append(run_id)
+    began = PROCESS_STARTED if len(_CALLS) <= 1 else _CALLS[-1]
     # SOURCE_DATE_EPOCH (the reproducible-builds convention) pins the Last Updated stamp
     stamp = datetime.fromtimestamp(int(os.environ["SOURCE_DATE_EPOCH"]), timezone.utc) \
         if os.environ.get("SOURCE_DATE_EPOCH", "").isdigit() else now
@@ -412,15 +411,12 @@ class RunStopped(Exception):
               f"python -m agents.run --repo {cfg['repo']} --resume {cfg['run_id']}")
 
 
-_STARTED_RUNS: list[str] = []
-_CALLED: list[float] = []
+_CALLS: list[float] = []  # when each main() call of this process began
 
 
 def main(argv: list[str] | None = None) -> int:
-    _CALLED.append(time.time())
-    shadowed = shadowing_problem()
-    if shadowed:
-        print(f"error: {shadowed}", file=sys.stderr)
+    _CALLS.append(time.time())
+    if refused_for_shadowing():
         return 2
     logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr)
     try:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from agents.install_check import shadowing_problem
+from agents.install_check import refused_for_shadowing
 from tools.errors import ToolError, UsageError
 from tools.redact import redact
 
@@ -356,9 +356,7 @@ def _update_on_base(args: argparse.Namespace, rest: list[str], ck: Checkout) -> 
 
 
 def main(argv: list[str] | None = None) -> int:
-    shadowed = shadowing_problem()
-    if shadowed:
-        print(f"error: {shadowed}", file=sys.stderr)
+    if refused_for_shadowing():
         return 2
     try:
         return update(argv)

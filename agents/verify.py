@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from agents.install_check import shadowing_problem
+from agents.install_check import refused_for_shadowing
 from agents.findings import RULES, Finding
 from agents.rules.context import Context
 from agents.rules.boilerplate_rules import check_boilerplate, check_page_boilerplate
@@ -144,9 +144,7 @@ def run(argv: list[str] | None = None) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    shadowed = shadowing_problem()
-    if shadowed:
-        print(f"error: {shadowed}", file=sys.stderr)
+    if refused_for_shadowing():
         return 2
     logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr)
     try:

@@ -12,8 +12,7 @@ import re
 from agents.findings import Finding, finding
 from agents.param_docs import documented_params
 from agents.rules.context import Context
-from agents.rules.fact_rules import code_of, documented_qualname, symbol_for
-from agents.rules.link_rules import source_location
+from agents.rules.fact_rules import page_symbol
 from tools.records import Symbol
 from tools.wikipage import Page
 
@@ -35,14 +34,7 @@ def says_undocumented(description: str) -> bool:
 def api_doc_symbol(ctx: Context, page: Page) -> Symbol | None:
     """The symbol an API Doc page documents, found as R23 finds it (File, Lines, Signature);
     None when the location does not resolve (R22/R23 report that)."""
-    if ctx.ws is None:
-        return None
-    loc = source_location(page)
-    file = loc.get("File", ("", None))[0]
-    m = re.fullmatch(r"L(\d+)-(\d+)", loc.get("Lines", ("", None))[0])
-    if not file or file not in ctx.ws.index.records:
-        return None
-    return symbol_for(ctx.ws, file, documented_qualname(code_of(page, "Signature")), int(m.group(1)) if m else None)
+    return page_symbol(ctx.ws, page) if ctx.ws is not None else None
 
 
 def check_param_docs(ctx: Context, page: Page) -> list[Finding]:

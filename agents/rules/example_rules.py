@@ -2,12 +2,10 @@
 the documented API bind, API Doc only), R47 (no unused import, a warning)."""
 from __future__ import annotations
 
-import re
 
 from agents.findings import Finding, finding
 from agents.rules.context import Context
-from agents.rules.fact_rules import code_of, documented_qualname, symbol_for
-from agents.rules.link_rules import source_location
+from agents.rules.fact_rules import page_symbol
 from tools.example_check import CallTarget, call_problems, call_target, compile_problem, unbound_names, unused_imports
 from tools.wikipage import Page
 from tools import pyast
@@ -25,12 +23,7 @@ def _example_blocks(page: Page) -> list[tuple[int, str]]:
 def _documented_target(ctx: Context, page: Page) -> CallTarget | None:
     """The call target of an API Doc page's documented symbol; None when the page does not say
     which one it is (R22/R23 report that)."""
-    loc = source_location(page)
-    file = loc.get("File", ("", None))[0]
-    m = re.fullmatch(r"L(\d+)-(\d+)", loc.get("Lines", ("", None))[0])
-    if not file or ctx.ws is None:
-        return None
-    sym = symbol_for(ctx.ws, file, documented_qualname(code_of(page, "Signature")), int(m.group(1)) if m else None)
+    sym = page_symbol(ctx.ws, page) if ctx.ws is not None else None
     return call_target(ctx.ws, sym) if sym is not None else None
 
 

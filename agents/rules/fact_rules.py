@@ -70,6 +70,17 @@ def symbol_for(ws: Workspace, file: str, qualname: str | None, start: int | None
     return next((s for s in rec.symbols if s.start_line == start), None)
 
 
+def page_symbol(ws: Workspace, page: Page, lines_required: bool = False) -> Symbol | None:
+    """The symbol an API Doc page states, found as R23 finds it (its File, Lines and Signature);
+    None when the location does not resolve (R22/R23 report that)."""
+    loc = source_location(page)
+    file = loc.get("File", ("", None))[0]
+    m = re.fullmatch(r"L(\d+)-(\d+)", loc.get("Lines", ("", None))[0])
+    if not file or file not in ws.index.records or (lines_required and m is None):
+        return None
+    return symbol_for(ws, file, documented_qualname(code_of(page, "Signature")), int(m.group(1)) if m else None)
+
+
 def check_facts(ctx: Context, page: Page, subtype: str, stats: ExampleStats) -> list[Finding]:
     out: list[Finding] = []
     if ctx.ws is None:
