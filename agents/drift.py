@@ -21,11 +21,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Literal, TypedDict
 
-from tools.facts import canonical_signature, expected_inputs
-from tools.records import Symbol
-from tools.sdist import source_info
-from tools.wikipage import Page, parse_page
-from tools.workspace import Workspace
+from tools.index.facts import canonical_signature, expected_inputs
+from tools.index.records import Symbol
+from tools.source.sdist import source_info
+from tools.wiki.page import Page, parse_page
+from tools.index.workspace import Workspace
 
 RECORD = "_reports/verified_source.json"
 DriftClass = Literal["unchanged", "moved", "changed", "gone"]
@@ -97,7 +97,7 @@ def fingerprint(ws: Workspace, sym: Symbol) -> Fingerprint:
 
 def documented_symbol(ws: Workspace, page: Page) -> Symbol | None:
     """The symbol an API Doc page states, found the way the verifier finds it."""
-    from agents.rules.fact_rules import page_symbol
+    from agents.verify.rules.fact_rules import page_symbol
     return page_symbol(ws, page, lines_required=True)
 
 
@@ -122,8 +122,8 @@ def read_record(wiki: Path) -> dict | None:
 
 def wiki_files(wiki: Path) -> dict[str, str]:
     """The files a commit writes: pages, index files and _WorkflowIndex.md, as on disk now."""
-    from agents.commit import read_pages
-    from tools.wiki_schema import INDEX_FILES
+    from agents.nodes.commit import read_pages
+    from tools.wiki.schema import INDEX_FILES
     out = read_pages(wiki)
     for name in [*INDEX_FILES.values(), "_WorkflowIndex.md"]:
         if (wiki / name).is_file():

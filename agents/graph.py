@@ -16,12 +16,12 @@ import time
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import Send
 
-from agents.check import check, result
-from agents.commit import commit_node
-from agents.excavate import excavate
-from agents.phases import PairOutput, PairState, RunState, index_node, plan_node, resolve_node
-from agents.report import report_node
-from agents.synthesize import synthesize
+from agents.nodes.verify_node import check, result
+from agents.nodes.commit import commit_node
+from agents.nodes.excavate import excavate
+from agents.nodes.phases import PairOutput, PairState, RunState, index_node, plan_node, resolve_node
+from agents.nodes.report import report_node
+from agents.nodes.synthesize import synthesize
 
 
 def fan_out(state: RunState):

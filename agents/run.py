@@ -29,13 +29,13 @@ from rich.table import Table
 
 from agents import PROCESS_STARTED
 from agents.install_check import refused_for_shadowing
-from agents.plan import input_rewrites, with_rewrites
+from agents.nodes.plan import input_rewrites, with_rewrites
 from agents.runctx import RunConfig
-from agents.runview import latest_run_id, mark_latest
+from agents.review.runs import latest_run_id, mark_latest
 from tools.errors import ExternalFault, ToolError, UsageError
 from tools.redact import redact
-from tools.resolve import default_cache_dir, repo_name, resolve_repo
-from tools.workflow_index import parse_workflow_index
+from tools.source.resolve import default_cache_dir, repo_name, resolve_repo
+from tools.wiki.workflow_index import parse_workflow_index
 
 log = logging.getLogger("agents.run")
 PHASES = ("resolve", "index", "plan", "pair", "commit", "report")
@@ -182,7 +182,7 @@ def _new_run(args) -> tuple[RunConfig, dict]:
 def written_for(text: str, repo: str) -> str | None:
     """``pypi:DIST==VERSION`` when a WorkflowIndex says it was written from a release of the
     repository's registered package ("> Written … from peft 0.18.1")."""
-    from tools.resolve import registry
+    from tools.source.resolve import registry
     entry = registry().get(repo)
     if entry is None:
         return None
@@ -207,8 +207,8 @@ def input_notes(wi, rewrites: dict[tuple[str, int], str]) -> list[str]:
 
 
 def model_settings(args) -> dict | None:
-    from agents.llm import ModelSettings
-    from agents.recording import recorded_endpoint
+    from agents.model.llm import ModelSettings
+    from agents.model.recording import recorded_endpoint
     model, base_url = args.model, args.base_url
     if args.replay is not None:
         if not args.replay.is_file():
@@ -252,7 +252,7 @@ def _resumed_run(args) -> tuple[RunConfig, dict]:
         if not meta["config"].get("model"):
             raise UsageError("this run was started without a model; --base-url/--model/--timeout/--retries "
                              "only change the model of a run that has one")
-        from agents.llm import set_overrides
+        from agents.model.llm import set_overrides
         set_overrides(overrides)  # every node of this process talks to the model with these settings
         meta.setdefault("resumed_with", []).append(overrides)
         meta_path.write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
@@ -277,7 +277,7 @@ def settled(cfg: RunConfig) -> dict | None:
     if not trusted_without_source(record, files) or (src.version, src.revision) != \
             (recorded.get("version"), recorded.get("revision")):
         return None
-    from agents.phases import index_node, nothing_to_do, plan_node, resolve_node
+    from agents.nodes.phases import index_node, nothing_to_do, plan_node, resolve_node
     state: dict = {"config": cfg}
     for node in (resolve_node, index_node):
         state.update(node(state))
@@ -286,8 +286,8 @@ def settled(cfg: RunConfig) -> dict | None:
     state.update(plan_node(state))
     if not nothing_to_do(state) or state.get("results"):
         return None
-    from agents.commit import commit_node
-    from agents.report import report_node
+    from agents.nodes.commit import commit_node
+    from agents.nodes.report import report_node
     state.update(commit_node(state))
     state.update(report_node(state))
     return state
@@ -372,10 +372,10 @@ def show(s: dict, quiet: bool) -> None:
 def run(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     t0 = time.perf_counter()
-    from agents.llm import set_overrides
+    from agents.model.llm import set_overrides
     set_overrides({})  # a process may run several times (tests): nothing carries over
     cfg, meta = _resumed_run(args) if args.resume else _new_run(args)
-    from agents.recording import cassette
+    from agents.model.recording import cassette
     try:
         with cassette(args.record, args.replay):
             values = execute(cfg, bool(args.resume), args.concurrency, args.quiet or args.json, meta.get("steps", 50))

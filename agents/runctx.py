@@ -9,8 +9,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, TypedDict
 
-from tools.workflow_index import WorkflowIndex, parse_workflow_index
-from tools.workspace import Workspace, open_workspace
+from tools.wiki.workflow_index import WorkflowIndex, parse_workflow_index
+from tools.index.workspace import Workspace, open_workspace
 
 _lock = threading.Lock()
 _workspaces: dict[tuple, tuple[str | None, Workspace]] = {}  # key -> (run id, workspace)
@@ -27,7 +27,7 @@ class RunConfig(TypedDict):
     max_repairs: int
     updated: str  # the Last Updated stamp of pages drafted by this run
     drafter: str  # "offline" or "model"
-    model: dict | None  # agents.llm.ModelSettings as a dict; None offline (no key is ever stored)
+    model: dict | None  # agents.model.llm.ModelSettings as a dict; None offline (no key is ever stored)
     critic: bool  # run the model critic on verified pages (advisory)
     model_agents: str  # "all": the model locates and writes prose; "excavation": it only locates
     workflow_index_origin: str  # where the WorkflowIndex came from (messages name its lines there)

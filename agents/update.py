@@ -4,7 +4,7 @@
     python -m agents.update --repo R --source DIR --wiki DIR --base main --branch wiki-update/next --model NAME
 
 Runs ``agents.run`` over the wiki (an update run: moved pages re-stamped, changed ones redrafted),
-verifies the result with ``agents.verify``, and when the wiki folder changed commits it on a new
+verifies the result with ``agents.verify.verifier``, and when the wiki folder changed commits it on a new
 branch made from the base, with the drift summary as the commit's first line, and writes the pull
 request's body into the run folder. Nothing is committed when the verifier finds an error.
 Options it does not know (--model, --base-url, --critic, --cache-dir …) go to agents.run as given.
@@ -266,11 +266,11 @@ def pr_body(run_dir: Path, drift: dict | None, fallback: dict, new_pages: int, h
 
 
 def verify(repo: str, wiki: Path, run_dir: Path) -> tuple[int, str, str | None]:
-    """(errors, one line for the commit and the PR, the first error) of agents.verify over the wiki,
+    """(errors, one line for the commit and the PR, the first error) of agents.verify.verifier over the wiki,
     against the source and cache the run used."""
-    from agents.verify import verify_wiki
-    from agents.wiki import load_wiki
-    from tools.workspace import open_workspace
+    from agents.verify.verifier import verify_wiki
+    from tools.wiki.load import load_wiki
+    from tools.index.workspace import open_workspace
     cfg = _read_json(run_dir / "run.json").get("config") or {}
     cache = Path(cfg["cache_dir"]) if cfg.get("cache_dir") else None
     report = verify_wiki(load_wiki(wiki, repo), open_workspace(repo, cfg.get("source"), cache))

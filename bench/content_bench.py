@@ -30,13 +30,13 @@ sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 from example_bench import examples  # noqa: E402
 from param_doc_bench import param_doc_coverage  # noqa: E402
 from principle_bench import measure as principle_measure  # noqa: E402
-from agents.excavate import symbol_at  # noqa: E402
-from agents.verify import verify_wiki  # noqa: E402
-from agents.wiki import load_wiki  # noqa: E402
-from tools.example_check import call_problems, call_target, compile_problem, unbound_names, unused_imports  # noqa: E402
-from tools.resolve import default_cache_dir  # noqa: E402
-from tools.sdist import fetch_sdist  # noqa: E402
-from tools.workspace import open_workspace  # noqa: E402
+from agents.nodes.excavate import symbol_at  # noqa: E402
+from agents.verify.verifier import verify_wiki  # noqa: E402
+from tools.wiki.load import load_wiki  # noqa: E402
+from tools.examples.check import call_problems, call_target, compile_problem, unbound_names, unused_imports  # noqa: E402
+from tools.source.resolve import default_cache_dir  # noqa: E402
+from tools.source.sdist import fetch_sdist  # noqa: E402
+from tools.index.workspace import open_workspace  # noqa: E402
 
 CONTENT_RULES = ("R45", "R46", "R47", "R48", "R49")
 

@@ -6,7 +6,7 @@ RUN_DIR is a run folder (``runs/<repo>/latest``); the pages are read from its dr
 drafter wrote, committed or not), the documented symbols from its verdicts.jsonl. For every python
 block under ``== Usage Examples ==`` it counts: compiles at module level (R45), loads no name it does
 not bind (R45), every call of the documented symbol binds to its signature (R46, API Doc pages), no
-unused import (R47), with the verifier's own checks (tools.example_check).
+unused import (R47), with the verifier's own checks (tools.examples.check).
 """
 from __future__ import annotations
 
@@ -14,18 +14,18 @@ import argparse
 import json
 from pathlib import Path
 
-from agents.excavate import symbol_at
-from tools.example_check import (
+from agents.nodes.excavate import symbol_at
+from tools.examples.check import (
     call_problems,
     call_target,
     compile_problem,
     unbound_names,
     unused_imports,
 )
-from tools.index import build_index
-from tools.resolve import resolve_repo
-from tools.wikipage import parse_page
-from tools.workspace import Workspace
+from tools.index.build import build_index
+from tools.source.resolve import resolve_repo
+from tools.wiki.page import parse_page
+from tools.index.workspace import Workspace
 
 
 def examples(page_text: str, path: str) -> list[str]:

@@ -38,13 +38,13 @@ from pathlib import Path
 from test_input_properties import OPS, _mutate
 from fixture_repo import make_fixture_repo
 import tempfile
-from agents.plan import input_rewrites, plan_pairs, with_rewrites
+from agents.nodes.plan import input_rewrites, plan_pairs, with_rewrites
 from tools.errors import UsageError
-from tools.index import build_index
+from tools.index.build import build_index
 from tools.locate import Locator
-from tools.resolve import resolve_repo
-from tools.workflow_index import parse_workflow_index
-from tools.workspace import Workspace
+from tools.source.resolve import resolve_repo
+from tools.wiki.workflow_index import parse_workflow_index
+from tools.index.workspace import Workspace
 base = Path(tempfile.mkdtemp())
 repo = make_fixture_repo(base)
 src = resolve_repo("acme_minipkg", str(repo), base / "c")

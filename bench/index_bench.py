@@ -21,10 +21,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tools.index import build_index  # noqa: E402
-from tools.pyparse import parser  # noqa: E402
-from tools.resolve import iter_python_files, resolve_repo  # noqa: E402
-from tools.workspace import guess_repo  # noqa: E402
+from tools.index.build import build_index  # noqa: E402
+from tools.index.pyparse import parser  # noqa: E402
+from tools.source.resolve import iter_python_files, resolve_repo  # noqa: E402
+from tools.index.workspace import guess_repo  # noqa: E402
 
 
 def plain_parse(paths: list[Path]) -> float:

@@ -41,7 +41,7 @@ def run_case(index: Path, source: str, env: dict) -> dict:
         if p.returncode not in (0, 1):
             return {**out, "error": p.stderr.strip().splitlines()[-1][:300] if p.stderr.strip() else ""}
         s = json.loads(p.stdout)
-        v = subprocess.run([sys.executable, "-m", "agents.verify", s["wiki"], "--source", source, "--json"],
+        v = subprocess.run([sys.executable, "-m", "agents.verify.verifier", s["wiki"], "--source", source, "--json"],
                            capture_output=True, text=True, env=env, cwd=ROOT)
         ver = json.loads(v.stdout) if v.stdout.strip() else {}
         return {**out, "steps_held_before_drafting": len(s["steps_held"]), "pairs_planned": s["pairs_planned"],
@@ -52,9 +52,9 @@ def run_case(index: Path, source: str, env: dict) -> dict:
 
 def parse_case(index: Path) -> dict:
     sys.path.insert(0, str(ROOT))
-    from agents.plan import input_rewrites, plan_pairs, with_rewrites
+    from agents.nodes.plan import input_rewrites, plan_pairs, with_rewrites
     from tools.errors import UsageError
-    from tools.workflow_index import parse_workflow_index
+    from tools.wiki.workflow_index import parse_workflow_index
     text = index.read_text(encoding="utf-8")
     try:
         wi = parse_workflow_index(text, str(index))

@@ -23,8 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tools.resolve import default_cache_dir  # noqa: E402
-from tools.sdist import fetch_sdist  # noqa: E402
+from tools.source.resolve import default_cache_dir  # noqa: E402
+from tools.source.sdist import fetch_sdist  # noqa: E402
 
 RECORDED_STAMP = "1795000000"  # SOURCE_DATE_EPOCH of the recording (tests/cassettes/README.md)
 

@@ -6,7 +6,7 @@
 ``--case`` drafts a fresh wiki with the offline pipeline (``python -m agents.run``, shipped
 WorkflowIndex, temporary run folder); ``--wiki`` measures one already written (e.g. by an older
 checkout, for a before/after). For each wiki: Inputs rows on API Doc pages, rows whose parameter
-the source documents (``agents.param_docs.documented_params``), how many of those say something
+the source documents (``tools.index.param_docs.documented_params``), how many of those say something
 (``reached``; target ≥ 95 %) and how many say it in the source's words (``from_source``), rows
 saying "undocumented", rows stating their default twice, and the verifier's R48 / R26 counts.
 Prints one JSON object.
@@ -25,13 +25,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from agents.docstrings import states_default  # noqa: E402
-from agents.param_docs import documented_params, param_description  # noqa: E402
-from agents.rules.content_rules import api_doc_symbol, row_text, says_undocumented  # noqa: E402
-from agents.rules.context import Context  # noqa: E402
-from agents.verify import verify_wiki  # noqa: E402
-from agents.wiki import load_wiki  # noqa: E402
-from tools.workspace import Workspace, open_workspace  # noqa: E402
+from tools.index.docstrings import states_default  # noqa: E402
+from tools.index.param_docs import documented_params, param_description  # noqa: E402
+from agents.verify.rules.content_rules import api_doc_symbol, row_text, says_undocumented  # noqa: E402
+from agents.verify.context import Context  # noqa: E402
+from agents.verify.verifier import verify_wiki  # noqa: E402
+from tools.wiki.load import load_wiki  # noqa: E402
+from tools.index.workspace import Workspace, open_workspace  # noqa: E402
 
 _WORD = re.compile(r"[a-z0-9]+")
 

@@ -10,7 +10,7 @@ transformers (default: the 5.0.0 source archive from the package index, cached):
   start-up, imports and loading the index), which every run pays before drafting.
 benchmarks (every ../shared/bench folder with a truth.json): the benchmark's WorkflowIndex, offline;
 per case: internal pairs committed exact, external recognised, ambiguous held, committed pages whose
-location differs from the truth (must be 0), tracebacks (must be 0), `agents.verify` errors on the
+location differs from the truth (must be 0), tracebacks (must be 0), `agents.verify.verifier` errors on the
 result (must be 0).
 Prints one JSON object. Targets: cold ≤ 60 s, warm ≤ 10 s, overhead ≤ 50 ms per step.
 """
@@ -28,8 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tools.resolve import default_cache_dir  # noqa: E402
-from tools.sdist import fetch_sdist  # noqa: E402
+from tools.source.resolve import default_cache_dir  # noqa: E402
+from tools.source.sdist import fetch_sdist  # noqa: E402
 
 
 def run(args: list[str], env: dict) -> tuple[float, subprocess.CompletedProcess]:
@@ -63,7 +63,7 @@ def transformers_figures(source: Path, env: dict) -> dict:
                                     ["--concurrency", "1"], env)
         pairs = s_serial["pairs_planned"] or 1
         overhead = (serial - node_seconds(Path(s_serial["run_dir"]))) / pairs
-        ver, p = run(["-m", "agents.verify", s_warm["wiki"], "--source", str(source), "--cache-dir", str(cache),
+        ver, p = run(["-m", "agents.verify.verifier", s_warm["wiki"], "--source", str(source), "--cache-dir", str(cache),
                       "--json"], env)
         v = json.loads(p.stdout)
         return {"steps": 31, "pairs": s_warm["pairs_planned"], "committed_pairs": s_warm["pairs_committed"],
@@ -124,7 +124,7 @@ def bench_figures(bench: Path, env: dict) -> dict:
             if committed and not good:
                 wrong.append({"page": v["implementation"], "found": loc, "truth": {k: t[k] for k in
                               ("kind", "qualname", "file", "start_line", "end_line")}})
-        _, vp = run(["-m", "agents.verify", s["wiki"], "--source", str(source), "--cache-dir", str(tmp / "cache"),
+        _, vp = run(["-m", "agents.verify.verifier", s["wiki"], "--source", str(source), "--cache-dir", str(tmp / "cache"),
                      "--json"], env)
         ver = json.loads(vp.stdout) if vp.stdout.strip() else {}
         return {"benchmark": bench.name, "version": f"{truth['package']} {truth['version']}", "exit": p.returncode,

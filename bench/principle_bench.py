@@ -13,11 +13,11 @@ import re
 from collections import Counter
 from pathlib import Path
 
-from agents.rules.boilerplate_rules import names_pattern, normalised
-from agents.rules.context import Context
-from agents.verify import verify_wiki
-from agents.wiki import load_wiki
-from tools.workspace import open_workspace
+from agents.verify.rules.boilerplate_rules import names_pattern, normalised
+from agents.verify.context import Context
+from agents.verify.verifier import verify_wiki
+from tools.wiki.load import load_wiki
+from tools.index.workspace import open_workspace
 
 _OUTLINE = re.compile(r"^# ", re.MULTILINE)
 _ABSTRACT = re.compile(r"is abstract here")

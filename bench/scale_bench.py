@@ -24,14 +24,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from fixture_repo import FIXTURES, make_fixture_repo  # noqa: E402
-from agents.plan import input_rewrites, plan_pairs, with_rewrites  # noqa: E402
+from agents.nodes.plan import input_rewrites, plan_pairs, with_rewrites  # noqa: E402
 from agents.run import main as run  # noqa: E402
-from tools.index import build_index  # noqa: E402
+from tools.index.build import build_index  # noqa: E402
 from tools.locate import Locator  # noqa: E402
-from tools.pyparse import parse_file  # noqa: E402
-from tools.resolve import resolve_repo  # noqa: E402
-from tools.workflow_index import parse_workflow_index  # noqa: E402
-from tools.workspace import Workspace  # noqa: E402
+from tools.index.pyparse import parse_file  # noqa: E402
+from tools.source.resolve import resolve_repo  # noqa: E402
+from tools.wiki.workflow_index import parse_workflow_index  # noqa: E402
+from tools.index.workspace import Workspace  # noqa: E402
 
 
 def big_index(workflows: int) -> str:

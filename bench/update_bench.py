@@ -3,7 +3,7 @@
     python bench/update_bench.py [--peft 0.18.1,0.17.1,0.18.0,0.18.1] [--transformers 5.0.0,5.1.0]
 
 Each step is `python -m agents.run` (offline drafter, a fresh process, the shipped WorkflowIndex)
-over the wiki the previous step left, then `agents.verify` on the whole wiki. Per step: pages per
+over the wiki the previous step left, then `agents.verify.verifier` on the whole wiki. Per step: pages per
 drift class, pairs redrafted, model calls an update with a model would need (one synthesis call per
 redrafted pair; moved pages need none), seconds, whole-wiki verify errors (must be 0). A final
 no-op step (the last version again) gives the warm no-op time.
@@ -23,11 +23,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from agents.verify import verify_wiki  # noqa: E402
-from agents.wiki import load_wiki  # noqa: E402
-from tools.resolve import default_cache_dir  # noqa: E402
-from tools.sdist import fetch_sdist  # noqa: E402
-from tools.workspace import open_workspace  # noqa: E402
+from agents.verify.verifier import verify_wiki  # noqa: E402
+from tools.wiki.load import load_wiki  # noqa: E402
+from tools.source.resolve import default_cache_dir  # noqa: E402
+from tools.source.sdist import fetch_sdist  # noqa: E402
+from tools.index.workspace import open_workspace  # noqa: E402
 
 
 def sequence(repo: str, dist: str, versions: list[str], base: Path) -> list[dict]:

@@ -3,7 +3,7 @@
     python bench/verify_bench.py [--peft-source DIR] [--transformers-source DIR]
 
 Accuracy, on the spec's hand-checked example wiki (../shared/spec/examples, peft 0.18.1): false
-positives on the correct wiki, then every fault of agents.mutate injected into a fresh copy —
+positives on the correct wiki, then every fault of agents.verify.mutate injected into a fresh copy —
 injected, caught under the expected rule, caught under another rule only, missed.
 Speed, on transformers 5.0.0: a wiki drafted by the offline pipeline from the project's 31-step
 WorkflowIndex (31 pairs + 5 workflow pages) is verified against the warm index; the baseline,
@@ -26,12 +26,12 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT.parent / "shared" / "spec" / "examples"
 sys.path.insert(0, str(ROOT))
 
-from agents.mutate import MUTATIONS, mutated_copy  # noqa: E402
-from agents.verify import verify_wiki  # noqa: E402
-from agents.wiki import load_wiki  # noqa: E402
-from tools.resolve import default_cache_dir  # noqa: E402
-from tools.sdist import fetch_sdist  # noqa: E402
-from tools.workspace import open_workspace  # noqa: E402
+from agents.verify.mutate import MUTATIONS, mutated_copy  # noqa: E402
+from agents.verify.verifier import verify_wiki  # noqa: E402
+from tools.wiki.load import load_wiki  # noqa: E402
+from tools.source.resolve import default_cache_dir  # noqa: E402
+from tools.source.sdist import fetch_sdist  # noqa: E402
+from tools.index.workspace import open_workspace  # noqa: E402
 
 
 def accuracy(peft: Path, cache: Path) -> dict:
@@ -75,7 +75,7 @@ def speed(source: Path, cache: Path, repeat: int) -> dict:
             report = verify_wiki(load_wiki(wiki, "huggingface_transformers"), ws)
             checks.append(time.perf_counter() - t0)
             pages, errors = report.pages, len(report.errors)
-            from agents.rules import context
+            from agents.verify.rules import context
             context._shared.clear()  # each repeat pays the source-wide facts again, as a fresh process does
         med = statistics.median(checks)
         return {"pages": pages, "errors": errors, "verify_seconds": round(med, 3),

@@ -1,0 +1,18 @@
+"""The one way templates are loaded: every jinja environment reads the installed `prompts` package
+and refuses a missing variable (StrictUndefined), so a template and its data cannot drift apart silently."""
+from __future__ import annotations
+
+import importlib.resources
+from functools import lru_cache
+
+import jinja2
+
+
+@lru_cache(maxsize=None)
+def template_env(subfolder: str = "", keep_trailing_newline: bool = True) -> jinja2.Environment:
+    folder = importlib.resources.files("prompts")
+    if subfolder:
+        folder = folder.joinpath(subfolder)
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(folder)), undefined=jinja2.StrictUndefined,
+                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=keep_trailing_newline,
+                              autoescape=False)  # MediaWiki and Markdown text, not HTML: cells are escaped by filters

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from tools.index import build_index
-from tools.resolve import default_cache_dir, resolve_repo
-from tools.sdist import fetch_sdist
-from tools.workspace import Workspace
+from tools.index.build import build_index
+from tools.source.resolve import default_cache_dir, resolve_repo
+from tools.source.sdist import fetch_sdist
+from tools.index.workspace import Workspace
 
 from fixture_repo import FIXTURES, make_fixture_repo  # noqa: F401 (re-exported for the tests)
 

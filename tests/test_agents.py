@@ -9,13 +9,13 @@ from pathlib import Path
 import httpx2
 import pytest
 
-from agents.llm import use_transport
+from agents.model.llm import use_transport
 from agents.run import main
-from agents.verify import verify_wiki
-from agents.wiki import load_wiki
-from tools.index import build_index
-from tools.resolve import resolve_repo
-from tools.workspace import Workspace
+from agents.verify.verifier import verify_wiki
+from tools.wiki.load import load_wiki
+from tools.index.build import build_index
+from tools.source.resolve import resolve_repo
+from tools.index.workspace import Workspace
 
 
 def _completion(content: str, prompt: int = 300, completion: int = 120) -> dict:
@@ -222,7 +222,7 @@ def test_a_run_stopped_by_an_unreachable_endpoint_resumes_with_another_base_url(
         assert main([*base, "--resume", "latest", "--base-url", "http://fake/v1"]) == 0
     finally:
         use_transport(None)
-        from agents.llm import set_overrides
+        from agents.model.llm import set_overrides
         set_overrides({})
     meta = json.loads((tmp_path / "runs" / "acme_minipkg" / "latest" / "run.json").read_text())
     assert meta["resumed_with"] == [{"base_url": "http://fake/v1"}]
@@ -272,7 +272,7 @@ def test_a_claim_the_critic_finds_contradicted_is_sent_back_and_never_committed(
 
 
 def test_a_contradiction_the_critic_cannot_quote_is_only_advisory():
-    from agents.critic import settle
+    from agents.model.critic import settle
     verdict = settle({"supported": ["a"], "contradicted": [{"claim": "b", "quote": "words the source never says"},
                                                             {"claim": "c", "quote": "ret"}]}, "def f():\n    return 1\n")
     assert verdict["contradicted"] == [] and len(verdict["unsure"]) == 2 and verdict["support_ratio"] == 0.333

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from tools.errors import UsageError
-from tools.resolve import confine, resolve_repo
-from tools.sdist import _unpack, parse_requirement
+from tools.source.resolve import confine, resolve_repo
+from tools.source.sdist import _unpack, parse_requirement
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -125,7 +125,7 @@ def test_archives_that_escape_are_refused(tmp_path):
 
 def test_pypi_source_is_reused_from_the_cache(peft_root):
     # peft_root came from fetch_sdist; resolving it again must not need the network
-    from tools.resolve import default_cache_dir
+    from tools.source.resolve import default_cache_dir
     src = resolve_repo("huggingface_peft", "pypi:peft==0.18.1", default_cache_dir())
     assert src.root == peft_root.resolve() and src.version == "0.18.1" and src.origin == "pypi"
     assert len(src.revision) == 64  # the archive's sha256
@@ -134,7 +134,7 @@ def test_pypi_source_is_reused_from_the_cache(peft_root):
 def test_the_newest_release_is_asked_once_a_day(tmp_path, monkeypatch, caplog):
     import json as _json
     import time as _time
-    from tools import sdist
+    from tools.source import sdist
     sources = tmp_path / "sources"
     (sources / "demo-pkg-1.2.3").mkdir(parents=True)
     (sources / "demo-pkg-1.2.3" / ".repowiki-source.json").write_text("{}")
@@ -155,7 +155,7 @@ def test_the_newest_release_is_asked_once_a_day(tmp_path, monkeypatch, caplog):
         sdist.fetch_sdist("demo_pkg", tmp_path)
 
 
-@pytest.mark.parametrize("cli", ["agents.run", "agents.verify", "agents.review", "agents.update"])
+@pytest.mark.parametrize("cli", ["agents.run", "agents.verify.verifier", "agents.review.cli", "agents.update"])
 def test_another_top_level_agents_package_is_one_line_and_exit_2(cli, monkeypatch, capsys):
     import importlib
     from agents import install_check

@@ -4,14 +4,14 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from agents.findings import rules_markdown
+from agents.verify.findings import rules_markdown
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_the_rules_doc_is_the_verifiers_rule_table():
     assert (ROOT / "docs" / "rules.md").read_text(encoding="utf-8") == rules_markdown(), \
-        "regenerate: python -c \"from agents.findings import rules_markdown; open('docs/rules.md','w').write(rules_markdown())\""
+        "regenerate: python -c \"from agents.verify.findings import rules_markdown; open('docs/rules.md','w').write(rules_markdown())\""
 
 
 def test_every_doc_a_message_points_to_exists():

@@ -10,16 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from agents.commit import read_pages
+from agents.nodes.commit import read_pages
 from agents.drift import RECORD
 from agents.run import main
-from agents.verify import verify_wiki
-from agents.wiki import load_wiki
-from tools.index import build_index
-from tools.resolve import resolve_repo
-from tools.sdist import fetch_sdist
-from tools.resolve import default_cache_dir
-from tools.workspace import Workspace
+from agents.verify.verifier import verify_wiki
+from tools.wiki.load import load_wiki
+from tools.index.build import build_index
+from tools.source.resolve import resolve_repo
+from tools.source.sdist import fetch_sdist
+from tools.source.resolve import default_cache_dir
+from tools.index.workspace import Workspace
 
 FIXTURE_INDEX = Path(__file__).parent / "fixtures" / "minipkg_WorkflowIndex.md"
 RUN_ENGINE = "implementations/acme_minipkg_run_engine.md"

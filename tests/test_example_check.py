@@ -1,15 +1,15 @@
-"""tools.example_check (R45, R46, R47) case by case, and the rules through the verifier."""
+"""tools.examples.check (R45, R46, R47) case by case, and the rules through the verifier."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
 
-from agents.verify import verify_pages
-from tools.example_check import (CallTarget, call_problems, call_target, compile_problem, unbound_names,
+from agents.verify.verifier import verify_pages
+from tools.examples.check import (CallTarget, call_problems, call_target, compile_problem, unbound_names,
                                  unused_imports)
-from tools.records import Param
-from tools.workspace import Workspace
+from tools.index.records import Param
+from tools.index.workspace import Workspace
 
 WIKI = Path(__file__).parent / "fixtures" / "wiki"
 

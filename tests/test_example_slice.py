@@ -1,6 +1,6 @@
 """Self-contained usage examples: slices of real usages, minimal calls, WorkflowIndex call texts.
 
-Every produced example must pass the verifier's own checks (tools.example_check): it compiles at
+Every produced example must pass the verifier's own checks (tools.examples.check): it compiles at
 module level and loads no name it does not bind (R45), its calls of the documented API bind (R46),
 it imports nothing it does not use (R47)."""
 from __future__ import annotations
@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from tools.example_check import (
+from tools.examples.check import (
     call_problems,
     call_target,
     compile_problem,
     unbound_names,
     unused_imports,
 )
-from tools.example_slice import (
+from tools.examples.slicing import (
     Callee,
     call_text_example,
     callee_for,
@@ -27,7 +27,7 @@ from tools.example_slice import (
     returns_value,
     slice_usage,
 )
-from tools.records import Param
+from tools.index.records import Param
 
 INDEXES = sorted((Path(__file__).parents[1] / "agents" / "workflow_indexes").glob("huggingface_peft*.md"))
 
@@ -359,12 +359,12 @@ def test_result_names_follow_the_class_or_the_return_annotation(peft_ws):
 # ---- the drafter on real peft ---------------------------------------------------------------------
 
 def _drafted_examples(ws, index: Path):
-    from agents.draft import implementation_data
-    from agents.evidence import find_usages
-    from agents.excavate import symbol_at
-    from agents.plan import plan_pairs
+    from agents.draft.drafter import implementation_data
+    from agents.draft.evidence import find_usages
+    from agents.nodes.excavate import symbol_at
+    from agents.nodes.plan import plan_pairs
     from tools.locate import Locator
-    from tools.workflow_index import load_workflow_index
+    from tools.wiki.workflow_index import load_workflow_index
 
     wi = load_workflow_index(index)
     jobs, _ = plan_pairs(wi)
@@ -408,7 +408,7 @@ def test_every_drafted_peft_example_is_self_contained_and_binds(peft_ws, index):
 
 
 def test_find_usages_carries_the_sliced_snippet_and_caches_it(ws, cache_dir):
-    from agents.evidence import _memo, find_usages
+    from agents.draft.evidence import _memo, find_usages
 
     found = find_usages(ws, {"engine.shutdown", "run_engine"}, cache_dir)
     assert found["engine.shutdown"] == {"file": "examples/demo.py", "line": 5, "code": (

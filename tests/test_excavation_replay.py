@@ -12,11 +12,11 @@ from pathlib import Path
 import yaml
 
 from agents.run import main
-from agents.verify import verify_wiki
-from agents.wiki import load_wiki
-from tools.index import build_index
-from tools.resolve import resolve_repo
-from tools.workspace import Workspace
+from agents.verify.verifier import verify_wiki
+from tools.wiki.load import load_wiki
+from tools.index.build import build_index
+from tools.source.resolve import resolve_repo
+from tools.index.workspace import Workspace
 
 HERE = Path(__file__).parent
 CASSETTE = HERE / "cassettes" / "unsloth_excavation_qwen2.5-coder-1.5b.yaml"

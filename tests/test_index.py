@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from tools.errors import UsageError
-from tools.index import build_index, module_names
-from tools.resolve import resolve_repo
+from tools.index.build import build_index, module_names
+from tools.source.resolve import resolve_repo
 
 EXPECTED = json.loads((Path(__file__).parent / "fixtures" / "minirepo.expected.json").read_text())
 
@@ -186,7 +186,7 @@ def test_process_pool_gives_the_same_index(fixture_repo, tmp_path):
 
 @pytest.mark.parametrize("depth", [99, 101, 1000])
 def test_deep_nesting_keeps_what_python_sees_and_says_why_otherwise(depth):
-    from tools.pyparse import parse_file
+    from tools.index.pyparse import parse_file
     src = "".join("    " * i + f"def f{i}():\n" for i in range(depth)) + "    " * depth + "pass\n"
     rec = parse_file("deep.py", "deep", False, src.encode())
     if depth < 100:
@@ -197,8 +197,8 @@ def test_deep_nesting_keeps_what_python_sees_and_says_why_otherwise(depth):
 
 def test_a_dataclass_with_its_own_init_is_documented_by_that_init(fixture_repo, tmp_path):
     # RULES' canonical signature: a hand-written __init__ replaces the generated one (fields are not parameters)
-    from tools.facts import canonical_signature, expected_inputs
-    from tools.workspace import Workspace
+    from tools.index.facts import canonical_signature, expected_inputs
+    from tools.index.workspace import Workspace
     (fixture_repo / "src" / "minipkg" / "own_init.py").write_text(
         "from dataclasses import dataclass\n\n\n@dataclass\nclass Quant:\n    method: str = 'bnb'\n\n"
         "    def __init__(self, load_in_4bit=False, **kwargs):\n        self.method = 'bnb'\n\n\n"
@@ -216,7 +216,7 @@ def test_a_dataclass_with_its_own_init_is_documented_by_that_init(fixture_repo, 
 
 
 def test_brackets_python_refuses_keep_their_symbols_and_say_so():
-    from tools.pyparse import parse_file
+    from tools.index.pyparse import parse_file
     src = "x = " + "[" * 2000 + "]" * 2000 + "\n\ndef kept():\n    return x\n"
     rec = parse_file("deep.py", "deep", False, src.encode())
     assert [s.name for s in rec.symbols] == ["kept"]

@@ -10,16 +10,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agents.plan import input_rewrites, plan_pairs, with_rewrites
+from agents.nodes.plan import input_rewrites, plan_pairs, with_rewrites
 from agents.run import main
-from agents.verify import verify_wiki
-from agents.wiki import load_wiki
+from agents.verify.verifier import verify_wiki
+from tools.wiki.load import load_wiki
 from tools.errors import UsageError
-from tools.index import build_index
+from tools.index.build import build_index
 from tools.locate import Locator
-from tools.resolve import resolve_repo
-from tools.workflow_index import parse_workflow_index
-from tools.workspace import Workspace
+from tools.source.resolve import resolve_repo
+from tools.wiki.workflow_index import parse_workflow_index
+from tools.index.workspace import Workspace
 
 FIXTURE_INDEX = Path(__file__).parent / "fixtures" / "minipkg_WorkflowIndex.md"
 ODD = ["", "N/A (decision point)", "Bad-Name", "✅ `acme_minipkg_Engine` [→](./x.md)", "`a | b`", "名前", "`def f(x)`",

@@ -7,8 +7,8 @@ import json
 import httpx2
 import pytest
 
-from agents.llm import LLM, BudgetExceeded, ModelOutputError, ModelSettings, json_objects, parse_tool_calls
-from agents.synthesize import guard
+from agents.model.llm import LLM, BudgetExceeded, ModelOutputError, ModelSettings, json_objects, parse_tool_calls
+from agents.nodes.synthesize import guard
 from tools.errors import ExternalFault
 
 
@@ -135,7 +135,7 @@ def test_a_broken_answer_is_salvaged_field_by_field():
 
 
 def test_prose_naming_an_api_nobody_defined_is_dropped():
-    from agents.synthesize import sanitize
+    from agents.nodes.synthesize import sanitize
     known = lambda name: name.split(".")[-1] in {"PeftModel", "save_pretrained", "save_directory"}  # noqa: E731
     answer = {"implementation_description": "Saves the adapter; call `PeftModel.train_low_rank` first.",
               "implementation_usage": "Call `save_pretrained()` with `save_directory`.",
@@ -148,7 +148,7 @@ def test_prose_naming_an_api_nobody_defined_is_dropped():
 
 
 def test_theory_keeps_its_maths():
-    from agents.synthesize import _theory
+    from agents.nodes.synthesize import _theory
     assert _theory("For rank <math>r \\ll d</math> the update is [[x]] small.") == \
         "For rank <math>r \\ll d</math> the update is x small."
 
@@ -157,7 +157,7 @@ def test_theory_keeps_its_maths():
                                  {k: v for k, v in completion().items() if k != "choices"},
                                  {**completion(), "choices": [{"index": 0, "finish_reason": "stop"}]}])
 def test_a_malformed_200_is_retried_then_a_clean_model_error(bad, monkeypatch):
-    monkeypatch.setattr("agents.llm.time.sleep", lambda s: None)
+    monkeypatch.setattr("agents.model.llm.time.sleep", lambda s: None)
     s = Script((200, bad), (200, completion("fine")))
     assert door(s).complete(MSG, step="a").content == "fine"  # retried, then good
     s = Script(*[(200, bad)] * 3)

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from tools.locate import ApiRef, Hint, Locator, parse_api, parse_hint
-from tools.workflow_index import load_workflow_index
+from tools.wiki.workflow_index import load_workflow_index
 
 FIXTURE = Path(__file__).parent / "fixtures" / "minipkg_WorkflowIndex.md"
 
@@ -54,7 +54,7 @@ def test_external_api_is_located_in_the_installed_package(located):
 
 
 def test_uninstalled_external_package_is_reported_unverified(ws, cache_dir):
-    from tools.workflow_index import parse_workflow_index
+    from tools.wiki.workflow_index import parse_workflow_index
     wi = parse_workflow_index(
         "# Workflow Index: acme_minipkg\n\n## Workflow: acme_minipkg_W\n\n### Step 1: P\n\n"
         "| Attribute | Value |\n|---|---|\n| **Principle** | `P` |\n| **Implementation** | `Thing_fit` |\n"
@@ -66,7 +66,7 @@ def test_uninstalled_external_package_is_reported_unverified(ws, cache_dir):
 
 
 def test_unknown_api_is_not_guessed(ws, cache_dir):
-    from tools.workflow_index import parse_workflow_index
+    from tools.wiki.workflow_index import parse_workflow_index
     wi = parse_workflow_index(
         "# Workflow Index: acme_minipkg\n\n## Workflow: acme_minipkg_W\n\n### Step 1: P\n\n"
         "| Attribute | Value |\n|---|---|\n| **Principle** | `P` |\n| **Implementation** | `qqq_zzz` |\n"
@@ -103,10 +103,10 @@ def _one_step(impl: str, api: str) -> str:
 
 
 def test_overload_stubs_give_way_to_the_real_definition_and_calls_of_objects(fixture_repo, cache_dir):
-    from tools.index import build_index
-    from tools.resolve import resolve_repo
-    from tools.workflow_index import parse_workflow_index
-    from tools.workspace import Workspace
+    from tools.index.build import build_index
+    from tools.source.resolve import resolve_repo
+    from tools.wiki.workflow_index import parse_workflow_index
+    from tools.index.workspace import Workspace
     (fixture_repo / "src" / "minipkg" / "factory.py").write_text(
         "from typing import overload\n\n\n@overload\ndef build(kind: int) -> int: ...\n\n\n"
         "@overload\ndef build(kind: str) -> str: ...\n\n\ndef build(kind):\n    return kind\n\n\n"
@@ -178,16 +178,16 @@ def _steps(*rows: tuple[str, str, str, str]) -> str:
 
 @pytest.fixture
 def runtime_locator(fixture_repo, cache_dir):
-    from tools.index import build_index
-    from tools.resolve import resolve_repo
-    from tools.workspace import Workspace
+    from tools.index.build import build_index
+    from tools.source.resolve import resolve_repo
+    from tools.index.workspace import Workspace
     (fixture_repo / "src" / "minipkg" / "runtime.py").write_text(RUNTIME)
     src = resolve_repo("acme_minipkg", str(fixture_repo), cache_dir)
     return Locator(Workspace(src, build_index(src, cache_dir)), cache_dir)
 
 
 def test_evidence_beyond_definitions(runtime_locator):
-    from tools.workflow_index import parse_workflow_index
+    from tools.wiki.workflow_index import parse_workflow_index
     wi = parse_workflow_index(_steps(
         ("decoder_setup", "make_decoder()", "`src/minipkg/runtime.py`", "A `JSONDecoder`"),
         ("export_fast", "model.export_fast(path)", "`src/minipkg/runtime.py` (patched)", "a path"),

@@ -1,8 +1,8 @@
 """Name resolution: re-exports, star imports, lazy tables, canonical imports, inheritance."""
 from __future__ import annotations
 
-from tools.names import ModuleRef
-from tools.records import Symbol
+from tools.index.names import ModuleRef
+from tools.index.records import Symbol
 
 
 def _at(target):
@@ -54,9 +54,9 @@ def test_inherited_method_resolves_to_the_base_class(ws):
 
 
 def test_cyclic_or_unresolvable_bases_do_not_loop(tmp_path):
-    from tools.index import build_index
-    from tools.resolve import resolve_repo
-    from tools.workspace import Workspace
+    from tools.index.build import build_index
+    from tools.source.resolve import resolve_repo
+    from tools.index.workspace import Workspace
 
     pkg = tmp_path / "cyc" / "cyc"
     pkg.mkdir(parents=True)

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from agents.docstrings import param_docs, param_entries, states_default, without_default
-from agents.param_docs import doc_text, documented_params, field_help, param_description
-from agents.rules.content_rules import says_undocumented
-from tools.index import build_index
-from tools.resolve import resolve_repo
-from tools.workspace import Workspace
+from tools.index.docstrings import param_docs, param_entries, states_default, without_default
+from tools.index.param_docs import doc_text, documented_params, field_help, param_description
+from agents.verify.rules.content_rules import says_undocumented
+from tools.index.build import build_index
+from tools.source.resolve import resolve_repo
+from tools.index.workspace import Workspace
 
 GOOGLE = '''Wrap a model.
 
@@ -255,7 +255,7 @@ def test_peft_lora_config_fields_and_a_documented_method(peft_ws: Workspace):
 
 @pytest.mark.peft
 def test_the_drafter_carries_peft_docs_onto_rows_once_defaulted(peft_ws: Workspace):
-    from agents.draft import implementation_data
+    from agents.draft.drafter import implementation_data
     lora = next(s for s in peft_ws.index.by_name["LoraConfig"] if s.kind == "class")
     step = {"workflow": "huggingface_peft_LoRA", "number": 1, "title": "Configure LoRA", "api_call": None,
             "inputs": None, "outputs": None}

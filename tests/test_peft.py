@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tools.locate import Locator
-from tools.workflow_index import load_workflow_index
+from tools.wiki.workflow_index import load_workflow_index
 
 pytestmark = pytest.mark.peft
 PEFT_INDEX = Path(__file__).parents[1] / "agents" / "workflow_indexes" / "huggingface_peft.md"
@@ -111,8 +111,8 @@ def test_offline_pipeline_on_peft_commits_every_pair_verified(peft_root, tmp_pat
     import json
 
     from agents.run import main
-    from agents.verify import verify_wiki
-    from agents.wiki import load_wiki
+    from agents.verify.verifier import verify_wiki
+    from tools.wiki.load import load_wiki
 
     code = main(["--repo", "huggingface_peft", "--source", str(peft_root), "--runs", str(tmp_path / "runs"),
                  "--json", "--quiet"])
@@ -120,9 +120,9 @@ def test_offline_pipeline_on_peft_commits_every_pair_verified(peft_root, tmp_pat
     assert code == 0, summary["held"]
     assert summary["pairs_planned"] == 17 and summary["pairs_committed"] == 17
     wiki = tmp_path / "runs" / "huggingface_peft" / "wiki"
-    from tools.index import build_index
-    from tools.resolve import resolve_repo
-    from tools.workspace import Workspace
+    from tools.index.build import build_index
+    from tools.source.resolve import resolve_repo
+    from tools.index.workspace import Workspace
     src = resolve_repo("huggingface_peft", str(peft_root))
     report = verify_wiki(load_wiki(wiki), Workspace(src, build_index(src)))
     assert report.errors == [] and report.pages == 17 * 2 + 5
@@ -160,11 +160,11 @@ def test_a_phase_1a_index_on_the_real_source_commits_what_it_can_and_shows_the_r
     import json
 
     from agents.run import main
-    from agents.verify import verify_wiki
-    from agents.wiki import load_wiki
-    from tools.index import build_index
-    from tools.resolve import resolve_repo
-    from tools.workspace import Workspace
+    from agents.verify.verifier import verify_wiki
+    from tools.wiki.load import load_wiki
+    from tools.index.build import build_index
+    from tools.source.resolve import resolve_repo
+    from tools.index.workspace import Workspace
 
     index = tmp_path / "wi.md"
     index.write_text(KAPSO_PHASE_1A)

@@ -1,5 +1,5 @@
-"""Principle pages that say what is known: the outline of a body (tools.outline), the prose drawn from
-docstrings (agents.principle_prose), and R49, the rule against boilerplate."""
+"""Principle pages that say what is known: the outline of a body (tools.index.outline), the prose drawn from
+docstrings (agents.draft.principle_prose), and R49, the rule against boilerplate."""
 from __future__ import annotations
 
 import ast
@@ -8,22 +8,22 @@ from pathlib import Path
 
 import pytest
 
-from agents.draft import implementation_data, principle_data
-from agents.pages import render_page
-from agents.plan import plan_pairs
-from agents.principle_prose import base_form, gerund, gist, neutral, third_person
-from agents.rules.boilerplate_rules import (
+from agents.draft.drafter import implementation_data, principle_data
+from tools.wiki.render import render_page
+from agents.nodes.plan import plan_pairs
+from agents.draft.principle_prose import base_form, gerund, gist, neutral, third_person
+from agents.verify.rules.boilerplate_rules import (
     check_boilerplate,
     check_page_boilerplate,
     math_problem,
     repeated_sentence,
 )
-from agents.rules.context import Context
-from agents.verify import verify_pages
-from agents.wiki import Wiki
-from tools.outline import outline_function, render_outline, words
-from tools.wikipage import parse_page
-from tools.workflow_index import parse_workflow_index
+from agents.verify.context import Context
+from agents.verify.verifier import verify_pages
+from tools.wiki.load import Wiki
+from tools.index.outline import outline_function, render_outline, words
+from tools.wiki.page import parse_page
+from tools.wiki.workflow_index import parse_workflow_index
 
 ROOT = Path(__file__).resolve().parents[1]
 REPO = "acme_minipkg"
@@ -33,7 +33,7 @@ def fn(source: str) -> ast.FunctionDef:
     return ast.parse(textwrap.dedent(source)).body[0]
 
 
-# --- tools.outline -----------------------------------------------------------------------------------
+# --- tools.index.outline -----------------------------------------------------------------------------------
 
 def test_outline_names_branches_loops_calls_raises_and_early_returns():
     o = outline_function(fn('''

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from agents.review import main as review
+from agents.review.cli import main as review
 from agents.run import main as run
-from agents.verify import verify_wiki
-from agents.wiki import load_wiki
-from tools.index import build_index
-from tools.resolve import resolve_repo
-from tools.workspace import Workspace
+from agents.verify.verifier import verify_wiki
+from tools.wiki.load import load_wiki
+from tools.index.build import build_index
+from tools.source.resolve import resolve_repo
+from tools.index.workspace import Workspace
 
 KEYS = '''"""Key handling."""
 

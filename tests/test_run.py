@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from agents.commit import read_pages, same_but_stamp
+from agents.nodes.commit import read_pages, same_but_stamp
 from agents.run import main, shipped_workflow_index
-from agents.verify import verify_wiki
-from agents.wiki import load_wiki
-from tools.index import build_index
-from tools.resolve import resolve_repo
-from tools.workspace import Workspace
+from agents.verify.verifier import verify_wiki
+from tools.wiki.load import load_wiki
+from tools.index.build import build_index
+from tools.source.resolve import resolve_repo
+from tools.index.workspace import Workspace
 
 FIXTURE_INDEX = Path(__file__).parent / "fixtures" / "minipkg_WorkflowIndex.md"
 ROOT = Path(__file__).resolve().parents[1]
@@ -258,12 +258,12 @@ def test_the_shipped_indexes_are_packaged():
 
 
 def test_a_fault_inside_a_node_stops_with_one_line_and_resumes(fixture_repo, tmp_path, capsys, monkeypatch):
-    import agents.commit
+    import agents.nodes.commit
 
     def broken(*a, **k):
         raise IndexError("list index out of range")
-    real = agents.commit.render_indexes
-    monkeypatch.setattr(agents.commit, "render_indexes", broken)
+    real = agents.nodes.commit.render_indexes
+    monkeypatch.setattr(agents.nodes.commit, "render_indexes", broken)
     assert _run(tmp_path, fixture_repo) == 3
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: the commit node failed (IndexError: list index out of range)")
@@ -271,7 +271,7 @@ def test_a_fault_inside_a_node_stops_with_one_line_and_resumes(fixture_repo, tmp
     run_dir = tmp_path / "runs" / "acme_minipkg" / "latest"
     assert "IndexError" in (run_dir / "error.log").read_text()
     assert not (tmp_path / "runs" / "acme_minipkg" / "wiki" / "principles").exists()  # nothing half-written
-    monkeypatch.setattr(agents.commit, "render_indexes", real)
+    monkeypatch.setattr(agents.nodes.commit, "render_indexes", real)
     assert _run(tmp_path, fixture_repo, "--resume", "latest") == 0
     wiki = tmp_path / "runs" / "acme_minipkg" / "wiki"
     assert len(list((wiki / "principles").glob("*.md"))) == 5

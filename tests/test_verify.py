@@ -12,17 +12,17 @@ from pathlib import Path
 import jinja2
 import pytest
 
-from agents.findings import RULES
-from agents.indexes import render_indexes, with_statuses
-from agents.mutate import MUTATIONS, mutated_copy
-from agents.rules.context import Context
-from agents.rules.page_rules import check_page
-from agents.pages import PAGE_TEMPLATES, page_data, render_index, render_page
-from agents.verify import verify_wiki
-from agents.wiki import load_wiki
-from tools.wikipage import parse_page
-from tools.workflow_index import parse_workflow_index
-from tools.workspace import Workspace
+from agents.verify.findings import RULES
+from tools.wiki.indexes import render_indexes, with_statuses
+from agents.verify.mutate import MUTATIONS, mutated_copy
+from agents.verify.context import Context
+from agents.verify.rules.page_rules import check_page
+from tools.wiki.render import PAGE_TEMPLATES, page_data, render_index, render_page
+from agents.verify.verifier import verify_wiki
+from tools.wiki.load import load_wiki
+from tools.wiki.page import parse_page
+from tools.wiki.workflow_index import parse_workflow_index
+from tools.index.workspace import Workspace
 
 WIKI = Path(__file__).parent / "fixtures" / "wiki"
 ROOT = Path(__file__).resolve().parents[1]
@@ -145,7 +145,7 @@ def test_each_fault_is_caught_under_its_rule(mutation, ws: Workspace, tmp_path: 
 
 def _cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    return subprocess.run([sys.executable, "-m", "agents.verify", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "agents.verify.verifier", *args], capture_output=True, text=True,
                           cwd=cwd, env=env, timeout=120)
 
 

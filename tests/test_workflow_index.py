@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.workflow_index import WorkflowIndexError, load_workflow_index, parse_workflow_index, split_row
+from tools.wiki.workflow_index import WorkflowIndexError, load_workflow_index, parse_workflow_index, split_row
 
 FIXTURE = Path(__file__).parent / "fixtures" / "minipkg_WorkflowIndex.md"
 

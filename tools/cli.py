@@ -13,12 +13,12 @@ from pathlib import Path
 
 from tools import navigate  # noqa: F401  (registers the tools)
 from tools.errors import ToolError, UsageError
-from tools.index import build_index
+from tools.index.build import build_index
 from tools.locate import Locator
-from tools.resolve import resolve_repo
+from tools.source.resolve import resolve_repo
 from tools.toolspec import TOOLS, Tool
-from tools.workflow_index import load_workflow_index
-from tools.workspace import Workspace, guess_repo, open_workspace
+from tools.wiki.workflow_index import load_workflow_index
+from tools.index.workspace import Workspace, guess_repo, open_workspace
 
 
 def _source_args(p: argparse.ArgumentParser) -> None:

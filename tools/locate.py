@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from tools.bindings import imported_from, per_index, runtime_bindings
+from tools.index.bindings import imported_from, per_index, runtime_bindings
 from tools.errors import ToolError
 from tools.navigate import area, search_symbols
-from tools.pyparse import parser
-from tools.records import Symbol
-from tools.workflow_index import Step
-from tools.workspace import Workspace, installed_workspace
+from tools.index.pyparse import parser
+from tools.index.records import Symbol
+from tools.wiki.workflow_index import Step
+from tools.index.workspace import Workspace, installed_workspace
 from tools import pyast
 
 log = logging.getLogger(__name__)

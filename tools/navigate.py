@@ -11,11 +11,11 @@ from pathlib import Path
 from tree_sitter import QueryCursor
 
 from tools.errors import ToolError
-from tools.pyparse import decode_source, parser, query
-from tools.records import Symbol
-from tools.resolve import confine, iter_files
+from tools.index.pyparse import decode_source, parser, query
+from tools.index.records import Symbol
+from tools.source.resolve import confine, iter_files
 from tools.toolspec import tool
-from tools.workspace import Workspace
+from tools.index.workspace import Workspace
 
 MAX_ENTRIES = 200
 MAX_LINES = 400

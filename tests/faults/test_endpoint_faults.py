@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 
 from agents.run import main
-from agents.verify import verify_wiki
-from agents.wiki import load_wiki
-from tools.index import build_index
-from tools.resolve import resolve_repo
-from tools.workspace import Workspace
+from agents.verify.verifier import verify_wiki
+from tools.wiki.load import load_wiki
+from tools.index.build import build_index
+from tools.source.resolve import resolve_repo
+from tools.index.workspace import Workspace
 
 KEY = "sk-faulttest" + "Q" * 36
 PROSE = {
@@ -108,7 +108,7 @@ CASES = [  # fault, times, expected exit
 def test_the_pipeline_survives_an_endpoint_fault(fault, times, code, endpoint, fixture_repo, tmp_path, monkeypatch,
                                                  capsys):
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
-    monkeypatch.setattr("agents.llm.time.sleep", lambda s: None)  # our own backoff; the SDK's is short
+    monkeypatch.setattr("agents.model.llm.time.sleep", lambda s: None)  # our own backoff; the SDK's is short
     script = Script(fault, times)
     url = endpoint(script)
     runs = tmp_path / "runs"

@@ -9,7 +9,7 @@ import time
 
 _DELAY = float(os.environ.get("REPOWIKI_TEST_PAIR_DELAY") or 0)
 if _DELAY:
-    import agents.excavate as _excavate
+    import agents.nodes.excavate as _excavate
 
     _node = _excavate.excavate
 

@@ -1,0 +1,270 @@
+"""The commit node: put verified pages into the wiki, with the workflow pages, the index files and
+the WorkflowIndex statuses, only when the whole result passes the verifier.
+
+The candidate wiki (pages on disk + this run's verified drafts + workflow pages + regenerated
+indexes) is staged in the run folder and verified as a whole; a new page that fails there is held
+and the candidate rebuilt, until it is clean. Then files that differ are written one by one with a
+temporary file and a rename, so an interrupted commit leaves every file either old or new. A page
+whose only change would be its Last Updated stamp keeps its old text: re-running changes nothing.
+"""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+from typing import TypedDict
+
+from agents.draft.drafter import workflow_data
+from tools.atomic import atomic_write
+from agents.drift import RECORD, read_record, record_text, restamp, wiki_files
+from tools.wiki.indexes import render_indexes, with_kept_sections, with_statuses, without_workflows
+from tools.wiki.render import render_page
+from agents.runctx import RunConfig, traced, workflow_index, workspace
+from agents.verify.verifier import verify_wiki
+from tools.wiki.load import load_wiki
+from tools.wiki.schema import INDEX_FILES
+from tools.wiki.page import FOLDER_TYPES, TYPE_FOLDERS, page_path
+
+_STAMP = re.compile(r"\[\[last_updated::[^\]]*\]\]")
+MAX_ROUNDS = 6
+
+
+class CommitSummary(TypedDict):
+    written: list[str]  # files whose content changed on disk
+    unchanged: list[str]  # pages of this run already on disk with the same content
+    committed: list[str]  # pages of this run now in the wiki
+    held: dict[str, str]  # page -> reason (pages that did not make it)
+    held_findings: dict[str, list[dict]]
+    index_rows: dict[str, int]
+    statuses: dict[str, int]  # "done" / "open" step counts
+    verify: dict  # the final whole-wiki verification
+    restamped: list[str]  # moved pages given their new Lines without a redraft
+    source: dict  # agents.drift.SourceRecord: what the wiki is now verified against
+
+
+def read_pages(wiki: Path) -> dict[str, str]:
+    out = {}
+    for folder in FOLDER_TYPES:
+        d = wiki / folder
+        if d.is_dir():
+            for p in sorted(d.glob("*.md")):
+                out[f"{folder}/{p.name}"] = p.read_text(encoding="utf-8", errors="replace")
+    return out
+
+
+def _pair_of(rel: str, text: str) -> list[str]:
+    """The other page of a Principle/Implementation pair, from its 1:1 link."""
+    edge = {"principles": ("implemented_by", "implementations"), "implementations": ("implements", "principles")}
+    kind = rel.split("/")[0]
+    if kind not in edge:
+        return []
+    name, folder = edge[kind]
+    return [f"{folder}/{m}.md" for m in re.findall(rf"\[\[{name}::\w+:([^\]]+)\]\]", text)]
+
+
+def same_but_stamp(a: str, b: str) -> bool:
+    return _STAMP.sub("", a) == _STAMP.sub("", b)
+
+
+def _stage(stage: Path, files: dict[str, str]) -> None:
+    if stage.exists():
+        shutil.rmtree(stage)
+    stage.mkdir(parents=True)
+    for rel, text in files.items():
+        p = stage / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text, encoding="utf-8")
+
+
+def commit(cfg: RunConfig, results: list[dict], drift: list[dict] | None = None,
+           trusted: bool = False) -> CommitSummary:
+    ws = workspace(cfg)
+    wi, wi_text = workflow_index(cfg)
+    wiki_dir = Path(cfg["wiki"])
+    if trusted and not results:
+        return _unchanged(wiki_dir, wi, read_record(wiki_dir) or {})
+    existing = read_pages(wiki_dir)
+    redrafted = {rel for r in results for rel in r["texts"]}
+    restamped = []
+    for d in drift or []:  # moved pages: new Lines and stamp, prose kept
+        if d["cls"] == "moved" and d["page"] in existing and d["page"] not in redrafted:
+            existing[d["page"]] = restamp(existing[d["page"]], d["lines"], cfg["updated"])
+            restamped.append(d["page"])
+    old_record = read_record(wiki_dir)
+    old_indexes = {f: (wiki_dir / f).read_text(encoding="utf-8", errors="replace")
+                   for f in INDEX_FILES.values() if (wiki_dir / f).is_file()}
+    old_wi = (wiki_dir / "_WorkflowIndex.md").read_text(encoding="utf-8", errors="replace") \
+        if (wiki_dir / "_WorkflowIndex.md").is_file() else None
+    ours: dict[str, str] = {}
+    held: dict[str, str] = {}
+    held_findings: dict[str, list[dict]] = {}
+    notes: dict[str, str] = {}
+    for r in results:
+        title = r["steps"][0]["title"]
+        notes[r["principle"]] = title
+        loc = r.get("location") or {}
+        unverified = loc.get("kind") == "external" and not loc.get("external_location")
+        notes[r["implementation"]] = title[:1].lower() + title[1:] + (" (unverified: package not installed)" if unverified else "")
+        if r["outcome"] == "verified":
+            ours.update(r["texts"])
+        else:
+            for rel in r["texts"] or [page_path("Implementation", r['implementation'])]:
+                held[rel] = r["reason"] or "held"
+                held_findings[rel] = [f for f in r["findings"] if f["page"] == rel]
+    overviews: dict[str, str] = {}
+    held_flows: set[str] = set()
+    removed: dict[str, str] = {}  # pages of the wiki that no longer verify and were not redrafted
+    stage = Path(cfg["run_dir"]) / "staging"
+    for _ in range(MAX_ROUNDS):
+        for rel in [r for r in ours if r.startswith("workflows/")]:
+            ours.pop(rel)  # regenerated each round from the pages that remain
+        candidate = {**{k: v for k, v in existing.items() if k not in removed}, **ours}
+        for rel, text in candidate.items():
+            if rel.startswith("principles/"):
+                m = re.search(r"== Overview ==\n\n(.+)\n", text)
+                overviews[Path(rel).stem] = m.group(1) if m else ""
+        for wf in wi.workflows:
+            rel = f"{TYPE_FOLDERS['Workflow']}/{wf.name}.md"
+            documented = [s for s in wf.steps if s.problem is None and page_path("Principle", s.principle) in candidate
+                          and page_path("Implementation", s.implementation) in candidate]
+            if len({s.principle for s in documented}) < 2 or wf.name in held_flows:
+                # R18: a Workflow page needs two documented steps; its pending steps wait for a later run
+                held_flows.add(wf.name)
+                pending = [s.title for s in wf.steps if s not in documented]
+                held.setdefault(rel, f"{len(documented)} of its {len(wf.steps)} step(s) documented, a Workflow page "
+                                     f"needs 2 (pending: {', '.join(pending)})")
+                continue
+            shown = {(s.workflow, s.number) for s in documented}
+            candidate[rel] = ours[rel] = render_page("Workflow", workflow_data(
+                ws, wf.name, wf.description,
+                [(s.title, s.principle if (s.workflow, s.number) in shown else None) for s in wf.steps],
+                [wf.name.removeprefix(cfg["repo"] + "_")], cfg["updated"], overviews))
+        done = _documented_steps(wi, candidate)
+        gone = {w for w in held_flows if page_path("Workflow", w) not in candidate}
+        files = dict(candidate)
+        if gone >= {w.name for w in wi.workflows} and not any(r.startswith("workflows/") for r in candidate):
+            # nothing to list: the wiki's _WorkflowIndex.md stays as it was (an empty index would not parse)
+            if old_wi is not None:
+                files["_WorkflowIndex.md"] = old_wi
+        else:
+            others = {Path(r).stem for r in candidate if r.startswith("workflows/")} - {w.name for w in wi.workflows}
+            files["_WorkflowIndex.md"] = with_kept_sections(without_workflows(with_statuses(wi_text, wi, done), gone),
+                                                            old_wi, others)
+        _stage(stage, {**old_indexes, **files})  # the old index files keep the Notes of pages not redrafted
+        indexes = render_indexes(load_wiki(stage, cfg["repo"]), notes)
+        _stage(stage, {**files, **indexes})
+        report = verify_wiki(load_wiki(stage, cfg["repo"]), ws)
+        failing = {f.page for f in report.errors} & set(ours)
+        # an error on a page this run does not write (R21 on an existing page of the same API, R44 in the
+        # WorkflowIndex) is caused by the pages of ours that it names: those are held
+        stems = {Path(rel).stem: rel for rel in ours if not rel.startswith("workflows/")}
+        for f in report.errors:
+            if f.page not in ours:
+                failing |= {rel for stem, rel in stems.items() if re.search(rf"\b{re.escape(stem)}\b", f.message)}
+        if not failing:
+            stale = {f.page for f in report.errors if f.page in existing and f.page not in ours
+                     and f.page.split("/")[0] in ("principles", "implementations", "workflows")}
+            if not stale:
+                break
+            # the invariant: the wiki verifies whole after every run, so a page that no longer verifies
+            # and was not redrafted leaves it (with its pair); its step becomes pending
+            for rel in sorted(stale):
+                why = "; ".join(f"{f.rule} {f.message}" for f in report.errors if f.page == rel)[:300]
+                for page in [rel, *_pair_of(rel, existing[rel])]:
+                    if page in existing and page not in removed:
+                        removed[page] = why if page == rel else f"its pair page {rel} no longer verifies"
+                        if page in held:  # redrafted and held: the draft's reason first
+                            held[page] += (f"; the old page no longer verifies ({removed[page]}) and left the wiki, "
+                                           "its last text is under held/ to edit and approve")
+                        else:
+                            held[page] = (f"no longer verifies against this source and was not redrafted "
+                                          f"({removed[page]}); its last text is under held/ to edit and approve, "
+                                          "or run with --force")
+                        held_findings.setdefault(page, []).extend(f.as_dict() for f in report.findings if f.page == page)
+            continue
+        for rel in failing:
+            if rel.startswith("workflows/"):
+                held_flows.add(Path(rel).stem)
+            stem = Path(rel).stem
+            mine = [f for f in report.errors if f.page == rel or
+                    (f.page not in ours and re.search(rf"\b{re.escape(stem)}\b", f.message))]
+            held[rel] = "fails in the whole wiki: " + "; ".join(
+                f"{f.rule} {f.message}" + ("" if f.page == rel else f" (on {f.page})") for f in mine)[:300]
+            held_findings[rel] = [f.as_dict() for f in report.findings if f.page == rel] + \
+                [f.as_dict() for f in mine if f.page != rel]
+            ours.pop(rel, None)
+            # a pair goes together: a Principle without its Implementation (or the reverse) breaks 1:1
+            for r in results:
+                if rel in r["texts"]:
+                    for other in set(r["texts"]) - {rel}:
+                        if ours.pop(other, None) is not None:
+                            held[other] = f"its pair page {rel} is held"
+    else:
+        raise RuntimeError(f"the candidate wiki still fails after {MAX_ROUNDS} rounds ({sorted(failing)}); "
+                           "nothing was committed")
+    for rel in list(ours):
+        if rel in existing and same_but_stamp(existing[rel], ours[rel]):
+            ours[rel] = existing[rel]
+    # index rows and statuses do not depend on the stamps: the last staged ones are final
+    final = {**{k: v for k, v in existing.items() if k not in removed}, **ours, **indexes}
+    if "_WorkflowIndex.md" in files:
+        final["_WorkflowIndex.md"] = files["_WorkflowIndex.md"]
+    final[RECORD] = record_text(ws, final, old_record, {"errors": len(report.errors),
+                                                       "warnings": len(report.findings) - len(report.errors),
+                                                       "pages": report.pages, "per_rule": report.per_rule(),
+                                                       "example_names": report.as_dict()["example_names"]})
+    written, unchanged = [], []
+    for rel, text in sorted(final.items()):
+        path = wiki_dir / rel
+        old = path.read_text(encoding="utf-8", errors="replace") if path.is_file() else None
+        if old == text:
+            if rel in ours:
+                unchanged.append(rel)
+            continue
+        atomic_write(path, text)
+        written.append(rel)
+    for rel in sorted(removed):
+        atomic_write(Path(cfg["run_dir"]) / "held" / rel, existing[rel])  # the last good text, editable
+        (wiki_dir / rel).unlink(missing_ok=True)
+        written.append(rel)
+    shutil.rmtree(stage, ignore_errors=True)
+    statuses = {"done": len(done), "open": len(wi.steps) - len(done)}
+    rows = _index_rows(final)
+    return CommitSummary(written=written, unchanged=unchanged, committed=sorted(ours), held=held,
+                         restamped=sorted(set(restamped) - set(removed)),
+                         source=json.loads(final[RECORD])["source"],
+                         held_findings=held_findings, index_rows=rows, statuses=statuses,
+                         verify={"errors": len(report.errors), "warnings": len(report.findings) - len(report.errors),
+                                 "per_rule": report.per_rule(), "pages": report.pages,
+                                 "example_names": report.as_dict()["example_names"]})
+
+
+def _documented_steps(wi, files: dict[str, str]) -> set[tuple[str, int]]:
+    """Steps whose Workflow, Principle and Implementation pages are all among ``files``."""
+    return {(s.workflow, s.number) for s in wi.steps
+            if s.problem is None and page_path("Workflow", s.workflow) in files
+            and page_path("Principle", s.principle) in files and page_path("Implementation", s.implementation) in files}
+
+
+def _index_rows(files: dict[str, str]) -> dict[str, int]:
+    return {f: text.count("\n| ") - 1 for f, text in files.items() if f in INDEX_FILES.values()}
+
+
+def _unchanged(wiki_dir: Path, wi, record: dict) -> CommitSummary:
+    """Nothing drafted over a wiki the last commit verified against this very source: nothing to
+    write, and that verdict is this run's."""
+    files = wiki_files(wiki_dir)
+    done = len(_documented_steps(wi, files))
+    return CommitSummary(written=[], unchanged=[], committed=[], held={}, held_findings={}, index_rows=_index_rows(files),
+                         statuses={"done": done, "open": len(wi.steps) - done}, verify=record["verify"],
+                         restamped=[], source=record["source"])
+
+
+def commit_node(state: dict) -> dict:
+    cfg = state["config"]
+    with traced(cfg, "commit") as rec:
+        drift = state.get("drift") or {}
+        summary = commit(cfg, state.get("results") or [], drift.get("pages"), bool(drift.get("trusted")))
+        rec["outcome"] = f"{len(summary['committed'])} committed, {len(summary['held'])} held"
+        return {"commit": summary}

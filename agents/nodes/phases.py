@@ -1,0 +1,118 @@
+"""The run's state types and its phase nodes (resolve, index, plan), free of the graph library: the
+graph (agents/graph.py) wires them, and a run with nothing to do calls them directly (agents/run.py)."""
+from __future__ import annotations
+
+import operator
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Annotated, TypedDict
+
+from agents.nodes.verify_node import result
+from agents.drift import drift_pages, read_record, trusted, trusted_pages, wiki_files
+from agents.nodes.plan import PairJob, StepHold, already_done, plan_pairs, respected, reviewer_decisions
+from agents.runctx import RunConfig, traced, workflow_index, workspace
+from agents.verify.verifier import verify_wiki
+from tools.wiki.load import load_wiki
+from tools.wiki.page import page_path
+from tools.source.resolve import resolve_repo
+
+
+class PairState(TypedDict, total=False):
+    config: RunConfig
+    job: PairJob
+    started: float
+    location: dict
+    usage: dict | None
+    held: str | None
+    texts: dict[str, str]
+    prose: dict | None
+    findings: list[dict]
+    repairs: dict
+    rounds: int
+    done: bool
+    results: Annotated[list[dict], operator.add]
+
+
+class PairOutput(TypedDict):
+    results: Annotated[list[dict], operator.add]
+
+
+class RunState(TypedDict, total=False):
+    config: RunConfig
+    source: dict
+    index: dict
+    plan: list[PairJob]
+    step_holds: list[StepHold]
+    skipped: list[str]
+    drift: dict  # agents.drift: the last verified source and each recorded page's class (update runs)
+    results: Annotated[list[dict], operator.add]
+    commit: dict
+    report: dict
+
+
+def resolve_node(state: RunState) -> dict:
+    cfg = state["config"]
+    with traced(cfg, "resolve") as rec:
+        src = resolve_repo(cfg["repo"], cfg["source"], Path(cfg["cache_dir"]) if cfg["cache_dir"] else None)
+        rec["outcome"] = f"{src.origin} {src.version or ''}".strip()
+        return {"source": {"root": str(src.root), "origin": src.origin, "version": src.version,
+                           "revision": src.revision, "url": src.url}}
+
+
+def index_node(state: RunState) -> dict:
+    cfg = state["config"]
+    with traced(cfg, "index") as rec:
+        stats = vars(workspace(cfg).index.stats)
+        rec["outcome"] = f"{stats.get('files')} files"
+        return {"index": {k: v for k, v in stats.items() if isinstance(v, (int, float, str)) or v is None}}
+
+
+def plan_node(state: RunState) -> dict:
+    cfg = state["config"]
+    with traced(cfg, "plan") as rec:
+        wi, _ = workflow_index(cfg)
+        jobs, step_holds = plan_pairs(wi)
+        skipped: set[str] = set()
+        wiki_dir = Path(cfg["wiki"])
+        record = read_record(wiki_dir)
+        # the last commit's verdict holds when wiki, source and verifier are byte for byte the same
+        files = wiki_files(wiki_dir) if record is not None else {}
+        same = record is not None and trusted(record, files, workspace(cfg))
+        drift = {"from": record.get("source") if record else None, "trusted": same,
+                 "pages": drift_pages(record, workspace(cfg), same)}
+        if not cfg["force"] and (wiki_dir / "principles").is_dir():
+            # pages whose files did not change keep their verdict (git diff, else content digests)
+            keep = trusted_pages(record, files, workspace(cfg)) if record is not None and not same else frozenset()
+            failing = set() if same else {f.page for f in verify_wiki(load_wiki(wiki_dir, cfg["repo"]),
+                                                                       workspace(cfg), trusted=keep).errors}
+            rec["reverified"] = None if same else sum(1 for rel in files if "/" in rel and rel not in keep)
+            skipped = already_done(jobs, wiki_dir, failing)
+            # moved pages are re-stamped at commit (no redraft, no model call); changed and gone ones are
+            # redrafted even where the old page still passes (its prose describes the old docstring or body)
+            by_page = {page_path("Implementation", j['implementation']): j["implementation"] for j in jobs}
+            for d in drift["pages"]:
+                if d["page"] in by_page:
+                    if d["cls"] == "moved":
+                        skipped.add(by_page[d["page"]])
+                    elif d["cls"] in ("changed", "gone"):
+                        skipped.discard(by_page[d["page"]])
+        # a reviewer's decisions stand: a rejected pair is not redrafted the same way, an approved
+        # (perhaps hand-edited) page is not overwritten, even with --force
+        rejected, approved = respected(jobs, reviewer_decisions(Path(cfg["run_dir"]).parent), wiki_dir)
+        skipped |= approved
+        held = [result({"job": j, "started": time.time()}, "held", rejected[j["implementation"]], [])
+                for j in jobs if j["implementation"] in rejected and j["implementation"] not in skipped]
+        skipped |= set(rejected)
+        rec["outcome"] = (f"{len(jobs)} pairs, {len(skipped)} skipped, {len(held)} rejected, "
+                          f"{len(step_holds)} steps unusable")
+        if drift["pages"]:
+            rec["outcome"] += "; drift " + ", ".join(f"{n} {c}" for c, n in sorted(
+                Counter(d["cls"] for d in drift["pages"]).items()))
+        return {"plan": jobs, "skipped": sorted(skipped), "results": held, "step_holds": step_holds, "drift": drift}
+
+
+def nothing_to_do(state: dict) -> bool:
+    """The plan drafts no pair: every one is already verified in the wiki (or reviewed)."""
+    skipped = set(state.get("skipped") or [])
+    return all(j["implementation"] in skipped for j in state.get("plan") or [])

@@ -1,0 +1,120 @@
+"""The verify node of a pair: the deterministic verifier on the two drafted pages, the repair
+decision, and the pair's result. Drafts are written under the run's drafts/ as they are made."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import TypedDict
+
+from tools.atomic import atomic_write
+from agents.model.critic import as_findings, critic_verdict
+from agents.runctx import RunConfig, traced, workflow_index, workspace
+from agents.verify.verifier import verify_pages
+from tools.wiki.page import TYPE_FOLDERS
+
+# What the offline drafter can change when a rule rejects a draft.
+_REPAIR_FOR = {"R8": "no_usage_example", "R28": "no_usage_example", "R36": "no_usage_example",
+               "R33": "plain_overview", "R34": "plain_overview", "R35": "no_pseudocode",
+               "R4": "plain_descriptions", "R5": "plain_descriptions", "R7": "plain_descriptions",
+               "R45": "no_usage_example", "R46": "no_usage_example", "R47": "no_usage_example",
+               "R48": "drafter_params", "R49": "drafter_prose"}
+
+
+class PairResult(TypedDict):
+    principle: str
+    implementation: str
+    outcome: str  # "verified" or "held"
+    reason: str | None
+    texts: dict[str, str]  # rel path -> page text
+    findings: list[dict]
+    location: dict | None
+    rounds: int
+    steps: list[dict]
+    seconds: float
+
+
+def repairs_for(findings: list[dict], current: dict, rounds: int) -> dict:
+    out = dict(current)
+    for f in findings:
+        if f["rule"] in _REPAIR_FOR:
+            out[_REPAIR_FOR[f["rule"]]] = True
+    if out == current or rounds >= 1:  # nothing specific left to try: strip to the safest draft
+        out.update(no_usage_example=True, no_call_example=True, plain_overview=True, no_pseudocode=True,
+                   plain_descriptions=True)
+    return out
+
+
+def write_draft(cfg: RunConfig, folder: str, texts: dict[str, str]) -> None:
+    for rel, text in texts.items():
+        atomic_write(Path(cfg["run_dir"]) / folder / rel, text)
+
+
+def result(state: dict, outcome: str, reason: str | None, findings: list[dict]) -> PairResult:
+    job = state["job"]
+    return PairResult(principle=job["principle"], implementation=job["implementation"], outcome=outcome,
+                      reason=reason, texts=state.get("texts") or {}, findings=findings,
+                      location=state.get("location"), rounds=state.get("rounds", 0), steps=job["steps"],
+                      seconds=round(time.time() - state.get("started", time.time()), 3))
+
+
+def check(state: dict) -> dict:
+    cfg, job = state["config"], state["job"]
+    with traced(cfg, "verify", job["implementation"]) as rec:
+        ws = workspace(cfg)
+        wi, _ = workflow_index(cfg)
+        findings = [f.as_dict() for f in verify_pages(state["texts"], cfg["repo"], ws, workflow_index=wi)]
+        errors = [f for f in findings if f["severity"] == "E"]
+        rounds = state.get("rounds", 0)
+        write_draft(cfg, "drafts", state["texts"])
+        repairs = state.get("repairs") or {}
+        if not errors:
+            verdict = _critic(cfg, state, rec) if cfg.get("critic") and cfg.get("model") \
+                and not repairs.get("drafter_prose") else None
+            contradicted = as_findings(verdict, _impl_page(state)) if verdict and "error" not in verdict else []
+            if contradicted and not repairs.get("drafter_prose"):
+                # the model gets the quotes and rewrites; if the claim survives its rounds, the drafter's
+                # extractive prose (which says only what the source says) is the last word
+                last = rounds >= cfg["max_repairs"]
+                rec["outcome"] = (f"critic: {len(contradicted)} claim(s) contradicted by the source; "
+                                  + ("the drafter's prose replaces the model's" if last else f"repair {rounds + 1}"))
+                return {"findings": findings + contradicted, "rounds": rounds + 1,
+                        "repairs": {**repairs, ("drafter_prose" if last else "critic"): True}}
+            rec["outcome"] = "verified"
+            res = result(state, "verified", None, findings)
+            if verdict is not None:
+                res["critic"] = verdict
+            return {"findings": findings, "done": True, "results": [res]}
+        if rounds < cfg["max_repairs"]:
+            rec["outcome"] = f"repair {rounds + 1}: {sorted({f['rule'] for f in errors})}"
+            return {"findings": findings, "rounds": rounds + 1,
+                    "repairs": repairs_for(errors, state.get("repairs") or {}, rounds)}
+        rules = ", ".join(sorted({f["rule"] for f in errors}, key=lambda r: int(r[1:])))
+        reason = f"fails {rules} after {rounds} repair round(s): {errors[0]['message']}"
+        write_draft(cfg, "held", state["texts"])
+        rec["outcome"] = "held"
+        return {"findings": findings, "done": True, "results": [result(state, "held", reason, findings)]}
+
+
+def _impl_page(state: dict) -> str:
+    return next(rel for rel in state["texts"] if rel.startswith(TYPE_FOLDERS["Implementation"] + "/"))
+
+
+def _critic(cfg: RunConfig, state: dict, rec: dict) -> dict | None:
+    """The model critic on the Implementation page against the source it documents: the definition's
+    lines (its docstring among them), at most 150."""
+    from agents.model.llm import BudgetExceeded, ModelOutputError, Usage, door
+    llm = door(cfg["model"]) if cfg.get("model_agents", "all") == "all" else None
+    loc = state.get("location") or {}
+    if llm is None or loc.get("kind") != "internal":
+        return None
+    ws = workspace(cfg)
+    lines = ws.source.physical(loc["file"]).read_text(encoding="utf-8", errors="replace").splitlines()
+    excerpt = "\n".join(lines[loc["start_line"] - 1:loc["end_line"]][:150])
+    page = state["texts"][_impl_page(state)]
+    used = Usage()
+    try:
+        verdict = critic_verdict(llm, state["job"]["implementation"], page, excerpt, used)
+    except (ModelOutputError, BudgetExceeded) as exc:
+        verdict = {"error": str(exc)[:200]}
+    rec["tokens"], rec["calls"] = used.tokens, used.calls
+    return verdict

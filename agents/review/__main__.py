@@ -1,0 +1,3 @@
+from agents.review.cli import main
+
+raise SystemExit(main())

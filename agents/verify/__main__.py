@@ -1,0 +1,3 @@
+from agents.verify.verifier import main
+
+raise SystemExit(main())
