@@ -122,7 +122,7 @@ def read_record(wiki: Path) -> dict | None:
 
 def wiki_files(wiki: Path) -> dict[str, str]:
     """The files a commit writes: pages, index files and _WorkflowIndex.md, as on disk now."""
-    from agents.nodes.commit import read_pages
+    from tools.wiki.load import read_pages
     from tools.wiki.schema import INDEX_FILES
     out = read_pages(wiki)
     for name in [*INDEX_FILES.values(), "_WorkflowIndex.md"]:

@@ -16,10 +16,11 @@ import time
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import Send
 
-from agents.nodes.verify_node import check, result
+from agents.nodes.verify_node import check
 from agents.nodes.commit import commit_node
 from agents.nodes.excavate import excavate
-from agents.nodes.phases import PairOutput, PairState, RunState, index_node, plan_node, resolve_node
+from agents.nodes.phases import index_node, plan_node, resolve_node
+from agents.state import PairOutput, PairState, RunState, result
 from agents.nodes.report import report_node
 from agents.nodes.synthesize import synthesize
 

@@ -11,6 +11,8 @@ from typing import Iterator, TypedDict
 
 from tools.wiki.workflow_index import WorkflowIndex, parse_workflow_index
 from tools.index.workspace import Workspace, open_workspace
+from tools.atomic import atomic_write
+from tools.locate import Locator
 
 _lock = threading.Lock()
 _workspaces: dict[tuple, tuple[str | None, Workspace]] = {}  # key -> (run id, workspace)
@@ -85,3 +87,12 @@ def traced(cfg: RunConfig, node: str, step: str | None = None) -> Iterator[dict]
     finally:
         rec["seconds"] = round(time.perf_counter() - t0, 4)
         trace(cfg, {"node": rec.pop("node"), "step": rec.pop("step"), "seconds": rec.pop("seconds"), **rec})
+
+
+def write_draft(cfg: RunConfig, folder: str, texts: dict[str, str]) -> None:
+    for rel, text in texts.items():
+        atomic_write(Path(cfg["run_dir"]) / folder / rel, text)
+
+
+def locator(cfg: RunConfig) -> Locator:
+    return Locator(workspace(cfg), Path(cfg["cache_dir"]) if cfg["cache_dir"] else None)

@@ -30,7 +30,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 from example_bench import examples  # noqa: E402
 from param_doc_bench import param_doc_coverage  # noqa: E402
 from principle_bench import measure as principle_measure  # noqa: E402
-from agents.nodes.excavate import symbol_at  # noqa: E402
+from tools.index.workspace import symbol_at  # noqa: E402
 from agents.verify.verifier import verify_wiki  # noqa: E402
 from tools.wiki.load import load_wiki  # noqa: E402
 from tools.examples.check import call_problems, call_target, compile_problem, unbound_names, unused_imports  # noqa: E402

@@ -14,7 +14,7 @@ import argparse
 import json
 from pathlib import Path
 
-from agents.nodes.excavate import symbol_at
+from tools.index.workspace import symbol_at
 from tools.examples.check import (
     call_problems,
     call_target,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from agents.nodes.commit import read_pages
+from tools.wiki.load import read_pages
 from agents.drift import RECORD
 from agents.run import main
 from agents.verify.verifier import verify_wiki

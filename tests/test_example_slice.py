@@ -361,7 +361,7 @@ def test_result_names_follow_the_class_or_the_return_annotation(peft_ws):
 def _drafted_examples(ws, index: Path):
     from agents.draft.drafter import implementation_data
     from agents.draft.evidence import find_usages
-    from agents.nodes.excavate import symbol_at
+    from tools.index.workspace import symbol_at
     from agents.nodes.plan import plan_pairs
     from tools.locate import Locator
     from tools.wiki.workflow_index import load_workflow_index

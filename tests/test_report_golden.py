@@ -7,7 +7,7 @@ import json
 import re
 from pathlib import Path
 
-from agents.nodes.commit import read_pages
+from tools.wiki.load import read_pages
 from agents.run import main
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from agents.nodes.commit import read_pages, same_but_stamp
+from tools.wiki.load import read_pages, same_but_stamp
 from agents.run import main, shipped_workflow_index
 from agents.verify.verifier import verify_wiki
 from tools.wiki.load import load_wiki

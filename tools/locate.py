@@ -14,7 +14,7 @@ import re
 import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypedDict
 
 from tools.index.bindings import imported_from, per_index, runtime_bindings
 from tools.errors import ToolError
@@ -51,6 +51,25 @@ class Hint:
     external: str | None  # package named by an "external" hint
 
 
+class LocationContract(TypedDict):
+    """The stable JSON shape of ``python -m tools locate --json``."""
+    implementation: str
+    kind: Literal["internal", "external", "held"]
+    qualname: str | None
+    file: str | None
+    start_line: int | None
+    end_line: int | None
+    confidence: float
+
+
+class LocationRecord(LocationContract, total=False):
+    """A location as the run stores it: the contract and how it was found."""
+    reasons: list[str]
+    candidates: list[dict]
+    package: str | None
+    external_location: dict | None
+
+
 @dataclass
 class Location:
     implementation: str
@@ -70,15 +89,14 @@ class Location:
     def confident(self) -> bool:
         return self.confidence >= CONFIDENT
 
-    def contract(self) -> dict:
-        """The stable JSON shape of ``python -m tools locate --json``."""
-        return {"implementation": self.implementation, "kind": self.kind, "qualname": self.qualname,
-                "file": self.file, "start_line": self.start_line, "end_line": self.end_line,
-                "confidence": round(self.confidence, 3)}
+    def contract(self) -> LocationContract:
+        return LocationContract(implementation=self.implementation, kind=self.kind, qualname=self.qualname,
+                                file=self.file, start_line=self.start_line, end_line=self.end_line,
+                                confidence=round(self.confidence, 3))
 
-    def details(self) -> dict:
-        return {**self.contract(), "reasons": self.reasons, "candidates": self.candidates,
-                "package": self.package, "external_location": self.external_location}
+    def details(self) -> LocationRecord:
+        return LocationRecord(**self.contract(), reasons=self.reasons, candidates=self.candidates,
+                              package=self.package, external_location=self.external_location)
 
 
 _SIG = re.compile(r"^\s*([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\s*\((.*)\)\s*(?:->.*)?$", re.S)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import TypedDict
 
 from tools.index.docstrings import first_sentence, returns_doc, summary
 from tools.index.param_docs import documented_params, param_description
@@ -24,6 +23,7 @@ from tools.examples.slicing import (Callee, call_text_example, callee_for, calls
                                   module_imports, slice_usage)
 from tools.index.facts import canonical_signature, expected_inputs, expected_output_type
 from tools.index.records import Symbol
+from agents.state import Repairs, StepInfo
 from tools.index.workspace import Workspace
 from tools import pyast
 
@@ -38,23 +38,6 @@ INJECTION = re.compile(r"\b(ignore|disregard|forget)\b[^.\n]{0,40}\b(instruction
 def without_injections(text: str) -> str:
     parts = re.split(r"(?<=[.!?])\s+", text)
     return " ".join(p for p in parts if not INJECTION.search(p))
-
-
-class StepInfo(TypedDict):
-    workflow: str
-    number: int
-    title: str
-    api_call: str | None
-    inputs: str | None
-    outputs: str | None
-
-
-class Repairs(TypedDict, total=False):
-    no_usage_example: bool
-    no_call_example: bool
-    plain_overview: bool
-    no_pseudocode: bool
-    plain_descriptions: bool
 
 
 def plain(text: str | None) -> str:

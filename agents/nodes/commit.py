@@ -22,11 +22,10 @@ from tools.wiki.indexes import render_indexes, with_kept_sections, with_statuses
 from tools.wiki.render import render_page
 from agents.runctx import RunConfig, traced, workflow_index, workspace
 from agents.verify.verifier import verify_wiki
-from tools.wiki.load import load_wiki
+from tools.wiki.load import load_wiki, read_pages, same_but_stamp
 from tools.wiki.schema import INDEX_FILES
-from tools.wiki.page import FOLDER_TYPES, TYPE_FOLDERS, page_path
+from tools.wiki.page import TYPE_FOLDERS, page_path
 
-_STAMP = re.compile(r"\[\[last_updated::[^\]]*\]\]")
 MAX_ROUNDS = 6
 
 
@@ -43,16 +42,6 @@ class CommitSummary(TypedDict):
     source: dict  # agents.drift.SourceRecord: what the wiki is now verified against
 
 
-def read_pages(wiki: Path) -> dict[str, str]:
-    out = {}
-    for folder in FOLDER_TYPES:
-        d = wiki / folder
-        if d.is_dir():
-            for p in sorted(d.glob("*.md")):
-                out[f"{folder}/{p.name}"] = p.read_text(encoding="utf-8", errors="replace")
-    return out
-
-
 def _pair_of(rel: str, text: str) -> list[str]:
     """The other page of a Principle/Implementation pair, from its 1:1 link."""
     edge = {"principles": ("implemented_by", "implementations"), "implementations": ("implements", "principles")}
@@ -61,10 +50,6 @@ def _pair_of(rel: str, text: str) -> list[str]:
         return []
     name, folder = edge[kind]
     return [f"{folder}/{m}.md" for m in re.findall(rf"\[\[{name}::\w+:([^\]]+)\]\]", text)]
-
-
-def same_but_stamp(a: str, b: str) -> bool:
-    return _STAMP.sub("", a) == _STAMP.sub("", b)
 
 
 def _stage(stage: Path, files: dict[str, str]) -> None:

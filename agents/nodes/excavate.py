@@ -12,10 +12,8 @@ from pathlib import Path
 
 from agents.draft.evidence import find_usages
 from agents.model.llm import BudgetExceeded, ModelOutputError, Usage, door
-from agents.runctx import RunConfig, traced, workflow_index, workspace
-from tools.locate import Locator
+from agents.runctx import RunConfig, locator, traced, workflow_index, workspace
 from tools.index.records import Symbol
-from tools.index.workspace import Workspace
 
 
 def find_step(cfg: RunConfig, workflow: str, number: int):
@@ -37,16 +35,6 @@ def usage_keys(cfg: RunConfig) -> set[str]:
             jobs, _ = plan_pairs(workflow_index(cfg)[0])
             _keys[cfg["run_dir"]] = {j["usage_key"] for j in jobs if j["usage_key"]}
         return _keys[cfg["run_dir"]]
-
-
-def symbol_at(ws: Workspace, file: str | None, qualname: str | None, start: int | None) -> Symbol | None:
-    if not file or not qualname:
-        return None
-    return next((s for s in ws.index.file_symbols(file) if s.qualname == qualname and s.start_line == start), None)
-
-
-def locator(cfg: RunConfig) -> Locator:
-    return Locator(workspace(cfg), Path(cfg["cache_dir"]) if cfg["cache_dir"] else None)
 
 
 MAX_TURNS = 8

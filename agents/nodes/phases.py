@@ -2,53 +2,18 @@
 graph (agents/graph.py) wires them, and a run with nothing to do calls them directly (agents/run.py)."""
 from __future__ import annotations
 
-import operator
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Annotated, TypedDict
 
-from agents.nodes.verify_node import result
+from agents.state import RunState, result
 from agents.drift import drift_pages, read_record, trusted, trusted_pages, wiki_files
-from agents.nodes.plan import PairJob, StepHold, already_done, plan_pairs, respected, reviewer_decisions
-from agents.runctx import RunConfig, traced, workflow_index, workspace
+from agents.nodes.plan import already_done, plan_pairs, respected, reviewer_decisions
+from agents.runctx import traced, workflow_index, workspace
 from agents.verify.verifier import verify_wiki
 from tools.wiki.load import load_wiki
 from tools.wiki.page import page_path
 from tools.source.resolve import resolve_repo
-
-
-class PairState(TypedDict, total=False):
-    config: RunConfig
-    job: PairJob
-    started: float
-    location: dict
-    usage: dict | None
-    held: str | None
-    texts: dict[str, str]
-    prose: dict | None
-    findings: list[dict]
-    repairs: dict
-    rounds: int
-    done: bool
-    results: Annotated[list[dict], operator.add]
-
-
-class PairOutput(TypedDict):
-    results: Annotated[list[dict], operator.add]
-
-
-class RunState(TypedDict, total=False):
-    config: RunConfig
-    source: dict
-    index: dict
-    plan: list[PairJob]
-    step_holds: list[StepHold]
-    skipped: list[str]
-    drift: dict  # agents.drift: the last verified source and each recorded page's class (update runs)
-    results: Annotated[list[dict], operator.add]
-    commit: dict
-    report: dict
 
 
 def resolve_node(state: RunState) -> dict:

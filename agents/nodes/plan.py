@@ -10,32 +10,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from pathlib import Path
-from typing import TypedDict
 
-from agents.draft.drafter import StepInfo
+from agents.state import PairJob, StepHold, StepInfo
 from agents.draft.evidence import call_key
 from tools.jsonl import read_jsonl
 from tools.locate import parse_api
 from tools.wiki.page import TYPE_FOLDERS
 from tools.wiki.workflow_index import WorkflowIndex, split_row
-
-
-class PairJob(TypedDict):
-    principle: str  # full page names
-    implementation: str
-    impl_type: str
-    steps: list[StepInfo]
-    usage_key: str | None
-
-
-class StepHold(TypedDict):
-    """A step the plan cannot turn into a pair: held with its reason, its workflow goes on."""
-    workflow: str
-    number: int
-    title: str
-    principle: str  # "" when the input gives no usable name
-    implementation: str
-    reason: str
 
 
 def input_rewrites(wi: WorkflowIndex) -> dict[tuple[str, int], str]:

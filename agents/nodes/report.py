@@ -7,7 +7,7 @@ import statistics
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from agents.nodes.verify_node import write_draft
+from agents.runctx import write_draft
 from agents.drift import describe
 from tools.wiki.page import page_path
 from tools.jsonl import read_jsonl

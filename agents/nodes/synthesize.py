@@ -18,12 +18,12 @@ import jinja2
 
 from tools.index.docstrings import without_default
 from agents.draft.drafter import INJECTION, implementation_data, plain, principle_data
-from agents.nodes.excavate import locator, symbol_at
+from tools.index.workspace import symbol_at
 from agents.model.llm import BudgetExceeded, LLM, ModelOutputError, Usage, door
 from tools.examples.check import call_target
 from tools.wiki.render import render_page
 from agents.verify.context import Context
-from agents.runctx import RunConfig, traced, workflow_index, workspace
+from agents.runctx import RunConfig, locator, traced, workflow_index, workspace
 from prompts import template_env
 from tools.wiki.load import Wiki
 from tools.wiki.page import TYPE_FOLDERS
@@ -328,7 +328,7 @@ def synthesize(state: dict) -> dict:
             texts, notes = draft_pair(cfg, job, state["location"], state.get("usage"), state.get("repairs") or {},
                                       state, used)
         except BudgetExceeded as exc:
-            from agents.nodes.verify_node import result
+            from agents.state import result
             rec["outcome"] = "held: budget"
             reason = f"not drafted: {exc}; raise --max-cost/--max-tokens and --resume"
             return {"held": reason, "done": True, "results": [result(state, "held", reason, [])]}

@@ -2,13 +2,10 @@
 decision, and the pair's result. Drafts are written under the run's drafts/ as they are made."""
 from __future__ import annotations
 
-import time
-from pathlib import Path
-from typing import TypedDict
 
-from tools.atomic import atomic_write
 from agents.model.critic import as_findings, critic_verdict
-from agents.runctx import RunConfig, traced, workflow_index, workspace
+from agents.runctx import RunConfig, traced, workflow_index, workspace, write_draft
+from agents.state import result
 from agents.verify.verifier import verify_pages
 from tools.wiki.page import TYPE_FOLDERS
 
@@ -20,19 +17,6 @@ _REPAIR_FOR = {"R8": "no_usage_example", "R28": "no_usage_example", "R36": "no_u
                "R48": "drafter_params", "R49": "drafter_prose"}
 
 
-class PairResult(TypedDict):
-    principle: str
-    implementation: str
-    outcome: str  # "verified" or "held"
-    reason: str | None
-    texts: dict[str, str]  # rel path -> page text
-    findings: list[dict]
-    location: dict | None
-    rounds: int
-    steps: list[dict]
-    seconds: float
-
-
 def repairs_for(findings: list[dict], current: dict, rounds: int) -> dict:
     out = dict(current)
     for f in findings:
@@ -42,19 +26,6 @@ def repairs_for(findings: list[dict], current: dict, rounds: int) -> dict:
         out.update(no_usage_example=True, no_call_example=True, plain_overview=True, no_pseudocode=True,
                    plain_descriptions=True)
     return out
-
-
-def write_draft(cfg: RunConfig, folder: str, texts: dict[str, str]) -> None:
-    for rel, text in texts.items():
-        atomic_write(Path(cfg["run_dir"]) / folder / rel, text)
-
-
-def result(state: dict, outcome: str, reason: str | None, findings: list[dict]) -> PairResult:
-    job = state["job"]
-    return PairResult(principle=job["principle"], implementation=job["implementation"], outcome=outcome,
-                      reason=reason, texts=state.get("texts") or {}, findings=findings,
-                      location=state.get("location"), rounds=state.get("rounds", 0), steps=job["steps"],
-                      seconds=round(time.time() - state.get("started", time.time()), 3))
 
 
 def check(state: dict) -> dict:

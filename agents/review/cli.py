@@ -85,7 +85,7 @@ def _verdict(view: RunView, e) -> dict:
 
 def cmd_pick(args) -> int:
     """Draft a held pair at the candidate the reviewer picked, verify it, commit it if it passes."""
-    from agents.nodes.verify_node import write_draft
+    from agents.runctx import write_draft
     from agents.nodes.commit import commit
     from agents.runctx import workflow_index, workspace
     from agents.nodes.synthesize import draft_pair

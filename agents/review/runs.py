@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from agents.nodes.commit import same_but_stamp
+from tools.wiki.load import same_but_stamp
 from tools.wiki.page import page_path
 from tools.jsonl import read_jsonl
 from tools.errors import UsageError

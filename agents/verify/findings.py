@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Literal
+from typing import Literal, TypedDict
 
 Severity = Literal["E", "W"]
 
@@ -72,6 +72,16 @@ def rules_markdown() -> str:
     return "\n".join(out) + "\n"
 
 
+class FindingRecord(TypedDict):
+    """A finding as the run stores it (state, drafts' findings, the report's JSON)."""
+    rule: str
+    severity: Severity
+    page: str
+    line: int | None
+    message: str
+    hint: str
+
+
 @dataclass(frozen=True)
 class Finding:
     rule: str
@@ -81,8 +91,8 @@ class Finding:
     message: str
     hint: str
 
-    def as_dict(self) -> dict:
-        return asdict(self)
+    def as_dict(self) -> FindingRecord:
+        return FindingRecord(**asdict(self))  # type: ignore[typeddict-item]  # asdict is untyped
 
     def __str__(self) -> str:
         where = f"{self.page}:{self.line}" if self.line else self.page

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from agents.nodes.commit import read_pages, same_but_stamp
+from tools.wiki.load import read_pages, same_but_stamp
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURE_INDEX = ROOT / "tests" / "fixtures" / "minipkg_WorkflowIndex.md"

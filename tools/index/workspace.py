@@ -11,6 +11,7 @@ from tools.index.build import Index, build_index
 from tools.index.names import Names
 from tools.errors import UsageError
 from tools.source.resolve import RepoSource, guess_package, installed_source, registry, resolve_repo
+from tools.index.records import Symbol
 
 log = logging.getLogger(__name__)
 
@@ -71,3 +72,9 @@ def guess_repo(source: str | None) -> str:
             return name
     clean = "".join(c if c.isalnum() else "_" for c in pkg).strip("_") or "source"
     return f"local_{clean}"
+
+
+def symbol_at(ws: Workspace, file: str | None, qualname: str | None, start: int | None) -> Symbol | None:
+    if not file or not qualname:
+        return None
+    return next((s for s in ws.index.file_symbols(file) if s.qualname == qualname and s.start_line == start), None)

@@ -8,7 +8,7 @@ import re
 from tools.wiki.render import render_index
 from tools.wiki.load import Wiki
 from tools.wiki.schema import INDEX_FILES, INDEX_HEADERS, TOKEN_KINDS
-from tools.wiki.page import TYPE_FOLDERS, Page
+from tools.wiki.page import TYPE_FOLDERS, Page, source_location
 from tools.wiki.workflow_index import WorkflowIndex, cell_spans, split_row
 
 BLURBS = {
@@ -42,7 +42,6 @@ def expected_tokens(wiki: Wiki, page: Page) -> list[str]:
 
 
 def source_cell(wiki: Wiki, page: Page) -> str:
-    from agents.verify.rules.link_rules import source_location
 
     loc = source_location(page)
     if "File" in loc and "Lines" in loc:

@@ -144,3 +144,20 @@ def _repo_from(root: Path, wi_text: str | None) -> str:
         if m:
             return m.group(1)
     raise UsageError(f"cannot tell the repository of {root} (no _WorkflowIndex.md or index file); pass --repo owner_name")
+
+
+_STAMP = re.compile(r"\[\[last_updated::[^\]]*\]\]")
+
+
+def read_pages(wiki: Path) -> dict[str, str]:
+    out = {}
+    for folder in FOLDER_TYPES:
+        d = wiki / folder
+        if d.is_dir():
+            for p in sorted(d.glob("*.md")):
+                out[f"{folder}/{p.name}"] = p.read_text(encoding="utf-8", errors="replace")
+    return out
+
+
+def same_but_stamp(a: str, b: str) -> bool:
+    return _STAMP.sub("", a) == _STAMP.sub("", b)

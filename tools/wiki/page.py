@@ -314,3 +314,17 @@ def _parse_table(lines: list[str], i: int) -> tuple[Table, int]:
 
 def read_page(wiki: Path, rel: str) -> Page:
     return parse_page((wiki / rel).read_text(encoding="utf-8"), rel)
+
+
+def source_location(page: Page) -> dict[str, tuple[str, int]]:
+    """The '''Key:''' bullets of the Source Location subsection, with their lines."""
+    sec = page.section("Source Location", level=3)
+    out: dict[str, tuple[str, int]] = {}
+    if sec is None:
+        return out
+    for b in sec.blocks:
+        for j, line in enumerate(b.render()):
+            m = re.match(r"^\*\s*'''([^:']+):'''\s*(.*)$", line)
+            if m:
+                out[m.group(1).strip()] = (m.group(2).strip(), b.line + j)
+    return out

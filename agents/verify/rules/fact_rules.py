@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from tools.index.docstrings import states_default
 from agents.verify.findings import Finding, finding
 from agents.verify.context import Context
-from agents.verify.rules.link_rules import source_location
+from tools.wiki.page import source_location
 from agents.verify.rules.page_rules import signature_source
 from tools.errors import ToolError
 from tools.index.facts import canonical_signature, collapse, expected_inputs, expected_output_type

@@ -6,7 +6,7 @@ from collections import defaultdict
 
 from agents.verify.findings import Finding, finding
 from agents.verify.context import Context
-from agents.verify.rules.link_rules import source_location
+from tools.wiki.page import source_location
 from tools.wiki.indexes import expected_tokens
 from tools.wiki.load import IndexTable
 from tools.wiki.schema import IMPL_SUBTYPES, INDEX_FILES, INDEX_HEADERS

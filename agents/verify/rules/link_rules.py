@@ -7,7 +7,7 @@ from collections import defaultdict
 from agents.verify.findings import Finding, finding
 from agents.verify.context import Context
 from tools.wiki.schema import EDGES
-from tools.wiki.page import TYPE_FOLDERS, Page
+from tools.wiki.page import TYPE_FOLDERS, Page, source_location
 
 
 
@@ -153,20 +153,6 @@ def _r20(ctx: Context) -> list[Finding]:
             if not any(l.edge == forward and l.target == page.name for l in target.links):
                 out.append(finding("R20", page.path, link.line,
                                    f"{back} {link.target} has no matching {forward} link on that page"))
-    return out
-
-
-def source_location(page: Page) -> dict[str, tuple[str, int]]:
-    """The '''Key:''' bullets of the Source Location subsection, with their lines."""
-    sec = page.section("Source Location", level=3)
-    out: dict[str, tuple[str, int]] = {}
-    if sec is None:
-        return out
-    for b in sec.blocks:
-        for j, line in enumerate(b.render()):
-            m = re.match(r"^\*\s*'''([^:']+):'''\s*(.*)$", line)
-            if m:
-                out[m.group(1).strip()] = (m.group(2).strip(), b.line + j)
     return out
 
 
