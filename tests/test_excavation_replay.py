@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import yaml
 
+from agents.model.recording import ReadableYaml
 from agents.run import main
 from agents.verify.verifier import verify_wiki
 from tools.wiki.load import load_wiki
@@ -41,9 +41,9 @@ def test_the_recorded_excavation_agent_replays_and_commits_nothing_it_got_wrong(
     assert resolved | held == AGENT_STEPS
     assert code == (1 if held else 0)
     # every answer the model gave that is not a definition fitting the step was refused, with the reason
-    requests = [json.loads(i["request"]["body"]) for i in yaml.safe_load(CASSETTE.read_text())["interactions"]]
+    requests = [json.loads(i["request"]["body"]) for i in ReadableYaml.deserialize(CASSETTE.read_text())["interactions"]]
     answers = [json.loads(i["response"]["body"]["string"])["choices"][0]["message"]["content"] or ""
-               for i in yaml.safe_load(CASSETTE.read_text())["interactions"]]
+               for i in ReadableYaml.deserialize(CASSETTE.read_text())["interactions"]]
     given = sum('"answer"' in a for a in answers)
     refusals = {m["content"] for r in requests for m in r["messages"] if m["role"] == "user"
                 and m["content"].startswith("answer refused")}

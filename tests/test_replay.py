@@ -77,3 +77,24 @@ def test_the_cassette_holds_no_secret():
     text = CASSETTE.read_text()
     for needle in ("authorization", "Authorization", "api-key", "Bearer ", "sk-"):
         assert needle not in text
+
+
+def test_a_changed_prompt_line_diffs_as_that_line_in_the_cassette():
+    """Bodies are stored as data with literal blocks, so a re-recording diffs line by line."""
+    import difflib
+
+    from agents.model.recording import ReadableYaml
+
+    text = CASSETTE.read_text()
+    data = ReadableYaml.deserialize(text)
+    assert json.loads(data["interactions"][0]["request"]["body"])["messages"]  # JSON again for vcrpy
+    assert ReadableYaml.serialize(ReadableYaml.deserialize(text)) == text  # stable round trip
+    body = json.loads(data["interactions"][0]["request"]["body"])
+    system = body["messages"][0]["content"].splitlines()
+    system[3] = "A changed line of the system prompt."
+    body["messages"][0]["content"] = "\n".join(system)
+    data["interactions"][0]["request"]["body"] = json.dumps(body)
+    changed = [l for l in difflib.unified_diff(text.splitlines(), ReadableYaml.serialize(data).splitlines(), n=0)
+               if l[:1] in "+-" and not l.startswith(("+++", "---"))]
+    assert len(changed) == 2, changed
+    assert changed[0].startswith("-") and changed[1].lstrip("+").strip() == "A changed line of the system prompt."

@@ -1,6 +1,11 @@
 """Record and replay whole runs' model exchanges with vcrpy: matched on method, URI and body (so
 parallel steps replay in any order), credentials filtered out, and a replay that misses a recorded
-exchange fails loudly."""
+exchange fails loudly.
+
+Cassettes are YAML with every JSON body stored as YAML data (``body: {json: …}``) and every
+multi-line string as a literal block, so a re-recording diffs line by line: a changed prompt line
+shows as that line. vcrpy's body matcher compares JSON bodies parsed, so the compact JSON given back
+on replay matches the SDK's request whatever its spacing."""
 from __future__ import annotations
 
 import contextlib
@@ -14,10 +19,68 @@ FILTERED_HEADERS = ["authorization", "api-key", "x-api-key", "openai-organizatio
                     "set-cookie"]
 
 
+SERIALIZER = "readable_yaml"
+
+
+def _to_data(body: object) -> object:
+    """A JSON body as data (``{"json": …}``); anything else as it was."""
+    if isinstance(body, str) and body[:1] in "{[":
+        try:
+            return {"json": json.loads(body)}
+        except ValueError:
+            pass
+    return body
+
+
+def _to_text(body: object) -> object:
+    if isinstance(body, dict) and set(body) == {"json"}:
+        return json.dumps(body["json"], ensure_ascii=False, separators=(",", ":"))
+    return body
+
+
+class ReadableYaml:
+    """vcrpy serializer: JSON bodies as YAML data, multi-line strings as literal blocks. Cassettes
+    whose bodies are plain strings (the older form) load unchanged."""
+
+    @staticmethod
+    def serialize(data: dict) -> str:
+        import yaml
+
+        class Dumper(yaml.SafeDumper):
+            pass
+
+        def text(dumper: yaml.SafeDumper, s: str) -> yaml.Node:
+            return dumper.represent_scalar("tag:yaml.org,2002:str", s, style="|" if "\n" in s else None)
+
+        Dumper.add_representer(str, text)
+        out = {**data, "interactions": []}
+        for inter in data["interactions"]:
+            req, resp = dict(inter["request"]), dict(inter["response"])
+            req["body"] = _to_data(req.get("body"))
+            if isinstance(resp.get("body"), dict) and "string" in resp["body"]:
+                resp["body"] = _to_data(resp["body"]["string"])
+            resp["headers"] = {k: v for k, v in (resp.get("headers") or {}).items() if k.lower() != "content-length"}
+            out["interactions"].append({"request": req, "response": resp})
+        return yaml.dump(out, Dumper=Dumper, allow_unicode=True, sort_keys=False, width=120)
+
+    @staticmethod
+    def deserialize(text: str) -> dict:
+        import yaml
+        data = yaml.safe_load(text) or {}
+        for inter in data.get("interactions", []):
+            inter["request"]["body"] = _to_text(inter["request"].get("body"))
+            body = inter["response"].get("body")
+            if not (isinstance(body, dict) and "string" in body):
+                inter["response"]["body"] = {"string": _to_text(body)}
+        return data
+
+
 def _config(path: Path, mode: str):
     import vcr
-    return vcr.VCR(record_mode=mode, match_on=["method", "uri", "body"], filter_headers=FILTERED_HEADERS,
-                   decode_compressed_response=True).use_cassette(str(path))
+    v = vcr.VCR(record_mode=mode, match_on=["method", "uri", "body"], filter_headers=FILTERED_HEADERS,
+                decode_compressed_response=True, serializer=SERIALIZER)
+    v.register_serializer(SERIALIZER, ReadableYaml())
+    return v.use_cassette(str(path))
 
 
 @contextlib.contextmanager
@@ -45,8 +108,7 @@ def cassette(record: Path | None, replay: Path | None) -> Iterator[None]:
 
 def recorded_endpoint(path: Path) -> tuple[str | None, str | None]:
     """(model, base URL) of the first exchange in a cassette."""
-    import yaml
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = ReadableYaml.deserialize(path.read_text(encoding="utf-8"))
     for inter in data.get("interactions", []):
         req = inter.get("request", {})
         uri = req.get("uri", "")
