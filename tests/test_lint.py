@@ -1,8 +1,9 @@
-"""The lint the project holds itself to (pyproject.toml [tool.ruff]), run as part of the tests so CI
-enforces it."""
+"""The checks the project holds itself to, run as part of the tests so CI enforces them: lint and
+format (pyproject.toml [tool.ruff]), the layers (import-linter contracts, [tool.importlinter]) and
+types (mypy, strict on tools/, [tool.mypy]). Each tool comes with the dev extra."""
 from __future__ import annotations
 
-import shutil
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -12,10 +13,19 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def _run(module: str, *args: str, code: str | None = None) -> subprocess.CompletedProcess[str]:
+    if importlib.util.find_spec(module) is None:
+        pytest.fail(f"{module} is not installed: pip install -e '.[dev]'")
+    cmd = ["-c", code, *args] if code else ["-m", module, *args]
+    return subprocess.run([sys.executable, *cmd], capture_output=True, text=True, cwd=ROOT)
+
+
 def test_ruff_finds_nothing():
-    if shutil.which("ruff") is None and subprocess.run([sys.executable, "-m", "ruff", "--version"],
-                                                       capture_output=True).returncode != 0:
-        pytest.skip("ruff is not installed (pip install -e '.[dev]')")
-    p = subprocess.run([sys.executable, "-m", "ruff", "check", "--output-format", "concise", "."],
-                       capture_output=True, text=True, cwd=ROOT)
+    p = _run("ruff", "check", "--output-format", "concise", ".")
     assert p.returncode == 0, p.stdout + p.stderr
+
+
+def test_the_layers_hold():
+    p = _run("importlinter", "--no-cache",
+             code="import sys; from importlinter.cli import lint_imports_command; sys.exit(lint_imports_command())")
+    assert p.returncode == 0 and "0 broken" in p.stdout, p.stdout + p.stderr
