@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from read_only import run_read_only
 
 from tools.wiki.load import read_pages, same_but_stamp
 from agents.run import main, shipped_workflow_index
@@ -192,13 +193,11 @@ def test_unwritable_wiki_is_refused_and_the_committed_wiki_is_untouched(fixture_
     assert _run(tmp_path, fixture_repo) == 0
     wiki = tmp_path / "runs" / "acme_minipkg" / "wiki"
     before = {p: p.read_bytes() for p in wiki.rglob("*.md")}
-    os.chmod(wiki, 0o500)
-    try:
-        if not os.access(wiki, os.W_OK):  # permissions are not enforced for root
-            assert _run(tmp_path, fixture_repo, "--force") == 2
-            assert "cannot write to" in capsys.readouterr().err
-    finally:
-        os.chmod(wiki, 0o700)
+    p = run_read_only(wiki, "agents.run", "--repo", "acme_minipkg", "--source", str(fixture_repo), "--workflow-index",
+                      str(FIXTURE_INDEX), "--runs", str(tmp_path / "runs"), "--cache-dir", str(tmp_path / "cache"),
+                      "--quiet", "--force")
+    assert p.returncode == 2, p.stderr
+    assert p.stderr.startswith("error: cannot write to") and p.stderr.count("\n") == 1, p.stderr
     assert {p: p.read_bytes() for p in wiki.rglob("*.md")} == before
 
 
