@@ -3,11 +3,12 @@ run respects, the static HTML site (escaping) and a real headless Chromium."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from read_only import run_read_only
 
 from agents.review.cli import main as review
 from agents.run import main as run
@@ -148,6 +149,74 @@ def test_html_escapes_source_and_links_pages(reviewed_run):
     assert "Mermaid source" in workflow
 
 
+HOSTILE_NAME = "acme_minipkg_<script>alert('name')"
+HOSTILE_PAGE = f"implementations/{HOSTILE_NAME}.md"
+HOSTILE_FINDING = {"stage": "draft", "rule": "R36", "severity": 'E" onmouseover="alert(1)', "page": HOSTILE_PAGE,
+                   "line": 1, "message": "<script>alert('finding')</script>", "hint": "<img src=x onerror=alert(1)>"}
+
+
+def _inject_markup(runs: Path) -> Path:
+    """Markup where the run's data can carry it: a page named with a tag whose text quotes a hostile
+    docstring, and a finding whose message, hint and severity are markup; then the site is rewritten."""
+    run_dir = _latest(runs)
+    text = (run_dir / "held" / "implementations" / "acme_minipkg_load_key.md").read_text()
+    text += "\n== Notes ==\n\nIts docstring: '''<script>alert('docstring')</script>''' and `<b onclick=alert(1)>`.\n"
+    (run_dir / "drafts" / HOSTILE_PAGE).write_text(text)
+    with open(run_dir / "findings.jsonl", "a", encoding="utf-8") as fh:
+        fh.write(json.dumps(HOSTILE_FINDING) + "\n")
+    assert review(["--runs", str(runs), "html"]) == 0
+    return run_dir / "review"
+
+
+class _Dom(HTMLParser):
+    """The elements and text of a page as a browser's parser reads them (character references decoded)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.open: list[str] = []
+        self.texts: list[tuple[tuple[str, ...], str]] = []  # (open elements, text)
+        self.feed(text)
+        self.close()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+        if tag not in ("br", "meta"):
+            self.open.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self.open:
+            del self.open[len(self.open) - 1 - self.open[::-1].index(tag):]
+
+    def handle_data(self, data: str) -> None:
+        self.texts.append((tuple(self.open), data))
+
+    def text(self, inside: str = "html") -> str:
+        return "".join(d for where, d in self.texts if inside in where)
+
+
+def test_markup_in_a_page_name_a_docstring_and_a_finding_is_shown_as_text(reviewed_run):
+    runs, _ = reviewed_run
+    site = _inject_markup(runs)
+    pages = {p.name: _Dom(p.read_text(encoding="utf-8")) for p in site.rglob("*.html")}
+    assert len(pages) == 10 and f"{HOSTILE_NAME}.html" in pages
+    for name, dom in pages.items():  # no element or handler came from the data
+        assert [t for t, _ in dom.tags if t in ("script", "img", "b")] == [], name
+        assert [a for _, attrs in dom.tags for a in attrs if a.startswith("on")] == [], name
+    index = pages["index.html"]
+    assert HOSTILE_PAGE in index.text("a")
+    assert {"href": f"pages/{HOSTILE_NAME}.html"} in [attrs for t, attrs in index.tags if t == "a"]
+    hostile = pages[f"{HOSTILE_NAME}.html"]
+    assert hostile.text("title") == HOSTILE_PAGE and hostile.text("header") == "← all pages" + HOSTILE_PAGE
+    assert "Its docstring: <script>alert('docstring')</script> and <b onclick=alert(1)>." in hostile.text("article")
+    assert "<script>alert('docstring')</script>" in hostile.text("strong")
+    finding = hostile.text("aside")
+    assert f"R36 line 1: {HOSTILE_FINDING['message']}fix: {HOSTILE_FINDING['hint']}" in finding
+    assert ("span", {"class": f"rule {HOSTILE_FINDING['severity']}"}) in hostile.tags  # one attribute value
+    docstring = "<script>alert('pwned')</script>"  # the source's own docstring, in the highlighted excerpt
+    assert docstring in pages["acme_minipkg_load_key.html"].text("pre")
+
+
 def _chromium() -> str | None:
     for name in ("chromium", "chromium-browser", "google-chrome"):
         path = shutil.which(name)
@@ -162,13 +231,14 @@ def test_review_site_in_headless_chromium(reviewed_run, tmp_path):
     if browser_path is None:
         pytest.skip("Chromium is not installed (Debian: apt-get install chromium; .ci/run does it)")
     runs, _ = reviewed_run
-    index = (runs / "acme_minipkg" / "latest" / "review" / "index.html").resolve()
+    index = (_inject_markup(runs) / "index.html").resolve()
     errors: list[str] = []
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=browser_path, args=["--no-sandbox"])
         page = browser.new_page(viewport={"width": 1300, "height": 900})
         page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
         page.on("console", lambda m: errors.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
+        page.on("dialog", lambda d: (errors.append(f"dialog: {d.message}"), d.dismiss()))
         page.goto(index.as_uri())
         listed = page.locator("#pages tbody tr td:first-child").all_inner_texts()
         assert "implementations/acme_minipkg_Engine.md" in listed
@@ -183,6 +253,12 @@ def test_review_site_in_headless_chromium(reviewed_run, tmp_path):
         page.go_back()
         assert page.url == index.as_uri()
         page.screenshot(path=str(tmp_path / "review.png"), full_page=True)
+        page.get_by_text(HOSTILE_PAGE, exact=True).click()  # markup in the data is text on the page, not elements
+        assert page.locator("header h1").inner_text() == HOSTILE_PAGE and page.title() == HOSTILE_PAGE
+        assert HOSTILE_FINDING["message"] in page.locator(".finding").inner_text()
+        assert "<script>alert('docstring')</script>" in page.locator("article").inner_text()
+        assert page.locator("script, img, article b").count() == 0
+        page.hover(".finding .rule")  # an onmouseover smuggled in through the severity would open a dialog
         browser.close()
     assert (tmp_path / "review.png").stat().st_size > 10_000
     assert errors == []
@@ -271,14 +347,10 @@ def test_review_of_a_vanished_run_folder_is_one_line_and_exit_2(reviewed_run, ca
     assert err.startswith("error: ") and err.count("\n") == 1
 
 
-@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root writes through read-only modes")
-def test_review_on_a_read_only_run_folder_is_one_line_and_exit_2(reviewed_run, capsys):
+def test_review_on_a_read_only_run_folder_is_one_line_and_exit_2(reviewed_run):
     runs, _ = reviewed_run
     run_dir = _latest(runs)
-    run_dir.chmod(0o555)
-    try:
-        capsys.readouterr()
-        assert review(["--runs", str(runs), "reject", "implementations/acme_minipkg_run_engine.md", "--reason", "x"]) == 2
-        assert capsys.readouterr().err.startswith("error: cannot write")
-    finally:
-        run_dir.chmod(0o755)
+    p = run_read_only(run_dir, "agents.review", "--runs", str(runs.resolve()), "reject",
+                      "implementations/acme_minipkg_run_engine.md", "--reason", "x")
+    assert p.returncode == 2, p.stderr
+    assert p.stderr.startswith("error: cannot write") and p.stderr.count("\n") == 1, p.stderr
