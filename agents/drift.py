@@ -19,13 +19,16 @@ import re
 import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Literal, TypedDict
+from typing import TYPE_CHECKING, Literal, TypedDict, cast
 
 from tools.index.facts import canonical_signature, expected_inputs
 from tools.index.records import Symbol
 from tools.source.sdist import source_info
 from tools.wiki.page import Page, parse_page
 from tools.index.workspace import Workspace
+
+if TYPE_CHECKING:
+    from agents.verify.verifier import VerifySummary
 
 RECORD = "_reports/verified_source.json"
 DriftClass = Literal["unchanged", "moved", "changed", "gone"]
@@ -58,18 +61,37 @@ class Drift(TypedDict):
     lines: str | None  # the new Lines value of a moved page
 
 
+class Trust(TypedDict, total=False):
+    """The digests that let the next run trust a clean verdict when nothing changed."""
+    wiki: str
+    source: str
+    code: str
+    texts: dict[str, str]  # page -> digest of its text
+    files: dict[str, str]  # source file -> digest (watched_digests)
+
+
+class VerifiedRecord(TypedDict, total=False):
+    """``_reports/verified_source.json``. Read back, it may come from an older version: any key may
+    be missing, so readers ask with ``get``."""
+    source: SourceRecord
+    pages: dict[str, Fingerprint]
+    trust: Trust
+    verify: VerifySummary
+
+
 def _sha(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
 def source_record(ws: Workspace, now: datetime | None = None) -> SourceRecord:
     src = ws.source
-    info = source_info(src.root) or {}
-    return SourceRecord(package=ws.package, version=src.version, sha256=info.get("sha256"), revision=src.revision,
-                        origin=src.origin, verified_at=(now or datetime.now(timezone.utc)).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    info = source_info(src.root)
+    return SourceRecord(package=ws.package, version=src.version, sha256=info.get("sha256") if info else None,
+                        revision=src.revision, origin=src.origin,
+                        verified_at=(now or datetime.now(timezone.utc)).strftime("%Y-%m-%dT%H:%M:%SZ"))
 
 
-def describe(rec: SourceRecord | dict | None) -> str:
+def describe(rec: SourceRecord | None) -> str:
     """'peft 0.18.1' / 'peft at 1a2b3c4d' / 'the source at PATH' for the report."""
     if not rec:
         return "an unrecorded source"
@@ -112,12 +134,14 @@ def fingerprints(ws: Workspace, pages: dict[str, str]) -> dict[str, Fingerprint]
     return out
 
 
-def read_record(wiki: Path) -> dict | None:
+def read_record(wiki: Path) -> VerifiedRecord | None:
     try:
         data = json.loads((wiki / RECORD).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    return data if isinstance(data, dict) and isinstance(data.get("pages"), dict) else None
+    if not isinstance(data, dict) or not isinstance(data.get("pages"), dict):
+        return None
+    return cast(VerifiedRecord, data)  # what record_text wrote (this version or an older one)
 
 
 def wiki_files(wiki: Path) -> dict[str, str]:
@@ -150,18 +174,20 @@ def code_digest() -> str:
                             for p in parts]))
 
 
-def record_text(ws: Workspace, files: dict[str, str], old: dict | None, verify: dict,
+def record_text(ws: Workspace, files: dict[str, str], old: VerifiedRecord | None, verify: VerifySummary,
                 now: datetime | None = None) -> str:
     """The record after a commit: the source, each API page's fingerprint, and the digests that let
     the next run trust this verdict when nothing changed. An unchanged source and wiki keep the old
     date, so a re-run changes nothing."""
     pages = fingerprints(ws, files)
-    rec = {"source": source_record(ws, now), "pages": pages,
-           "trust": {"wiki": wiki_digest(files), "source": source_digest(ws), "code": code_digest(),
-                     "texts": {rel: _sha(t) for rel, t in sorted(files.items()) if "/" in rel and
-                               not rel.startswith("_reports/")},
-                     "files": watched_digests(ws, {fp["file"] for fp in pages.values()})},
-           "verify": {k: verify.get(k) for k in ("errors", "warnings", "pages", "per_rule", "example_names")}}
+    rec: VerifiedRecord = {
+        "source": source_record(ws, now), "pages": pages,
+        "trust": {"wiki": wiki_digest(files), "source": source_digest(ws), "code": code_digest(),
+                  "texts": {rel: _sha(t) for rel, t in sorted(files.items()) if "/" in rel and
+                            not rel.startswith("_reports/")},
+                  "files": watched_digests(ws, {fp["file"] for fp in pages.values()})},
+        "verify": {"errors": verify["errors"], "warnings": verify["warnings"], "pages": verify["pages"],
+                   "per_rule": verify["per_rule"], "example_names": verify["example_names"]}}
     if old and old.get("pages") == rec["pages"] and isinstance(old.get("source"), dict) and \
             {k: v for k, v in old["source"].items() if k != "verified_at"} == \
             {k: v for k, v in rec["source"].items() if k != "verified_at"}:
@@ -176,10 +202,11 @@ def watched_digests(ws: Workspace, files: set[str]) -> dict[str, str]:
     return {f: d for f, d in sorted(digests.items()) if f in files or f.endswith("__init__.py")}
 
 
-def changed_files(record: dict, ws: Workspace) -> set[str] | None:
+def changed_files(record: VerifiedRecord, ws: Workspace) -> set[str] | None:
     """Source files that changed since the record: ``git diff --name-only`` between the recorded and
     the current revision of a git checkout, else by content digest. None when it cannot tell."""
-    old_rev, new_rev = (record.get("source") or {}).get("revision"), ws.source.revision
+    source = record.get("source")
+    old_rev, new_rev = source.get("revision") if source else None, ws.source.revision
     root = ws.source.root
     if old_rev and new_rev and re.fullmatch(r"[0-9a-f]{40}", old_rev) and (root / ".git").exists():
         try:
@@ -196,19 +223,22 @@ def changed_files(record: dict, ws: Workspace) -> set[str] | None:
     return {f for f in set(watched) | set(now) if watched.get(f) != now.get(f)}
 
 
-def _clean_verdict(record: dict | None) -> dict | None:
+def _clean_verdict(record: VerifiedRecord | None) -> Trust | None:
     """The record's trust digests when its commit verified with 0 errors by the code installed now."""
-    trust = (record or {}).get("trust") or {}
-    if not trust or (record.get("verify") or {}).get("errors") != 0 or trust.get("code") != code_digest():
+    if record is None:
+        return None
+    trust = record.get("trust")
+    verify = record.get("verify")
+    if not trust or (verify.get("errors") if verify else None) != 0 or trust.get("code") != code_digest():
         return None
     return trust
 
 
-def trusted_pages(record: dict | None, files: dict[str, str], ws: Workspace) -> frozenset[str]:
+def trusted_pages(record: VerifiedRecord | None, files: dict[str, str], ws: Workspace) -> frozenset[str]:
     """Pages whose last clean per-page verdict still holds: same text, verified by the same code, and
     none of the files it rests on changed. Any change to a package ``__init__.py`` trusts nothing."""
     trust = _clean_verdict(record)
-    if trust is None:
+    if record is None or trust is None:
         return frozenset()
     changed = changed_files(record, ws)
     if changed is None or any(f.endswith("__init__.py") for f in changed):
@@ -219,16 +249,17 @@ def trusted_pages(record: dict | None, files: dict[str, str], ws: Workspace) -> 
                      and (rel not in pages or pages[rel]["file"] not in changed))
 
 
-def trusted_without_source(record: dict | None, files: dict[str, str]) -> bool:
+def trusted_without_source(record: VerifiedRecord | None, files: dict[str, str]) -> bool:
     """The part of ``trusted`` that needs no index: a clean verdict, the same wiki, the same code."""
     trust = _clean_verdict(record)
     return trust is not None and trust.get("wiki") == wiki_digest(files)
 
 
-def trusted(record: dict | None, files: dict[str, str], ws: Workspace) -> bool:
+def trusted(record: VerifiedRecord | None, files: dict[str, str], ws: Workspace) -> bool:
     """The wiki, the source and the verifier are byte for byte what the last commit verified with 0
     errors: its verdict still holds, so nothing needs to be verified again."""
-    return trusted_without_source(record, files) and record["trust"].get("source") == source_digest(ws)
+    return record is not None and trusted_without_source(record, files) and \
+        record["trust"].get("source") == source_digest(ws)
 
 
 def _successor(ws: Workspace, fp: Fingerprint) -> Symbol | None:
@@ -242,7 +273,7 @@ def _successor(ws: Workspace, fp: Fingerprint) -> Symbol | None:
     return min(same, key=lambda s: abs(s.start_line - start))
 
 
-def drift_pages(record: dict | None, ws: Workspace, same_source: bool) -> list[Drift]:
+def drift_pages(record: VerifiedRecord | None, ws: Workspace, same_source: bool) -> list[Drift]:
     """Each recorded page's class; with the very same source every page is unchanged (no fingerprints
     to compute)."""
     if record is None:

@@ -12,9 +12,11 @@ files inside the run folder, by rename, and the wiki only in commit.
 from __future__ import annotations
 
 import time
+from typing import Literal
 
 from langgraph.graph import END, START, StateGraph
-from langgraph.types import Send
+from langgraph.graph.state import CompiledStateGraph
+from langgraph.types import Checkpointer, Send
 
 from agents.nodes.verify_node import check
 from agents.nodes.commit import commit_node
@@ -25,19 +27,18 @@ from agents.nodes.report import report_node
 from agents.nodes.synthesize import synthesize
 
 
-def fan_out(state: RunState):
+def fan_out(state: RunState) -> Literal["commit"] | list[Send]:
     todo = [j for j in state["plan"] if j["implementation"] not in set(state.get("skipped") or [])]
     if not todo:
         return "commit"
-    return [Send("pair", {"config": state["config"], "job": j,
-                          "started": time.time()}) for j in todo]
+    return [Send("pair", PairState(config=state["config"], job=j, started=time.time())) for j in todo]
 
 
-def hold_node(state: PairState) -> dict:
+def hold_node(state: PairState) -> PairState:
     return {"results": [result(state, "held", state["held"], [])]}
 
 
-def build_pair_graph() -> StateGraph:
+def build_pair_graph() -> StateGraph[PairState, None, PairState, PairOutput]:
     g = StateGraph(PairState, output_schema=PairOutput)
     g.add_node("excavate", excavate)
     g.add_node("synthesize", synthesize)
@@ -51,7 +52,7 @@ def build_pair_graph() -> StateGraph:
     return g
 
 
-def build_graph(checkpointer=None):
+def build_graph(checkpointer: Checkpointer = None) -> CompiledStateGraph[RunState, None, RunState, RunState]:
     g = StateGraph(RunState)
     g.add_node("resolve", resolve_node)
     g.add_node("index", index_node)

@@ -20,8 +20,10 @@ import platform
 import sqlite3
 import sys
 import time
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING, NotRequired, TypedDict, cast
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -30,15 +32,64 @@ from rich.table import Table
 from agents import PROCESS_STARTED
 from agents.install_check import refused_for_shadowing
 from agents.nodes.plan import input_rewrites, with_rewrites
+from agents.report_data import CoverageRow, DriftSection
 from agents.runctx import RunConfig
 from agents.review.runs import latest_run_id, mark_latest
+from agents.state import RunState
+from agents.verify.verifier import VerifySummary
 from tools.errors import ExternalFault, ToolError, UsageError
 from tools.redact import redact
 from tools.source.resolve import default_cache_dir, repo_name, resolve_repo
-from tools.wiki.workflow_index import parse_workflow_index
+from tools.wiki.workflow_index import WorkflowIndex, parse_workflow_index
+
+if TYPE_CHECKING:
+    from langchain_core.runnables import RunnableConfig
+
+    from agents.model.llm import ModelOverrides, ModelRecord
 
 log = logging.getLogger("agents.run")
 PHASES = ("resolve", "index", "plan", "pair", "commit", "report")
+
+
+class RunMeta(TypedDict):
+    """run.json: how the run was started, kept beside its output (and read again by --resume)."""
+    run_id: str
+    arguments: dict[str, object]  # the command line, paths as text
+    config: RunConfig
+    workflow_index: str  # where the WorkflowIndex came from
+    versions: dict[str, str | None]
+    started: str  # ISO time the process (or this call) began
+    startup_seconds: float
+    steps: int
+    input_notes: list[str]  # what the run read differently from the letter of the input
+    resumed_with: NotRequired[list[ModelOverrides]]  # the model settings each --resume changed
+
+
+class HeldStep(TypedDict):
+    workflow: str
+    step: int
+    title: str
+    reason: str
+
+
+class RunSummary(TypedDict):
+    """What a run prints with --json (agents.update reads it) and shows at its end."""
+    run_id: str
+    repo: str
+    run_dir: str
+    wiki: str
+    pairs_planned: int | None  # None: the run has no report (it stopped before)
+    pairs_committed: int | None
+    pairs_held: int | None
+    pairs_skipped: int | None
+    pages_committed: int
+    pages_written: int
+    held: dict[str, str]  # page -> reason
+    verify: VerifySummary | None
+    coverage: list[CoverageRow] | None
+    drift: DriftSection | None
+    steps_held: list[HeldStep]
+    seconds: NotRequired[float]
 
 
 def find_workflow_index(repo: str, given: Path | None, wiki: Path) -> tuple[str, str]:
@@ -54,7 +105,7 @@ def find_workflow_index(repo: str, given: Path | None, wiki: Path) -> tuple[str,
     if shipped is not None:
         return shipped, f"agents/workflow_indexes/{repo}.md"
     raise UsageError(f"no WorkflowIndex for {repo}: pass --workflow-index FILE or put _WorkflowIndex.md in the wiki "
-                     "folder (format: WIKI_FORMAT.md §7)")
+                     "folder (format: docs/workflow-index.md)")
 
 
 def _shipped_text(repo: str) -> str | None:
@@ -62,7 +113,7 @@ def _shipped_text(repo: str) -> str | None:
     return ref.read_text(encoding="utf-8") if ref.is_file() else None
 
 
-def shipped_workflow_index(repo: str):
+def shipped_workflow_index(repo: str) -> WorkflowIndex | None:
     text = _shipped_text(repo)
     return parse_workflow_index(text, f"agents/workflow_indexes/{repo}.md") if text is not None else None
 
@@ -77,8 +128,8 @@ def _check_writable(folder: Path) -> None:
         raise UsageError(f"cannot write to {folder} ({exc.strerror or exc}); pass a writable --wiki / --runs folder") from None
 
 
-def _versions() -> dict:
-    out = {"python": platform.python_version()}
+def _versions() -> dict[str, str | None]:
+    out: dict[str, str | None] = {"python": platform.python_version()}
     for dist in ("repowiki", "langgraph", "openai", "tree-sitter", "tree-sitter-python", "jinja2"):
         try:
             out[dist] = importlib.metadata.version(dist)
@@ -127,7 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 
-def _new_run(args) -> tuple[RunConfig, dict]:
+def _new_run(args: argparse.Namespace) -> tuple[RunConfig, RunMeta]:
     wiki = args.wiki or args.runs / args.repo / "wiki"
     text, origin = find_workflow_index(args.repo, args.workflow_index, wiki)
     wi = parse_workflow_index(text, origin)
@@ -168,7 +219,7 @@ def _new_run(args) -> tuple[RunConfig, dict]:
                     force=args.force, max_repairs=args.max_repairs, updated=stamp.strftime("%Y-%m-%d %H:%M GMT"),
                     drafter="model" if model else "offline", model=model, critic=bool(args.critic and model),
                     workflow_index_origin=origin, model_agents=args.model_agents)
-    meta = {"run_id": run_id, "arguments": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+    meta: RunMeta = {"run_id": run_id, "arguments": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
             "config": cfg, "workflow_index": origin, "versions": _versions(), "started": datetime.fromtimestamp(began, timezone.utc).isoformat(),
             "startup_seconds": round(now.timestamp() - began, 3),
             "steps": len(wi.steps),
@@ -190,11 +241,11 @@ def written_for(text: str, repo: str) -> str | None:
     return f"pypi:{entry.distribution}=={m.group(1)}" if m else None
 
 
-def input_notes(wi, rewrites: dict[tuple[str, int], str]) -> list[str]:
+def input_notes(wi: WorkflowIndex, rewrites: dict[tuple[str, int], str]) -> list[str]:
     """What the run read differently from the letter of the input, said in the plan and the report."""
-    notes = []
+    notes: list[str] = []
     if wi.repo_as_written and wi.repo_as_written != wi.repo:
-        notes.append(f"repo prefix {wi.repo_as_written} is written {wi.repo} (WIKI_FORMAT §2), in every page name")
+        notes.append(f"repo prefix {wi.repo_as_written} is written {wi.repo} (docs/page-format.md §2), in every page name")
     for step in wi.steps:
         notes += [f"{step.workflow} step {step.number}: {d}" for d in step.derived]
         new = rewrites.get((step.workflow, step.number))
@@ -206,7 +257,7 @@ def input_notes(wi, rewrites: dict[tuple[str, int], str]) -> list[str]:
     return notes
 
 
-def model_settings(args) -> dict | None:
+def model_settings(args: argparse.Namespace) -> ModelRecord | None:
     from agents.model.llm import ModelSettings
     from agents.model.recording import recorded_endpoint
     model, base_url = args.model, args.base_url
@@ -219,7 +270,7 @@ def model_settings(args) -> dict | None:
         if args.record or args.max_cost or args.max_tokens:
             raise UsageError("--record, --max-cost and --max-tokens need a model: pass --model NAME")
         return None
-    prices = {}
+    prices: dict[str, list[float]] = {}
     if args.prices is not None:
         try:
             prices = json.loads(args.prices.read_text(encoding="utf-8"))
@@ -235,7 +286,7 @@ def model_settings(args) -> dict | None:
                          prices=prices, max_cost=args.max_cost, max_tokens=args.max_tokens, cache_dir=cache).as_dict()
 
 
-def _resumed_run(args) -> tuple[RunConfig, dict]:
+def _resumed_run(args: argparse.Namespace) -> tuple[RunConfig, RunMeta]:
     base = args.runs / args.repo
     run_id = args.resume
     if run_id == "latest":
@@ -245,9 +296,16 @@ def _resumed_run(args) -> tuple[RunConfig, dict]:
     meta_path = base / run_id / "run.json"
     if not meta_path.is_file():
         raise UsageError(f"no run {run_id!r} under {base}; see the folder names there")
-    meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    overrides = {k: v for k, v in (("base_url", args.base_url), ("model", args.model), ("timeout", args.timeout),
-                                   ("max_retries", args.retries)) if v is not None}
+    meta: RunMeta = json.loads(meta_path.read_text(encoding="utf-8"))
+    overrides: ModelOverrides = {}  # in this order in run.json
+    if args.base_url is not None:
+        overrides["base_url"] = args.base_url
+    if args.model is not None:
+        overrides["model"] = args.model
+    if args.timeout is not None:
+        overrides["timeout"] = args.timeout
+    if args.retries is not None:
+        overrides["max_retries"] = args.retries
     if overrides:
         if not meta["config"].get("model"):
             raise UsageError("this run was started without a model; --base-url/--model/--timeout/--retries "
@@ -259,7 +317,7 @@ def _resumed_run(args) -> tuple[RunConfig, dict]:
     return meta["config"], meta
 
 
-def settled(cfg: RunConfig) -> dict | None:
+def settled(cfg: RunConfig) -> RunState | None:
     """A run over a wiki the last commit verified against this very source, with this verifier, and
     with nothing to draft: the phase nodes run directly, without loading the graph library (a no-op
     update of transformers: 3.5 s → about 1.5 s, most of it the graph library's imports). None when
@@ -272,13 +330,13 @@ def settled(cfg: RunConfig) -> dict | None:
         return None
     files = wiki_files(wiki)
     src = resolve_repo(cfg["repo"], cfg["source"], Path(cfg["cache_dir"]) if cfg["cache_dir"] else None)
-    recorded = record.get("source") or {}
+    recorded: Mapping[str, object] = record.get("source") or {}
     # cheap checks first, so that a run with work to do opens nothing here and its trace stays whole
     if not trusted_without_source(record, files) or (src.version, src.revision) != \
             (recorded.get("version"), recorded.get("revision")):
         return None
     from agents.nodes.phases import index_node, nothing_to_do, plan_node, resolve_node
-    state: dict = {"config": cfg}
+    state: RunState = {"config": cfg}
     for node in (resolve_node, index_node):
         state.update(node(state))
     if not trusted(record, files, workspace(cfg)):
@@ -293,7 +351,7 @@ def settled(cfg: RunConfig) -> dict | None:
     return state
 
 
-def execute(cfg: RunConfig, resume: bool, concurrency: int, quiet: bool, n_steps: int) -> dict:
+def execute(cfg: RunConfig, resume: bool, concurrency: int, quiet: bool, n_steps: int) -> RunState:
     if not resume:
         done = settled(cfg)
         if done is not None:
@@ -304,12 +362,13 @@ def execute(cfg: RunConfig, resume: bool, concurrency: int, quiet: bool, n_steps
     conn = sqlite3.connect(str(db), check_same_thread=False)
     try:
         graph = build_graph(SqliteSaver(conn))
-        config = {"configurable": {"thread_id": cfg["run_id"]}, "max_concurrency": concurrency,
-                  "recursion_limit": recursion_limit(n_steps, cfg["max_repairs"])}
+        config: RunnableConfig = {"configurable": {"thread_id": cfg["run_id"]}, "max_concurrency": concurrency,
+                                  "recursion_limit": recursion_limit(n_steps, cfg["max_repairs"])}
+        inputs: RunState | None
         if resume:
             snap = graph.get_state(config)
             if not snap.next:
-                return snap.values
+                return cast(RunState, snap.values)  # a snapshot's values are the graph's state (untyped there)
             inputs = None
         else:
             inputs = {"config": cfg}
@@ -330,25 +389,28 @@ def execute(cfg: RunConfig, resume: bool, concurrency: int, quiet: bool, n_steps
                             bar.update(pairs, note=f"{r['implementation'].removeprefix(cfg['repo'] + '_')}: {r['outcome']}")
                     elif node in PHASES:
                         bar.update(phases, completed=PHASES.index(node) + 1, note=node)
-        return graph.get_state(config).values
+        return cast(RunState, graph.get_state(config).values)  # as above
     finally:
         conn.close()
 
 
-def summary(values: dict, cfg: RunConfig) -> dict:
-    rep = values.get("report") or {}
-    commit = values.get("commit") or {}
+def summary(values: RunState, cfg: RunConfig) -> RunSummary:
+    rep = values.get("report")  # None: the run stopped before its report (or its commit)
+    commit = values.get("commit")
     return {"run_id": cfg["run_id"], "repo": cfg["repo"], "run_dir": cfg["run_dir"], "wiki": cfg["wiki"],
-            "pairs_planned": rep.get("pairs_planned"), "pairs_committed": rep.get("committed_pairs"),
-            "pairs_held": rep.get("held_pairs"), "pairs_skipped": rep.get("skipped_pairs"),
-            "pages_committed": len(commit.get("committed", [])), "pages_written": len(commit.get("written", [])),
-            "held": commit.get("held", {}), "verify": rep.get("verify"), "coverage": rep.get("coverage"),
-            "drift": rep.get("drift"),
+            "pairs_planned": rep.get("pairs_planned") if rep else None,
+            "pairs_committed": rep.get("committed_pairs") if rep else None,
+            "pairs_held": rep.get("held_pairs") if rep else None,
+            "pairs_skipped": rep.get("skipped_pairs") if rep else None,
+            "pages_committed": len(commit.get("committed", [])) if commit else 0,
+            "pages_written": len(commit.get("written", [])) if commit else 0,
+            "held": commit.get("held", {}) if commit else {}, "verify": rep.get("verify") if rep else None,
+            "coverage": rep.get("coverage") if rep else None, "drift": rep.get("drift") if rep else None,
             "steps_held": [{"workflow": h["workflow"], "step": h["number"], "title": h["title"], "reason": h["reason"]}
                            for h in values.get("step_holds") or []]}
 
 
-def show(s: dict, quiet: bool) -> None:
+def show(s: RunSummary, quiet: bool) -> None:
     if quiet:
         return
     console = Console(stderr=True)
@@ -363,7 +425,7 @@ def show(s: dict, quiet: bool) -> None:
                       f"{h['reason']}", markup=False, highlight=False)
     for page, why in sorted(s["held"].items()):
         console.print(f"held: {page}: {why}", markup=False, highlight=False)
-    v = s["verify"] or {}
+    v: Mapping[str, object] = s["verify"] or {}
     console.print(f"{s['pairs_committed']}/{s['pairs_planned']} pairs committed, {s['pairs_held']} held, "
                   f"{s['pairs_skipped']} skipped; wiki: {v.get('errors')} errors over {v.get('pages')} pages; "
                   f"report: {s['run_dir']}/report.md", markup=False, highlight=False)
@@ -398,11 +460,12 @@ class RunStopped(Exception):
         import traceback
         run_dir = Path(cfg["run_dir"])
         where = getattr(exc, "repowiki_where", None) or "a node"
-        log_path = run_dir / "error.log"
+        log_path: Path | None = None  # None: the details could not be written
         try:
-            log_path.write_text(redact("".join(traceback.format_exception(exc))), encoding="utf-8")
+            (run_dir / "error.log").write_text(redact("".join(traceback.format_exception(exc))), encoding="utf-8")
+            log_path = run_dir / "error.log"
         except OSError:
-            log_path = None
+            pass
         first = (str(exc).splitlines() or [""])[0][:300]
         super().__init__(
             f"{where} failed ({type(exc).__name__}: {first}); finished steps are kept in the checkpoint"

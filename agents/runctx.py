@@ -5,17 +5,19 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, TypedDict
+from typing import TypedDict
 
+from agents.model.llm import ModelRecord
 from tools.wiki.workflow_index import WorkflowIndex, parse_workflow_index
 from tools.index.workspace import Workspace, open_workspace
 from tools.atomic import atomic_write
 from tools.locate import Locator
 
 _lock = threading.Lock()
-_workspaces: dict[tuple, tuple[str | None, Workspace]] = {}  # key -> (run id, workspace)
+_workspaces: dict[tuple[str, str | None, str | None], tuple[str | None, Workspace]] = {}  # key -> (run id, workspace)
 
 
 class RunConfig(TypedDict):
@@ -29,7 +31,7 @@ class RunConfig(TypedDict):
     max_repairs: int
     updated: str  # the Last Updated stamp of pages drafted by this run
     drafter: str  # "offline" or "model"
-    model: dict | None  # agents.model.llm.ModelSettings as a dict; None offline (no key is ever stored)
+    model: ModelRecord | None  # agents.model.llm.ModelSettings as a dict; None offline (no key is ever stored)
     critic: bool  # run the model critic on verified pages (advisory)
     model_agents: str  # "all": the model locates and writes prose; "excavation": it only locates
     workflow_index_origin: str  # where the WorkflowIndex came from (messages name its lines there)
@@ -47,7 +49,7 @@ def workspace(cfg: RunConfig) -> Workspace:
         return ws
 
 
-_parsed: dict[tuple, tuple[WorkflowIndex, str]] = {}
+_parsed: dict[tuple[str, int, int], tuple[WorkflowIndex, str]] = {}
 
 
 def workflow_index(cfg: RunConfig) -> tuple[WorkflowIndex, str]:
@@ -66,16 +68,32 @@ def workflow_index(cfg: RunConfig) -> tuple[WorkflowIndex, str]:
     return hit
 
 
-def trace(cfg: RunConfig, record: dict) -> None:
+class TraceRecord(TypedDict, total=False):
+    """One node execution as trace.jsonl holds it; the node fills in what it did."""
+    node: str
+    step: str | None  # the pair's Implementation, for a pair's node
+    outcome: str
+    seconds: float
+    tokens: int
+    calls: int
+    cached_calls: int
+    cost: float
+    agent: str  # what the excavation agent did
+    dropped: list[str]  # model fields the drafter did not use, with why
+    fallback: str  # why the drafter's prose stands instead of the model's
+    reverified: int | None  # pages the plan verified again (None: the whole verdict held)
+
+
+def trace(cfg: RunConfig, record: Mapping[str, object]) -> None:
     line = json.dumps(record, ensure_ascii=False) + "\n"
     with _lock, open(Path(cfg["run_dir"]) / "trace.jsonl", "a", encoding="utf-8") as fh:
         fh.write(line)
 
 
 @contextmanager
-def traced(cfg: RunConfig, node: str, step: str | None = None) -> Iterator[dict]:
+def traced(cfg: RunConfig, node: str, step: str | None = None) -> Iterator[TraceRecord]:
     """Time a node execution and write one trace line; the body fills in 'outcome' (and tokens)."""
-    rec: dict = {"node": node, "step": step, "outcome": "ok", "tokens": 0}
+    rec: TraceRecord = {"node": node, "step": step, "outcome": "ok", "tokens": 0}
     t0 = time.perf_counter()
     try:
         yield rec

@@ -20,9 +20,10 @@ import re
 import subprocess
 import sys
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple, TypeAlias
 
 from agents.install_check import refused_for_shadowing
 from tools.errors import ToolError, UsageError
@@ -31,6 +32,9 @@ from tools.redact import redact
 DRIFT_HEADING = "## Changes since the last verified source"
 CLASSES = ("moved", "changed", "gone")  # the drifted classes; "unchanged" pages are not listed
 PR_BODY = "pr_body.md"
+# The run's --json summary and its summary.json, decoded: written by another process, perhaps by an
+# older version (a page's class was "class" once), so they are read with get and checked where used.
+Json: TypeAlias = dict[str, Any]
 
 
 class GitError(UsageError):
@@ -47,7 +51,7 @@ class Checkout:
     base: str
 
 
-def _git_run(cwd: Path, args: tuple[str, ...], env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+def _git_run(cwd: Path, args: tuple[str, ...], env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     try:
         return subprocess.run(["git", "-C", str(cwd), *args], check=False, capture_output=True, text=True,
                               env=env, timeout=300)
@@ -149,7 +153,7 @@ def identity_env(root: Path) -> dict[str, str]:
 
 # ---- what the run says ------------------------------------------------------------------------
 
-def run_pipeline(repo: str, source: str | None, wiki: Path, runs: Path, rest: list[str]) -> tuple[int, dict | None]:
+def run_pipeline(repo: str, source: str | None, wiki: Path, runs: Path, rest: list[str]) -> tuple[int, Json | None]:
     """agents.run in this process; (its exit code, its --json summary or None when it stopped)."""
     from agents.run import main as run_main
     argv = ["--repo", repo, "--wiki", str(wiki), "--runs", str(runs), "--json", *rest]
@@ -158,7 +162,7 @@ def run_pipeline(repo: str, source: str | None, wiki: Path, runs: Path, rest: li
     buf = io.StringIO()
     with contextlib.redirect_stdout(buf):
         code = run_main(argv)
-    summary = None
+    summary: Json | None = None
     for line in reversed(buf.getvalue().splitlines()):
         if line.startswith("{"):
             try:
@@ -169,7 +173,7 @@ def run_pipeline(repo: str, source: str | None, wiki: Path, runs: Path, rest: li
     return code, summary
 
 
-def _read_json(path: Path) -> dict:
+def _read_json(path: Path) -> Json:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -177,7 +181,7 @@ def _read_json(path: Path) -> dict:
     return data if isinstance(data, dict) else {}
 
 
-def drift_of(summary: dict, run_dir: Path) -> dict | None:
+def drift_of(summary: Json, run_dir: Path) -> Json | None:
     """The run's drift classification: in the --json summary, else in the run's summary.json."""
     drift = summary.get("drift")
     if not isinstance(drift, dict):
@@ -185,15 +189,15 @@ def drift_of(summary: dict, run_dir: Path) -> dict | None:
     return drift if isinstance(drift, dict) else None
 
 
-def page_class(d: dict) -> str:
+def page_class(d: Mapping[str, object]) -> str:
     return str(d.get("class") or d.get("cls") or "")
 
 
-def drifted(drift: dict | None) -> list[dict]:
+def drifted(drift: Json | None) -> list[Json]:
     return [d for d in (drift or {}).get("pages") or [] if page_class(d) in CLASSES]
 
 
-def label(rec: dict | None) -> str:
+def label(rec: Mapping[str, object] | None) -> str:
     """'0.18.2', else a short git revision, else what is known."""
     if not rec:
         return "an unrecorded source"
@@ -204,7 +208,7 @@ def label(rec: dict | None) -> str:
     return f"the {rec.get('origin') or 'local'} source"
 
 
-def source_line(drift: dict | None, fallback: dict) -> str:
+def source_line(drift: Json | None, fallback: Json) -> str:
     """'peft 0.18.1 → 0.18.2' (or 'peft 0.18.2' when nothing was recorded before)."""
     to = (drift or {}).get("to") or fallback
     name = to.get("package") or fallback.get("package") or "the library"
@@ -218,13 +222,13 @@ def source_line(drift: dict | None, fallback: dict) -> str:
     return prefix + label(to)
 
 
-def first_line(drift: dict | None, fallback: dict, new_pages: int) -> str:
+def first_line(drift: Json | None, fallback: Json, new_pages: int) -> str:
     counts = Counter(page_class(d) for d in drifted(drift))
     head = f"wiki: {source_line(drift, fallback)}: " + ", ".join(f"{counts[c]} {c}" for c in CLASSES)
     return head + (f", {new_pages} new" if new_pages else "")
 
 
-def commit_message(drift: dict | None, fallback: dict, new_pages: int, held: dict, verified: str) -> str:
+def commit_message(drift: Json | None, fallback: Json, new_pages: int, held: Mapping[str, str], verified: str) -> str:
     lines = [first_line(drift, fallback, new_pages), ""]
     for d in drifted(drift):
         note = " (held)" if d["page"] in held else ""  # the reasons are long: the PR body has them
@@ -244,7 +248,7 @@ def report_section(report: str, heading: str = DRIFT_HEADING) -> str | None:
     return report[start:end if end >= 0 else len(report)].rstrip() + "\n"
 
 
-def pr_body(run_dir: Path, drift: dict | None, fallback: dict, new_pages: int, held: dict, verified: str,
+def pr_body(run_dir: Path, drift: Json | None, fallback: Json, new_pages: int, held: Mapping[str, str], verified: str,
             files: list[str]) -> str:
     try:
         report = (run_dir / "report.md").read_text(encoding="utf-8")

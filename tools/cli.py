@@ -9,6 +9,7 @@ import argparse
 import json
 import logging
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from tools import navigate  # noqa: F401  (registers the tools)
@@ -43,21 +44,21 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(t.name.replace("_", "-"), help=t.description)
         _source_args(p)
         for param in t.params:
-            kw = {"type": param.type, "help": param.description}
             if param.required:
-                p.add_argument(param.name, **kw)
+                p.add_argument(param.name, type=param.type, help=param.description)
             else:
-                p.add_argument(f"--{param.name.replace('_', '-')}", dest=param.name, default=param.default, **kw)
+                p.add_argument(f"--{param.name.replace('_', '-')}", dest=param.name, default=param.default,
+                               type=param.type, help=param.description)
     return ap
 
 
-def _text(result: dict) -> str:
+def _text(result: Mapping[str, object]) -> str:
     """A readable rendering of a tool result for a terminal."""
-    out = []
+    out: list[str] = []
     for key, value in result.items():
         if value in (None, [], False) or key == "truncated":
             continue
-        if key == "source":
+        if key == "source" and isinstance(value, str):
             out.append(value)
         elif isinstance(value, list):
             for item in value:

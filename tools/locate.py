@@ -12,6 +12,7 @@ import logging
 import math
 import re
 import textwrap
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, TypedDict
@@ -51,6 +52,26 @@ class Hint:
     external: str | None  # package named by an "external" hint
 
 
+class Candidate(TypedDict):
+    """One of the locator's best candidates for a step, as the run and the reviewer see it."""
+    qualname: str
+    file: str
+    start_line: int
+    end_line: int
+    score: float
+    why: str  # its first three reasons, joined with "; "
+
+
+class ExternalLocation(TypedDict):
+    """Where an external API is defined in the installed package."""
+    qualname: str
+    module: str
+    file: str
+    start_line: int
+    end_line: int
+    version: str | None
+
+
 class LocationContract(TypedDict):
     """The stable JSON shape of ``python -m tools locate --json``."""
     implementation: str
@@ -65,9 +86,9 @@ class LocationContract(TypedDict):
 class LocationRecord(LocationContract, total=False):
     """A location as the run stores it: the contract and how it was found."""
     reasons: list[str]
-    candidates: list[dict]
+    candidates: list[Candidate]
     package: str | None
-    external_location: dict | None
+    external_location: ExternalLocation | None
 
 
 @dataclass
@@ -80,9 +101,9 @@ class Location:
     end_line: int | None
     confidence: float
     reasons: list[str] = field(default_factory=list)
-    candidates: list[dict] = field(default_factory=list)
+    candidates: list[Candidate] = field(default_factory=list)
     package: str | None = None  # the external package
-    external_location: dict | None = None  # where the external API lives in the installed package
+    external_location: ExternalLocation | None = None  # where the external API lives in the installed package
     symbol: Symbol | None = None
 
     @property
@@ -105,7 +126,8 @@ _SIG = re.compile(r"^\s*([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\s*\((.*)\)\s*(?:->.*)?
 def _api_text(text: str) -> str:
     """The part of a cell that names the API: the first back-ticked span that starts with a name
     (cells also carry prose, a second call after ``/`` or ``,``, or a return arrow)."""
-    for span in re.findall(r"`([^`]+)`", text):
+    spans: list[str] = re.findall(r"`([^`]+)`", text)
+    for span in spans:
         m = re.match(r"\s*([A-Za-z_]\w*)", span)
         if m and not keyword.iskeyword(m.group(1)):
             return span.strip()
@@ -211,7 +233,9 @@ def _norm(name: str) -> str:
 
 
 def _is_classlike(name: str | None) -> bool:
-    return bool(name) and name.split(".")[-1][:1].isupper()
+    if not name:
+        return False
+    return name.split(".")[-1][:1].isupper()
 
 
 def _delegates(ws: Workspace, s: Symbol) -> bool:
@@ -236,7 +260,8 @@ def _delegates(ws: Workspace, s: Symbol) -> bool:
             and stmts[0].named_children[0].type == "string":
         stmts = stmts[1:]
     call = re.compile(rf"\.\s*{re.escape(s.name)}\s*\(")
-    return 0 < len(stmts) <= 2 and any(call.search(st.text.decode("utf-8", "replace")) for st in stmts)
+    return 0 < len(stmts) <= 2 and any(st.text is not None and call.search(st.text.decode("utf-8", "replace"))
+                                        for st in stmts)
 
 
 def _keyword_fit(s: Symbol, keywords: tuple[str, ...]) -> tuple[float, str | None]:
@@ -287,7 +312,7 @@ def _same_api(a: Symbol, b: Symbol) -> bool:
     return a.qualname == b.qualname or a.qualname == f"{b.qualname}.__init__" or b.qualname == f"{a.qualname}.__init__"
 
 
-def earlier_types(earlier) -> tuple[str, ...]:
+def earlier_types(earlier: Iterable[Step]) -> tuple[str, ...]:
     """Class-like names the earlier steps say they return (nearest step first): what an object
     receiver such as ``model`` or ``trainer`` is at this step."""
     out: list[str] = []
@@ -296,6 +321,10 @@ def earlier_types(earlier) -> tuple[str, ...]:
             if t not in _TYPING and t not in out:
                 out.append(t)
     return tuple(out)
+
+
+_Scored = tuple[float, Symbol, list[str], str]  # (score, candidate, reasons, how it was found)
+_Best = tuple[Symbol, float, list[str], list[_Scored]]  # the best: candidate, score, reasons; then all, best first
 
 
 class Locator:
@@ -431,9 +460,9 @@ class Locator:
                 for cls in typed or named[:50]:
                     via_class(cls, "__call__")
             if api.receiver is None and ws.package:
-                t = ws.names.resolve(ws.package, api.member)
-                if isinstance(t, Symbol):
-                    add(t, "resolved")
+                target = ws.names.resolve(ws.package, api.member)
+                if isinstance(target, Symbol):
+                    add(target, "resolved")
             for how, s in search_symbols(ws, api.member):
                 if api.receiver is not None and s.kind != "method" and not api.receiver_called:
                     continue
@@ -509,8 +538,9 @@ class Locator:
         return dotted
 
     # ---- the decision -------------------------------------------------------------
-    def _best(self, step: Step, api: ApiRef | None, hint: Hint, impl_short: str, types: tuple[str, ...] = ()):
-        scored = []
+    def _best(self, step: Step, api: ApiRef | None, hint: Hint, impl_short: str,
+              types: tuple[str, ...] = ()) -> _Best | None:
+        scored: list[_Scored] = []
         for s, how in self._candidates(api, impl_short, types, hint):
             score, why = self._score(s, api, hint, impl_short, how)
             scored.append((score, s, why, how))
@@ -567,9 +597,9 @@ class Locator:
         best = self._best(step, api, hint, impl_short, types)
         root_name = (api.receiver if api and api.receiver and _is_classlike(api.receiver) else
                      (api.member if api and not api.receiver else None))
-        defined_here = bool(root_name) and any(
+        defined_here = bool(root_name and any(
             s.kind in ("class", "function") or (api is not None and api.is_method and s.kind == "method")
-            for s in ws.index.by_name.get(root_name.split(".")[-1], []) if area(s.file) == "source")
+            for s in ws.index.by_name.get(root_name.split(".")[-1], []) if area(s.file) == "source"))
         bound_here = api is not None and bool(runtime_bindings(ws).get(api.member)) and not (
             api.receiver and _is_classlike(api.receiver))
         # an object receiver whose class (named after it, or an earlier step's output) defines the member
@@ -578,8 +608,8 @@ class Locator:
         external = None if (defined_here or bound_here or via_object) \
             else self._external_evidence(api, hint, step, root_name, types)
         if external is not None:
-            package, why = external
-            return self._locate_external(step, api, package, [why])
+            package, evidence = external
+            return self._locate_external(step, api, package, [evidence])
         if best is None:
             return Location(step.implementation, "internal", None, None, None, None, 0.0,
                             [f"no definition of {root_name or (api.member if api else impl_short)} in the repository, "
@@ -612,9 +642,9 @@ class Locator:
         if caps:
             confidence = min(confidence, 0.6)
             why = why + caps
-        candidates = [{"qualname": c.qualname, "file": c.file, "start_line": c.start_line,
-                       "end_line": c.end_line, "score": round(sc, 2), "why": "; ".join(w[:3])}
-                      for sc, c, w, _ in scored[:5]]
+        candidates: list[Candidate] = [{"qualname": c.qualname, "file": c.file, "start_line": c.start_line,
+                                        "end_line": c.end_line, "score": round(sc, 2), "why": "; ".join(w[:3])}
+                                       for sc, c, w, _ in scored[:5]]
         return Location(step.implementation, "internal", s.qualname, s.file, s.start_line, s.end_line,
                         confidence, why, candidates, symbol=s)
 
@@ -633,11 +663,9 @@ class Locator:
         if any(isinstance(a, ast.Starred) for a in args) or any(k.arg is None for k in kws) \
                 or any(isinstance(a, ast.Constant) and a.value is Ellipsis for a in args):
             return None  # *x, **x or a "..." placeholder: the call is not written out
-        target = s
-        if s.kind == "class":
-            target = self.ws.names.member(s, "__init__")
-            if target is None:
-                return None
+        target = self.ws.names.member(s, "__init__") if s.kind == "class" else s
+        if target is None:
+            return None
         params = list(target.params)
         if params and (bound or (params[0].name in ("self", "cls") and (target.kind == "method" or target.name == "__init__"))):
             params = params[1:]  # the receiver (for a function bound as a method: its first parameter)
@@ -647,7 +675,7 @@ class Locator:
         names = {p.name for p in params if p.kind in ("positional_or_keyword", "keyword_only")}
         if len(args) > len(positional) and not star:
             return f"{target.qualname} takes {len(positional)} positional argument(s), the step passes {len(args)}"
-        unknown = [k.arg for k in kws if k.arg not in names]
+        unknown = [k.arg for k in kws if k.arg is not None and k.arg not in names]  # None: refused above
         if unknown and not kwstar:
             return f"{target.qualname} has no parameter {', '.join(unknown)}"
         given = {p.name for p in positional[:len(args)]} | {k.arg for k in kws}

@@ -6,13 +6,15 @@ import difflib
 import fnmatch
 import re
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Literal, NotRequired, TypedDict, TypeVar
 
 from tree_sitter import QueryCursor
 
 from tools.errors import ToolError
 from tools.index.pyparse import decode_source, parser, query
-from tools.index.records import Symbol
+from tools.index.records import FileStatus, Symbol, SymbolKind
 from tools.source.resolve import confine, iter_files
 from tools.toolspec import tool
 from tools.index.workspace import Workspace
@@ -25,10 +27,97 @@ MAX_LINE_CHARS = 300
 MAX_FILE_BYTES = 4 * 1024 * 1024
 TEXT_SUFFIXES = (".py", ".md", ".mdx", ".rst", ".txt", ".toml", ".cfg", ".ini", ".yaml", ".yml", ".json")
 DOC_SUFFIXES = (".md", ".mdx", ".rst")
-_AREAS = ("examples", "docs", "tests", "source")
+Area = Literal["examples", "docs", "tests", "source"]
+_AREAS: tuple[Area, ...] = ("examples", "docs", "tests", "source")
+_T = TypeVar("_T")
 
 
-def area(path: str) -> str:
+class SymbolRef(TypedDict):
+    qualname: str
+    module: str
+    kind: SymbolKind
+    file: str
+    start_line: int
+    end_line: int
+    signature: str  # its first line
+
+
+class SymbolMatch(SymbolRef):
+    match: str  # how the name matched: exact, dotted suffix, inherited by …, name, fuzzy, substring
+
+
+class DirEntry(TypedDict):
+    name: str
+    type: str
+    bytes: NotRequired[int]  # files only
+
+
+class TextHit(TypedDict):
+    file: str
+    line: int
+    text: str
+
+
+class UseSite(TypedDict):
+    file: str
+    line: int
+    use: str  # call, import, argument, base (the capture of python-refs.scm) or mention (docs)
+    area: Area
+    text: str
+
+
+class _Capped(TypedDict):
+    """What every tool result says about its cap."""
+    truncated: bool
+    note: str | None
+
+
+class DirListing(_Capped):
+    path: str
+    entries: list[DirEntry]
+
+
+class FileOutline(_Capped):
+    file: str
+    module: str
+    status: FileStatus
+    reason: str | None
+    lines: int
+    symbols: list[SymbolRef]
+
+
+class SymbolMatches(_Capped):
+    query: str
+    matches: list[SymbolMatch]
+
+
+class SymbolSource(_Capped):
+    symbol: SymbolRef
+    match: str
+    source: str
+    other_definitions: list[SymbolRef]
+
+
+class FileLines(_Capped):
+    file: str
+    start: int
+    end: int
+    source: str
+    warnings: list[str]
+
+
+class TextMatches(_Capped):
+    pattern: str
+    matches: list[TextHit]
+
+
+class Usages(_Capped):
+    name: str
+    counts: dict[Area, int]
+    uses: list[UseSite]
+
+
+def area(path: str) -> Area:
     """Which part of a repository a file belongs to (examples first: they show real use)."""
     parts = path.split("/")
     if any(p in ("examples", "example", "notebooks", "scripts") for p in parts[:-1]):
@@ -40,7 +129,7 @@ def area(path: str) -> str:
     return "source"
 
 
-def _capped(items: list, limit: int, what: str, hint: str) -> tuple[list, bool, str | None]:
+def _capped(items: list[_T], limit: int, what: str, hint: str) -> tuple[list[_T], bool, str | None]:
     if len(items) <= limit:
         return items, False, None
     return items[:limit], True, f"showing {limit} of {len(items)} {what}; {hint}"
@@ -65,7 +154,7 @@ def _read_text(path: Path) -> str:
     return text
 
 
-def symbol_ref(s: Symbol) -> dict:
+def symbol_ref(s: Symbol) -> SymbolRef:
     return {"qualname": s.qualname, "module": s.module, "kind": s.kind, "file": s.file,
             "start_line": s.start_line, "end_line": s.end_line,
             "signature": s.signature.splitlines()[0] if s.signature else ""}
@@ -75,11 +164,11 @@ def symbol_ref(s: Symbol) -> dict:
     "List a folder of the repository (one level): sub-folders and files with sizes.",
     path="Folder relative to the repository root; '.' for the root.",
 )
-def list_dir(ws: Workspace, path: str = ".") -> dict:
+def list_dir(ws: Workspace, path: str = ".") -> DirListing:
     folder = confine(ws.source, path)
     if not folder.is_dir():
         raise ToolError(f"{path!r} is not a folder of the repository; call list_dir('.') to see the root")
-    entries = []
+    entries: list[DirEntry] = []
     for child in sorted(folder.iterdir(), key=lambda p: (not p.is_dir(), p.name)):
         if child.name.startswith(".") or child.name == "__pycache__":
             continue
@@ -98,7 +187,7 @@ def list_dir(ws: Workspace, path: str = ".") -> dict:
     "Outline a Python file: its classes, functions and methods with line ranges and first signature line.",
     file="Python file path relative to the repository root, e.g. src/pkg/module.py.",
 )
-def outline(ws: Workspace, file: str) -> dict:
+def outline(ws: Workspace, file: str) -> FileOutline:
     physical = confine(ws.source, file)
     path = ws.source.repo_path(physical)
     rec = ws.index.records.get(path)
@@ -114,7 +203,7 @@ def _is_public(s: Symbol) -> bool:
     return not any(p.startswith("_") and p != "__init__" for p in s.module.split(".") + s.qualname.split("."))
 
 
-def rank_key(ws: Workspace, s: Symbol) -> tuple:
+def rank_key(ws: Workspace, s: Symbol) -> tuple[bool, bool, bool, int, str, int]:
     """Public library code before tests and examples, shallower modules before deeper ones."""
     exported = ws.package is not None and isinstance(ws.names.resolve(ws.package, s.qualname.split(".")[0]), Symbol)
     return (area(s.file) != "source", not _is_public(s), not exported, s.module.count("."), s.file, s.start_line)
@@ -176,12 +265,12 @@ def search_symbols(ws: Workspace, name: str, kind: str | None = None) -> list[tu
     kind="Only this kind: class, function or method.",
     limit="Maximum number of results (default 10).",
 )
-def find_symbol(ws: Workspace, name: str, kind: str | None = None, limit: int = 10) -> dict:
+def find_symbol(ws: Workspace, name: str, kind: str | None = None, limit: int = 10) -> SymbolMatches:
     if kind not in (None, "class", "function", "method"):
         raise ToolError("kind must be one of class, function, method")
     matches = search_symbols(ws, name, kind)
     limit = max(1, min(limit, 50))
-    results = [{**symbol_ref(s), "match": how} for how, s in matches]
+    results: list[SymbolMatch] = [{**symbol_ref(s), "match": how} for how, s in matches]
     shown, truncated, note = _capped(results, limit, "matches", "give a dotted name (Class.method) to narrow")
     if not results:
         note = f"no symbol matches {name!r}; try search_text for the text instead"
@@ -198,7 +287,7 @@ def _numbered(lines: list[str], first: int) -> str:
     qualname="Symbol as find_symbol names it, e.g. PeftModel.save_pretrained or LoraConfig.",
     file="Optional file to disambiguate between several definitions.",
 )
-def read_symbol(ws: Workspace, qualname: str, file: str | None = None) -> dict:
+def read_symbol(ws: Workspace, qualname: str, file: str | None = None) -> SymbolSource:
     matches = search_symbols(ws, qualname)
     exact = [(how, s) for how, s in matches if how in ("exact", "dotted suffix") or how.startswith("inherited")]
     pool = exact or matches
@@ -223,10 +312,10 @@ def read_symbol(ws: Workspace, qualname: str, file: str | None = None) -> dict:
     start="First line (1-based).",
     end="Last line (inclusive).",
 )
-def read_lines(ws: Workspace, file: str, start: int, end: int) -> dict:
+def read_lines(ws: Workspace, file: str, start: int, end: int) -> FileLines:
     physical = confine(ws.source, file)
     lines = _read_text(physical).splitlines()
-    warnings = []
+    warnings: list[str] = []
     if start < 1:
         warnings.append(f"start {start} clamped to 1")
         start = 1
@@ -241,7 +330,7 @@ def read_lines(ws: Workspace, file: str, start: int, end: int) -> dict:
             "source": _numbered(shown, start), "truncated": truncated, "note": note, "warnings": warnings}
 
 
-def _text_files(ws: Workspace, glob: str | None, suffixes: tuple[str, ...]):
+def _text_files(ws: Workspace, glob: str | None, suffixes: tuple[str, ...]) -> Iterator[tuple[Path, str]]:
     for physical, path in iter_files(ws.source, suffixes):
         if glob and not (fnmatch.fnmatch(path, glob) or fnmatch.fnmatch(path.rsplit("/", 1)[-1], glob)):
             continue
@@ -257,13 +346,13 @@ def _text_files(ws: Workspace, glob: str | None, suffixes: tuple[str, ...]):
     pattern="Regular expression searched line by line.",
     glob="Optional file filter, e.g. '*.py' or 'src/pkg/tuners/*'.",
 )
-def search_text(ws: Workspace, pattern: str, glob: str | None = None) -> dict:
+def search_text(ws: Workspace, pattern: str, glob: str | None = None) -> TextMatches:
     import regex  # backtracking with a time limit: a pattern from a model must not hang the run
     try:
         rx = regex.compile(pattern)
     except (regex.error, ValueError, OverflowError) as exc:
         raise ToolError(f"bad regular expression {pattern!r}: {exc}; escape special characters with \\") from None
-    hits = []
+    hits: list[TextHit] = []
     deadline = time.monotonic() + SEARCH_SECONDS
     for physical, path in _text_files(ws, glob, TEXT_SUFFIXES):
         try:
@@ -291,14 +380,14 @@ def search_text(ws: Workspace, pattern: str, glob: str | None = None) -> dict:
     return {"pattern": pattern, "matches": shown, "truncated": truncated, "note": note}
 
 
-def usages(ws: Workspace, name: str) -> list[dict]:
+def usages(ws: Workspace, name: str) -> list[UseSite]:
     """Every use of ``name`` (last dotted part) as a call, import, argument or base class in Python
     files, and every mention in documentation files; examples first, then docs, tests, source."""
     last = name.strip().split(".")[-1].removesuffix("()")
     if not last.isidentifier():
         raise ToolError(f"{name!r} is not a Python name")
     word = re.compile(rf"\b{re.escape(last)}\b")
-    found = []
+    found: list[UseSite] = []
     for physical, path in _text_files(ws, None, (".py",) + DOC_SUFFIXES):
         try:
             data = physical.read_bytes()
@@ -312,11 +401,12 @@ def usages(ws: Workspace, name: str) -> list[dict]:
         lines = text.splitlines()
         if path.endswith(".py"):
             tree = parser().parse(text.encode("utf-8"))
-            seen = set()
+            seen: set[tuple[int, str]] = set()
             for capture, nodes in QueryCursor(query("python-refs.scm")).captures(tree.root_node).items():
                 use = capture.rsplit(".", 1)[-1]
                 for node in nodes:
-                    if node.text.decode("utf-8", "replace") != last:
+                    # a node of a tree parsed from bytes always has its text
+                    if node.text is None or node.text.decode("utf-8", "replace") != last:
                         continue
                     row = node.start_point.row
                     if (row, use) in seen:
@@ -337,7 +427,7 @@ def usages(ws: Workspace, name: str) -> list[dict]:
     "examples/ first, then docs/, tests/ and the library itself.",
     name="Function, class or method name (the last dotted part is searched), e.g. get_peft_model.",
 )
-def find_usages(ws: Workspace, name: str) -> dict:
+def find_usages(ws: Workspace, name: str) -> Usages:
     found = usages(ws, name)
     counts = {a: sum(1 for u in found if u["area"] == a) for a in _AREAS}
     shown, truncated, note = _capped(found, MAX_MATCHES, "uses", "search a dotted name or use search_text with a glob")
@@ -345,17 +435,3 @@ def find_usages(ws: Workspace, name: str) -> dict:
         note = f"no uses of {name!r} found"
     return {"name": name, "counts": counts, "uses": shown, "truncated": truncated, "note": note}
 
-
-def describe(ws: Workspace, s: Symbol) -> dict:
-    """Everything the index knows about one symbol (used by the locator's Finding)."""
-    return {
-        **symbol_ref(s),
-        "signature": s.signature,
-        "docstring": s.docstring,
-        "params": [p._asdict() for p in s.params],
-        "returns": s.returns,
-        "bases": list(s.bases),
-        "decorators": list(s.decorators),
-        "import": ws.names.canonical_import(s),
-        "public_modules": ws.names.public_modules(s),
-    }

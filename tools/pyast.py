@@ -9,14 +9,26 @@ from __future__ import annotations
 
 import ast
 import threading
-from typing import Any
+from typing import Any, Literal, overload
 
 _lock = threading.Lock()
 
 
-def parse(source: str, filename: str = "<unknown>", mode: str = "exec", **kwargs: Any) -> Any:
+@overload
+def parse(source: str, filename: str = "<unknown>", mode: Literal["exec"] = "exec") -> ast.Module: ...
+
+
+@overload
+def parse(source: str, filename: str, mode: Literal["eval"]) -> ast.Expression: ...
+
+
+@overload
+def parse(source: str, filename: str = "<unknown>", *, mode: Literal["eval"]) -> ast.Expression: ...
+
+
+def parse(source: str, filename: str = "<unknown>", mode: str = "exec") -> ast.AST:
     with _lock:
-        return ast.parse(source, filename, mode, **kwargs)
+        return ast.parse(source, filename, mode)
 
 
 def literal_eval(text: str) -> Any:

@@ -10,10 +10,18 @@ import inspect
 import re
 import types
 import typing
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from tools.errors import ToolError
+
+if TYPE_CHECKING:
+    from tools.index.workspace import Workspace
+
+# A tool's result is a JSON object for the model (each tool declares its own TypedDict).
+ToolResult = Mapping[str, object]
+ToolFn = TypeVar("ToolFn", bound=Callable[..., ToolResult])
 
 _JSON_TYPES = {str: "string", int: "integer", bool: "boolean", float: "number"}
 MAX_STRING = 2000  # characters in one string argument
@@ -26,17 +34,17 @@ class ToolParam:
     type: type
     description: str
     required: bool
-    default: Any
+    default: str | int | bool | float | None
 
 
 @dataclass(frozen=True)
 class Tool:
     name: str
     description: str
-    fn: Callable[..., dict]
+    fn: Callable[..., ToolResult]
     params: tuple[ToolParam, ...]
 
-    def schema(self) -> dict:
+    def schema(self) -> dict[str, object]:
         """The OpenAI ``tools=[...]`` entry for this tool."""
         props = {p.name: {"type": _JSON_TYPES[p.type], "description": p.description,
                           **({"maxLength": MAX_STRING} if p.type is str else {})} for p in self.params}
@@ -54,7 +62,7 @@ class Tool:
             },
         }
 
-    def call(self, ws: Any, args: dict[str, Any]) -> dict:
+    def call(self, ws: Workspace, args: Mapping[str, object]) -> ToolResult:
         """Validate ``args`` (as a model sends them) and run the tool."""
         if not isinstance(args, dict):
             raise ToolError(f"{self.name}: arguments must be a JSON object")
@@ -62,7 +70,7 @@ class Tool:
         extra = sorted(set(args) - set(known))
         if extra:
             raise ToolError(f"{self.name}: unknown argument(s) {', '.join(extra)}; expected {', '.join(known)}")
-        clean = {}
+        clean: dict[str, object] = {}
         for p in self.params:
             if p.name not in args or args[p.name] is None:
                 if p.required:
@@ -86,8 +94,8 @@ class Tool:
 TOOLS: dict[str, Tool] = {}
 
 
-def tool(description: str, **param_docs: str) -> Callable[[Callable[..., dict]], Callable[..., dict]]:
-    def register(fn: Callable[..., dict]) -> Callable[..., dict]:
+def tool(description: str, **param_docs: str) -> Callable[[ToolFn], ToolFn]:
+    def register(fn: ToolFn) -> ToolFn:
         sig = inspect.signature(fn)
         hints = typing.get_type_hints(fn)
         names = list(sig.parameters)[1:]  # the first parameter is the workspace

@@ -14,10 +14,15 @@ from __future__ import annotations
 
 import ast
 import re
+from typing import overload
 
 from tools.index.docstrings import first_sentence, returns_doc, summary
 from tools.index.param_docs import documented_params, param_description
 from agents.draft import principle_prose as prose
+from agents.draft.evidence import Usage
+from agents.draft.page_data import (ApiDocData, Example, ExternalFacts, ImplementationCommon, ImplementationData,
+                                    InputParam, OutputValue, PrincipleData, SourceRef, WorkflowData,
+                                    WrapperDocData, WrapperDocFields)
 from tools.errors import ToolError
 from tools.examples.slicing import (Callee, call_text_example, callee_for, calls_bind, minimal_example,
                                   module_imports, slice_usage)
@@ -25,6 +30,7 @@ from tools.index.facts import canonical_signature, expected_inputs, expected_out
 from tools.index.records import Symbol
 from agents.state import Repairs, StepInfo
 from tools.index.workspace import Workspace
+from tools.sentences import sentences
 from tools import pyast
 
 _MARKUP = re.compile(r"\[\[|\]\]|\{\||\|\}|<syntaxhighlight|</syntaxhighlight>|^=+|=+$|\{\{|\}\}|'''|''|<math>|</math>")
@@ -36,8 +42,7 @@ INJECTION = re.compile(r"\b(ignore|disregard|forget)\b[^.\n]{0,40}\b(instruction
 
 
 def without_injections(text: str) -> str:
-    parts = re.split(r"(?<=[.!?])\s+", text)
-    return " ".join(p for p in parts if not INJECTION.search(p))
+    return " ".join(s for s in sentences(text) if not INJECTION.search(s))
 
 
 def plain(text: str | None) -> str:
@@ -68,7 +73,7 @@ def _mentions(text: str, deny: tuple[set[str], set[str]]) -> bool:
     return any(t.lower().strip(".") in low for t in toks) or any(t.strip(".") in exact for t in toks)
 
 
-def _repo_source(ws: Workspace) -> dict:
+def _repo_source(ws: Workspace) -> SourceRef:
     url = ws.source.url.rstrip("/")
     m = re.match(r"https?://[^/]+/([^/]+)/([^/]+)$", url)
     title = f"{m.group(1)}/{m.group(2)}" if m else ws.source.repo
@@ -81,7 +86,7 @@ def _call_example(ws: Workspace, callee: Callee, api_call: str | None) -> str | 
     return call_text_example(api_call, callee, module_imports(ws))
 
 
-def _usage_code(ws: Workspace, usage: dict, callee: Callee) -> str | None:
+def _usage_code(ws: Workspace, usage: Usage, callee: Callee) -> str | None:
     """The usage sliced again knowing the documented symbol (its parameters name the placeholders,
     its value is assigned, its calls must bind); None when that slice fails, the scan's own when the
     file cannot be read again."""
@@ -111,7 +116,7 @@ def call_arguments(api_call: str | None) -> list[str]:
 def principle_data(ws: Workspace, name: str, implementation: str, steps: list[StepInfo], domains: list[str],
                    updated: str, deny: tuple[set[str], set[str]], repairs: Repairs,
                    workflow_descriptions: dict[str, str], sym: Symbol | None = None, sym_ws: Workspace | None = None,
-                   titles: dict[tuple[str, int], str] | None = None) -> dict:
+                   titles: dict[tuple[str, int], str] | None = None) -> PrincipleData:
     """Principle data from what is known about the step: the docstrings and the body of its API ``sym``
     (found in ``sym_ws``, the repository's workspace unless the API is another package's), and the
     WorkflowIndex's words for the step and its neighbours (``titles`` by (workflow, number))."""
@@ -128,40 +133,55 @@ def principle_data(ws: Workspace, name: str, implementation: str, steps: list[St
             "implementation": implementation, "heuristics": []}
 
 
+@overload
+def implementation_data(ws: Workspace, sym: Symbol, name: str, principle: str, step: StepInfo, domains: list[str],
+                        updated: str, usage_example: Usage | None, repairs: Repairs,
+                        external: None = None) -> ApiDocData: ...
+
+
+@overload
+def implementation_data(ws: Workspace, sym: None, name: str, principle: str, step: StepInfo, domains: list[str],
+                        updated: str, usage_example: None, repairs: Repairs,
+                        external: ExternalFacts) -> WrapperDocData: ...
+
+
 def implementation_data(ws: Workspace, sym: Symbol | None, name: str, principle: str, step: StepInfo,
-                        domains: list[str], updated: str, usage_example: dict | None, repairs: Repairs,
-                        external: dict | None = None) -> dict:
+                        domains: list[str], updated: str, usage_example: Usage | None, repairs: Repairs,
+                        external: ExternalFacts | None = None) -> ImplementationData:
     """API Doc data for ``sym`` in ``ws``; Wrapper Doc data when ``external`` describes another package."""
     short = name.removeprefix(ws.source.repo + "_")
     title = _lower_first(plain(step["title"]))
     repo = _repo_source(ws)
-    common = {"name": short, "sources": [repo], "domains": domains, "updated": updated,
-              "principle": principle, "environments": [], "heuristics": []}
+    common: ImplementationCommon = {"name": short, "sources": [repo], "domains": domains, "updated": updated,
+                                    "principle": principle, "environments": [], "heuristics": []}
     if external is not None:
         return {**common, **_wrapper(external, title, step, repairs, ws)}
+    if sym is None:  # ruled out by the overloads: an API Doc documents a definition of the index
+        raise TypeError("implementation_data needs the documented symbol, or the external facts of a Wrapper Doc")
     doc = sym.docstring
     # a repair after markup rules failed keeps the source's words, never drops them (R48)
     pdocs = {k: param_description(without_injections(v), bare=bool(repairs.get("plain_descriptions")))
              for k, v in documented_params(ws, sym).items()}
     what = plain(without_injections(summary(doc))) if not repairs.get("plain_descriptions") else ""
     import_code = ws.names.canonical_import(sym)
-    inputs = [{"name": r.name, "type": r.type, "required": r.required, "default": r.default,
-               "description": plain(pdocs.get(r.name)) or f"The `{r.name}` argument (undocumented in the source)."}
-              for r in expected_inputs(ws, sym)]
+    inputs: list[InputParam] = [
+        {"name": r.name, "type": r.type, "required": r.required, "default": r.default,
+         "description": plain(pdocs.get(r.name)) or f"The `{r.name}` argument (undocumented in the source)."}
+        for r in expected_inputs(ws, sym)]
     out_type = expected_output_type(sym) or "—"
     ret = plain(without_injections(returns_doc(doc))) if not repairs.get("plain_descriptions") else ""
     out_name = re.sub(r"(?<!^)(?=[A-Z])", "_", sym.name).lower() if sym.kind == "class" else "result"
-    outputs = [{"name": out_name, "type": out_type,
-                "description": ret or (f"A new `{sym.name}` instance." if sym.kind == "class"
-                                       else f"What `{sym.qualname}` returns.")}]
-    examples = []
+    outputs: list[OutputValue] = [{"name": out_name, "type": out_type,
+                                   "description": ret or (f"A new `{sym.name}` instance." if sym.kind == "class"
+                                                          else f"What `{sym.qualname}` returns.")}]
+    examples: list[Example] = []
     callee = callee_for(ws, sym, import_code or f"import {sym.module}", {k: plain(v) for k, v in pdocs.items()})
     call = None if repairs.get("no_call_example") else _call_example(ws, callee, step.get("api_call"))
     if call:
         examples.append({"title": f"As used in the {words(step['workflow'].removeprefix(ws.source.repo + '_'))} workflow",
                          "code": call, "lang": "python"})
     code = _usage_code(ws, usage_example, callee) if usage_example and not repairs.get("no_usage_example") else None
-    if code:
+    if code and usage_example is not None:  # a slice is only made of a usage
         examples.append({"title": f"From {usage_example['file']} (line {usage_example['line']})",
                          "code": code, "lang": "python"})
     elif (minimal := minimal_example(callee)) not in (e["code"] for e in examples):
@@ -190,7 +210,7 @@ def _workflow_use(title: str, step: StepInfo) -> str:
     return f" In the workflow it is used for {title}." if title else ""
 
 
-def _wrapper(ext: dict, title: str, step: StepInfo, repairs: Repairs, ws: Workspace) -> dict:
+def _wrapper(ext: ExternalFacts, title: str, step: StepInfo, repairs: Repairs, ws: Workspace) -> WrapperDocFields:
     """Wrapper Doc: an API of another package. Checked against the installed package when there is
     one (``ext['ws']`` and ``ext['symbol']``), otherwise documented from the WorkflowIndex only."""
     package = ext["package"]
@@ -198,7 +218,10 @@ def _wrapper(ext: dict, title: str, step: StepInfo, repairs: Repairs, ws: Worksp
     xws: Workspace | None = ext.get("ws")
     url = f"https://pypi.org/project/{package}/"
     repo_url, repo_label = ext["repo_url"], ext["repo_label"]
-    inputs, signature, import_code, verified = [], None, None, False
+    inputs: list[InputParam] = []
+    signature: str | None = None
+    import_code: str | None = None
+    verified = False
     if sym is not None and xws is not None:
         verified = True
         signature = canonical_signature(xws, sym)
@@ -214,8 +237,10 @@ def _wrapper(ext: dict, title: str, step: StepInfo, repairs: Repairs, ws: Worksp
     note = (f"Checked against the installed {package} {ext.get('version') or ''}".rstrip() + "."
             if verified else f"Unverified: {package} is not installed where this page was drafted, so its "
                              "signature and parameters were not checked.")
-    examples = []
-    callee = callee_for(xws, sym, import_code) if verified else Callee(qual.split(".")[-1], import_code=import_code)
+    examples: list[Example] = []
+    # "verified" spelled out where the type checker must see both known
+    callee = callee_for(xws, sym, import_code) if xws is not None and sym is not None \
+        else Callee(qual.split(".")[-1], import_code=import_code)
     call = None if repairs.get("no_call_example") else _call_example(ws, callee, step.get("api_call"))
     if call:
         examples.append({"title": "As used in the workflow", "code": call, "lang": "python"})
@@ -224,9 +249,11 @@ def _wrapper(ext: dict, title: str, step: StepInfo, repairs: Repairs, ws: Worksp
                          "lang": "python"})
     else:  # nothing checked to call it with: where its documentation is, which uses the import
         examples.append({"title": "Import", "code": _external_help(ws, package, qual), "lang": "python"})
-    api = prose.api_facts(xws, sym, (set(), set()), step.get("api_call")) if verified else None
+    api = prose.api_facts(xws, sym, (set(), set()), step.get("api_call")) if xws is not None and sym is not None \
+        else None
     said = prose.step_words(ws.source.repo, step, {})
-    what = plain(without_injections(summary(sym.docstring))) if verified and not repairs.get("plain_descriptions") else ""
+    what = plain(without_injections(summary(sym.docstring))) if sym is not None and verified \
+        and not repairs.get("plain_descriptions") else ""
     return {"subtype": "Wrapper Doc", "overview": prose.implementation_overview(package, api, said, (set(), set())),
             "description": f"`{qual}` comes from the external package {package}. {note}" + (f" {what}" if what else "")
                            + _workflow_use(title, step),
@@ -249,8 +276,8 @@ def _external_help(ws: Workspace, package: str, qual: str) -> str:
     return f"import {package}\n\nhelp({package})"
 
 
-def workflow_data(ws: Workspace, name: str, description: str | None, steps: list[tuple[str, str]], domains: list[str],
-                  updated: str, overviews: dict[str, str]) -> dict:
+def workflow_data(ws: Workspace, name: str, description: str | None, steps: list[tuple[str, str | None]],
+                  domains: list[str], updated: str, overviews: dict[str, str]) -> WorkflowData:
     """steps: (title, principle page name, or None for a pending step) in order."""
     short = name.removeprefix(ws.source.repo + "_")
     d = plain(description) or f"The {words(short)} workflow."

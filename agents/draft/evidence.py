@@ -14,7 +14,7 @@ import json
 import logging
 import threading
 from pathlib import Path
-from typing import TypedDict
+from typing import Iterator, TypedDict
 
 from tools.examples.slicing import MAX_LINES, slice_usage
 from tools.atomic import atomic_write
@@ -46,7 +46,7 @@ def call_key(api: ApiRef | None) -> str | None:
     return f"{recv}.{api.member}" if recv else api.member
 
 
-def _calls(stmt: ast.stmt):
+def _calls(stmt: ast.stmt) -> Iterator[str]:
     # a with statement calls the API in its header (``with model.disable_adapter():``), not its body
     nodes = [i.context_expr for i in stmt.items] if isinstance(stmt, ast.With) else [stmt]
     for n in (m for node in nodes for m in ast.walk(node)):
@@ -60,7 +60,7 @@ def _calls(stmt: ast.stmt):
                     yield f"{f.value.id}.{f.attr}"
 
 
-def _call_statements(tree: ast.AST):
+def _call_statements(tree: ast.AST) -> list[ast.stmt]:
     """Statements that can call the API, in source order."""
     found = [n for n in ast.walk(tree) if isinstance(n, (ast.Assign, ast.AnnAssign, ast.Expr, ast.Return,
                                                           ast.AugAssign, ast.Assert, ast.With))]

@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass, replace
 
 from agents.draft import drafter as _draft
+from agents.state import StepInfo
 from agents.verify.rules.page_rules import (
     _SECRETS as SECRETS,  # R36's patterns: never copy a credential
 )
@@ -25,6 +26,7 @@ from tools.index.facts import expected_inputs
 from tools.index.outline import Outline, render_outline
 from tools.index.records import Symbol
 from tools.index.workspace import Workspace
+from tools.sentences import has_several, sentences as split_sentences, terminated
 
 Deny = tuple[set[str], set[str]]
 _HF_LINK = re.compile(r"\[`~?([\w.]+)`\]")
@@ -33,7 +35,6 @@ _EMPHASIS = re.compile(r"\*\*([^*\n]+)\*\*|(?<![\w*])\*([^*\n]+)\*(?![\w*])")
 _SECTION = re.compile(r"^\s*(args|arguments|parameters|params|returns?|yields|raises|examples?|example usage|notes?|"
                       r"attributes|kwargs|keyword arguments|other parameters|see also|warning|references?|"
                       r"usage|tip)\s*:?\s*$", re.IGNORECASE)
-_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z(`\"'])")
 _WHEN = re.compile(r"\b(use (this|it)|useful|used (to|for|when)|when you|if you|should be used|allows? (you|the user)|"
                    r"in order to|so that|you can|recommended)\b", re.IGNORECASE)
 _NOUN_HEADS = {"manager", "class", "method", "function", "collator", "utility", "helper", "wrapper", "object",
@@ -145,10 +146,9 @@ def sentences(doc: str | None, limit: int = 6) -> list[str]:
     """Whole sentences of the docstring's prose; one that holds a credential is never copied (R36)."""
     out: list[str] = []
     for para in prose_paragraphs(doc):
-        for s in _SENTENCE.split(para):
-            s = s.strip()
+        for s in split_sentences(para):
             if len(s.split()) >= 3 and not s.endswith(":") and not SECRETS.search(s):
-                out.append(s if s[-1] in ".!?" else s + ".")
+                out.append(terminated(s))
             if len(out) >= limit:
                 return out
     return out
@@ -221,10 +221,11 @@ def _gist_of(s: str, deny: Deny) -> Gist | None:
     if m:
         return _phrase(f"{third_person(m.group(2))} {_coordinate(m.group(3))}", None, deny)
     first, _, rest = s.partition(" ")
+    modal = False
     if first.lower() in ("will", "can", "may", "should", "must", "shall") and rest:
         first, _, rest = rest.partition(" ")  # "Will save the model": the modal goes
-        lead = lead or True
-    if not re.fullmatch(r"[A-Za-z]+(?:-[A-Za-z]+)*", first) or not rest or (first[:1].islower() and not lead):
+        modal = True  # and, like a lead, lets a lower-case verb through
+    if not re.fullmatch(r"[A-Za-z]+(?:-[A-Za-z]+)*", first) or not rest or (first[:1].islower() and not (lead or modal)):
         return None
     if first.lower().endswith("ing") and len(first) > 5:
         return _phrase(None, None, deny, ing=f"{first.lower()} {rest}")
@@ -252,7 +253,7 @@ def _phrase(verb: str | None, noun: str | None, deny: Deny, ing: str | None = No
     if len(text) > _MAX_GIST:
         text = text[:_MAX_GIST].rsplit(",", 1)[0] if "," in text[:_MAX_GIST] else text[:_MAX_GIST].rsplit(" ", 1)[0]
     text = text.rstrip(" ,;:.")
-    if re.search(r"[.!?]\s+[A-Z]", text):
+    if has_several(text):
         return None  # R33: one sentence
     text = text[:1].lower() + text[1:]
     if verb is not None:
@@ -275,7 +276,7 @@ class StepWords:
     arguments: tuple[str, ...]  # names the API call passes
 
 
-def step_words(repo: str, step: dict, titles: dict[tuple[str, int], str]) -> StepWords:
+def step_words(repo: str, step: StepInfo, titles: dict[tuple[str, int], str]) -> StepWords:
     wf = step["workflow"]
     return StepWords(key=wf, workflow=_draft.words(wf.removeprefix(repo + "_")), number=step["number"],
                      title=_draft.plain(step["title"]), before=titles.get((wf, step["number"] - 1)),
@@ -352,7 +353,7 @@ def principle_overview(concept_words: str, api: Api | None, steps: list[StepWord
         options.append(f"{head} is given {_list([_outline.words(a, deny) or a for a in s.arguments[:4]])}.")
     options.append(f"{head} is step {s.number} of the {s.workflow} workflow.")
     for o in options:
-        if _words_ok(o, deny) and not re.search(r"[.!?]\s+[A-Z]", o[:-1]):
+        if _words_ok(o, deny) and not has_several(o):
             return o
     return f"{head}."
 
@@ -475,7 +476,7 @@ def _tex(formula: str) -> str:
 
 # --- the Implementation page's prose lines ----------------------------------------------------------------
 
-def implementation_overview(package: str, api: Api | None, step: StepWords, facts_deny: Deny,
+def implementation_overview(package: str | None, api: Api | None, step: StepWords, facts_deny: Deny,
                             context: str | None = None) -> str:
     g = gist(api.sym.docstring, facts_deny) if api is not None else None
     if g is None and api is not None and api.owner is not None and api.sym.name == "__init__":
@@ -496,7 +497,7 @@ def implementation_description(api: Api, what: str, context: str | None = None) 
     sym = api.sym
     kind = {"class": "class", "function": "function", "method": "method"}.get(sym.kind, sym.kind)
     what = clean(what)
-    out = [what if not what or what[-1] in ".!?" else what + "."] if what else []
+    out = [terminated(what)] if what else []
     o = api.outline
     where = f"The {kind} `{sym.qualname}` in `{sym.module}`"
     if o is None:

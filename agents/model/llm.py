@@ -9,6 +9,7 @@ and JSON answers re-asked with the parse error shown, a bounded number of times.
 """
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import logging
@@ -16,11 +17,15 @@ import os
 import re
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
 from tools import pyast
 from tools.atomic import atomic_write
+
+if TYPE_CHECKING:
+    import httpx2
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +36,35 @@ class BudgetExceeded(RuntimeError):
 
 class ModelOutputError(RuntimeError):
     """The model's answer stayed unusable after the allowed attempts."""
+
+
+class ModelRecord(TypedDict):
+    """ModelSettings as plain JSON, in the run's configuration (which never holds the API key)."""
+    model: str
+    base_url: str | None
+    timeout: float
+    max_retries: int
+    concurrency: int
+    temperature: float
+    max_output_tokens: int
+    prices: dict[str, list[float]]
+    max_cost: float | None
+    max_tokens: int | None
+    cache_dir: str | None
+
+
+class ModelOverrides(TypedDict, total=False):
+    """The settings a resumed run may change (--base-url, --model, --timeout, --retries)."""
+    model: str
+    base_url: str | None
+    timeout: float
+    max_retries: int
+
+
+class Message(TypedDict):
+    """One chat message as the endpoint receives it."""
+    role: Literal["system", "user", "assistant"]
+    content: str
 
 
 @dataclass
@@ -47,8 +81,12 @@ class ModelSettings:
     max_tokens: int | None = None
     cache_dir: str | None = None  # None: no response cache (recording and replaying bypass it)
 
-    def as_dict(self) -> dict:
-        return asdict(self)
+    def as_dict(self) -> ModelRecord:
+        return ModelRecord(model=self.model, base_url=self.base_url, timeout=self.timeout, max_retries=self.max_retries,
+                           concurrency=self.concurrency, temperature=self.temperature,
+                           max_output_tokens=self.max_output_tokens,
+                           prices=copy.deepcopy(self.prices), max_cost=self.max_cost,
+                           max_tokens=self.max_tokens, cache_dir=self.cache_dir)
 
 
 @dataclass
@@ -70,14 +108,26 @@ class Usage:
         self.completion_tokens += other.completion_tokens
         self.cost += other.cost
 
-    def as_dict(self) -> dict:
-        return {**asdict(self), "tokens": self.tokens, "cost": round(self.cost, 6)}
+    def as_dict(self) -> dict[str, float]:
+        return {"calls": self.calls, "cached_calls": self.cached_calls, "prompt_tokens": self.prompt_tokens,
+                "completion_tokens": self.completion_tokens, "cost": round(self.cost, 6), "tokens": self.tokens}
 
 
 @dataclass
 class ToolCall:
     name: str
-    arguments: dict
+    arguments: dict[str, object]
+
+
+class _ToolCallRecord(TypedDict):
+    name: str
+    arguments: dict[str, object]
+
+
+class _CachedReply(TypedDict):
+    """A response as the disk cache holds it."""
+    content: str
+    tool_calls: list[_ToolCallRecord]
 
 
 @dataclass
@@ -96,7 +146,7 @@ _FENCE = re.compile(r"```(?:json|JSON)?\s*\n(.*?)```", re.S)
 _TRAILING_COMMA = re.compile(r",\s*([}\]])")
 
 
-def _loads(text: str) -> Any:
+def _loads(text: str) -> object:
     """JSON as small models write it: raw newlines inside strings, trailing commas, Python literals."""
     try:
         return json.loads(text, strict=False)
@@ -112,9 +162,9 @@ def _loads(text: str) -> Any:
         raise ValueError("not JSON") from None
 
 
-def json_objects(text: str) -> list[Any]:
+def json_objects(text: str) -> list[object]:
     """Every JSON object found in a text: fenced blocks first, then bare objects."""
-    found: list[Any] = []
+    found: list[object] = []
     for m in _FENCE.finditer(text or ""):
         try:
             found.append(_loads(m.group(1)))
@@ -141,9 +191,9 @@ def json_objects(text: str) -> list[Any]:
     return found
 
 
-def parse_tool_calls(message: Any, known: set[str]) -> list[ToolCall]:
+def parse_tool_calls(message: object, known: set[str]) -> list[ToolCall]:
     """Native tool calls, else tool calls written as JSON in the text."""
-    out = []
+    out: list[ToolCall] = []
     for tc in getattr(message, "tool_calls", None) or []:
         try:
             args = json.loads(tc.function.arguments or "{}")
@@ -171,10 +221,10 @@ def parse_tool_calls(message: Any, known: set[str]) -> list[ToolCall]:
 _STRING_FIELD = re.compile(r'"(\w+)"\s*:\s*"((?:[^"\\]|\\.)*)"', re.S)
 
 
-def salvage(text: str) -> dict:
+def salvage(text: str) -> dict[str, object]:
     """The string fields of a broken JSON answer (a stray fence or quote spoils json.loads but not
     the fields before it), plus any nested object that parses on its own."""
-    out: dict = {}
+    out: dict[str, object] = {}
     for m in _STRING_FIELD.finditer(text or ""):
         try:
             out.setdefault(m.group(1), json.loads(f'"{m.group(2)}"', strict=False))
@@ -192,7 +242,7 @@ def salvage(text: str) -> dict:
 # --- the door ----------------------------------------------------------------------------------
 
 class LLM:
-    def __init__(self, settings: ModelSettings, http_client: Any = None) -> None:
+    def __init__(self, settings: ModelSettings, http_client: httpx2.Client | None = None) -> None:
         from openai import OpenAI  # imported here: offline runs never load the SDK
         self.settings = settings
         self.client = OpenAI(base_url=settings.base_url or os.environ.get("OPENAI_BASE_URL") or None,
@@ -219,22 +269,23 @@ class LLM:
             self.total.add(u)
 
     # cache
-    def _key(self, payload: dict) -> str:
+    def _key(self, payload: Mapping[str, object]) -> str:
         # the endpoint is part of the key: two servers with one model name give two answers
         endpoint = self.settings.base_url or os.environ.get("OPENAI_BASE_URL") or "default"
         return hashlib.sha256(json.dumps({"endpoint": endpoint, **payload}, sort_keys=True,
                                          ensure_ascii=False).encode()).hexdigest()
 
-    def _cache_get(self, key: str) -> dict | None:
+    def _cache_get(self, key: str) -> _CachedReply | None:
         if not self.settings.cache_dir:
             return None
         path = Path(self.settings.cache_dir) / "llm" / f"{key}.json"
         try:
-            return json.loads(path.read_text(encoding="utf-8"))
+            hit: _CachedReply = json.loads(path.read_text(encoding="utf-8"))  # written by _cache_put
         except (OSError, ValueError):
             return None
+        return hit
 
-    def _cache_put(self, key: str, value: dict) -> None:
+    def _cache_put(self, key: str, value: _CachedReply) -> None:
         if not self.settings.cache_dir:
             return
         path = Path(self.settings.cache_dir) / "llm" / f"{key}.json"
@@ -243,26 +294,27 @@ class LLM:
         except OSError as exc:
             log.warning("cannot cache a model response (%s)", exc)
 
-    def complete(self, messages: list[dict], *, step: str, tools: list[dict] | None = None,
-                 tool_choice: Any = None) -> Reply:
+    def complete(self, messages: Sequence[Message], *, step: str,
+                 tools: Sequence[Mapping[str, object]] | None = None) -> Reply:
         s = self.settings
-        payload = {"model": s.model, "messages": messages, "temperature": s.temperature,
-                   "max_tokens": s.max_output_tokens}
+        # the keyword arguments of the SDK's create(), values of several types: the request body as
+        # sent, and the cache key
+        payload: dict[str, Any] = {"model": s.model, "messages": messages, "temperature": s.temperature,
+                                   "max_tokens": s.max_output_tokens}
         if tools:
             payload["tools"] = tools
-            if tool_choice is not None:
-                payload["tool_choice"] = tool_choice
         # JSON is asked for in the prompt and read tolerantly, not forced with response_format: some
         # local servers reject it, and grammar-constrained sampling stalled llama.cpp for minutes here.
         key = self._key(payload)
         hit = self._cache_get(key)
-        known = {t["function"]["name"] for t in tools or []}
+        known = {_function_name(t) for t in tools or []}
         if hit is not None:
             self._account(Usage(cached_calls=1))
             return Reply(hit["content"], [ToolCall(**t) for t in hit["tool_calls"]], Usage(cached_calls=1), cached=True)
         with self._lock:
             self._check_budget()
         import openai
+        problem: str | None = None
         for attempt in range(s.max_retries + 1):
             try:
                 with self._gate:
@@ -302,11 +354,13 @@ class LLM:
         self._account(u)
         calls = parse_tool_calls(msg, known) if tools else []
         reply = Reply(msg.content or "", calls, u)
-        self._cache_put(key, {"content": reply.content, "tool_calls": [asdict(c) for c in calls]})
+        self._cache_put(key, {"content": reply.content,
+                              "tool_calls": [{"name": c.name, "arguments": c.arguments} for c in calls]})
         return reply
 
-    def complete_json(self, messages: list[dict], *, step: str, validate: Callable[[dict], list[str]],
-                      attempts: int = 3, used: Usage | None = None) -> dict:
+    def complete_json(self, messages: Sequence[Message], *, step: str,
+                      validate: Callable[[dict[str, object]], list[str]], attempts: int = 3,
+                      used: Usage | None = None) -> dict[str, object]:
         """A JSON object that passes ``validate`` (which returns problems); the model sees each
         problem and answers again, at most ``attempts`` times. Every call's usage is added to
         ``used`` (the caller's own meter: per-step counters are shared between threads)."""
@@ -325,13 +379,22 @@ class LLM:
                 if not found:
                     return obj
                 problems = found if problems == ["no JSON object in the answer"] else problems
-            convo = convo + [{"role": "assistant", "content": reply.content},
-                             {"role": "user", "content": "That answer cannot be used: " + "; ".join(problems)[:800]
-                              + ". Answer again with one JSON object only, following the schema."}]
+            convo = convo + [Message(role="assistant", content=reply.content),
+                             Message(role="user", content="That answer cannot be used: " + "; ".join(problems)[:800]
+                                     + ". Answer again with one JSON object only, following the schema.")]
         raise ModelOutputError("; ".join(problems)[:300])
 
 
-def _malformed(resp: Any) -> str | None:
+def _function_name(tool: Mapping[str, object]) -> str:
+    """The name of an OpenAI ``tools=[...]`` entry."""
+    function = tool["function"]
+    name = function.get("name") if isinstance(function, Mapping) else None
+    if not isinstance(name, str):
+        raise TypeError(f"not a function tool: {tool!r}")
+    return name
+
+
+def _malformed(resp: object) -> str | None:
     """What is wrong with a parsed response that an SDK accepted, or None."""
     choices = getattr(resp, "choices", None)
     if not isinstance(choices, list) or not choices:
@@ -346,7 +409,7 @@ def _malformed(resp: Any) -> str | None:
 
 
 def _replay_miss(exc: BaseException) -> bool:
-    seen = exc
+    seen: BaseException | None = exc
     while seen is not None:
         if type(seen).__name__ == "CannotOverwriteExistingCassetteException":
             return True
@@ -356,20 +419,20 @@ def _replay_miss(exc: BaseException) -> bool:
 
 _instances: dict[str, LLM] = {}
 _instances_lock = threading.Lock()
-_transport: Any = None
-_overrides: dict = {}
+_transport: httpx2.BaseTransport | None = None
+_overrides: ModelOverrides = {}
 
 
-def set_overrides(values: dict) -> None:
+def set_overrides(values: ModelOverrides) -> None:
     """Settings a resumed run changes (--base-url, --model, --timeout, --retries): applied to every
     LLM the door makes from now on, whatever the checkpointed configuration says."""
     global _overrides
     with _instances_lock:
-        _overrides = dict(values)
+        _overrides = values.copy()
         _instances.clear()
 
 
-def use_transport(transport: Any) -> None:
+def use_transport(transport: httpx2.BaseTransport | None) -> None:
     """The seam for tests: every LLM the door makes from now on sends its requests through this
     httpx transport (``None``: the network again). Instances made before are forgotten."""
     global _transport
@@ -378,7 +441,7 @@ def use_transport(transport: Any) -> None:
         _instances.clear()
 
 
-def door(settings: dict | None) -> LLM | None:
+def door(settings: ModelRecord | None) -> LLM | None:
     """The process's LLM for these settings (None offline)."""
     if not settings:
         return None

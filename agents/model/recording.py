@@ -12,6 +12,7 @@ import contextlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from tools.errors import UsageError
 
@@ -20,6 +21,7 @@ FILTERED_HEADERS = ["authorization", "api-key", "x-api-key", "openai-organizatio
 
 
 SERIALIZER = "readable_yaml"
+Cassette = dict[str, Any]  # a decoded YAML document whose shape vcrpy owns
 
 
 def _to_data(body: object) -> object:
@@ -43,17 +45,16 @@ class ReadableYaml:
     whose bodies are plain strings (the older form) load unchanged."""
 
     @staticmethod
-    def serialize(data: dict) -> str:
+    def serialize(data: Cassette) -> str:
         import yaml
 
-        class Dumper(yaml.SafeDumper):
-            pass
+        dumper: Any = type("Dumper", (yaml.SafeDumper,), {})  # a fresh class: the representer stays ours
 
-        def text(dumper: yaml.SafeDumper, s: str) -> yaml.Node:
-            return dumper.represent_scalar("tag:yaml.org,2002:str", s, style="|" if "\n" in s else None)
+        def text(d: Any, s: str) -> Any:
+            return d.represent_scalar("tag:yaml.org,2002:str", s, style="|" if "\n" in s else None)
 
-        Dumper.add_representer(str, text)
-        out = {**data, "interactions": []}
+        dumper.add_representer(str, text)
+        out: Cassette = {**data, "interactions": []}
         for inter in data["interactions"]:
             req, resp = dict(inter["request"]), dict(inter["response"])
             req["body"] = _to_data(req.get("body"))
@@ -61,12 +62,12 @@ class ReadableYaml:
                 resp["body"] = _to_data(resp["body"]["string"])
             resp["headers"] = {k: v for k, v in (resp.get("headers") or {}).items() if k.lower() != "content-length"}
             out["interactions"].append({"request": req, "response": resp})
-        return yaml.dump(out, Dumper=Dumper, allow_unicode=True, sort_keys=False, width=120)
+        return str(yaml.dump(out, Dumper=dumper, allow_unicode=True, sort_keys=False, width=120))
 
     @staticmethod
-    def deserialize(text: str) -> dict:
+    def deserialize(text: str) -> Cassette:
         import yaml
-        data = yaml.safe_load(text) or {}
+        data: Cassette = yaml.safe_load(text) or {}
         for inter in data.get("interactions", []):
             inter["request"]["body"] = _to_text(inter["request"].get("body"))
             body = inter["response"].get("body")
@@ -75,12 +76,13 @@ class ReadableYaml:
         return data
 
 
-def _config(path: Path, mode: str):
+def _config(path: Path, mode: str) -> contextlib.AbstractContextManager[Any]:
     import vcr
     v = vcr.VCR(record_mode=mode, match_on=["method", "uri", "body"], filter_headers=FILTERED_HEADERS,
                 decode_compressed_response=True, serializer=SERIALIZER)
     v.register_serializer(SERIALIZER, ReadableYaml())
-    return v.use_cassette(str(path))
+    manager: contextlib.AbstractContextManager[Any] = v.use_cassette(str(path))
+    return manager
 
 
 @contextlib.contextmanager
@@ -98,6 +100,7 @@ def cassette(record: Path | None, replay: Path | None) -> Iterator[None]:
             yield
         return
     from vcr.errors import CannotOverwriteExistingCassetteException
+    assert replay is not None
     try:
         with _config(replay, "none"):
             yield
@@ -116,7 +119,7 @@ def recorded_endpoint(path: Path) -> tuple[str | None, str | None]:
             body = req.get("body")
             body = body.get("string") if isinstance(body, dict) else body
             try:
-                model = json.loads(body).get("model")
+                model = json.loads(str(body)).get("model")
             except (TypeError, ValueError):
                 model = None
             return model, uri.rsplit("/chat/completions", 1)[0]

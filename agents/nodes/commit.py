@@ -12,34 +12,24 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TypedDict
 
 from agents.draft.drafter import workflow_data
 from tools.atomic import atomic_write
-from agents.drift import RECORD, read_record, record_text, restamp, wiki_files
+from agents.drift import RECORD, Drift, VerifiedRecord, read_record, record_text, restamp, wiki_files
 from tools.wiki.indexes import render_indexes, with_kept_sections, with_statuses, without_workflows
 from tools.wiki.render import render_page
 from agents.runctx import RunConfig, traced, workflow_index, workspace
+from agents.state import CommitSummary, PairResult, RunState
+from agents.verify.findings import FindingRecord
 from agents.verify.verifier import verify_wiki
 from tools.wiki.load import load_wiki, read_pages, same_but_stamp
 from tools.wiki.schema import INDEX_FILES
 from tools.wiki.page import TYPE_FOLDERS, page_path
+from tools.wiki.workflow_index import WorkflowIndex
 
 MAX_ROUNDS = 6
-
-
-class CommitSummary(TypedDict):
-    written: list[str]  # files whose content changed on disk
-    unchanged: list[str]  # pages of this run already on disk with the same content
-    committed: list[str]  # pages of this run now in the wiki
-    held: dict[str, str]  # page -> reason (pages that did not make it)
-    held_findings: dict[str, list[dict]]
-    index_rows: dict[str, int]
-    statuses: dict[str, int]  # "done" / "open" step counts
-    verify: dict  # the final whole-wiki verification
-    restamped: list[str]  # moved pages given their new Lines without a redraft
-    source: dict  # agents.drift.SourceRecord: what the wiki is now verified against
 
 
 def _pair_of(rel: str, text: str) -> list[str]:
@@ -62,7 +52,7 @@ def _stage(stage: Path, files: dict[str, str]) -> None:
         p.write_text(text, encoding="utf-8")
 
 
-def commit(cfg: RunConfig, results: list[dict], drift: list[dict] | None = None,
+def commit(cfg: RunConfig, results: list[PairResult], drift: list[Drift] | None = None,
            trusted: bool = False) -> CommitSummary:
     ws = workspace(cfg)
     wi, wi_text = workflow_index(cfg)
@@ -71,9 +61,9 @@ def commit(cfg: RunConfig, results: list[dict], drift: list[dict] | None = None,
         return _unchanged(wiki_dir, wi, read_record(wiki_dir) or {})
     existing = read_pages(wiki_dir)
     redrafted = {rel for r in results for rel in r["texts"]}
-    restamped = []
+    restamped: list[str] = []
     for d in drift or []:  # moved pages: new Lines and stamp, prose kept
-        if d["cls"] == "moved" and d["page"] in existing and d["page"] not in redrafted:
+        if d["cls"] == "moved" and d["page"] in existing and d["page"] not in redrafted and d["lines"] is not None:
             existing[d["page"]] = restamp(existing[d["page"]], d["lines"], cfg["updated"])
             restamped.append(d["page"])
     old_record = read_record(wiki_dir)
@@ -83,12 +73,12 @@ def commit(cfg: RunConfig, results: list[dict], drift: list[dict] | None = None,
         if (wiki_dir / "_WorkflowIndex.md").is_file() else None
     ours: dict[str, str] = {}
     held: dict[str, str] = {}
-    held_findings: dict[str, list[dict]] = {}
+    held_findings: dict[str, list[FindingRecord]] = {}
     notes: dict[str, str] = {}
     for r in results:
         title = r["steps"][0]["title"]
         notes[r["principle"]] = title
-        loc = r.get("location") or {}
+        loc: Mapping[str, object] = r.get("location") or {}
         unverified = loc.get("kind") == "external" and not loc.get("external_location")
         notes[r["implementation"]] = title[:1].lower() + title[1:] + (" (unverified: package not installed)" if unverified else "")
         if r["outcome"] == "verified":
@@ -199,7 +189,8 @@ def commit(cfg: RunConfig, results: list[dict], drift: list[dict] | None = None,
                                                        "warnings": len(report.findings) - len(report.errors),
                                                        "pages": report.pages, "per_rule": report.per_rule(),
                                                        "example_names": report.as_dict()["example_names"]})
-    written, unchanged = [], []
+    written: list[str] = []
+    unchanged: list[str] = []
     for rel, text in sorted(final.items()):
         path = wiki_dir / rel
         old = path.read_text(encoding="utf-8", errors="replace") if path.is_file() else None
@@ -225,18 +216,18 @@ def commit(cfg: RunConfig, results: list[dict], drift: list[dict] | None = None,
                                  "example_names": report.as_dict()["example_names"]})
 
 
-def _documented_steps(wi, files: dict[str, str]) -> set[tuple[str, int]]:
+def _documented_steps(wi: WorkflowIndex, files: Mapping[str, str]) -> set[tuple[str, int]]:
     """Steps whose Workflow, Principle and Implementation pages are all among ``files``."""
     return {(s.workflow, s.number) for s in wi.steps
             if s.problem is None and page_path("Workflow", s.workflow) in files
             and page_path("Principle", s.principle) in files and page_path("Implementation", s.implementation) in files}
 
 
-def _index_rows(files: dict[str, str]) -> dict[str, int]:
+def _index_rows(files: Mapping[str, str]) -> dict[str, int]:
     return {f: text.count("\n| ") - 1 for f, text in files.items() if f in INDEX_FILES.values()}
 
 
-def _unchanged(wiki_dir: Path, wi, record: dict) -> CommitSummary:
+def _unchanged(wiki_dir: Path, wi: WorkflowIndex, record: VerifiedRecord) -> CommitSummary:
     """Nothing drafted over a wiki the last commit verified against this very source: nothing to
     write, and that verdict is this run's."""
     files = wiki_files(wiki_dir)
@@ -246,10 +237,11 @@ def _unchanged(wiki_dir: Path, wi, record: dict) -> CommitSummary:
                          restamped=[], source=record["source"])
 
 
-def commit_node(state: dict) -> dict:
+def commit_node(state: RunState) -> RunState:
     cfg = state["config"]
     with traced(cfg, "commit") as rec:
-        drift = state.get("drift") or {}
-        summary = commit(cfg, state.get("results") or [], drift.get("pages"), bool(drift.get("trusted")))
+        drift = state.get("drift")
+        summary = commit(cfg, state.get("results") or [], drift.get("pages") if drift else None,
+                         bool(drift and drift.get("trusted")))
         rec["outcome"] = f"{len(summary['committed'])} committed, {len(summary['held'])} held"
         return {"commit": summary}

@@ -10,13 +10,17 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+from agents.draft.evidence import Usage as UsageExample
 from agents.draft.evidence import find_usages
-from agents.model.llm import BudgetExceeded, ModelOutputError, Usage, door
+from agents.model.llm import LLM, BudgetExceeded, Message, ModelOutputError, Usage, door
 from agents.runctx import RunConfig, locator, traced, workflow_index, workspace
+from agents.state import PairJob, PairState
 from tools.index.records import Symbol
+from tools.locate import Location, LocationRecord
+from tools.wiki.workflow_index import Step
 
 
-def find_step(cfg: RunConfig, workflow: str, number: int):
+def find_step(cfg: RunConfig, workflow: str, number: int) -> Step:
     wi, _ = workflow_index(cfg)
     return next(s for s in wi.steps if s.workflow == workflow and s.number == number)
 
@@ -47,7 +51,7 @@ ANSWER = {"type": "function", "function": {
         "reason": {"type": "string", "description": "one sentence: why this definition"}}}}}
 
 
-def answer_doubts(cfg: RunConfig, sym: Symbol, loc, step) -> list[str]:
+def answer_doubts(cfg: RunConfig, sym: Symbol, loc: Location, step: Step) -> list[str]:
     """The locator's doubts about the agent's answer, as it would have them about its own: the
     answer is held to the same evidence (the called name, the hinted file, where the code lives)."""
     from tools.index.bindings import runtime_bindings
@@ -73,7 +77,8 @@ def answer_doubts(cfg: RunConfig, sym: Symbol, loc, step) -> list[str]:
     return out
 
 
-def agent_locate(llm, cfg: RunConfig, job: dict, loc, used: Usage) -> tuple[dict | None, str]:
+def agent_locate(llm: LLM, cfg: RunConfig, job: PairJob, loc: Location,
+                 used: Usage) -> tuple[LocationRecord | None, str]:
     """(location details, what happened) from the excavation agent's tool loop; each call's usage
     is added to ``used``."""
     import importlib.resources
@@ -95,7 +100,7 @@ def agent_locate(llm, cfg: RunConfig, job: dict, loc, used: Usage) -> tuple[dict
     if files:
         names = [f"{s.qualname} (L{s.start_line})" for s in ws.index.file_symbols(files[0]) if "<locals>" not in s.qualname]
         outline = f"\nDefinitions in {files[0]} (the hinted file; the hint may be wrong): " + ", ".join(names[:60])
-    messages = [{"role": "system", "content": system}, {"role": "user", "content": (
+    messages: list[Message] = [{"role": "system", "content": system}, {"role": "user", "content": (
         f"Step: {step['title']}.\n"
         f"The workflow calls: {step.get('api_call') or '-'}\n"
         f"Where an earlier pass thought it lives (may be wrong): {step_rec.source_hint or '-'}\n"
@@ -111,7 +116,7 @@ def agent_locate(llm, cfg: RunConfig, job: dict, loc, used: Usage) -> tuple[dict
         if not reply.tool_calls:
             messages.append({"role": "user", "content": "Call one of the tools, or answer."})
             continue
-        results = []
+        results: list[str] = []
         for call in reply.tool_calls[:3]:
             if call.name == "answer":
                 file, qual = str(call.arguments.get("file", "")), str(call.arguments.get("qualname", ""))
@@ -139,7 +144,7 @@ def agent_locate(llm, cfg: RunConfig, job: dict, loc, used: Usage) -> tuple[dict
     return None, f"excavation agent gave no existing definition in {MAX_TURNS} turns"
 
 
-def excavate(state: dict) -> dict:
+def excavate(state: PairState) -> PairState:
     cfg, job = state["config"], state["job"]
     with traced(cfg, "excavate", job["implementation"]) as rec:
         ws = workspace(cfg)
@@ -148,7 +153,7 @@ def excavate(state: dict) -> dict:
         wi, _ = workflow_index(cfg)
         flow = next(w for w in wi.workflows if w.name == step.workflow)
         loc = locator(cfg).locate(step, flow.steps[:step.number - 1])
-        held = None
+        held: str | None = None
         details = loc.details()
         if loc.kind == "internal" and (loc.qualname is None or not loc.confident):
             why = "; ".join(loc.reasons[-2:]) or "no candidate"
@@ -167,12 +172,12 @@ def excavate(state: dict) -> dict:
                     found, what = agent_locate(llm, cfg, job, loc, used)
                 except (BudgetExceeded, ModelOutputError) as exc:
                     found, what = None, f"the excavation agent stopped: {exc}"
-                rec.update(agent=what, tokens=used.tokens, calls=used.calls)
+                rec.update({"agent": what, "tokens": used.tokens, "calls": used.calls})
                 if found is None:
                     held = f"locator not confident ({loc.confidence:.2f}): {why}; {what}"
                 else:
                     details = found
-        usage = None
+        usage: UsageExample | None = None
         if not held and details["kind"] == "internal" and job["usage_key"]:
             cache = Path(cfg["cache_dir"]) if cfg["cache_dir"] else None
             usage = find_usages(ws, usage_keys(cfg), cache).get(job["usage_key"])

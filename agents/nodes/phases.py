@@ -6,7 +6,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from agents.state import RunState, result
+from agents.state import RunDrift, RunState, result
 from agents.drift import drift_pages, read_record, trusted, trusted_pages, wiki_files
 from agents.nodes.plan import already_done, plan_pairs, respected, reviewer_decisions
 from agents.runctx import traced, workflow_index, workspace
@@ -16,7 +16,7 @@ from tools.wiki.page import page_path
 from tools.source.resolve import resolve_repo
 
 
-def resolve_node(state: RunState) -> dict:
+def resolve_node(state: RunState) -> RunState:
     cfg = state["config"]
     with traced(cfg, "resolve") as rec:
         src = resolve_repo(cfg["repo"], cfg["source"], Path(cfg["cache_dir"]) if cfg["cache_dir"] else None)
@@ -25,7 +25,7 @@ def resolve_node(state: RunState) -> dict:
                            "revision": src.revision, "url": src.url}}
 
 
-def index_node(state: RunState) -> dict:
+def index_node(state: RunState) -> RunState:
     cfg = state["config"]
     with traced(cfg, "index") as rec:
         stats = vars(workspace(cfg).index.stats)
@@ -33,7 +33,7 @@ def index_node(state: RunState) -> dict:
         return {"index": {k: v for k, v in stats.items() if isinstance(v, (int, float, str)) or v is None}}
 
 
-def plan_node(state: RunState) -> dict:
+def plan_node(state: RunState) -> RunState:
     cfg = state["config"]
     with traced(cfg, "plan") as rec:
         wi, _ = workflow_index(cfg)
@@ -44,8 +44,8 @@ def plan_node(state: RunState) -> dict:
         # the last commit's verdict holds when wiki, source and verifier are byte for byte the same
         files = wiki_files(wiki_dir) if record is not None else {}
         same = record is not None and trusted(record, files, workspace(cfg))
-        drift = {"from": record.get("source") if record else None, "trusted": same,
-                 "pages": drift_pages(record, workspace(cfg), same)}
+        drift: RunDrift = {"from": record.get("source") if record else None, "trusted": same,
+                           "pages": drift_pages(record, workspace(cfg), same)}
         if not cfg["force"] and (wiki_dir / "principles").is_dir():
             # pages whose files did not change keep their verdict (git diff, else content digests)
             keep = trusted_pages(record, files, workspace(cfg)) if record is not None and not same else frozenset()
@@ -77,7 +77,7 @@ def plan_node(state: RunState) -> dict:
         return {"plan": jobs, "skipped": sorted(skipped), "results": held, "step_holds": step_holds, "drift": drift}
 
 
-def nothing_to_do(state: dict) -> bool:
+def nothing_to_do(state: RunState) -> bool:
     """The plan drafts no pair: every one is already verified in the wiki (or reviewed)."""
     skipped = set(state.get("skipped") or [])
     return all(j["implementation"] in skipped for j in state.get("plan") or [])

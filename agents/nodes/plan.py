@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 from agents.state import PairJob, StepHold, StepInfo
 from agents.draft.evidence import call_key
 from tools.jsonl import read_jsonl
 from tools.locate import parse_api
 from tools.wiki.page import TYPE_FOLDERS
-from tools.wiki.workflow_index import WorkflowIndex, split_row
+from tools.wiki.workflow_index import Step, WorkflowIndex, split_row
 
 
 def input_rewrites(wi: WorkflowIndex) -> dict[tuple[str, int], str]:
@@ -30,12 +31,12 @@ def input_rewrites(wi: WorkflowIndex) -> dict[tuple[str, int], str]:
     """
     out: dict[tuple[str, int], str] = {}
     impl_of: dict[str, str] = {}
-    kept = []
+    kept: list[Step] = []
     for step in wi.usable_steps:
         first = impl_of.setdefault(step.principle, step.implementation)
         if first != step.implementation:
             out[(step.workflow, step.number)] = (
-                f"held (RULES R16): {step.implementation.removeprefix(wi.repo + '_')} was given here, but "
+                f"held (docs/rules.md#r16): {step.implementation.removeprefix(wi.repo + '_')} was given here, but "
                 f"Principle {step.principle.removeprefix(wi.repo + '_')} already has {first.removeprefix(wi.repo + '_')}")
         else:
             kept.append(step)
@@ -65,11 +66,11 @@ def plan_pairs(wi: WorkflowIndex) -> tuple[list[PairJob], list[StepHold]]:
     or a Principle given a second Implementation)."""
     holds: list[StepHold] = []
 
-    def hold(step, reason: str) -> None:
+    def hold(step: Step, reason: str) -> None:
         holds.append(StepHold(workflow=step.workflow, number=step.number, title=step.title, principle=step.principle,
                               implementation=step.implementation, reason=reason))
 
-    by_impl: dict[str, list] = defaultdict(list)
+    by_impl: dict[str, list[Step]] = defaultdict(list)
     impl_of: dict[str, str] = {}
     owner_of: dict[str, str] = {}
     for step in wi.steps:
@@ -78,14 +79,14 @@ def plan_pairs(wi: WorkflowIndex) -> tuple[list[PairJob], list[StepHold]]:
             continue
         if impl_of.setdefault(step.principle, step.implementation) != step.implementation:
             hold(step, f"Principle {step.principle} is already implemented by {impl_of[step.principle]}; a Principle "
-                       f"has exactly one Implementation (RULES R16): give this step another Principle name")
+                       f"has exactly one Implementation (docs/rules.md#r16): give this step another Principle name")
             continue
         if owner_of.setdefault(step.implementation, step.principle) != step.principle:
             hold(step, f"{step.implementation} is given for two Principles ({owner_of[step.implementation]}, "
-                       f"{step.principle}); rename one to {{API}}_{{context}} (RULES R43)")
+                       f"{step.principle}); rename one to {{API}}_{{context}} (docs/rules.md#r43)")
             continue
         by_impl[step.implementation].append(step)
-    jobs = []
+    jobs: list[PairJob] = []
     for impl, steps in by_impl.items():
         first = steps[0]
         api = parse_api(first.api_call) or parse_api(first.guide_api)
@@ -98,7 +99,7 @@ def plan_pairs(wi: WorkflowIndex) -> tuple[list[PairJob], list[StepHold]]:
 
 def already_done(jobs: list[PairJob], wiki_dir: Path, failing: set[str]) -> set[str]:
     """Implementation names whose two pages exist in the wiki and have no error finding."""
-    done = set()
+    done: set[str] = set()
     for job in jobs:
         rels = [f"{TYPE_FOLDERS['Principle']}/{job['principle']}.md",
                 f"{TYPE_FOLDERS['Implementation']}/{job['implementation']}.md"]
@@ -107,17 +108,20 @@ def already_done(jobs: list[PairJob], wiki_dir: Path, failing: set[str]) -> set[
     return done
 
 
-def reviewer_decisions(runs_of_repo: Path) -> dict[str, dict]:
-    """The latest reviewer decision per page over every run of the repository."""
+def reviewer_decisions(runs_of_repo: Path) -> dict[str, dict[str, Any]]:
+    """The latest reviewer decision per page over every run of the repository (decoded decisions.jsonl
+    records, as agents.review.runs.record_decision writes them)."""
     found = [d for path in runs_of_repo.glob("*/decisions.jsonl") for d in read_jsonl(path)]
     found.sort(key=lambda d: d.get("at", ""))
     return {d["page"]: d for d in found}
 
 
-def respected(jobs: list[PairJob], decisions: dict[str, dict], wiki_dir: Path) -> tuple[dict[str, str], set[str]]:
+def respected(jobs: list[PairJob], decisions: dict[str, dict[str, Any]],
+              wiki_dir: Path) -> tuple[dict[str, str], set[str]]:
     """(rejected pairs -> reason, pairs a reviewer approved and whose approved text is still in the wiki)."""
     import hashlib
-    rejected, kept = {}, set()
+    rejected: dict[str, str] = {}
+    kept: set[str] = set()
     for job in jobs:
         pages = [f"{TYPE_FOLDERS['Principle']}/{job['principle']}.md",
                  f"{TYPE_FOLDERS['Implementation']}/{job['implementation']}.md"]

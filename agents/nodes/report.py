@@ -5,10 +5,14 @@ from __future__ import annotations
 import json
 import statistics
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from agents.runctx import write_draft
-from agents.drift import describe
+from agents.drift import DriftClass, describe
+from agents.report_data import DriftSection, HeldRow, PageRow, ReportData, ReportSummary, Timing
+from agents.state import CommitSummary, RunDrift, RunState
 from tools.wiki.page import page_path
 from tools.jsonl import read_jsonl
 from agents.runctx import RunConfig, traced, workflow_index, workspace
@@ -18,11 +22,11 @@ def _cell(text: object) -> str:
     return " ".join(str(text).split()).replace("|", "/")
 
 
-def timings(run_dir: Path) -> list[dict]:
+def timings(run_dir: Path) -> list[Timing]:
     per: dict[str, list[float]] = defaultdict(list)
-    tokens: Counter = Counter()
-    calls: Counter = Counter()
-    cost: Counter = Counter()
+    tokens: Counter[str] = Counter()
+    calls: Counter[str] = Counter()
+    cost: dict[str, float] = defaultdict(float)
     for rec in read_jsonl(run_dir / "trace.jsonl"):
         per[rec["node"]].append(rec.get("seconds", 0.0))
         tokens[rec["node"]] += rec.get("tokens", 0) or 0
@@ -32,11 +36,13 @@ def timings(run_dir: Path) -> list[dict]:
              "calls": calls[n], "cost": round(cost[n], 6)} for n, v in per.items()]
 
 
-def _run_meta(run_dir: Path) -> dict:
+def _run_meta(run_dir: Path) -> dict[str, Any]:
+    """run.json, decoded (agents.run writes it)."""
     try:
-        return json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+        meta: dict[str, Any] = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
+    return meta
 
 
 def _since_start(run_dir: Path) -> float | None:
@@ -49,18 +55,20 @@ def _since_start(run_dir: Path) -> float | None:
         return None
 
 
-def _drift(drift: dict, commit: dict) -> dict:
+def _drift(drift: RunDrift | None, commit: CommitSummary) -> DriftSection:
     """The update's drift report: every recorded page that is not unchanged, with its class."""
-    pages = [d for d in drift.get("pages") or [] if d["cls"] != "unchanged"]
-    order = ("moved", "changed", "gone", "unchanged")
-    counts = Counter(d["cls"] for d in drift.get("pages") or [])
-    return {"from": drift.get("from"), "to": commit.get("source") or {}, "from_text": describe(drift.get("from")),
+    recorded = drift["pages"] if drift else []
+    pages = [d for d in recorded if d["cls"] != "unchanged"]
+    order: tuple[DriftClass, ...] = ("moved", "changed", "gone", "unchanged")
+    counts = Counter(d["cls"] for d in recorded)
+    old = drift["from"] if drift else None
+    return {"from": old, "to": commit.get("source") or {}, "from_text": describe(old),
             "to_text": describe(commit.get("source")),
             "pages": [{"page": d["page"], "cls": d["cls"], "what": _cell(d["what"])} for d in pages],
             "counts": [(c, counts[c]) for c in order if counts[c]], "restamped": commit.get("restamped") or []}
 
 
-def build(state: dict) -> dict:
+def build(state: RunState) -> ReportData:
     cfg: RunConfig = state["config"]
     ws = workspace(cfg)
     wi, _ = workflow_index(cfg)
@@ -68,16 +76,17 @@ def build(state: dict) -> dict:
     commit = state["commit"]
     run_dir = Path(cfg["run_dir"])
     committed = set(commit["committed"])
-    pages, counts = [], Counter()
+    pages: list[PageRow] = []
+    counts: Counter[str] = Counter()
     for r in results:
-        loc = r.get("location") or {}
-        if loc.get("kind") == "external":
+        loc = r.get("location")
+        if loc is not None and loc.get("kind") == "external":
             where = f"{loc.get('package')} (external{'' if loc.get('external_location') else ', unverified'})"
-        elif loc.get("file"):
+        elif loc is not None and loc.get("file"):
             where = f"{loc['file']}:L{loc['start_line']}-{loc['end_line']}"
         else:
             where = "—"
-        conf = f"{loc['confidence']:.2f}" if "confidence" in loc else "—"
+        conf = f"{loc['confidence']:.2f}" if loc is not None and "confidence" in loc else "—"
         for rel in r["texts"]:
             if rel not in committed:
                 continue
@@ -88,10 +97,11 @@ def build(state: dict) -> dict:
     for rel in committed - set(commit["unchanged"]):  # written by this run; unchanged pages are counted apart
         counts[{"principles": "Principle", "implementations": "Implementation", "workflows": "Workflow"}
                .get(rel.split("/")[0], "Other")] += 1
-    types = Counter()
+    types: Counter[str] = Counter()
     for r in results:
         if any(rel in committed for rel in r["texts"]):
-            sub = "Wrapper Doc" if (r.get("location") or {}).get("kind") == "external" else "API Doc"
+            loc = r.get("location")
+            sub = "Wrapper Doc" if loc is not None and loc.get("kind") == "external" else "API Doc"
             types["Principle"] += 1
             types[f"Implementation ({sub})"] += 1
     types["Workflow"] = counts["Workflow"]
@@ -105,12 +115,13 @@ def build(state: dict) -> dict:
     draft_rules = Counter(f["rule"] for r in results for f in r["findings"])
     wiki_rules = commit["verify"]["per_rule"]
     rules = sorted(set(draft_rules) | set(wiki_rules), key=lambda x: int(x[1:]))
-    held = [{"page": p, "reason": _cell(why)} for p, why in sorted(commit["held"].items())]
-    confs = [r["location"]["confidence"] for r in results if r.get("location")]
+    held: list[HeldRow] = [{"page": p, "reason": _cell(why)} for p, why in sorted(commit["held"].items())]
+    confs = [loc["confidence"] for loc in (r.get("location") for r in results) if loc]
     ex = commit["verify"]["example_names"]
     trace = timings(run_dir)
     tokens = sum(t["tokens"] for t in trace)
-    data = {
+    model = cfg.get("model")
+    data: ReportData = {
         "repo": cfg["repo"], "run_id": cfg["run_id"], "wiki": cfg["wiki"], "drafter": cfg["drafter"],
         "source": {"origin": ws.source.origin, "version": ws.source.version, "revision": ws.source.revision,
                    "root": str(ws.source.root)},
@@ -128,7 +139,7 @@ def build(state: dict) -> dict:
         "seconds": _since_start(run_dir), "startup_seconds": _run_meta(run_dir).get("startup_seconds"),
         "usage": {"calls": sum(t["calls"] for t in trace), "tokens": tokens,
                   "cost": "0.00 (offline drafter)" if cfg["drafter"] == "offline" else
-                  f"{sum(t['cost'] for t in trace):.4f} USD" + ("" if (cfg.get("model") or {}).get("prices") else " (no price table)")},
+                  f"{sum(t['cost'] for t in trace):.4f} USD" + ("" if model and model.get("prices") else " (no price table)")},
         "pages": pages, "types": sorted(types.items()),
         "input_notes": _run_meta(Path(cfg["run_dir"])).get("input_notes") or [],
         "step_holds": [{"step": f"{h['workflow'].removeprefix(cfg['repo'] + '_')} {h['number']}: {_cell(h['title'])}",
@@ -144,12 +155,12 @@ def build(state: dict) -> dict:
                     or "—"}
                    for r in results if r.get("critic") and "error" not in r["critic"]],
         "confidence": {"min": round(min(confs), 3), "median": round(statistics.median(confs), 3)} if confs else None,
-        "drift": _drift(state.get("drift") or {}, commit),
+        "drift": _drift(state.get("drift"), commit),
     }
     return data
 
 
-def report_node(state: dict) -> dict:
+def report_node(state: RunState) -> RunState:
     cfg = state["config"]
     with traced(cfg, "report") as rec:
         run_dir = Path(cfg["run_dir"])
@@ -164,7 +175,7 @@ def report_node(state: dict) -> dict:
                     fh.write(json.dumps({"stage": "commit", **f}, ensure_ascii=False) + "\n")
         with open(run_dir / "verdicts.jsonl", "w", encoding="utf-8") as fh:
             for r in results:
-                loc = r.get("location") or {}
+                loc: Mapping[str, object] = r.get("location") or {}
                 fh.write(json.dumps({"implementation": r["implementation"], "principle": r["principle"],
                                      "outcome": "committed" if page_path("Implementation", r['implementation']) in commit["committed"]
                                      or page_path("Implementation", r['implementation']) in commit["unchanged"] else "held",
@@ -185,10 +196,14 @@ def report_node(state: dict) -> dict:
         from agents.review.site import write_site
         write_site(run_dir)
         rec["outcome"] = "written"
-        return {"report": {k: data[k] for k in ("committed_pairs", "held_pairs", "skipped_pairs", "pairs_planned",
-                                                "counts", "unchanged", "held", "verify", "coverage", "drift")}}
+        summary: ReportSummary = {
+            "committed_pairs": data["committed_pairs"], "held_pairs": data["held_pairs"],
+            "skipped_pairs": data["skipped_pairs"], "pairs_planned": data["pairs_planned"], "counts": data["counts"],
+            "unchanged": data["unchanged"], "held": data["held"], "verify": data["verify"],
+            "coverage": data["coverage"], "drift": data["drift"]}
+        return {"report": summary}
 
 
-def _render(data: dict) -> str:
+def _render(data: ReportData) -> str:
     from prompts import template_env
     return template_env().get_template("report.md.j2").render(**data)

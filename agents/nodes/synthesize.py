@@ -12,12 +12,22 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Mapping
 from functools import lru_cache
+from typing import Literal, TypedDict
 
 import jinja2
 
 from tools.index.docstrings import without_default
 from agents.draft.drafter import INJECTION, implementation_data, plain, principle_data
+from agents.draft.evidence import Usage as UsageExample
+from agents.draft.page_data import (PROSE_KEYS, Example, ExternalFacts, ImplementationData, PrincipleData, Prose,
+                                    ProseKey)
+from agents.state import PairJob, PairState, Repairs
+from agents.verify.findings import FindingRecord
+from tools.examples.check import CallTarget
+from tools.index.records import Symbol
+from tools.locate import LocationRecord
 from tools.index.workspace import symbol_at
 from agents.model.llm import BudgetExceeded, LLM, ModelOutputError, Usage, door
 from tools.examples.check import call_target
@@ -27,28 +37,27 @@ from agents.runctx import RunConfig, locator, traced, workflow_index, workspace
 from prompts import template_env
 from tools.wiki.load import Wiki
 from tools.wiki.page import TYPE_FOLDERS
+from tools.sentences import has_several, sentences
 from tools import pyast
 
-PROSE_KEYS = ("principle_overview", "principle_description", "principle_usage", "theory",
-              "implementation_description", "implementation_usage", "returns", "example_title", "example_code")
-_SENTENCE_BREAK = re.compile(r"[.!?]\s+[A-Z]")
 
 
-def domains_of(cfg: RunConfig, job: dict) -> list[str]:
+def domains_of(cfg: RunConfig, job: PairJob) -> list[str]:
     return sorted({s["workflow"].removeprefix(cfg["repo"] + "_") for s in job["steps"]})
 
 
-def external_facts(cfg: RunConfig, loc: dict) -> dict:
+def external_facts(cfg: RunConfig, loc: LocationRecord) -> ExternalFacts:
     ws = workspace(cfg)
     package = loc.get("package") or ""
-    out = {"package": package, "qualname": loc.get("qualname"), "repo_url": ws.source.url.rstrip("/"),
-           "repo_label": ws.source.url.rstrip("/").split("://", 1)[-1].split("/", 1)[-1]}
+    out: ExternalFacts = {"package": package, "qualname": loc.get("qualname"), "repo_url": ws.source.url.rstrip("/"),
+                          "repo_label": ws.source.url.rstrip("/").split("://", 1)[-1].split("/", 1)[-1]}
     ext = loc.get("external_location")
     xws = locator(cfg).external_workspace(package) if ext and package else None
-    if xws is not None:
+    if xws is not None and ext:  # ext is known here (spelled out for the type checker)
         sym = symbol_at(xws, ext["file"], ext["qualname"], ext["start_line"])
         if sym is not None:
-            out.update(ws=xws, symbol=sym, version=ext.get("version"), qualname=f"{package}.{sym.qualname}")
+            out.update({"ws": xws, "symbol": sym, "version": ext.get("version"),
+                        "qualname": f"{package}.{sym.qualname}"})
     return out
 
 
@@ -57,29 +66,35 @@ def _prompts() -> jinja2.Environment:
     return template_env(keep_trailing_newline=False)
 
 
-def guard(prose: dict, evidence: str) -> tuple[dict, list[str]]:
+def guard(prose: Prose, evidence: str) -> tuple[Prose, list[str]]:
     """Drop answer fields that carry an instruction planted in the source, or look like obeying one."""
-    planted = [s for s in re.split(r"(?<=[.!?])\s+|\n", evidence) if INJECTION.search(s)]
-    grams = set()
+    planted = [s for line in evidence.splitlines() for s in sentences(line) if INJECTION.search(s)]
+    grams: set[str] = set()
     for s in planted:
         w = re.findall(r"\w+", s.lower())
         grams |= {" ".join(w[i:i + 4]) for i in range(max(0, len(w) - 3))}
-    dropped, out = [], {}
-    for k, v in prose.items():
+    dropped: list[str] = []
+    out = prose.copy()
+    for k in _FIELDS:  # the answer's own order: sanitize writes PROSE_KEYS, then the parameters
+        if k not in prose:
+            continue
+        v = prose[k]
         text = json.dumps(v).lower() if not isinstance(v, str) else v.lower()
         w = re.findall(r"\w+", text)
         copied = any(" ".join(w[i:i + 4]) in grams for i in range(max(0, len(w) - 3)))
         if INJECTION.search(text) or copied:
             dropped.append(k)
-        else:
-            out[k] = v
+            del out[k]
     return out, dropped
 
 
-def _validate(obj: dict) -> list[str]:
+_FIELDS: tuple[ProseKey | Literal["parameters"], ...] = (*PROSE_KEYS, "parameters")
+
+
+def _validate(obj: Mapping[str, object]) -> list[str]:
     """Only what makes an answer unusable is re-asked: no JSON object, or most keys missing.
     Field-level problems are settled by ``sanitize`` without another call."""
-    present = [k for k in PROSE_KEYS if isinstance(obj.get(k), str) and obj[k].strip()]
+    present = [k for k in PROSE_KEYS if isinstance(v := obj.get(k), str) and v.strip()]
     if len(present) < len(PROSE_KEYS) // 2:
         missing = [k for k in PROSE_KEYS if k not in present]
         return [f"the object must have the keys {', '.join(PROSE_KEYS)} as strings; missing: {', '.join(missing)}"]
@@ -90,9 +105,9 @@ _CODE_SPAN = re.compile(r"`([^`\n]+)`")
 _CODE_NAME = re.compile(r"[A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)*")
 
 
-def invented_names(text: str, known) -> list[str]:
+def invented_names(text: str, known: Callable[[str], bool]) -> list[str]:
     """Code names in back-ticks that neither the index nor the documented source knows."""
-    out = []
+    out: list[str] = []
     for span in _CODE_SPAN.findall(text):
         m = _CODE_NAME.match(span.strip())
         if m and m.group(0) == span.strip().removesuffix("()") and not known(m.group(0)):
@@ -100,21 +115,24 @@ def invented_names(text: str, known) -> list[str]:
     return out
 
 
-def sanitize(obj: dict, deny: set[str], params: set[str], known=lambda name: True,
-             plain_claims=lambda text: [], example_problems=lambda code: []) -> tuple[dict, list[str]]:
+def sanitize(obj: Mapping[str, object], deny: set[str], params: set[str],
+             known: Callable[[str], bool] = lambda name: True,
+             plain_claims: Callable[[str], list[tuple[str, str]]] = lambda text: [],
+             example_problems: Callable[[str], list[str]] = lambda code: []) -> tuple[Prose, list[str]]:
     """The usable part of an answer, and what was dropped (the drafter's text stands in for it):
     a field that names an API nobody defined is dropped whole, as is maths that is not in <math>."""
-    out, dropped = {}, []
+    out: Prose = {}
+    dropped: list[str] = []
     for k in PROSE_KEYS:
         v = obj.get(k)
         if isinstance(v, str) and v.strip():
             out[k] = v.strip()
-    for k in list(out):
+    for k in [k for k in PROSE_KEYS if k in out]:
         names = (invented_names(out[k], known) + [t for t, _ in plain_claims(out[k])]) if k != "example_code" else []
         if names:
             dropped.append(f"{k} (names {', '.join(dict.fromkeys(names))})")
             out.pop(k)
-    for k in [k for k in out if k != "example_code"]:
+    for k in [k for k in PROSE_KEYS if k in out and k != "example_code"]:
         text = out[k]
         # maths belongs only in the Theoretical Basis; elsewhere even <math> is a placeholder
         outside = re.sub(r"<math>.*?</math>", "", text, flags=re.S) if k == "theory" else text
@@ -123,7 +141,7 @@ def sanitize(obj: dict, deny: set[str], params: set[str], known=lambda name: Tru
             dropped.append(f"{k} (maths outside <math>)")
             out.pop(k)
     ov = out.get("principle_overview", "")
-    if ov and (_SENTENCE_BREAK.search(ov) or any(w.lower().strip(".") in deny for w in re.findall(r"[A-Za-z0-9_.-]+", ov))):
+    if ov and (has_several(ov) or any(w.lower().strip(".") in deny for w in re.findall(r"[A-Za-z0-9_.-]+", ov))):
         dropped.append("principle_overview")
         out.pop("principle_overview")
     code = out.get("example_code")
@@ -137,7 +155,7 @@ def sanitize(obj: dict, deny: set[str], params: set[str], known=lambda name: Tru
         if problems:  # R45–R47 before the verifier: the drafter's self-contained examples stand instead
             dropped.append(f"example_code ({'; '.join(problems[:3])})")
             out.pop("example_code")
-    given = obj.get("parameters") if isinstance(obj.get("parameters"), dict) else {}
+    given = raw if isinstance(raw := obj.get("parameters"), dict) else {}
     out["parameters"] = {k: v for k, v in given.items() if k in params and isinstance(v, str) and v.strip()}
     if set(given) - params:
         dropped.append("parameters not in the signature")
@@ -148,7 +166,14 @@ MAX_DOC_CHARS = 4000
 MAX_BODY_LINES = 60
 
 
-def model_evidence(sym, source_text: str, i_data: dict) -> dict[str, str]:
+class ModelEvidence(TypedDict):
+    """What the model is shown of the source, each part quoted in the prompt."""
+    docstring: str
+    body: str
+    examples: str
+
+
+def model_evidence(sym: Symbol | None, source_text: str, i_data: ImplementationData) -> ModelEvidence:
     """What the model may describe: the full docstring, the definition's source (bounded) and the
     drafter's examples, which already passed R45–R47. All of it is data, quoted in the prompt."""
     doc = ((sym.docstring if sym is not None else "") or "").strip()
@@ -160,11 +185,11 @@ def model_evidence(sym, source_text: str, i_data: dict) -> dict[str, str]:
             "body": shown or "(not in this repository)", "examples": examples or "(none)"}
 
 
-def evidence_text(evidence: dict[str, str]) -> str:
-    return "\n\n".join(evidence.values())
+def evidence_text(evidence: ModelEvidence) -> str:
+    return "\n\n".join((evidence["docstring"], evidence["body"], evidence["examples"]))
 
 
-def example_findings(code: str, target) -> list[str]:
+def example_findings(code: str, target: CallTarget | None) -> list[str]:
     """R45–R47 on a model-written example, as short reasons."""
     from tools.examples.check import call_problems, compile_problem, unbound_names, unused_imports
     problem = compile_problem(code)
@@ -177,10 +202,12 @@ def example_findings(code: str, target) -> list[str]:
     return out
 
 
-def model_prose(llm: LLM, cfg: RunConfig, job: dict, p_data: dict, i_data: dict, evidence: dict[str, str],
-                deny: set[str], previous: dict | None, findings: list[dict], used: Usage,
-                known=lambda name: True, plain_claims=lambda text: [],
-                example_problems=lambda code: []) -> tuple[dict, list[str]]:
+def model_prose(llm: LLM, cfg: RunConfig, job: PairJob, p_data: PrincipleData, i_data: ImplementationData,
+                evidence: ModelEvidence, deny: set[str], previous: Mapping[str, object] | None,
+                findings: list[FindingRecord], used: Usage,
+                known: Callable[[str], bool] = lambda name: True,
+                plain_claims: Callable[[str], list[tuple[str, str]]] = lambda text: [],
+                example_problems: Callable[[str], list[str]] = lambda code: []) -> tuple[Prose, list[str]]:
     step = job["steps"][0]
     wi, _ = workflow_index(cfg)
     goal = next((w.description for w in wi.workflows if w.name == step["workflow"]), "") or ""
@@ -223,18 +250,24 @@ def _theory(text: str) -> str:
     return " ".join(lines)
 
 
-def merge(p_data: dict, i_data: dict, prose: dict, repairs: dict) -> None:
+_PROSE_FIELDS: dict[Literal["principle", "implementation"],
+                    tuple[tuple[ProseKey, Literal["description", "usage"]], ...]] = {
+    "principle": (("principle_description", "description"), ("principle_usage", "usage")),
+    "implementation": (("implementation_description", "description"), ("implementation_usage", "usage"))}
+
+
+def merge(p_data: PrincipleData, i_data: ImplementationData, prose: Prose, repairs: Repairs) -> None:
     """Model prose over the drafter's; facts and the drafter's repairs stay in charge."""
     if not repairs.get("plain_overview") and prose.get("principle_overview"):
         p_data["overview"] = plain(prose["principle_overview"])
-    for key, field in (("principle_description", "description"), ("principle_usage", "usage")):
+    for key, field in _PROSE_FIELDS["principle"]:
         if prose.get(key):
             p_data[field] = plain(prose[key])
     if prose.get("theory") and not repairs.get("no_pseudocode"):
         p_data["theory"] = _theory(prose["theory"])
     if repairs.get("plain_descriptions"):
         return
-    for key, field in (("implementation_description", "description"), ("implementation_usage", "usage")):
+    for key, field in _PROSE_FIELDS["implementation"]:
         if prose.get(key):
             i_data[field] = plain(prose[key])
     for row in [] if repairs.get("drafter_params") else i_data.get("inputs", []):
@@ -244,13 +277,20 @@ def merge(p_data: dict, i_data: dict, prose: dict, repairs: dict) -> None:
     if prose.get("returns") and i_data.get("outputs"):
         i_data["outputs"][0]["description"] = plain(prose["returns"])
     if prose.get("example_code") and not repairs.get("no_call_example"):
-        ex = {"title": plain(prose.get("example_title")) or "Example", "code": prose["example_code"].strip("\n"),
-              "lang": "python"}
+        ex: Example = {"title": plain(prose.get("example_title")) or "Example",
+                       "code": prose["example_code"].strip("\n"), "lang": "python"}
         i_data["examples"] = [ex] + [e for e in i_data["examples"] if e["title"].startswith("From ")]
 
 
-def draft_pair(cfg: RunConfig, job: dict, loc: dict, usage: dict | None, repairs: dict,
-               state: dict | None = None, used: Usage | None = None) -> tuple[dict[str, str], dict]:
+class DraftNotes(TypedDict, total=False):
+    prose: Prose  # the model's prose that was used
+    guarded: list[str]  # fields the guard dropped
+    unusable: list[str]  # fields sanitize dropped, with why
+    model_fallback: str  # why the extractive prose stands instead of the model's
+
+
+def draft_pair(cfg: RunConfig, job: PairJob, loc: LocationRecord, usage: UsageExample | None, repairs: Repairs,
+               state: PairState | None = None, used: Usage | None = None) -> tuple[dict[str, str], DraftNotes]:
     """(page texts, notes: prose used, fields dropped by the guard, model fallback reason); model
     usage is added to ``used``."""
     used = used if used is not None else Usage()
@@ -265,7 +305,8 @@ def draft_pair(cfg: RunConfig, job: dict, loc: dict, usage: dict | None, repairs
     keys = {(s["workflow"], s["number"]) for s in job["steps"]}
     low |= {d.lower() for s in wi.steps if (s.workflow, s.number) in keys for d in s.external_deps}
     step = job["steps"][0]
-    sym = None
+    sym: Symbol | None = None
+    i_data: ImplementationData
     if loc["kind"] == "external":
         ext = external_facts(cfg, loc)
         api_sym, api_ws = ext.get("symbol"), ext.get("ws")
@@ -274,13 +315,15 @@ def draft_pair(cfg: RunConfig, job: dict, loc: dict, usage: dict | None, repairs
         i_data.pop("verified")
     else:
         sym = symbol_at(ws, loc["file"], loc["qualname"], loc["start_line"])
+        if sym is None:  # the location names a definition of this very index
+            raise LookupError(f"{loc['qualname']} at {loc['file']}:L{loc['start_line']} is not in the index")
         api_sym, api_ws = sym, ws
         i_data = implementation_data(ws, sym, iname, pname, step, domains, cfg["updated"], usage, repairs)
     # the Principle is written from the API's docstrings and body, and from the neighbouring steps
     titles = {(s.workflow, s.number): s.title for s in wi.steps}
     p_data = principle_data(ws, pname, iname, job["steps"], domains, cfg["updated"], (low, exact),
                             repairs, descriptions, api_sym, api_ws, titles)
-    notes: dict = {}
+    notes: DraftNotes = {}
     # after the critic's last word, the drafter's extractive prose stands: no model call
     llm = door(cfg.get("model")) if cfg.get("model_agents", "all") == "all" and not repairs.get("drafter_prose") \
         else None
@@ -312,7 +355,7 @@ def draft_pair(cfg: RunConfig, job: dict, loc: dict, usage: dict | None, repairs
                                           [f for f in state.get("findings") or [] if f["severity"] == "E"], used, known,
                                           plain_claims, example_problems)
             prose, dropped = guard(prose, evidence)
-            notes.update(prose=prose, guarded=dropped, unusable=unusable)
+            notes.update({"prose": prose, "guarded": dropped, "unusable": unusable})
             merge(p_data, i_data, prose, repairs)
         except ModelOutputError as exc:
             notes["model_fallback"] = f"model answer unusable ({exc}); extractive prose used"
@@ -320,7 +363,7 @@ def draft_pair(cfg: RunConfig, job: dict, loc: dict, usage: dict | None, repairs
              f"{TYPE_FOLDERS['Implementation']}/{iname}.md": render_page("Implementation", i_data)}, notes)
 
 
-def synthesize(state: dict) -> dict:
+def synthesize(state: PairState) -> PairState:
     cfg, job = state["config"], state["job"]
     with traced(cfg, "synthesize", job["implementation"]) as rec:
         used = Usage()
@@ -334,8 +377,8 @@ def synthesize(state: dict) -> dict:
             return {"held": reason, "done": True, "results": [result(state, "held", reason, [])]}
         finally:
             if cfg.get("model"):
-                rec.update(tokens=used.tokens, calls=used.calls, cost=round(used.cost, 6),
-                           cached_calls=used.cached_calls)
+                rec.update({"tokens": used.tokens, "calls": used.calls, "cost": round(used.cost, 6),
+                            "cached_calls": used.cached_calls})
         if notes.get("unusable"):
             rec["dropped"] = notes["unusable"]
         if notes.get("model_fallback"):

@@ -2,33 +2,37 @@
 decision, and the pair's result. Drafts are written under the run's drafts/ as they are made."""
 from __future__ import annotations
 
+from typing import Literal
 
-from agents.model.critic import as_findings, critic_verdict
-from agents.runctx import RunConfig, traced, workflow_index, workspace, write_draft
-from agents.state import result
+from agents.model.critic import Verdict, as_findings, critic_verdict
+from agents.runctx import RunConfig, TraceRecord, traced, workflow_index, workspace, write_draft
+from agents.state import PairState, Repairs, result
+from agents.verify.findings import FindingRecord
 from agents.verify.verifier import verify_pages
 from tools.wiki.page import TYPE_FOLDERS
 
+RepairFlag = Literal["no_usage_example", "plain_overview", "no_pseudocode", "plain_descriptions", "drafter_params",
+                     "drafter_prose"]
 # What the offline drafter can change when a rule rejects a draft.
-_REPAIR_FOR = {"R8": "no_usage_example", "R28": "no_usage_example", "R36": "no_usage_example",
+_REPAIR_FOR: dict[str, RepairFlag] = {"R8": "no_usage_example", "R28": "no_usage_example", "R36": "no_usage_example",
                "R33": "plain_overview", "R34": "plain_overview", "R35": "no_pseudocode",
                "R4": "plain_descriptions", "R5": "plain_descriptions", "R7": "plain_descriptions",
                "R45": "no_usage_example", "R46": "no_usage_example", "R47": "no_usage_example",
                "R48": "drafter_params", "R49": "drafter_prose"}
 
 
-def repairs_for(findings: list[dict], current: dict, rounds: int) -> dict:
-    out = dict(current)
+def repairs_for(findings: list[FindingRecord], current: Repairs, rounds: int) -> Repairs:
+    out = current.copy()
     for f in findings:
         if f["rule"] in _REPAIR_FOR:
             out[_REPAIR_FOR[f["rule"]]] = True
     if out == current or rounds >= 1:  # nothing specific left to try: strip to the safest draft
-        out.update(no_usage_example=True, no_call_example=True, plain_overview=True, no_pseudocode=True,
-                   plain_descriptions=True)
+        out.update({"no_usage_example": True, "no_call_example": True, "plain_overview": True, "no_pseudocode": True,
+                    "plain_descriptions": True})
     return out
 
 
-def check(state: dict) -> dict:
+def check(state: PairState) -> PairState:
     cfg, job = state["config"], state["job"]
     with traced(cfg, "verify", job["implementation"]) as rec:
         ws = workspace(cfg)
@@ -37,7 +41,7 @@ def check(state: dict) -> dict:
         errors = [f for f in findings if f["severity"] == "E"]
         rounds = state.get("rounds", 0)
         write_draft(cfg, "drafts", state["texts"])
-        repairs = state.get("repairs") or {}
+        repairs: Repairs = state.get("repairs") or {}
         if not errors:
             verdict = _critic(cfg, state, rec) if cfg.get("critic") and cfg.get("model") \
                 and not repairs.get("drafter_prose") else None
@@ -49,7 +53,7 @@ def check(state: dict) -> dict:
                 rec["outcome"] = (f"critic: {len(contradicted)} claim(s) contradicted by the source; "
                                   + ("the drafter's prose replaces the model's" if last else f"repair {rounds + 1}"))
                 return {"findings": findings + contradicted, "rounds": rounds + 1,
-                        "repairs": {**repairs, ("drafter_prose" if last else "critic"): True}}
+                        "repairs": {**repairs, "drafter_prose": True} if last else {**repairs, "critic": True}}
             rec["outcome"] = "verified"
             res = result(state, "verified", None, findings)
             if verdict is not None:
@@ -66,23 +70,27 @@ def check(state: dict) -> dict:
         return {"findings": findings, "done": True, "results": [result(state, "held", reason, findings)]}
 
 
-def _impl_page(state: dict) -> str:
+def _impl_page(state: PairState) -> str:
     return next(rel for rel in state["texts"] if rel.startswith(TYPE_FOLDERS["Implementation"] + "/"))
 
 
-def _critic(cfg: RunConfig, state: dict, rec: dict) -> dict | None:
+def _critic(cfg: RunConfig, state: PairState, rec: TraceRecord) -> Verdict | None:
     """The model critic on the Implementation page against the source it documents: the definition's
     lines (its docstring among them), at most 150."""
     from agents.model.llm import BudgetExceeded, ModelOutputError, Usage, door
     llm = door(cfg["model"]) if cfg.get("model_agents", "all") == "all" else None
-    loc = state.get("location") or {}
-    if llm is None or loc.get("kind") != "internal":
+    loc = state.get("location")
+    if llm is None or loc is None or loc.get("kind") != "internal":
+        return None
+    file, start, end = loc["file"], loc["start_line"], loc["end_line"]
+    if file is None or start is None or end is None:  # an internal location has them
         return None
     ws = workspace(cfg)
-    lines = ws.source.physical(loc["file"]).read_text(encoding="utf-8", errors="replace").splitlines()
-    excerpt = "\n".join(lines[loc["start_line"] - 1:loc["end_line"]][:150])
+    lines = ws.source.physical(file).read_text(encoding="utf-8", errors="replace").splitlines()
+    excerpt = "\n".join(lines[start - 1:end][:150])
     page = state["texts"][_impl_page(state)]
     used = Usage()
+    verdict: Verdict
     try:
         verdict = critic_verdict(llm, state["job"]["implementation"], page, excerpt, used)
     except (ModelOutputError, BudgetExceeded) as exc:

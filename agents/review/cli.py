@@ -19,18 +19,23 @@ import errno
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from agents.install_check import refused_for_shadowing
-from agents.review.runs import RunView, load_run, record_decision, resolve_run, source_excerpt
+from agents.review.runs import JsonRecord, PageEntry, RunView, load_run, record_decision, resolve_run, source_excerpt
 from tools.jsonl import read_jsonl
 from tools.errors import ToolError, UsageError
 
+if TYPE_CHECKING:
+    from agents.state import PairJob, PairResult
+    from tools.locate import LocationRecord
 
-def _view(args) -> RunView:
+
+def _view(args: argparse.Namespace) -> RunView:
     return load_run(resolve_run(args.runs, args.repo, getattr(args, "run", None)))
 
 
-def cmd_list(args) -> int:
+def cmd_list(args: argparse.Namespace) -> int:
     view = _view(args)
     rows = [(e.page, e.status, len(e.findings), f"{e.confidence:.2f}" if e.confidence is not None else "—",
              (e.decision or {}).get("decision") or "") for e in view.entries]
@@ -46,7 +51,7 @@ def cmd_list(args) -> int:
     return 0
 
 
-def cmd_show(args) -> int:
+def cmd_show(args: argparse.Namespace) -> int:
     view = _view(args)
     e = view.entry(args.page)
     text = (e.draft or (view.wiki / e.page)).read_text(encoding="utf-8", errors="replace") \
@@ -59,7 +64,7 @@ def cmd_show(args) -> int:
     for f in e.findings:
         print(f"  line {f.get('line') or '-'}: {f['rule']} [{f['severity']}] {f['message']} (fix: {f['hint']})")
     ex = source_excerpt(view, e)
-    if ex is not None:
+    if ex is not None and e.location is not None:  # an excerpt is only read for a location
         file, start, lines = ex
         print(f"== source {file}:L{start}-{e.location['end_line']}")
         for i, line in enumerate(lines, start):
@@ -75,7 +80,7 @@ def cmd_show(args) -> int:
     return 0
 
 
-def _verdict(view: RunView, e) -> dict:
+def _verdict(view: RunView, e: PageEntry) -> JsonRecord:
     impl = Path(e.page if e.page.startswith("implementations/") else (e.pair or e.page)).stem
     for v in read_jsonl(view.run_dir / "verdicts.jsonl"):
         if v.get("implementation") == impl:
@@ -83,7 +88,7 @@ def _verdict(view: RunView, e) -> dict:
     raise UsageError(f"{e.page} is not a page of a drafted pair in run {view.run_dir.name}")
 
 
-def cmd_pick(args) -> int:
+def cmd_pick(args: argparse.Namespace) -> int:
     """Draft a held pair at the candidate the reviewer picked, verify it, commit it if it passes."""
     from agents.runctx import write_draft
     from agents.nodes.commit import commit
@@ -104,11 +109,11 @@ def cmd_pick(args) -> int:
     if sym is None:
         raise UsageError(f"candidate {args.n} ({c['qualname']} at {c['file']}:L{c['start_line']}) is no longer in "
                          "the source; run the pipeline again")
-    loc = {"implementation": v["implementation"], "kind": "internal", "qualname": sym.qualname, "file": sym.file,
+    loc: LocationRecord = {"implementation": v["implementation"], "kind": "internal", "qualname": sym.qualname, "file": sym.file,
            "start_line": sym.start_line, "end_line": sym.end_line, "confidence": 1.0,
-           "reasons": [f"picked by the reviewer: candidate {args.n}"], "candidates": cands, "package": None,
-           "external_location": None}
-    job = {"principle": v["principle"], "implementation": v["implementation"], "impl_type": "API Doc",
+                           "reasons": [f"picked by the reviewer: candidate {args.n}"], "candidates": cands,
+                           "package": None, "external_location": None}
+    job: PairJob = {"principle": v["principle"], "implementation": v["implementation"], "impl_type": "API Doc",
            "steps": v["steps"], "usage_key": None}
     texts, _ = draft_pair(cfg, job, loc, None, {})
     wi, _ = workflow_index(cfg)
@@ -121,7 +126,7 @@ def cmd_pick(args) -> int:
         for f in errors:
             print(f"  {f['page']} line {f.get('line') or '-'}: {f['rule']} {f['message']}")
         return 1
-    result = {"principle": v["principle"], "implementation": v["implementation"], "outcome": "verified",
+    result: PairResult = {"principle": v["principle"], "implementation": v["implementation"], "outcome": "verified",
               "reason": None, "texts": texts, "findings": findings, "location": loc, "rounds": 0,
               "steps": v["steps"], "seconds": 0.0}
     summary = commit(cfg, [result])
@@ -139,7 +144,7 @@ def cmd_pick(args) -> int:
     return code
 
 
-def cmd_diff(args) -> int:
+def cmd_diff(args: argparse.Namespace) -> int:
     view = _view(args)
     e = view.entry(args.page)
     if e.draft is None:
@@ -151,13 +156,13 @@ def cmd_diff(args) -> int:
     return 0
 
 
-def cmd_approve(args) -> int:
+def cmd_approve(args: argparse.Namespace) -> int:
     from agents.nodes.commit import commit
     view = _view(args)
     entries = [view.entry(p) for p in args.pages]
     verdicts = {v["implementation"]: v for v in map(json.loads, (view.run_dir / "verdicts.jsonl")
                                                     .read_text(encoding="utf-8").splitlines())}
-    results: dict[str, dict] = {}
+    results: dict[str, PairResult] = {}
     for e in entries:
         if e.draft is None:
             raise UsageError(f"{e.page} has no draft to approve in run {view.run_dir.name}")
@@ -188,7 +193,7 @@ def cmd_approve(args) -> int:
     return code
 
 
-def cmd_reject(args) -> int:
+def cmd_reject(args: argparse.Namespace) -> int:
     view = _view(args)
     for p in args.pages:
         e = view.entry(p)
@@ -197,7 +202,7 @@ def cmd_reject(args) -> int:
     return 0
 
 
-def cmd_html(args) -> int:
+def cmd_html(args: argparse.Namespace) -> int:
     from agents.review.site import write_site
     print(write_site(resolve_run(args.runs, args.repo, args.run)))
     return 0
@@ -246,7 +251,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     args = build_parser().parse_args(argv)
     try:
-        return args.fn(args)
+        code: int = args.fn(args)  # one of the cmd_* above
+        return code
     except (UsageError, ToolError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -9,26 +9,42 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from tools.wiki.load import same_but_stamp
 from tools.wiki.page import page_path
 from tools.jsonl import read_jsonl
 from tools.errors import UsageError
 
+if TYPE_CHECKING:  # the run context (and the index behind it) loads only where a source is read
+    from agents.runctx import RunConfig
+
 MAX_EXCERPT = 80
+# The run's JSON records as read back (findings.jsonl, verdicts.jsonl, decisions.jsonl, summary.json):
+# decoded JSON, in the shape their writers (agents/nodes/report.py, record_decision) give them.
+JsonRecord = dict[str, Any]
+
+
+class Decision(TypedDict):
+    """One line of a run's decisions.jsonl."""
+    page: str
+    decision: str  # "approve" or "reject"
+    reason: str | None
+    sha256: str | None  # of the approved text
+    at: str  # UTC, ISO 8601
 
 
 @dataclass
 class PageEntry:
     page: str  # rel path, e.g. implementations/x.md
     status: str  # committed / held / changed / new
-    findings: list[dict]
+    findings: list[JsonRecord]
     confidence: float | None
     draft: Path | None  # the draft file in the run folder (held/ wins over drafts/)
     pair: str | None  # the other page of the pair
-    location: dict | None  # the Implementation's location (for a Principle: its pair's)
+    location: JsonRecord | None  # the Implementation's location (for a Principle: its pair's)
     reason: str | None = None
-    decision: dict | None = None
+    decision: JsonRecord | None = None
 
     @property
     def name(self) -> str:
@@ -38,7 +54,7 @@ class PageEntry:
 @dataclass
 class RunView:
     run_dir: Path
-    config: dict
+    config: RunConfig
     entries: list[PageEntry] = field(default_factory=list)
 
     @property
@@ -91,13 +107,14 @@ def resolve_run(runs: Path, repo: str | None, run: str | None) -> Path:
     return path
 
 
-def decisions(run_dir: Path) -> dict[str, dict]:
+def decisions(run_dir: Path) -> dict[str, JsonRecord]:
     """The last decision per page."""
     return {d["page"]: d for d in read_jsonl(run_dir / "decisions.jsonl")}
 
 
-def record_decision(run_dir: Path, page: str, decision: str, reason: str | None = None, text: str | None = None) -> dict:
-    rec = {"page": page, "decision": decision, "reason": reason,
+def record_decision(run_dir: Path, page: str, decision: str, reason: str | None = None,
+                    text: str | None = None) -> Decision:
+    rec: Decision = {"page": page, "decision": decision, "reason": reason,
            "sha256": hashlib.sha256(text.encode()).hexdigest() if text is not None else None,
            "at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
     with open(run_dir / "decisions.jsonl", "a", encoding="utf-8") as fh:
@@ -110,16 +127,16 @@ def load_run(run_dir: Path) -> RunView:
     view = RunView(run_dir, meta["config"])
     summary = json.loads((run_dir / "summary.json").read_text()) if (run_dir / "summary.json").is_file() else {}
     held = {h["page"]: h["reason"] for h in summary.get("held", [])}
-    findings: dict[str, list[dict]] = {}
+    findings: dict[str, list[JsonRecord]] = {}
     for f in read_jsonl(run_dir / "findings.jsonl"):
         findings.setdefault(f["page"], []).append(f)
     verdicts = read_jsonl(run_dir / "verdicts.jsonl")
-    by_page: dict[str, tuple[dict, str | None]] = {}
-    for v in verdicts:
-        p = page_path("Principle", v['principle'])
-        i = page_path("Implementation", v['implementation'])
-        by_page[p] = (v, i)
-        by_page[i] = (v, p)
+    by_page: dict[str, tuple[JsonRecord, str | None]] = {}
+    for verdict in verdicts:
+        p = page_path("Principle", verdict['principle'])
+        i = page_path("Implementation", verdict['implementation'])
+        by_page[p] = (verdict, i)
+        by_page[i] = (verdict, p)
     decided = decisions(run_dir)
     pages = set(by_page)
     for folder in ("drafts", "held"):
@@ -148,7 +165,7 @@ def load_run(run_dir: Path) -> RunView:
     return view
 
 
-def counts(view: RunView) -> Counter:
+def counts(view: RunView) -> Counter[str]:
     return Counter(e.status for e in view.entries)
 
 

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import cached_property
+from typing import TypeVar, cast
 
 from tools.wiki.load import Wiki
 from tools.source.resolve import iter_python_files, registry
@@ -41,9 +43,10 @@ class Context:
 
     @cached_property
     def export_names(self) -> set[str]:
-        if self.ws is None or not self.package:
+        ws, package = self.ws, self.package
+        if ws is None or not package:
             return set()
-        return _per_source(self.ws, "exports", lambda: set(self.ws.names.exports(self.package)))
+        return _per_source(ws, "exports", lambda: set(ws.names.exports(package)))
 
     def deny_terms(self, principle: Page | None = None) -> tuple[set[str], set[str]]:
         """(case-insensitive words, case-sensitive words) a Principle's Overview must not contain."""
@@ -68,16 +71,18 @@ class Context:
     @cached_property
     def source_lines(self) -> set[str]:
         """Every line of the source tree with ≥ 25 non-blank characters, whitespace collapsed (R35)."""
-        if self.ws is None:
+        ws = self.ws
+        if ws is None:
             return set()
-        return _per_source(self.ws, "source_lines", lambda: _source_lines(self.ws))
+        return _per_source(ws, "source_lines", lambda: _source_lines(ws))
 
 
 _shared: dict[tuple[int, str], tuple[Workspace, object]] = {}
 _shared_lock = threading.RLock()
+_T = TypeVar("_T")
 
 
-def _per_source(ws: Workspace | None, what: str, build):
+def _per_source(ws: Workspace | None, what: str, build: Callable[[], _T]) -> _T:
     """Facts that depend only on the source, computed once per workspace and process: a run checks
     each drafted pair with its own Context, and rebuilding these per pair would dominate the run."""
     if ws is None:
@@ -86,7 +91,7 @@ def _per_source(ws: Workspace | None, what: str, build):
     with _shared_lock:
         hit = _shared.get(key)
         if hit is not None and hit[0] is ws:
-            return hit[1]
+            return cast(_T, hit[1])  # ``what`` names one fact, always built by the same ``build``
         value = build()
         _shared[key] = (ws, value)
         return value

@@ -13,9 +13,11 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from tools.index.docstrings import param_entries
 from tools.index.param_docs import field_help
+from tools.sentences import first_sentence
 from tools import pyast
 
 _LINES = re.compile(r"^(\* '''Lines:''' L)(\d+)-(\d+)$", re.M)
@@ -24,6 +26,7 @@ _INPUT_ROW = re.compile(r"^\| (\w+) \|\| (.*?) \|\| (Yes|No) \|\| (.*)$", re.M)
 _DEFAULT = re.compile(r"Default: `([^`]+)`\.")
 _IMPORT = re.compile(r"^from ([\w.]+) import (\w+)", re.M)
 _ROW = re.compile(r"^\| \w+ \| \[→\]", re.M)
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -59,7 +62,7 @@ def _section(text: str, title: str, level: int = 2) -> tuple[int, int] | None:
     return m.start(), nxt.start() if nxt else len(text)
 
 
-def _first(paths: list[Path], pred: Callable[[str], object]) -> tuple[Path, object] | None:
+def _first(paths: list[Path], pred: Callable[[str], _T | None]) -> tuple[Path, _T] | None:
     for p in paths:
         hit = pred(p.read_text(encoding="utf-8"))
         if hit:
@@ -76,6 +79,8 @@ def _rel(root: Path, p: Path) -> str:
 def line_shift(root: Path, src: Path | None) -> str | None:
     for p in _api_docs(root):
         m = _LINES.search(p.read_text(encoding="utf-8"))
+        if m is None:  # _api_docs keeps only pages with a Lines bullet
+            continue
         a, b = int(m.group(2)), int(m.group(3))
         _edit(p, m.group(0), f"{m.group(1)}{a + 1}-{b + 1}")
         return f"{_rel(root, p)}: Lines L{a}-{b} -> L{a + 1}-{b + 1}"
@@ -87,6 +92,8 @@ def wrong_file(root: Path, src: Path | None) -> str | None:
         return None
     for p in _api_docs(root):
         m = _FILE.search(p.read_text(encoding="utf-8"))
+        if m is None:
+            continue
         cited = src / m.group(2)
         others = sorted(f for f in cited.parent.glob("*.py") if f.name != cited.name and f.name != "__init__.py"
                         and f.is_file() and not f.is_symlink())
@@ -98,7 +105,7 @@ def wrong_file(root: Path, src: Path | None) -> str | None:
     return None
 
 
-def _input_with_default(text: str):
+def _input_with_default(text: str) -> tuple[re.Match[str], re.Match[str]] | None:
     io = _section(text, "Inputs", 3)
     if io is None:
         return None
@@ -125,7 +132,7 @@ def param_renamed(root: Path, src: Path | None) -> str | None:
 
 
 def required_wrong(root: Path, src: Path | None) -> str | None:
-    def pred(t: str):
+    def pred(t: str) -> re.Match[str] | None:
         io = _section(t, "Inputs", 3)
         return io and next((m for m in _INPUT_ROW.finditer(t, io[0], io[1]) if m.group(3) == "Yes"), None)
     hit = _first(_api_docs(root), pred)
@@ -217,7 +224,7 @@ def orphan_implementation(root: Path, src: Path | None) -> str | None:
 
 
 def wrong_import(root: Path, src: Path | None) -> str | None:
-    def pred(t: str):
+    def pred(t: str) -> re.Match[str] | None:
         imp = _section(t, "Import", 3)
         return imp and _IMPORT.search(t, imp[0], imp[1])
     hit = _first(_api_docs(root), pred)
@@ -230,7 +237,7 @@ def wrong_import(root: Path, src: Path | None) -> str | None:
     return f"{_rel(root, p)}: import {m.group(2)} from {new} instead of {module}"
 
 
-def _example_block(t: str):
+def _example_block(t: str) -> re.Match[str] | None:
     ex = _section(t, "Usage Examples")
     if ex is None:
         return None
@@ -272,13 +279,13 @@ def invented_api(root: Path, src: Path | None) -> str | None:
 _CODE = re.compile(r'^<syntaxhighlight lang="python">\n(.*?)^</syntaxhighlight>$', re.M | re.S)
 
 
-def _example_code(text: str) -> list[re.Match]:
+def _example_code(text: str) -> list[re.Match[str]]:
     """The python blocks under Usage Examples (group 1: the code, ending with a newline)."""
     ex = _section(text, "Usage Examples")
     return list(_CODE.finditer(text, ex[0], ex[1])) if ex else []
 
 
-def _append_to_example(p: Path, block: re.Match, lines: str) -> None:
+def _append_to_example(p: Path, block: re.Match[str], lines: str) -> None:
     text = p.read_text(encoding="utf-8")
     p.write_text(text[:block.end(1)] + lines + "\n" + text[block.end(1):], encoding="utf-8")
 
@@ -372,17 +379,22 @@ def example_call_does_not_bind(root: Path, src: Path | None) -> str | None:
     pages = [(p, p.read_text(encoding="utf-8")) for p in _api_docs(root)]
     for p, text in pages:
         target = _documented_call(text)
+        if target is None:
+            continue
         imp = _section(text, "Import", 3)
         owner = imp and _IMPORT.search(text, imp[0], imp[1])
-        for block in _example_code(text) if target else []:
+        for block in _example_code(text):
             calls = _calls_of(block.group(1), *target, owner.group(2) if owner else None)
             if not calls:
                 continue
             call = calls[0]
+            end_line, end_col = call.end_lineno, call.end_col_offset
+            if end_line is None or end_col is None:  # a parsed node always has both
+                continue
             lines = block.group(1).split("\n")
-            line = lines[call.end_lineno - 1].encode("utf-8")
-            close = len(line[:call.end_col_offset - 1].decode("utf-8"))  # the call's ')'
-            head = "\n".join(lines[:call.end_lineno - 1] + [lines[call.end_lineno - 1][:close]])
+            line = lines[end_line - 1].encode("utf-8")
+            close = len(line[:end_col - 1].decode("utf-8"))  # the call's ')'
+            head = "\n".join(lines[:end_line - 1] + [lines[end_line - 1][:close]])
             sep = "" if not (call.args or call.keywords) else (" " if head.rstrip().endswith(",") else ", ")
             at = block.start(1) + len(head)
             p.write_text(text[:at] + sep + "not_a_parameter=1" + text[at:], encoding="utf-8")
@@ -394,9 +406,9 @@ def example_call_does_not_bind(root: Path, src: Path | None) -> str | None:
         if target is None or not blocks or not first_import:
             continue
         name, is_method = target
-        call = f"obj = ...  # the object the method belongs to\nobj.{name}(not_a_parameter=1)" if is_method else \
+        appended = f"obj = ...  # the object the method belongs to\nobj.{name}(not_a_parameter=1)" if is_method else \
             f"{first_import.group(0)}\n{name}(not_a_parameter=1)"
-        _append_to_example(p, blocks[0], call)
+        _append_to_example(p, blocks[0], appended)
         return f"{_rel(root, p)}: example appends a call of {name} with not_a_parameter=1"
     return None
 
@@ -417,13 +429,15 @@ def _into_section(root: Path, title: str, sentence: str) -> Path | None:
 
 def invented_call_in_prose(root: Path, src: Path | None) -> str | None:
     pkg = _package(root)
-    hit = pkg and _into_section(root, "Description", f"It also calls {pkg}.magic_merge_all(model, fast=True) internally.")
-    return hit and f"{_rel(root, hit)}: prose names {pkg}.magic_merge_all without back-ticks"
+    if not pkg:
+        return pkg
+    hit = _into_section(root, "Description", f"It also calls {pkg}.magic_merge_all(model, fast=True) internally.")
+    return f"{_rel(root, hit)}: prose names {pkg}.magic_merge_all without back-ticks" if hit else None
 
 
 def invented_method_in_prose(root: Path, src: Path | None) -> str | None:
     hit = _into_section(root, "Usage", "Call turbo_quantize_adapters() afterwards to halve the memory.")
-    return hit and f"{_rel(root, hit)}: prose tells the reader to call turbo_quantize_adapters()"
+    return f"{_rel(root, hit)}: prose tells the reader to call turbo_quantize_adapters()" if hit else None
 
 
 def secret_in_example(root: Path, src: Path | None) -> str | None:
@@ -506,7 +520,7 @@ def realized_by_edge(root: Path, src: Path | None) -> str | None:
     return f"{_rel(root, p)}: implemented_by written as realized_by"
 
 
-def _index_rows(root: Path, name: str) -> tuple[Path, list[re.Match]] | None:
+def _index_rows(root: Path, name: str) -> tuple[Path, list[re.Match[str]]] | None:
     path = root / name
     if not path.exists():
         return None
@@ -556,8 +570,10 @@ def status_unearned(root: Path, src: Path | None) -> str | None:
     if not wi.exists():
         return None
     m = re.search(r"^\| \*\*Implementation\*\* \| `(\w+)` \|", wi.read_text(encoding="utf-8"), re.M)
-    page = m and root / "implementations" / f"{m.group(1)}.md"
-    if not page or not page.exists() or "| ✅ |" not in wi.read_text(encoding="utf-8"):
+    if m is None:
+        return None
+    page = root / "implementations" / f"{m.group(1)}.md"
+    if not page.exists() or "| ✅ |" not in wi.read_text(encoding="utf-8"):
         return None
     page.unlink()
     idx = root / "_ImplementationIndex.md"
@@ -598,7 +614,9 @@ def param_doc_dropped(root: Path, src: Path | None) -> str | None:
     for p in _api_docs(root):
         text = p.read_text(encoding="utf-8")
         io = _section(text, "Inputs", 3)
-        documented = _documented_in_source(src, text) if io else set()
+        if io is None:
+            continue
+        documented = _documented_in_source(src, text)
         for m in (_INPUT_ROW.finditer(text, io[0], io[1]) if documented else []):
             if m.group(1) in documented and "undocumented" not in m.group(4):
                 d = _DEFAULT.search(m.group(4))
@@ -618,7 +636,7 @@ def default_said_twice(root: Path, src: Path | None) -> str | None:
     return f"{_rel(root, p)}: input {row.group(1)} says its default twice"
 
 
-def _first_line(text: str, title: str, level: int) -> re.Match | None:
+def _first_line(text: str, title: str, level: int) -> re.Match[str] | None:
     """The first text line under a section heading."""
     sec = _section(text, title, level)
     return sec and re.compile(r"^([^=\n{|*#].*)$", re.M).search(text, text.index("\n", sec[0]) + 1, sec[1])
@@ -656,14 +674,14 @@ def placeholder_math(root: Path, src: Path | None) -> str | None:
 
 
 def sentence_twice(root: Path, src: Path | None) -> str | None:
-    def pred(t: str):
+    def pred(t: str) -> re.Match[str] | None:
         m = _first_line(t, "Description", 3)
-        return m if m and len(re.split(r"(?<=[.!?])\s+", m.group(1))[0].split()) >= 3 else None
+        return m if m and len(first_sentence(m.group(1)).split()) >= 3 else None
     hit = _first(_pages(root, "principles"), pred)
     if hit is None:
         return None
     p, m = hit
-    first = re.split(r"(?<=[.!?])\s+", m.group(1))[0]
+    first = first_sentence(m.group(1))
     _edit(p, m.group(0), f"{m.group(0)} {first}")
     return f"{_rel(root, p)}: the Description says {first[:40]!r} twice"
 

@@ -1,4 +1,4 @@
-"""The deterministic verifier: every rule of RULES.md over a wiki, checked against the source.
+"""The deterministic verifier: every rule of docs/rules.md over a wiki, checked against the source.
 
     python -m agents.verify WIKI_DIR --source SRC [--repo owner_name] [--json] [--ignore NAME ...]
 
@@ -15,9 +15,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TypedDict
 
 from agents.install_check import refused_for_shadowing
-from agents.verify.findings import RULES, Finding
+from agents.verify.findings import RULES, Finding, FindingRecord
 from agents.verify.context import Context
 from agents.verify.rules.boilerplate_rules import check_boilerplate, check_page_boilerplate
 from agents.verify.rules.claim_rules import check_claims
@@ -32,6 +33,34 @@ from tools.wiki.page import parse_page
 from tools.wiki.workflow_index import WorkflowIndex
 from tools.errors import ToolError, UsageError
 from tools.index.workspace import Workspace, open_workspace
+
+
+class ExampleNames(TypedDict):
+    """How many names the examples take from the package, and how many of them exist."""
+    checked: int
+    exist: int
+    ratio: float | None
+    unknown: list[str]
+
+
+class VerifySummary(TypedDict):
+    """A whole-wiki verification in brief, as a commit records it."""
+    errors: int
+    warnings: int
+    pages: int
+    per_rule: dict[str, int]
+    example_names: ExampleNames
+
+
+class ReportRecord(TypedDict):
+    """A report as ``--json`` prints it."""
+    pages: int
+    errors: int
+    warnings: int
+    per_rule: dict[str, int]
+    seconds: float
+    example_names: ExampleNames
+    findings: list[FindingRecord]
 
 
 @dataclass
@@ -49,10 +78,7 @@ class Report:
         counts = Counter(f.rule for f in self.findings)
         return {r: counts[r] for r in sorted(counts, key=lambda r: int(r[1:]))}
 
-    def failed_pages(self) -> set[str]:
-        return {f.page for f in self.errors}
-
-    def as_dict(self) -> dict:
+    def as_dict(self) -> ReportRecord:
         ratio = self.examples.found / self.examples.names if self.examples.names else None
         return {"pages": self.pages, "errors": len(self.errors), "warnings": len(self.findings) - len(self.errors),
                 "per_rule": self.per_rule(), "seconds": round(self.seconds, 3),

@@ -14,7 +14,9 @@ import ast
 import builtins
 import inspect
 import re
+import sys
 from collections.abc import Iterator
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from tools.index.facts import expected_inputs, generated_init, is_dataclass
@@ -96,7 +98,7 @@ def _bindings(tree: ast.AST) -> Iterator[tuple[str, ast.AST]]:
             yield n.name, n
         elif isinstance(n, ast.MatchMapping) and n.rest:
             yield n.rest, n
-        elif type(n).__name__ in ("TypeVar", "ParamSpec", "TypeVarTuple"):  # PEP 695 (3.12+)
+        elif sys.version_info >= (3, 12) and isinstance(n, (ast.TypeVar, ast.ParamSpec, ast.TypeVarTuple)):  # PEP 695
             yield n.name, n
 
 
@@ -127,7 +129,7 @@ def _unevaluated_annotations(tree: ast.Module) -> set[int]:
     return out
 
 
-def _loads(tree: ast.Module, skip: set[int] = frozenset()) -> list[ast.Name]:
+def _loads(tree: ast.Module, skip: AbstractSet[int] = frozenset()) -> list[ast.Name]:
     """Name loads (``x += 1`` included) in source order, outside the subtrees in ``skip``."""
     aug = _aug_targets(tree)
     out: list[ast.Name] = []
@@ -175,7 +177,7 @@ def unused_imports(code: str) -> list[tuple[int, str]]:
                 continue
             for a, name in _import_names(node):
                 if name not in used:
-                    out.append((getattr(a, "lineno", node.lineno), name))
+                    out.append((a.lineno, name))
     return sorted(out)
 
 
@@ -324,12 +326,13 @@ def call_target(ws: Workspace, sym: Symbol) -> CallTarget:
         if _is_property(sym):
             return _unknown(sym.name, True)
         classes = _receiver_classes(ws, owner) if owner is not None else {owner_name}
-        common = dict(receivers=frozenset(classes), factories=frozenset(_factories(ws, classes)))
+        receivers, factories = frozenset(classes), frozenset(_factories(ws, classes))
         decorators = _decorator_names(sym)
         if "staticmethod" in decorators:
-            return CallTarget(sym.name, True, sym.params, **common)
+            return CallTarget(sym.name, True, sym.params, receivers=receivers, factories=factories)
         first, rest = _strip_first(sym.params)
-        return CallTarget(sym.name, True, rest, self_param=None if "classmethod" in decorators else first, **common)
+        return CallTarget(sym.name, True, rest, self_param=None if "classmethod" in decorators else first,
+                          receivers=receivers, factories=factories)
     return CallTarget(sym.name, False, sym.params)
 
 
@@ -353,7 +356,8 @@ def _signature(params: tuple[Param, ...]) -> inspect.Signature | None:
 
 def _bind_error(sig: inspect.Signature, call: ast.Call) -> str | None:
     try:
-        sig.bind(*([None] * len(call.args)), **{k.arg: None for k in call.keywords})
+        # ``**x`` (a keyword without a name) is never judged: call_problems skips such calls
+        sig.bind(*([None] * len(call.args)), **{k.arg: None for k in call.keywords if k.arg is not None})
     except TypeError as exc:
         return str(exc)
     return None
@@ -405,7 +409,7 @@ def _receiver(func: ast.Attribute, classes: set[str], factories: set[str],
     return "instance" if isinstance(recv, ast.Call) and _builds(recv, classes, factories) else None
 
 
-def call_problems(code: str, target: CallTarget, aliases: set[str] = frozenset()) -> list[tuple[int, str]]:
+def call_problems(code: str, target: CallTarget, aliases: AbstractSet[str] = frozenset()) -> list[tuple[int, str]]:
     """(line, message) for each call of the target whose arguments do not bind by Python's rules.
     Calls that unpack ``*x`` or ``**x`` are not judged. A function or class is called through its
     name, an ``as`` alias of an import of it, or one of ``aliases``. A method is called on its class

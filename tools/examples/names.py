@@ -35,7 +35,7 @@ class _Names(ast.NodeVisitor):
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
         self.binds += [a.asname or a.name for a in node.names if a.name != "*"]
 
-    def _scope(self, inner: list[ast.AST], bound: set[str], outer: list[ast.AST]) -> None:
+    def _scope(self, inner: Sequence[ast.AST], bound: set[str], outer: Sequence[ast.AST]) -> None:
         for n in outer:
             self.visit(n)
         sub = _Names()
@@ -61,17 +61,18 @@ class _Names(ast.NodeVisitor):
     def visit_Lambda(self, node: ast.Lambda) -> None:
         self._scope([node.body], _args_names(node.args), node.args.defaults)
 
-    def _comprehension(self, node, elts: list[ast.AST]) -> None:
+    def _comprehension(self, node: ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp,
+                       elts: list[ast.expr]) -> None:
         gens = node.generators
         bound = {n for g in gens for n in target_names(g.target)}
         self._scope(elts + [g.iter for g in gens[1:]] + [c for g in gens for c in g.ifs], bound, [gens[0].iter])
 
-    def visit_ListComp(self, node) -> None:
+    def visit_ListComp(self, node: ast.ListComp | ast.SetComp | ast.GeneratorExp) -> None:
         self._comprehension(node, [node.elt])
 
     visit_SetComp = visit_GeneratorExp = visit_ListComp
 
-    def visit_DictComp(self, node) -> None:
+    def visit_DictComp(self, node: ast.DictComp) -> None:
         self._comprehension(node, [node.key, node.value])
 
     def visit_ExceptHandler(self, node: ast.ExceptHandler) -> None:
@@ -79,7 +80,7 @@ class _Names(ast.NodeVisitor):
             self.binds.append(node.name)
         self.generic_visit(node)
 
-    def visit_MatchAs(self, node) -> None:
+    def visit_MatchAs(self, node: ast.MatchAs | ast.MatchStar) -> None:
         if node.name:
             self.binds.append(node.name)
         self.generic_visit(node)
@@ -126,7 +127,7 @@ def _base(node: ast.AST) -> str | None:
 def mutated(node: ast.AST) -> set[str]:
     """Names whose object a statement changes in place: ``x[k] = v``, ``x.a.b = v``, ``del x[k]``,
     ``x.append(v)`` (a statement of its own: ``y = x.pop()`` is a use)."""
-    out = set()
+    out: set[str] = set()
     for n in ast.walk(node):
         if isinstance(n, (ast.Attribute, ast.Subscript)) and isinstance(n.ctx, (ast.Store, ast.Del)):
             base = _base(n.value)

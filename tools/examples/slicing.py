@@ -21,9 +21,9 @@ import ast
 import copy
 import keyword
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Literal, NamedTuple, TypeGuard, TypeVar, overload
 
 from tools import pyast
 from tools.errors import ToolError
@@ -39,6 +39,7 @@ from tools.examples.check import (
 from tools.examples.names import called_names, mutated, names_of, taints, target_names
 from tools.index.records import Param, Symbol
 from tools.index.workspace import Workspace
+from tools.sentences import first_sentence
 
 MAX_LINES = 15
 DEF_MAX = 6  # a module-level helper longer than this is not copied: what it gives becomes a placeholder
@@ -46,9 +47,15 @@ _BUILTINS = BUILTIN_NAMES
 _SETUP = frozenset({"setUp", "setUpClass", "setup_method", "setup_class", "asyncSetUp"})
 _PARAMETRIZE = frozenset({"parametrize", "expand"})  # pytest.mark.parametrize, parameterized.expand
 # pytest's own fixtures that plain code can stand in for: (expression, the imports it needs)
-_PYTEST_FIXTURES = {"tmp_path": ("pathlib.Path(tempfile.mkdtemp())", ("import pathlib", "import tempfile")),
-                    "tmpdir": ("tempfile.mkdtemp()", ("import tempfile",))}
+_PYTEST_FIXTURES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "tmp_path": ("pathlib.Path(tempfile.mkdtemp())", ("import pathlib", "import tempfile")),
+    "tmpdir": ("tempfile.mkdtemp()", ("import tempfile",))}
 _DEPTH_LIMITS = (None, 3, 2, 1, 0)  # a slice over budget is retried shallower, with more placeholders
+CalleeKind = Literal["unknown", "function", "class", "method", "classmethod", "staticmethod", "property"]
+# the nodes a slice is cut from: each has a source position
+Located = ast.stmt | ast.expr | ast.arg
+Edit = tuple[ast.expr, str]  # a sub-expression and the text that replaces it
+_Stmt = TypeVar("_Stmt", bound=ast.stmt)
 
 
 class Callee(NamedTuple):
@@ -56,7 +63,7 @@ class Callee(NamedTuple):
     the symbol's facts when drafting its page (``callee_for``)."""
 
     key: str  # "name" or "receiver.name", as agents.draft.evidence.call_key writes it
-    kind: str = "unknown"  # function, class, method, classmethod, staticmethod, property
+    kind: CalleeKind = "unknown"
     owner: str | None = None  # the class of a method
     params: tuple[Param, ...] | None = None  # what the call binds (self/cls left out); None: unknown
     result: str | None = None  # the name its value is assigned to; None: it returns nothing, or unknown
@@ -74,7 +81,7 @@ class Callee(NamedTuple):
         return self.key.rsplit(".", 1)[0] if "." in self.key else None
 
 
-def is_documented_call(node: ast.AST, callee: Callee) -> bool:
+def is_documented_call(node: ast.AST, callee: Callee) -> TypeGuard[ast.Call]:
     """``name(...)`` / ``x.name(...)`` for a bare key, ``receiver.name(...)`` for a receiver key."""
     if not isinstance(node, ast.Call):
         return False
@@ -118,17 +125,19 @@ def result_name(sym: Symbol, returns: bool) -> str | None:
     return "result"
 
 
-def _def_node(ws: Workspace, sym: Symbol) -> ast.AST | None:
+def _def_node(ws: Workspace, sym: Symbol) -> ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef | None:
     try:
         text = ws.source.physical(sym.file).read_text(encoding="utf-8", errors="replace")
         tree = pyast.parse(text)
     except (OSError, ToolError, SyntaxError, ValueError):
         return None
-    kinds = (ast.ClassDef,) if sym.kind == "class" else (ast.FunctionDef, ast.AsyncFunctionDef)
-    return next((n for n in ast.walk(tree) if isinstance(n, kinds) and n.lineno == sym.start_line), None)
+    if sym.kind == "class":
+        return next((n for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and n.lineno == sym.start_line), None)
+    return next((n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+                 and n.lineno == sym.start_line), None)
 
 
-def _own_statements(node: ast.AST):
+def _own_statements(node: ast.AST) -> Iterator[ast.AST]:
     """Statements and expressions of a def body, not those of defs, lambdas or classes inside it."""
     todo = list(ast.iter_child_nodes(node))
     while todo:
@@ -162,6 +171,7 @@ def callee_for(ws: Workspace, sym: Symbol, import_code: str | None = None,
                docs: Mapping[str, str] | None = None) -> Callee:
     """The documented call of ``sym``: how it is called, what it binds, what its value is called."""
     decos = {d.split("(")[0].split(".")[-1] for d in sym.decorators}
+    kind: CalleeKind
     if sym.kind == "class":
         kind = "class"
     elif sym.kind == "function":
@@ -169,7 +179,7 @@ def callee_for(ws: Workspace, sym: Symbol, import_code: str | None = None,
     elif sym.name == "__init__":
         kind = "class"
     else:
-        kind = next((k for k in ("classmethod", "staticmethod") if k in decos), None) or \
+        kind = "classmethod" if "classmethod" in decos else "staticmethod" if "staticmethod" in decos else \
             ("property" if decos & {"property", "cached_property"} else "method")
     owner = sym.parent.split(".")[-1] if sym.parent else None
     name = owner if sym.name == "__init__" and owner else sym.name
@@ -205,18 +215,19 @@ class _Text:
     def _col(self, lineno: int, col: int) -> int:
         return len(self.lines[lineno - 1].encode("utf-8")[:col].decode("utf-8", errors="replace"))
 
-    def render(self, node: ast.AST, edits: Sequence[tuple[ast.AST, str]] = (), *, start: tuple[int, int] | None = None,
+    def render(self, node: Located, edits: Sequence[Edit] = (), *, start: tuple[int, int] | None = None,
                indent: int | None = None) -> list[str]:
         """``node``'s text with ``edits`` (sub-node -> replacement), as lines without the statement's
         own indentation (``indent`` columns, default the first line's)."""
         sl, sc = start or (node.lineno, node.col_offset)
-        el, ec = node.end_lineno, node.end_col_offset
+        el, ec = _end(node)
         chunk = [self.lines[i - 1] for i in range(sl, el + 1)]
         # positions as (line index in chunk, char column); edits applied from the end
         spans = []
         for sub, text in edits:
+            sub_el, sub_ec = _end(sub)
             a = (sub.lineno - sl, self._col(sub.lineno, sub.col_offset))
-            b = (sub.end_lineno - sl, self._col(sub.end_lineno, sub.end_col_offset))
+            b = (sub_el - sl, self._col(sub_el, sub_ec))
             spans.append((a, b, text))
         last = (el - sl, self._col(el, ec))
         first_col = self._col(sl, sc)
@@ -236,20 +247,29 @@ class _Text:
         return [lines[0]] + [l[cut:] if l[:cut].strip() == "" else l.lstrip() for l in lines[1:]]
 
 
+def _end(node: Located) -> tuple[int, int]:
+    """Where ``node`` ends (line, column); a parsed node always knows, a built one ends where it starts."""
+    return (node.end_lineno if node.end_lineno is not None else node.lineno,
+            node.end_col_offset if node.end_col_offset is not None else node.col_offset)
+
+
 # ---- the slice -----------------------------------------------------------------------------------
+
+Role = Literal["import", "def", "stmt", "attr", "setup", "method", "param", "header", "target"]
+
 
 @dataclass
 class _Unit:
     """One piece of the flattened program: a statement (or one name of an import) that runs before
     the documented call, in the order it runs."""
 
-    idx: int
-    node: ast.AST | None
-    role: str  # import, def, stmt, attr, method, param, header, target
+    node: ast.stmt | ast.arg  # a statement; for a param, the function's argument
+    role: Role
+    idx: int = -1  # its place in the program, given when it is added
     binds: list[str] = field(default_factory=list)
     uses: list[str] = field(default_factory=list)
     headers: tuple[int, ...] = ()  # indices of the with/for headers around it
-    edits: list[tuple[ast.AST, str]] = field(default_factory=list)
+    edits: list[Edit] = field(default_factory=list)
     opaque: bool = False  # binds a name whose value cannot be shown
     tainted: bool = False  # cannot be copied (needs self, returns, super() ...)
     called: set[str] = field(default_factory=set)  # self attributes it calls: helper methods
@@ -270,7 +290,8 @@ class _GiveUp(Exception):
     pass
 
 
-def _find_chain(tree: ast.Module, line: int, callee: Callee) -> list[ast.AST] | None:
+def _find_chain(tree: ast.Module, line: int, callee: Callee) -> list[ast.stmt] | None:
+    """The statements from the module level down to the one at ``line`` that calls the documented API."""
     def header_nodes(s: ast.stmt) -> list[ast.AST]:
         if isinstance(s, (ast.With, ast.AsyncWith)):
             return [i.context_expr for i in s.items]
@@ -278,7 +299,7 @@ def _find_chain(tree: ast.Module, line: int, callee: Callee) -> list[ast.AST] | 
             return [s]
         return []
 
-    def search(body: list[ast.stmt], path: list[ast.AST]) -> list[ast.AST] | None:
+    def search(body: list[ast.stmt], path: list[ast.stmt]) -> list[ast.stmt] | None:
         for s in body:
             if s.lineno == line and any(is_documented_call(n, callee) for h in header_nodes(s) for n in ast.walk(h)):
                 return path + [s]
@@ -288,19 +309,27 @@ def _find_chain(tree: ast.Module, line: int, callee: Callee) -> list[ast.AST] | 
                     if hit:
                         return hit
         return None
-    return search(tree.body, [tree])
+    return search(tree.body, [])
 
 
 def _blocks(s: ast.stmt) -> list[list[ast.stmt]]:
-    out = [getattr(s, a) for a in ("body", "orelse", "finalbody") if isinstance(getattr(s, a, None), list)]
+    out: list[list[ast.stmt]] = [getattr(s, a) for a in ("body", "orelse", "finalbody")
+                                 if isinstance(getattr(s, a, None), list)]
     out += [h.body for h in getattr(s, "handlers", [])]
     out += [c.body for c in getattr(s, "cases", [])]
     return out
 
 
-def _self_rewrite(node: ast.AST, selves: set[str]) -> tuple[ast.AST, list[tuple[ast.AST, str]], set[str], bool]:
-    """``self.x`` -> ``x``: (rewritten copy, text edits, attributes called, bare self left)."""
-    edits: list[tuple[ast.AST, str]] = []
+@overload
+def _self_rewrite(node: _Stmt, selves: set[str]) -> tuple[_Stmt, list[Edit], set[str], bool]: ...
+@overload
+def _self_rewrite(node: ast.expr, selves: set[str]) -> tuple[ast.expr, list[Edit], set[str], bool]: ...
+
+
+def _self_rewrite(node: ast.stmt | ast.expr, selves: set[str]) -> tuple[ast.stmt | ast.expr, list[Edit], set[str], bool]:
+    """``self.x`` -> ``x``: (rewritten copy, text edits, attributes called, bare self left). Only
+    attributes are replaced, so a statement's copy is a statement of the same kind."""
+    edits: list[Edit] = []
     called: set[str] = set()
     if not selves:
         return node, edits, called, False
@@ -316,7 +345,7 @@ def _self_rewrite(node: ast.AST, selves: set[str]) -> tuple[ast.AST, list[tuple[
                 return ast.copy_location(ast.Name(id=a.attr, ctx=a.ctx), a)
             self.generic_visit(a)
             return a
-    new = T().visit(copy.deepcopy(node))
+    new: ast.stmt | ast.expr = T().visit(copy.deepcopy(node))
     bare = any(isinstance(n, ast.Name) and n.id in selves for n in ast.walk(new))
     return new, edits, called, bare
 
@@ -329,7 +358,7 @@ def _testish(module: str | None, level: int) -> bool:
                for p in module.split("."))
 
 
-def _literal(node: ast.AST, src: _Text) -> str | None:
+def _literal(node: ast.expr, src: _Text) -> str | None:
     try:
         ast.literal_eval(node)
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
@@ -338,7 +367,7 @@ def _literal(node: ast.AST, src: _Text) -> str | None:
     return " ".join(l.strip() for l in text) if len(text) > 1 else text[0]
 
 
-def _parametrized(fn: ast.AST, src: _Text) -> dict[str, str | None]:
+def _parametrized(fn: ast.FunctionDef | ast.AsyncFunctionDef, src: _Text) -> dict[str, str | None]:
     """The parameters ``@pytest.mark.parametrize("a, b", [(1, 2), ...])`` / ``@parameterized.expand([...])``
     give, each with the source text of its first value when that is a short literal."""
     out: dict[str, str | None] = {}
@@ -346,7 +375,7 @@ def _parametrized(fn: ast.AST, src: _Text) -> dict[str, str | None]:
     for d in fn.decorator_list:
         if not (isinstance(d, ast.Call) and d.args):
             continue
-        fname = d.func.attr if isinstance(d.func, ast.Attribute) else getattr(d.func, "id", "")
+        fname = d.func.attr if isinstance(d.func, ast.Attribute) else d.func.id if isinstance(d.func, ast.Name) else ""
         if fname not in _PARAMETRIZE:
             continue
         if fname == "expand":
@@ -356,7 +385,7 @@ def _parametrized(fn: ast.AST, src: _Text) -> dict[str, str | None]:
             if isinstance(spec, ast.Constant) and isinstance(spec.value, str):
                 names = [n.strip() for n in spec.value.split(",") if n.strip()]
             elif isinstance(spec, (ast.List, ast.Tuple)) and all(isinstance(e, ast.Constant) for e in spec.elts):
-                names = [str(e.value) for e in spec.elts]
+                names = [str(e.value) for e in spec.elts if isinstance(e, ast.Constant)]  # every one is
             else:
                 continue
         else:
@@ -377,7 +406,7 @@ def _parametrized(fn: ast.AST, src: _Text) -> dict[str, str | None]:
 
 
 class _Slicer:
-    def __init__(self, text: str, tree: ast.Module, chain: list[ast.AST], callee: Callee) -> None:
+    def __init__(self, text: str, tree: ast.Module, chain: list[ast.stmt], callee: Callee) -> None:
         self.src = _Text(text)
         self.callee = callee
         self.units: list[_Unit] = []
@@ -385,12 +414,12 @@ class _Slicer:
         self._build(tree, chain)
 
     # ---- building the flattened program
-    def _add(self, node: ast.AST | None, role: str, **kw) -> _Unit:
-        u = _Unit(len(self.units), node, role, **kw)
+    def _add(self, u: _Unit) -> _Unit:
+        u.idx = len(self.units)
         self.units.append(u)
         return u
 
-    def _stmt(self, s: ast.stmt, headers: tuple[int, ...], selves: set[str], role: str = "stmt") -> None:
+    def _stmt(self, s: ast.stmt, headers: tuple[int, ...], selves: set[str], role: Role = "stmt") -> None:
         if isinstance(s, (ast.Import, ast.ImportFrom)):
             self._import(s)
             return
@@ -398,8 +427,8 @@ class _Slicer:
             return
         new, edits, called, bare = _self_rewrite(s, selves)
         binds, uses = names_of([new])
-        u = self._add(s, role, binds=binds, uses=uses, headers=headers, edits=edits, called=called,
-                      funcs=called_names(new), mutates=mutated(new), tainted=bare or taints(s))
+        u = self._add(_Unit(s, role, binds=binds, uses=uses, headers=headers, edits=edits, called=called,
+                            funcs=called_names(new), mutates=mutated(new), tainted=bare or taints(s)))
         if isinstance(new, ast.Assign) and len(new.targets) == 1 and isinstance(new.targets[0], ast.Name) \
                 and isinstance(new.value, ast.Name) and new.targets[0].id == new.value.id:
             u.passthrough = True
@@ -412,26 +441,26 @@ class _Slicer:
                 continue
             bound = a.asname or (a.name if isinstance(s, ast.ImportFrom) else a.name.split(".")[0])
             opaque = not preferred and _testish(module if isinstance(s, ast.ImportFrom) else a.name, level)
-            self._add(s, "import", binds=[bound], alias=a, opaque=opaque, preferred=preferred)
+            self._add(_Unit(s, "import", binds=[bound], alias=a, opaque=opaque, preferred=preferred))
 
-    def _def(self, s: ast.stmt) -> None:
+    def _def(self, s: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> None:
         lines = (s.end_lineno or s.lineno) - s.lineno + 1
         test = s.name.startswith(("test", "Test"))
         fixture = any("fixture" in ast.unparse(d) for d in s.decorator_list)
         if lines > DEF_MAX or test or fixture:
-            self._add(s, "def", binds=[s.name], opaque=True)
+            self._add(_Unit(s, "def", binds=[s.name], opaque=True))
             return
         bare = copy.copy(s)
         bare.decorator_list = []  # decorators are test scaffolding here: not copied, so not needed
         uses = names_of([bare])[1]
-        self._add(s, "def", binds=[s.name], uses=uses, funcs=called_names(bare))
+        self._add(_Unit(s, "def", binds=[s.name], uses=uses, funcs=called_names(bare)))
 
-    def _build(self, tree: ast.Module, chain: list[ast.AST]) -> None:
+    def _build(self, tree: ast.Module, chain: list[ast.stmt]) -> None:
         funcs = (ast.FunctionDef, ast.AsyncFunctionDef)
         f0 = next((i for i, n in enumerate(chain) if isinstance(n, funcs)), None)
-        if any(isinstance(n, ast.ClassDef) for n in chain[(f0 or 0) + 1:]):
+        if any(isinstance(n, ast.ClassDef) for n in (chain[f0 + 1:] if f0 is not None else chain)):
             raise _GiveUp("in a class body")
-        top = chain[1]
+        top = chain[0]
         for s in tree.body:
             if s is top:
                 if f0 is None:
@@ -462,9 +491,8 @@ class _Slicer:
         level: list[ast.stmt] = tree.body
         # every level of the chain in turn: a function's parameters and the statements before the
         # next level run before the call (a def nested in a test closes over its names, and its self)
-        for depth in range(1, len(chain)):
-            node = chain[depth]
-            if depth > 1:  # the module level is in already
+        for depth, node in enumerate(chain):
+            if depth > 0:  # the module level is in already
                 for s in level:
                     if s is node:
                         break
@@ -479,7 +507,7 @@ class _Slicer:
             level = next(b for b in _blocks(node) if any(x is nxt for x in b))
             if isinstance(node, funcs):
                 args = node.args.posonlyargs + node.args.args
-                cls = chain[depth - 1]
+                cls = chain[depth - 1] if depth > 0 else None
                 if isinstance(cls, ast.ClassDef):
                     static = any(ast.unparse(d).endswith("staticmethod") for d in node.decorator_list)
                     if not static and args:
@@ -492,7 +520,7 @@ class _Slicer:
                 self._params(node, args)
             elif isinstance(node, (ast.AsyncWith, ast.AsyncFor, ast.Match)):
                 raise _GiveUp("async or match block")
-            elif isinstance(node, ast.Try) or (hasattr(ast, "TryStar") and isinstance(node, ast.TryStar)):
+            elif isinstance(node, (ast.Try, ast.TryStar)):
                 if any(level is h.body for h in node.handlers):
                     raise _GiveUp("in an exception handler")
             elif isinstance(node, ast.With):
@@ -511,12 +539,13 @@ class _Slicer:
         given = _parametrized(fn, self.src)
         test = fn.name.startswith("test")
         for a in args + fn.args.kwonlyargs + [x for x in (fn.args.vararg, fn.args.kwarg) if x is not None]:
-            value, imports = given.get(a.arg), ()
+            value = given.get(a.arg)
+            imports: tuple[str, ...] = ()
             fixture = test and a.arg not in given
             if fixture and a.arg in _PYTEST_FIXTURES:
                 value, imports = _PYTEST_FIXTURES[a.arg]
-            self._add(a, "param", binds=[a.arg], annotation=ast.unparse(a.annotation) if a.annotation else None,
-                      value=value, imports=imports, fixture=fixture, parametrized=a.arg in given)
+            self._add(_Unit(a, "param", binds=[a.arg], annotation=ast.unparse(a.annotation) if a.annotation else None,
+                            value=value, imports=imports, fixture=fixture, parametrized=a.arg in given))
 
     def _class(self, cls: ast.ClassDef, fn: ast.AST) -> None:
         for s in cls.body:
@@ -524,7 +553,7 @@ class _Slicer:
                 self._stmt(s, (), set(), role="attr")
             elif isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and s is not fn \
                     and s.name not in _SETUP:
-                self._add(s, "method", binds=[s.name], opaque=True)
+                self._add(_Unit(s, "method", binds=[s.name], opaque=True))
         for s in cls.body:
             if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and s.name in _SETUP and s is not fn:
                 args = s.args.posonlyargs + s.args.args
@@ -535,7 +564,11 @@ class _Slicer:
     def _header(self, node: ast.With | ast.For, headers: tuple[int, ...], selves: set[str]) -> int:
         parts = [i.context_expr for i in node.items] + [i.optional_vars for i in node.items if i.optional_vars] \
             if isinstance(node, ast.With) else [node.target, node.iter]
-        binds, uses, edits, tainted, called = [], [], [], False, set()
+        binds: list[str] = []
+        uses: list[str] = []
+        edits: list[Edit] = []
+        tainted = False
+        called: set[str] = set()
         for p in parts:
             new, e, c, bare = _self_rewrite(p, selves)
             if isinstance(node, ast.With) and any(p is i.optional_vars for i in node.items) or \
@@ -550,12 +583,12 @@ class _Slicer:
             text = [self._header_text(node, edits)]
         else:
             text = [f"for {self._expr(node.target, edits)} in {self._expr(node.iter, edits)}:"]
-        funcs = set().union(*(called_names(_self_rewrite(p, selves)[0]) for p in parts))
-        u = self._add(node, "header", binds=binds, uses=list(dict.fromkeys(uses)), headers=headers, edits=edits,
-                      tainted=tainted, called=called, funcs=funcs, text=text)
+        funcs: set[str] = set().union(*(called_names(_self_rewrite(p, selves)[0]) for p in parts))
+        u = self._add(_Unit(node, "header", binds=binds, uses=list(dict.fromkeys(uses)), headers=headers, edits=edits,
+                            tainted=tainted, called=called, funcs=funcs, text=text))
         return u.idx
 
-    def _expr(self, node: ast.AST, edits: list[tuple[ast.AST, str]]) -> str:
+    def _expr(self, node: ast.expr, edits: Sequence[Edit]) -> str:
         inside = [(n, t) for n, t in edits if _within(n, node)]
         lines = self.src.render(node, inside, indent=self.src.indent_of(node.lineno))
         return lines[0] if len(lines) == 1 else "\n".join(lines)
@@ -570,12 +603,13 @@ class _Slicer:
             raise _GiveUp("uses self")
         result = _free_name(c.result or "result", names_of([new])[1])
         indent = self.src.indent_of(s.lineno)
-        if isinstance(s, ast.With):
+        # the rewrite is a copy of s: the isinstance checks of ``new`` only repeat those of ``s``
+        if isinstance(s, ast.With) and isinstance(new, ast.With):
             text = [self._header_text(s, edits), "    ..."]
             binds, uses = names_of([ast.Expr(ast.Tuple([i.context_expr for i in new.items], ast.Load()))])
             binds = [n for i in new.items if i.optional_vars is not None for n in target_names(i.optional_vars)]
-        elif isinstance(s, ast.Return):
-            if s.value is None:
+        elif isinstance(s, ast.Return) and isinstance(new, ast.Return):
+            if s.value is None or new.value is None:
                 raise _GiveUp("bare return")
             text = self._assigned(result, s.value, edits, indent)
             binds, uses = [result], names_of([ast.Expr(new.value)])[1]
@@ -594,10 +628,10 @@ class _Slicer:
             binds, uses = names_of([new])
         if taints(new) and not isinstance(s, ast.Return):
             raise _GiveUp("cannot stand alone")
-        self._add(s, "target", binds=binds, uses=uses, headers=headers, edits=edits, called=called,
-                  funcs=called_names(new), text=text)
+        self._add(_Unit(s, "target", binds=binds, uses=uses, headers=headers, edits=edits, called=called,
+                        funcs=called_names(new), text=text))
 
-    def _header_text(self, s: ast.With, edits) -> str:
+    def _header_text(self, s: ast.With, edits: Sequence[Edit]) -> str:
         items = []
         for i in s.items:
             t = self._expr(i.context_expr, edits)
@@ -606,7 +640,7 @@ class _Slicer:
             items.append(t)
         return "with " + ", ".join(items) + ":"
 
-    def _assigned(self, name: str, value: ast.AST, edits, indent: int) -> list[str]:
+    def _assigned(self, name: str, value: ast.expr, edits: Sequence[Edit], indent: int) -> list[str]:
         inside = [(n, t) for n, t in edits if _within(n, value)]
         lines = self.src.render(value, inside, indent=indent)
         return [f"{name} = {lines[0]}"] + lines[1:]
@@ -623,8 +657,7 @@ class _Slicer:
         at: dict[int, dict[str, str]] = {}  # placeholders written where an unshowable binding was
         top: dict[str, str] = {}
         target = self.units[-1]
-        structural = [self.units[h] for h in target.headers if self.units[h].node is not None
-                      and isinstance(self.units[h].node, ast.With)]
+        structural = [self.units[h] for h in target.headers if isinstance(self.units[h].node, ast.With)]
 
         def cut(b: _Unit, depth: int) -> bool:
             """Past the depth limit; imports, with headers and constants are never cut."""
@@ -671,7 +704,7 @@ class _Slicer:
     def _leaf(self, u: _Unit) -> bool:
         """A short statement that needs nothing but imports and builtins: ``model_id = "x"``."""
         if u.role not in ("stmt", "attr", "setup") or not isinstance(u.node, (ast.Assign, ast.AnnAssign)) \
-                or u.node.end_lineno - u.node.lineno > 4:
+                or _end(u.node)[0] - u.node.lineno > 4:
             return False
         for n in u.uses:
             b = self._binder(n, u.idx)
@@ -705,24 +738,25 @@ class _Slicer:
                     return self._param_text(None, k.arg, name)
             if isinstance(call.func, ast.Attribute) and _is_ref(call.func.value, name) and c.owner:
                 return _a(c.owner)
-        if binder is not None and binder.node is not None and isinstance(binder.node, (ast.Assign, ast.AnnAssign)) \
+        if binder is not None and isinstance(binder.node, (ast.Assign, ast.AnnAssign)) \
                 and isinstance(binder.node.value, ast.Call):
             value = binder.node.value
             while isinstance(value.func, ast.Attribute) and isinstance(value.func.value, ast.Call):
                 value = value.func.value  # MLP().to(device): what MLP() gives
             f = value.func
-            fname = f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", None)
+            fname = f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else None
             if fname:
                 return _a(fname) if fname[:1].isupper() else f"as returned by {fname}()"
-        for n in ast.walk(user.node) if user.node is not None else ():
+        for n in ast.walk(user.node):
             if isinstance(n, ast.Call):
-                fname = n.func.attr if isinstance(n.func, ast.Attribute) else getattr(n.func, "id", None)
+                fname = n.func.attr if isinstance(n.func, ast.Attribute) else \
+                    n.func.id if isinstance(n.func, ast.Name) else None
                 if any(_is_ref(a, name) for a in n.args):
                     return f"the {name} passed to {fname}"
                 kw = next((k.arg for k in n.keywords if _is_ref(k.value, name)), None)
                 if kw:
                     return f"the {kw} passed to {fname}"
-        for n in ast.walk(user.node) if user.node is not None else ():
+        for n in ast.walk(user.node):
             if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and _is_ref(n.func.value, name):
                 return f"an object with .{n.func.attr}()"
         if binder is not None and binder.role == "param" and binder.parametrized:
@@ -752,10 +786,11 @@ class _Slicer:
     def _render(self, code: set[int], at: dict[int, dict[str, str]], top: dict[str, str]) -> str:
         imports: list[str] = []
         groups: dict[int, list[ast.alias]] = {}
-        nodes: dict[int, ast.AST] = {}
+        nodes: dict[int, ast.Import | ast.ImportFrom] = {}
         for i in sorted(code):
             u = self.units[i]
-            if u.role == "import":
+            # an import unit is one name of an import statement
+            if u.role == "import" and u.alias is not None and isinstance(u.node, (ast.Import, ast.ImportFrom)):
                 groups.setdefault(id(u.node), []).append(u.alias)
                 nodes[id(u.node)] = u.node
         imports = order_imports([_import_line(nodes[k], aliases) for k, aliases in
@@ -773,7 +808,7 @@ class _Slicer:
             if i not in code or u.role == "import" or u.passthrough:
                 continue
             pad = "    " * self._depth(u, code)
-            if u.role in ("header", "target"):
+            if u.text is not None:  # a header or the target: rendered when it was added
                 lines = u.text
             elif u.role == "def":
                 lines = self.src.render(u.node, start=(u.node.lineno, u.node.col_offset))
@@ -785,7 +820,7 @@ class _Slicer:
         parts = ["\n".join(p) for p in (imports, head, body) if p]
         return "\n\n".join(parts) if len(parts) < 3 else parts[0] + "\n\n" + parts[1] + "\n" + parts[2]
 
-    def _import_rank(self, node: ast.AST, aliases: list[ast.alias]) -> int:
+    def _import_rank(self, node: ast.Import | ast.ImportFrom, aliases: list[ast.alias]) -> int:
         """Where an import goes: its own line; the canonical import takes the place of the file's
         import of the same name."""
         if node.lineno > 0 and any(u.node is node for u in self.units if u.role == "import" and not u.preferred):
@@ -806,9 +841,8 @@ def _is_ref(node: ast.AST, name: str) -> bool:
         and node.value.id in ("self", "cls")
 
 
-def _within(inner: ast.AST, outer: ast.AST) -> bool:
-    return (outer.lineno, outer.col_offset) <= (inner.lineno, inner.col_offset) and \
-        (inner.end_lineno, inner.end_col_offset) <= (outer.end_lineno, outer.end_col_offset)
+def _within(inner: Located, outer: Located) -> bool:
+    return (outer.lineno, outer.col_offset) <= (inner.lineno, inner.col_offset) and _end(inner) <= _end(outer)
 
 
 def _is_main_block(s: ast.stmt) -> bool:
@@ -820,12 +854,13 @@ def _is_assertion(s: ast.stmt) -> bool:
         return True
     if isinstance(s, ast.Expr) and isinstance(s.value, ast.Call):
         f = s.value.func
-        name = f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", "")
+        name = f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else ""
         return name.startswith("assert")
     return False
 
 
-def _assertion_args(s: ast.stmt) -> list[ast.AST]:
+def _assertion_args(s: ast.stmt) -> list[ast.expr]:
+    """The arguments of an assertion (``_is_assertion``): what it checks."""
     if isinstance(s, ast.Assert):
         t = s.test
         if isinstance(t, ast.Compare):
@@ -835,10 +870,12 @@ def _assertion_args(s: ast.stmt) -> list[ast.AST]:
         if isinstance(t, ast.Call) and isinstance(t.func, ast.Name) and t.func.id in ("isinstance", "len", "hasattr"):
             return list(t.args)
         return [t]
-    return list(s.value.args) + [k.value for k in s.value.keywords]
+    if isinstance(s, ast.Expr) and isinstance(s.value, ast.Call):  # self.assertEqual(...)
+        return list(s.value.args) + [k.value for k in s.value.keywords]
+    return []
 
 
-def _import_line(node: ast.AST, aliases: list[ast.alias]) -> str:
+def _import_line(node: ast.Import | ast.ImportFrom, aliases: list[ast.alias]) -> str:
     names = ", ".join(a.name + (f" as {a.asname}" if a.asname else "") for a in aliases)
     if isinstance(node, ast.ImportFrom):
         return f"from {'.' * node.level}{node.module or ''} import {names}"
@@ -878,7 +915,7 @@ def _a(text: str) -> str:
 
 def _short(text: str, limit: int = 70) -> str:
     text = " ".join(text.split())
-    text = re.split(r"(?<=[.;])\s", text)[0].rstrip(".;")
+    text = re.split(r";\s", first_sentence(text), maxsplit=1)[0].rstrip(".;")  # its first clause
     return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + "…"
 
 
@@ -1013,7 +1050,7 @@ def call_text_example(api_call: str | None, callee: Callee, imports: Mapping[str
         return None
     known = {**(imports or {}), **_imported_names(callee.import_code)}
 
-    def documented(n: ast.AST) -> bool:
+    def documented(n: ast.AST) -> TypeGuard[ast.Call]:
         # `pipe(texts)` calls Pipeline.__call__: the statement's own call is the documented one
         own = body[0].value if isinstance(body[0], (ast.Expr, ast.Assign)) else None
         return is_documented_call(n, callee) or (callee.name == "__call__" and n is own and isinstance(n, ast.Call))

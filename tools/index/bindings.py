@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from tools.errors import ToolError
 from tools.index.records import Symbol
@@ -35,12 +37,14 @@ class RuntimeBinding:
 
 
 _lock = threading.Lock()  # parallel pairs would each scan the tree before the first result is cached
+T = TypeVar("T")
 
 
-def per_index(ws: Workspace, name: str, build):
+def per_index(ws: Workspace, name: str, build: Callable[[Workspace], T]) -> T:
     """``build(ws)``, computed once per index (kept on the index object, which lives as long as the
     source it describes)."""
-    hit = ws.index.__dict__.get(name)
+    # only per_index writes ``name`` into the index's __dict__, always with what ``build`` returned
+    hit: T | None = ws.index.__dict__.get(name)
     if hit is None:
         with _lock:
             hit = ws.index.__dict__.get(name)

@@ -27,6 +27,9 @@ from tools.source.resolve import RepoSource, default_cache_dir, iter_python_file
 log = logging.getLogger(__name__)
 SCHEMA = 2  # bump when FileRecord or the parser output changes: old caches are then ignored
 _POOL_MIN_FILES = 64
+Entry = tuple[str, str, bytes]  # a cached file: (content digest, module, marshalled plain FileRecord)
+Counts = tuple[int, int, int, int]  # a file's (lines, symbols, skipped, partial), summed without decoding it
+_COUNTS_KEY = "\0counts"  # the cache file's one entry that is not a path: every file's Counts
 
 
 @dataclass
@@ -92,8 +95,9 @@ class Index:
 
     def digests(self) -> dict[str, str]:
         """path -> content digest of every file of the source."""
-        fast = getattr(self.records, "digests", None)
-        return fast() if fast else {path: r.digest for path, r in self.records.items()}
+        if isinstance(self.records, LazyRecords):
+            return self.records.digests()
+        return {path: r.digest for path, r in self.records.items()}
 
     def file_symbols(self, path: str) -> tuple[Symbol, ...]:
         rec = self.records.get(path)
@@ -121,20 +125,25 @@ def _cache_file(cache_dir: Path, source: RepoSource) -> Path:
     return cache_dir / f"index-v{SCHEMA}" / f"{source.repo}-{key}.marshal"
 
 
-def _load_cache(path: Path) -> dict[str, tuple[str, str, bytes]]:
+def _load_cache(path: Path) -> tuple[dict[str, Entry], dict[str, Counts] | None]:
+    """The cached entries by path, and the counts (None when the cache has none)."""
     try:
         data = marshal.loads(path.read_bytes())
-        return data if isinstance(data, dict) else {}
     except FileNotFoundError:
-        return {}
+        return {}, None
     except (OSError, ValueError, EOFError, TypeError) as exc:
         log.warning("ignoring unreadable index cache %s (%s)", path, exc)
-        return {}
+        return {}, None
+    if not isinstance(data, dict):
+        return {}, None
+    counts: dict[str, Counts] | None = data.pop(_COUNTS_KEY, None)
+    return data, counts
 
 
-def _save_cache(path: Path, entries: dict[str, tuple[str, str, bytes]]) -> bool:
+def _save_cache(path: Path, entries: dict[str, Entry], counts: dict[str, Counts]) -> bool:
+    data: dict[str, Entry | dict[str, Counts]] = {**entries, _COUNTS_KEY: counts}
     try:
-        atomic_write_bytes(path, marshal.dumps(entries))
+        atomic_write_bytes(path, marshal.dumps(data))
         return True
     except OSError as exc:
         log.warning("index cache not written (%s); the index stays in memory only", exc)
@@ -144,7 +153,7 @@ def _save_cache(path: Path, entries: dict[str, tuple[str, str, bytes]]) -> bool:
 class LazyRecords(Mapping[str, FileRecord]):
     """FileRecords decoded on first access: a warm load touches only the files it uses."""
 
-    def __init__(self, entries: dict[str, tuple[str, str, bytes]]) -> None:
+    def __init__(self, entries: dict[str, Entry]) -> None:
         self._entries = entries
         self._done: dict[str, FileRecord] = {}
 
@@ -166,11 +175,11 @@ class LazyRecords(Mapping[str, FileRecord]):
         return len(self._entries)
 
 
-def _encode(rec: FileRecord) -> tuple[str, str, bytes]:
+def _encode(rec: FileRecord) -> Entry:
     return (rec.digest, rec.module, marshal.dumps(to_plain(rec)))
 
 
-def _parse_job(job: tuple[str, str, str, bool, int]) -> tuple[str, tuple[str, str, bytes], tuple[int, int, int, int]]:
+def _parse_job(job: tuple[str, str, str, bool, int]) -> tuple[str, Entry, Counts]:
     physical, path, module, is_pkg, max_bytes = job
     try:
         with open(physical, "rb") as fh:
@@ -181,7 +190,7 @@ def _parse_job(job: tuple[str, str, str, bool, int]) -> tuple[str, tuple[str, st
     return path, _encode(rec), _counts(rec)
 
 
-def _counts(rec: FileRecord) -> tuple[int, int, int, int]:
+def _counts(rec: FileRecord) -> Counts:
     return (rec.lines, len(rec.symbols), rec.status == "skipped", rec.status == "partial")
 
 
@@ -192,13 +201,12 @@ def build_index(source: RepoSource, cache_dir: Path | None = None, workers: int 
     if cache_dir == source.root or source.root in cache_dir.parents:
         raise UsageError(f"cache folder {cache_dir} is inside the analysed source; choose another --cache-dir")
     cache_path = _cache_file(cache_dir, source) if use_cache else None
-    cached = _load_cache(cache_path) if cache_path else {}
-    counts_cached = cached.pop("\0counts", None) if cached else None
+    cached, counts_cached = _load_cache(cache_path) if cache_path else ({}, None)
 
     files = list(iter_python_files(source))
     names = module_names([p for _, p in files])
-    entries: dict[str, tuple[str, str, bytes]] = {}
-    counts: dict[str, tuple[int, int, int, int]] = {}
+    entries: dict[str, Entry] = {}
+    counts: dict[str, Counts] = {}
     jobs: list[tuple[str, str, str, bool, int]] = []
     stats = BuildStats()
     for physical, path in files:
@@ -237,7 +245,7 @@ def build_index(source: RepoSource, cache_dir: Path | None = None, workers: int 
     counts = {p: counts[p] for p in order}
     if cache_path is not None:
         if jobs or len(cached) != len(entries):
-            ok = _save_cache(cache_path, {**entries, "\0counts": counts})
+            ok = _save_cache(cache_path, entries, counts)
             stats.cache = str(cache_path) if ok else None
         else:
             stats.cache = str(cache_path)

@@ -11,6 +11,8 @@ import inspect
 import re
 import textwrap
 
+from tools.sentences import first_sentence as _first_sentence, sentences
+
 _PARAM_HEADERS = {"args", "arguments", "parameters", "params", "keyword args", "keyword arguments", "kwargs",
                   "other parameters", "other arguments", "keyword parameters", "attributes"}
 _RETURN_HEADERS = {"returns", "return", "yields"}
@@ -42,7 +44,6 @@ _CLAUSE_SEP = re.compile(r"\s*(?:[,;:]|\s[-\u2013\u2014]{1,2})\s*(?:and\s+|which
                          r"(?:\w+\s+){0,3}$", re.I)
 _CONDITION = re.compile(r"^(?:if|when|unless|in case|otherwise)\b", re.I)
 _MAX = 240
-_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z(`])")
 
 
 def summary(doc: str | None) -> str:
@@ -54,8 +55,8 @@ def summary(doc: str | None) -> str:
 
 
 def first_sentence(text: str) -> str:
-    text = " ".join(text.split())
-    first = _SENTENCE.split(text, 1)[0] if text else ""
+    """The first sentence (tools.sentences) on one line, cut at a word past _MAX characters."""
+    first = _first_sentence(" ".join(text.split()))
     return first if len(first) <= _MAX else first[:_MAX].rsplit(" ", 1)[0] + " …"
 
 
@@ -236,7 +237,7 @@ def _is_section(lines: list[str], j: int) -> bool:
     return header is not None and (header[1] or header[0] in _SECTION_NAMES - {"args", "kwargs", "params"})
 
 
-def _read_sphinx(lines: list[str], i: int, m: re.Match, out: dict[str, str]) -> int:
+def _read_sphinx(lines: list[str], i: int, m: re.Match[str], out: dict[str, str]) -> int:
     """``:param name: text`` and the lines indented under it."""
     ind = _indent(lines[i])
     j, body = i + 1, []
@@ -262,7 +263,7 @@ def without_default(text: str) -> str:
     A parenthesised clause is dropped, a trailing ``, defaults to x`` is cut, a sentence that is
     only about the default is dropped whole."""
     out = []
-    for sentence in _SENTENCE.split(" ".join(text.split())):
+    for sentence in sentences(" ".join(text.split())):
         if not states_default(sentence):
             out.append(sentence)
             continue

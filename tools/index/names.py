@@ -5,11 +5,12 @@ Everything is static (no import of the analysed code): re-exports are followed t
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
 from tools.index.build import Index
-from tools.index.records import Symbol
+from tools.index.records import FileRecord, Symbol
 
 _MAX_DEPTH = 24
 
@@ -29,7 +30,8 @@ class Names:
         self._public_memo: dict[str, set[str]] = {}
 
     # ---- binding resolution ---------------------------------------------------------
-    def resolve(self, module: str, name: str, _depth: int = 0, _seen: frozenset = frozenset()) -> Target | None:
+    def resolve(self, module: str, name: str, _depth: int = 0,
+                _seen: frozenset[tuple[str, str]] = frozenset()) -> Target | None:
         """What ``name`` is bound to at the top level of ``module`` (a definition or a module)."""
         key = (module, name)
         if key in self._memo:
@@ -41,14 +43,14 @@ class Names:
         self._memo[key] = result
         return result
 
-    def _resolve(self, module: str, name: str, depth: int, seen: frozenset) -> Target | None:
+    def _resolve(self, module: str, name: str, depth: int, seen: frozenset[tuple[str, str]]) -> Target | None:
         rec = self.index.modules.get(module)
         if rec is None:
             return None
         direct = self.index.definition(module, name)
         if direct is not None:
             return direct
-        star_sources = []
+        star_sources: list[str] = []
         for b in reversed(rec.bindings):
             if b.name == "*":
                 star_sources.append(b.module)
@@ -74,7 +76,7 @@ class Names:
                         return target
         return None
 
-    def _public_names(self, rec, _seen: frozenset = frozenset()) -> set[str]:
+    def _public_names(self, rec: FileRecord, _seen: frozenset[str] = frozenset()) -> set[str]:
         """Names ``from module import *`` binds: ``__all__``, else public names, star imports included."""
         if rec.all_names is not None:
             return set(rec.all_names)
@@ -125,7 +127,7 @@ class Names:
                 src = self.index.modules.get(b.module)
                 if src is not None:
                     names.update(self._public_names(src))
-        out = {}
+        out: dict[str, Target] = {}
         for n in sorted(names):
             t = self.resolve(module, n)
             if t is not None:
@@ -155,7 +157,7 @@ class Names:
         owner = self.owner(sym)
         if owner is None:
             return []
-        out = []
+        out: list[str] = []
         for mod, rec in self.index.modules.items():
             if any(p.startswith("_") for p in mod.split(".")):
                 continue
@@ -165,7 +167,7 @@ class Names:
 
     # ---- inheritance ----------------------------------------------------------------
     def bases(self, cls: Symbol) -> list[Symbol]:
-        out = []
+        out: list[Symbol] = []
         for text in cls.bases:
             head = text.split("[", 1)[0].strip()  # Generic[T] -> Generic
             t = self.resolve_dotted(cls.module, head) if head.replace(".", "").replace("_", "").isalnum() else None
@@ -200,7 +202,7 @@ def _same(a: Target | None, b: Symbol) -> bool:
     return isinstance(a, Symbol) and (a.file, a.qualname, a.start_line) == (b.file, b.qualname, b.start_line)
 
 
-def _c3(cls: Symbol, bases_of, visiting: set) -> list[Symbol]:
+def _c3(cls: Symbol, bases_of: Callable[[Symbol], list[Symbol]], visiting: set[tuple[str, str]]) -> list[Symbol]:
     key = (cls.file, cls.qualname)
     if key in visiting:  # a cycle in the source (or in our resolution): stop here
         return [cls]

@@ -22,6 +22,7 @@ from functools import lru_cache
 from tools import pyast
 from tools.index.records import Symbol
 from tools.index.workspace import Workspace
+from tools.sentences import terminated
 
 Deny = tuple[set[str], set[str]]  # (case-insensitive words, case-sensitive names), as Context.deny_terms
 
@@ -103,7 +104,7 @@ class _Renderer:
 
     def expr(self, n: ast.AST | None) -> str:
         text = self._expr(n)
-        return text if len(text) <= _MAX_TEXT else self._gist(n)
+        return text if len(text) <= _MAX_TEXT or n is None else self._gist(n)
 
     def cond(self, n: ast.AST) -> str:
         """A condition: ``not x`` reads "x is not set", each part of an and/or likewise."""
@@ -117,7 +118,7 @@ class _Renderer:
             return (" and " if isinstance(n.op, ast.And) else " or ").join(self._cond(v) for v in n.values)
         return self._expr(n)
 
-    def _gist(self, n: ast.AST | None) -> str:
+    def _gist(self, n: ast.AST) -> str:
         funcs = {id(x.func) for x in ast.walk(n) if isinstance(x, ast.Call)}
         found = [x.id if isinstance(x, ast.Name) else x.attr for x in ast.walk(n)
                  if isinstance(x, (ast.Name, ast.Attribute)) and id(x) not in funcs]
@@ -392,9 +393,12 @@ def _dedupe(items: list[_Item]) -> list[_Item]:
 
 def _guard(s: ast.stmt) -> str | None:
     """The exception an ``if cond: raise E`` guard clause raises, else None."""
-    if not isinstance(s, ast.If) or s.orelse or len(_body(s.body)) != 1 or not isinstance(_body(s.body)[0], ast.Raise):
+    if not isinstance(s, ast.If) or s.orelse:
         return None
-    exc = _body(s.body)[0].exc
+    body = _body(s.body)
+    if len(body) != 1 or not isinstance(body[0], ast.Raise):
+        return None
+    exc = body[0].exc
     exc = exc.func if isinstance(exc, ast.Call) else exc
     return exc.id if isinstance(exc, ast.Name) else exc.attr if isinstance(exc, ast.Attribute) else "an error"
 
@@ -405,18 +409,21 @@ def _walk(r: _Renderer, stmts: list[ast.stmt], depth: int, is_tail: bool, out: l
     while i < len(body):
         s = body[i]
         last = is_tail and i == len(body) - 1
-        run = 0
-        while i + run < len(body) and _guard(body[i + run]):
-            run += 1
+        guards: list[tuple[ast.If, str]] = []  # the guard clauses from here on, with what each raises
+        while i + len(guards) < len(body):
+            g, kind = body[i + len(guards)], _guard(body[i + len(guards)])
+            if not isinstance(g, ast.If) or not kind:
+                break
+            guards.append((g, kind))
+        run = len(guards)
         if run >= 3:
             # a run of validity checks is one step: what they reject matters less than that they do
-            guards = body[i:i + run]
-            kinds = list(dict.fromkeys(_guard(g) for g in guards))
-            for g in guards:
+            kinds = list(dict.fromkeys(kind for _, kind in guards))
+            for g, _ in guards:
                 r.stmt(_body(g.body)[0], False)
                 r.calls_in(g.test)
                 r.branches += 1
-            first = r.cond(guards[0].test)
+            first = r.cond(guards[0][0].test)
             out.append(_Item(depth, f"check {run} conditions, raising {' or '.join(kinds)} when one fails "
                                     f"(the first: {first})", 5))
             i += run
@@ -441,7 +448,7 @@ def _walk(r: _Renderer, stmts: list[ast.stmt], depth: int, is_tail: bool, out: l
             for item in s.items:
                 r.calls_in(item.context_expr)
             _walk(r, s.body, depth, last, out)  # the context only frames the statements
-        elif isinstance(s, ast.Try) or type(s).__name__ == "TryStar":
+        elif isinstance(s, (ast.Try, ast.TryStar)):
             _walk(r, s.body, depth, False, out)
             for h in s.handlers:
                 kind = r.expr(h.type) if h.type is not None else "any error"
@@ -479,11 +486,12 @@ def _branch(r: _Renderer, s: ast.If, depth: int, last: bool, out: list[_Item], w
     inner: list[_Item] = []
     _walk(r, s.body, depth + 1, last, inner)
     orelse = s.orelse
-    chained = len(orelse) == 1 and isinstance(orelse[0], ast.If)
+    only = orelse[0] if len(orelse) == 1 else None
+    chained = only if isinstance(only, ast.If) else None  # an elif
     rest: list[_Item] = []
-    if orelse and not chained:
+    if orelse and chained is None:
         _walk(r, orelse, depth + 1, last, rest)
-    if not inner and not rest and not chained:
+    if not inner and not rest and chained is None:
         return  # nothing the outline would say happens in either branch
     if not inner:
         # only the else branch says something: "unless cond: …"
@@ -493,8 +501,8 @@ def _branch(r: _Renderer, s: ast.If, depth: int, last: bool, out: list[_Item], w
     elif inner:
         out.append(_Item(depth, f"{word} {cond}:", max(2, max(i.weight for i in inner)), chain))
         out.extend(inner)
-    if chained:
-        _branch(r, orelse[0], depth, last, out, "otherwise, if", chain)
+    if chained is not None:
+        _branch(r, chained, depth, last, out, "otherwise, if", chain)
     elif len(rest) == 1 and not rest[0].text.endswith(":"):
         out.append(_Item(depth, f"otherwise: {rest[0].text}", max(3, rest[0].weight), chain))
     elif rest:
@@ -577,7 +585,7 @@ def outline_function(node: ast.FunctionDef | ast.AsyncFunctionDef, deny: Deny = 
 
 def _sentence(text: str) -> str:
     text = text[:1].upper() + text[1:]
-    return text if text.endswith(":") else text + "."
+    return text if text.endswith(":") else terminated(text)
 
 
 # --- symbols of a workspace ------------------------------------------------------------------------
@@ -621,7 +629,7 @@ def imported_modules(ws: Workspace, file: str) -> set[str]:
     tree = _module_tree(ws, file)
     if tree is None:
         return set()
-    out = set()
+    out: set[str] = set()
     for n in ast.walk(tree):
         if isinstance(n, ast.Import):
             out.update((a.asname or a.name).split(".")[0] for a in n.names)
@@ -724,14 +732,10 @@ def outline_symbol(ws: Workspace, sym: Symbol, deny: Deny = (set(), set()), api_
         dnode = definition_node(ws, delegate)
         if isinstance(dnode, (ast.FunctionDef, ast.AsyncFunctionDef)) and _body(dnode.body):
             out = outline_function(dnode, deny, imported_modules(ws, delegate.file), limit, subject, delegate.qualname)
-            return _with(out, delegate=delegate.qualname,
-                         formulas=docstring_formulas(owner_doc, target.docstring, delegate.docstring))
+            return replace(out, delegate=delegate.qualname,
+                           formulas=docstring_formulas(owner_doc, target.docstring, delegate.docstring))
     out = outline_function(node, deny, imported_modules(ws, target.file), limit, subject, target.qualname)
-    return _with(out, formulas=docstring_formulas(owner_doc, target.docstring))
-
-
-def _with(o: Outline, **changes) -> Outline:
-    return replace(o, **changes)
+    return replace(out, formulas=docstring_formulas(owner_doc, target.docstring))
 
 
 def render_outline(o: Outline) -> str:

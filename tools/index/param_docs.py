@@ -62,7 +62,8 @@ def _literal_text(node: ast.expr) -> str | None:
         left, right = _literal_text(node.left), _literal_text(node.right)
         return left + right if left is not None and right is not None else None
     if isinstance(node, ast.JoinedStr):  # f"...{x}...": the placeholders stay as written
-        return "".join(v.value if isinstance(v, ast.Constant) else "{" + ast.unparse(v.value) + "}"
+        # the literal parts of an f-string are str constants: str() only tells mypy so
+        return "".join(str(v.value) if isinstance(v, ast.Constant) else "{" + ast.unparse(v.value) + "}"
                        for v in node.values if isinstance(v, (ast.Constant, ast.FormattedValue)))
     return None
 

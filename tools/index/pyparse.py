@@ -10,13 +10,15 @@ import hashlib
 import importlib.resources
 import inspect
 import re
+from collections.abc import Iterator
 from functools import lru_cache
+from typing import overload
 
 import tree_sitter_python
 from tree_sitter import Language, Node, Parser, Query
 
 from tools import pyast
-from tools.index.records import Binding, ClassField, FileRecord, Param, Symbol
+from tools.index.records import Binding, ClassField, FileRecord, FileStatus, Param, ParamKind, Symbol, SymbolKind
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
 _CODING_RE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
@@ -97,7 +99,8 @@ def parse_file(path: str, module: str, is_package: bool, data: bytes,
     src = text.encode("utf-8") if not _is_utf8(data, text) else data
     tree = parser().parse(src)
     root = tree.root_node
-    status, why = "ok", None
+    status: FileStatus = "ok"
+    why: str | None = None
     if root.has_error:
         status, why = "partial", f"syntax error near line {_first_error_line(root)}"
     elif python_says:  # tree-sitter reads what CPython refuses: keep the symbols, say the file cannot be imported
@@ -155,6 +158,11 @@ class _Extractor:
             return ""
         return self.src[node.start_byte:node.end_byte].decode("utf-8", "replace")
 
+    @overload
+    def annotation(self, node: Node) -> str: ...
+    @overload
+    def annotation(self, node: Node | None) -> str | None: ...
+
     def annotation(self, node: Node | None) -> str | None:
         """An annotation's text without grouping parentheses, as ast's source segment gives it."""
         if node is None:
@@ -207,7 +215,7 @@ class _Extractor:
         parent = ".".join(parts[:-1] if parts and parts[-1] == "<locals>" else parts) or None
         is_class = node.type == "class_definition"
         in_class = bool(chain) and chain[-1][0] == "class_definition"
-        kind = "class" if is_class else ("method" if in_class else "function")
+        kind: SymbolKind = "class" if is_class else ("method" if in_class else "function")
         decorators: list[str] = []
         decorator_line = None
         wrapper = node.parent
@@ -292,7 +300,7 @@ class _Extractor:
             if t == "keyword_separator":
                 keyword_only = True
                 continue
-            plain = "keyword_only" if keyword_only else "positional_or_keyword"
+            plain: ParamKind = "keyword_only" if keyword_only else "positional_or_keyword"
             if t == "identifier":
                 out.append(Param(self.text(child), plain, None, None))
             elif t in ("list_splat_pattern", "dictionary_splat_pattern"):
@@ -348,7 +356,7 @@ class _Extractor:
                         all_names = (all_names or []) + self._strings(expr.child_by_field_name("arguments"))
         return bindings, sorted(set(assignments)), tuple(all_names) if all_names is not None else None
 
-    def _module_statements(self, root: Node):
+    def _module_statements(self, root: Node) -> Iterator[Node]:
         stack = list(reversed(root.named_children))
         while stack:
             node = stack.pop()
@@ -462,7 +470,7 @@ class _Extractor:
         return self._lazy(key, names, call.start_point.row + 1)
 
 
-def _splat_kind(node_type: str) -> str:
+def _splat_kind(node_type: str) -> ParamKind:
     return "var_positional" if node_type == "list_splat_pattern" else "var_keyword"
 
 

@@ -74,16 +74,33 @@ class FileRecord(NamedTuple):
     all_names: tuple[str, ...] | None  # literal __all__, when present
 
 
-def to_plain(rec: FileRecord) -> tuple:
-    """FileRecord → nested builtin tuples (what ``marshal`` can store; ~10× faster to load than pickle)."""
+# The plain form, field for field: each record becomes a builtin tuple, nested records included.
+PlainParam = tuple[str, ParamKind, "str | None", "str | None"]
+PlainField = tuple[str, str, "str | None", int]
+PlainBinding = tuple[str, str, "str | None", int, bool]
+PlainSymbol = tuple[
+    str, str, SymbolKind, str, str, int, int, "int | None", str, "str | None",
+    tuple[PlainParam, ...], "str | None", tuple[str, ...], tuple[str, ...], bool,
+    tuple[PlainField, ...], "str | None",
+]
+PlainFile = tuple[
+    str, str, bool, str, int, FileStatus, "str | None",
+    tuple[PlainSymbol, ...], tuple[PlainBinding, ...], tuple[str, ...], "tuple[str, ...] | None",
+]
+
+
+def to_plain(rec: FileRecord) -> PlainFile:
+    """FileRecord → nested builtin tuples (what ``marshal`` can store; ~10× faster to load than pickle).
+
+    A slice of a NamedTuple is a plain tuple that keeps each field's type, hence ``p[:]``."""
     syms = tuple(
-        s[:10] + (tuple(tuple(p) for p in s.params),) + s[11:15] + (tuple(tuple(f) for f in s.fields), s.parent)
+        s[:10] + (tuple(p[:] for p in s.params),) + s[11:15] + (tuple(f[:] for f in s.fields), s.parent)
         for s in rec.symbols
     )
-    return rec[:7] + (syms, tuple(tuple(b) for b in rec.bindings)) + rec[9:]
+    return rec[:7] + (syms, tuple(b[:] for b in rec.bindings)) + rec[9:]
 
 
-def from_plain(t: tuple) -> FileRecord:
+def from_plain(t: PlainFile) -> FileRecord:
     syms = tuple(
         Symbol(*s[:10], tuple(Param._make(p) for p in s[10]), *s[11:15],
                tuple(ClassField._make(f) for f in s[15]), s[16])

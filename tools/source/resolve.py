@@ -14,6 +14,7 @@ import logging
 import os
 import re
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
@@ -175,7 +176,7 @@ def _require_python(src: RepoSource) -> None:
     raise UsageError(f"no Python files under {src.root}; pass the root of a Python project with --source")
 
 
-def iter_files(src: RepoSource, suffixes: tuple[str, ...] = (".py",)):
+def iter_files(src: RepoSource, suffixes: tuple[str, ...] = (".py",)) -> Iterator[tuple[Path, str]]:
     """Yield (physical path, repo path) of files with these suffixes; never descends into
     symlinked folders or tool caches (a symlinked file is yielded: callers check where it leads)."""
     for dirpath, dirnames, filenames in os.walk(src.root):
@@ -186,7 +187,7 @@ def iter_files(src: RepoSource, suffixes: tuple[str, ...] = (".py",)):
                 yield p, src.repo_path(p)
 
 
-def iter_python_files(src: RepoSource):
+def iter_python_files(src: RepoSource) -> Iterator[tuple[Path, str]]:
     return iter_files(src, (".py",))
 
 

@@ -16,6 +16,7 @@ import tempfile
 import time
 import zipfile
 from pathlib import Path
+from typing import TypedDict
 
 from tools.atomic import atomic_write
 from tools.errors import UsageError
@@ -36,11 +37,18 @@ def parse_requirement(req: str) -> tuple[str, str | None]:
     return m.group(1), m.group(2)
 
 
+class SourceMarker(TypedDict):
+    """What ``fetch_sdist`` writes next to an unpacked archive (``.repowiki-source.json``)."""
+    requirement: str  # "peft==0.18.1"
+    archive: str  # the archive's file name
+    sha256: str
+
+
 LATEST_TTL = 86400  # seconds a package index answer about the newest release is trusted
 _said: set[str] = set()
 
 
-def say_once(msg: str, *args) -> None:
+def say_once(msg: str, *args: object) -> None:
     """A warning printed once per process, however many nodes resolve the same source."""
     text = msg % args if args else msg
     if text not in _said:
@@ -121,8 +129,8 @@ def fetch_sdist(req: str, cache_dir: Path) -> Path:
         _unpack(archive, unpack)
         tops = [p for p in unpack.iterdir()]
         top = tops[0] if len(tops) == 1 and tops[0].is_dir() else unpack
-        (top / _DONE).write_text(json.dumps({"requirement": f"{name}=={got_version}", "archive": archive.name,
-                                              "sha256": sha}), encoding="utf-8")
+        marker = SourceMarker(requirement=f"{name}=={got_version}", archive=archive.name, sha256=sha)
+        (top / _DONE).write_text(json.dumps(marker), encoding="utf-8")
         if target.exists():
             shutil.rmtree(target)
         top.rename(target)
@@ -130,11 +138,12 @@ def fetch_sdist(req: str, cache_dir: Path) -> Path:
     return target
 
 
-def source_info(root: Path) -> dict | None:
+def source_info(root: Path) -> SourceMarker | None:
     """What ``fetch_sdist`` recorded about an unpacked archive, if ``root`` is one."""
     marker = root / _DONE
     if marker.is_file():
-        return json.loads(marker.read_text(encoding="utf-8"))
+        info: SourceMarker = json.loads(marker.read_text(encoding="utf-8"))  # written by fetch_sdist only
+        return info
     return None
 
 

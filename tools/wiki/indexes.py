@@ -38,7 +38,7 @@ def expected_tokens(wiki: Wiki, page: Page) -> list[str]:
         return out
     edge = "requires_env" if page.type == "Environment" else "uses_heuristic"
     return [tok(p.type, p.name) for p in sorted(wiki.pages.values(), key=lambda p: p.name)
-            if any(l.edge == edge and l.target == page.name for l in p.links)]
+            if p.type is not None and any(l.edge == edge and l.target == page.name for l in p.links)]
 
 
 def source_cell(wiki: Wiki, page: Page) -> str:

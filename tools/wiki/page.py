@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
-from pathlib import Path
 from typing import Literal
 
 FOLDER_TYPES = {"workflows": "Workflow", "principles": "Principle", "implementations": "Implementation",
@@ -113,6 +112,7 @@ class Block:
 
     def render(self) -> list[str]:
         if self.kind == "table":
+            assert self.table is not None  # parse_page gives every table block its table
             return self.table.render()
         if self.kind == "code":
             return [self.opener] + self.code + ([CODE_CLOSE] if self.closed else [])
@@ -143,7 +143,7 @@ class Section:
         return "\n".join(line for b in self.blocks for line in b.render())
 
     def tables(self) -> list[Table]:
-        return [b.table for b in self.blocks if b.kind == "table"]
+        return [b.table for b in self.blocks if b.kind == "table" and b.table is not None]
 
     def code(self) -> list[Block]:
         return [b for b in self.blocks if b.kind == "code"]
@@ -195,18 +195,6 @@ class Page:
             if s.title == title and (level is None or s.level == level) and (parent is None or s.parent == parent):
                 return s
         return None
-
-    def subtree_text(self, title: str) -> str:
-        """A level-2 section with its level-3 children."""
-        out, inside = [], False
-        for s in self.sections:
-            if s.level == 2:
-                inside = s.title == title
-            if inside:
-                if s.level > 2:
-                    out.append(f"{'=' * s.level} {s.title} {'=' * s.level}")
-                out.append(s.text())
-        return "\n".join(out)
 
     @cached_property
     def links(self) -> list[Link]:
@@ -290,13 +278,13 @@ def _parse_table(lines: list[str], i: int) -> tuple[Table, int]:
                 table.rows.append(row)
             row = []
         elif line.startswith("!") or line.startswith("|"):
-            kind = line[0]
+            kind: Literal["!", "|"] = "!" if line.startswith("!") else "|"
             body = line[1:].strip() if len(line) > 1 else ""
             sep = "!!" if kind == "!" else "||"
             cells = [c.strip() for c in body.split(sep)] if body else []
             if row is None:
                 row = []
-            row.append(CellLine(kind, cells))  # type: ignore[arg-type]
+            row.append(CellLine(kind, cells))
         else:
             if row is None:
                 row = []
@@ -310,10 +298,6 @@ def _parse_table(lines: list[str], i: int) -> tuple[Table, int]:
     table.closed = False
     table.end_line = len(lines)
     return table, j
-
-
-def read_page(wiki: Path, rel: str) -> Page:
-    return parse_page((wiki / rel).read_text(encoding="utf-8"), rel)
 
 
 def source_location(page: Page) -> dict[str, tuple[str, int]]:

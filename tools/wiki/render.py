@@ -5,6 +5,7 @@ StrictUndefined: a field the caller forgot is an error, never an empty section.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 
 import jinja2
@@ -35,7 +36,7 @@ def environment() -> jinja2.Environment:
     return env
 
 
-def render_page(page_type: str, data: dict) -> str:
+def render_page(page_type: str, data: Mapping[str, object]) -> str:
     text = environment().get_template(PAGE_TEMPLATES[page_type]).render(**data)
     return _tidy(text)
 
@@ -62,9 +63,9 @@ def _tidy(text: str) -> str:
     return "\n".join(out) + "\n"
 
 
-def page_data(page: Page, subtype: str | None = None) -> dict:
+def page_data(page: Page, subtype: str | None = None) -> dict[str, object]:
     """The template fields of a parsed page: the inverse of ``render_page`` for pages in the format."""
-    meta = "\n".join(page.metadata.table.render()) if page.metadata else ""
+    meta = "\n".join(page.metadata.render()) if page.metadata else ""
 
     def body(title: str, level: int = 3, parent: str | None = None) -> str:
         sec = page.section(title, level=level, parent=parent)
@@ -73,7 +74,7 @@ def page_data(page: Page, subtype: str | None = None) -> dict:
     def links(edge: str) -> list[str]:
         return [l.target for l in page.links if l.edge == edge]
 
-    data: dict = {
+    data: dict[str, object] = {
         "name": page.lines[0].split(": ", 1)[1] if page.lines and ": " in page.lines[0] else page.name,
         "sources": [{"kind": k, "title": t, "url": u} for k, t, u in SOURCE_RE.findall(meta)],
         "domains": DOMAIN_RE.findall(meta),
@@ -89,7 +90,7 @@ def page_data(page: Page, subtype: str | None = None) -> dict:
     elif page.type == "Workflow":
         diagram = body("Execution Diagram", level=2).splitlines()
         data["diagram"] = [l for l in diagram if not l.startswith("{{#mermaid") and l.strip() != "}}"]
-        steps = []
+        steps: list[dict[str, str]] = []
         for s in page.sections:
             if s.level == 3 and s.parent == "Execution Steps":
                 text = s.text().strip("\n").split("\n")
@@ -102,7 +103,8 @@ def page_data(page: Page, subtype: str | None = None) -> dict:
     return data
 
 
-def _implementation_data(page: Page, subtype: str, body, links) -> dict:
+def _implementation_data(page: Page, subtype: str, body: Callable[[str], str],
+                         links: Callable[[str], list[str]]) -> dict[str, object]:
     loc: dict[str, str] = {}
     for line in body("Source Location").splitlines() + body("Tool Location").splitlines():
         m = re.match(r"^\*\s*'''([^:']+):'''\s*(.*)$", line)
@@ -117,18 +119,18 @@ def _implementation_data(page: Page, subtype: str, body, links) -> dict:
         sec = page.section(title, level=3)
         return "\n".join(sec.code()[0].code) if sec and sec.code() else None
 
-    inputs = []
+    inputs: list[dict[str, object]] = []
     sec = page.section("Inputs", level=3)
     for _, cells in (sec.tables()[0].data_rows() if sec and sec.tables() else []):
         desc = cells[3] if len(cells) > 3 else ""
         m = re.match(r"^(.*?) ?Default: `(.*)`\.$", desc, re.S)
         inputs.append({"name": cells[0], "type": cells[1], "required": cells[2] == "Yes",
                        "description": m.group(1) if m else desc, "default": m.group(2) if m else None})
-    outputs = []
+    outputs: list[dict[str, str]] = []
     sec = page.section("Outputs", level=3)
     for _, cells in (sec.tables()[0].data_rows() if sec and sec.tables() else []):
         outputs.append({"name": cells[0], "type": cells[1], "description": cells[2] if len(cells) > 2 else ""})
-    examples = []
+    examples: list[dict[str, str | None]] = []
     for s in page.sections:
         if s.level == 3 and s.parent == "Usage Examples" and s.code():
             examples.append({"title": s.title, "code": "\n".join(s.code()[0].code), "lang": s.code()[0].lang})

@@ -9,6 +9,7 @@ import keyword
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypedDict
 
 from tools.errors import UsageError
 from tools.source.naming import NAME_RE, REPO_RE, api_page_name, normalize_repo
@@ -164,6 +165,34 @@ def _read_table(lines: list[str], start: int) -> tuple[_Table | None, int]:
     return table, i
 
 
+class _RawStep(TypedDict):
+    """A ``### Step N:`` section as read, before the step is built."""
+    line: int
+    title: str
+    attrs: dict[str, str | None]  # by Step attribute name (_ATTRS), cell values
+    impl_line: int | None
+
+
+class _RawWorkflow(TypedDict):
+    """A ``## Workflow:`` section as read, before its steps are built."""
+    name: str
+    line: int
+    description: str | None
+    overview: _Table | None
+    steps: dict[int, _RawStep]  # by the number the heading writes
+    guide: _Table | None
+
+
+class _OverviewRow(TypedDict, total=False):
+    """A Steps Overview row (a step the overview does not list reads as the empty row)."""
+    line: int
+    name: str | None
+    principle: str | None
+    implementation: str | None
+    api: str | None
+    status: str | None
+
+
 _MARKERS = re.compile(r"[✅⬜❌✔]|\[[^\]]*\]\([^)]*\)")
 _USER_CODE = re.compile(r"\b(user[- ]defined|user[- ]written|user code|user-provided|manual(ly)?|decision point|"
                         r"n/a|not applicable)\b", re.I)
@@ -231,7 +260,7 @@ def parse_workflow_index(text: str, path: str = "_WorkflowIndex.md") -> Workflow
     lines = text.splitlines()
     first = next((i for i, ln in enumerate(lines) if ln.strip()), None)
     m = re.match(r"^#\s+Workflow Index:\s*(\S+)\s*$", lines[first]) if first is not None else None
-    if m is None:
+    if m is None or first is None:
         raise WorkflowIndexError(f"{path}:{(first or 0) + 1}: expected the title '# Workflow Index: owner_name'; this does not look like a WorkflowIndex")
     written = m.group(1)
     repo = normalize_repo(written)
@@ -240,7 +269,7 @@ def parse_workflow_index(text: str, path: str = "_WorkflowIndex.md") -> Workflow
 
     workflows: list[Workflow] = []
     i = first + 1
-    current: dict | None = None
+    current: _RawWorkflow | None = None
 
     def close() -> None:
         if current is not None:
@@ -324,9 +353,9 @@ def _heading_name(title: str) -> str | None:
     return m.group(0) if m else None
 
 
-def _build_workflow(repo: str, written: str, w: dict, path: str) -> Workflow:
-    overview: _Table | None = w["overview"]
-    rows: dict[int, dict] = {}
+def _build_workflow(repo: str, written: str, w: _RawWorkflow, path: str) -> Workflow:
+    overview = w["overview"]
+    rows: dict[int, _OverviewRow] = {}
     if overview is not None:
         c_num, c_name = overview.col("#", "Step", "No"), overview.col("Step Name", "Name", "Step")
         c_pr = overview.col("Principle")
@@ -344,7 +373,7 @@ def _build_workflow(repo: str, written: str, w: dict, path: str) -> Workflow:
                                      "status": cell(c_status)}
     guide: dict[str, tuple[str | None, str]] = {}
     if w["guide"] is not None:
-        g: _Table = w["guide"]
+        g = w["guide"]
         c_pr, c_impl, c_api, c_type = g.col("Principle"), g.col("Implementation"), g.col("API"), g.col("Type")
         for line_no, cells in g.rows:
             def gcell(c: int | None) -> str | None:
@@ -357,7 +386,7 @@ def _build_workflow(repo: str, written: str, w: dict, path: str) -> Workflow:
     numbers = sorted(set(rows) | set(w["steps"]))
     steps = []
     for position, n in enumerate(numbers, 1):
-        detail = w["steps"].get(n) or {"line": rows[n]["line"], "title": "", "attrs": {}}
+        detail = w["steps"].get(n) or {"line": rows[n]["line"], "title": "", "attrs": {}, "impl_line": None}
         attrs, row = detail["attrs"], rows.get(n, {})
         line = detail["line"]
         problems: list[str] = []

@@ -17,6 +17,7 @@ from collections import defaultdict
 from agents.verify.findings import Finding, finding
 from agents.verify.context import Context
 from tools.wiki.page import LINK_RE, Page, Section
+from tools.sentences import sentences
 
 SECTIONS = (("Overview", 2, None), ("Description", 3, "Overview"), ("Usage", 3, "Overview"),
             ("Theoretical Basis", 2, None))
@@ -25,7 +26,6 @@ PLACEHOLDER = "\u27e8name\u27e9"
 _TICKS = re.compile(r"`[^`\n]*`")
 _MATH = re.compile(r"<math>(.*?)</math>", re.DOTALL)
 _CODE = re.compile(r"<syntaxhighlight[^>]*>.*?</syntaxhighlight>", re.DOTALL)
-_SENTENCE = re.compile(r"(?<=[.!?])\s+")
 _TEXT_RUN = re.compile(r"\\(?:text|textrm|textit|textbf|mbox|mathrm|operatorname)\s*\{([^{}]*)\}")
 _GREEK = ["alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta", "vartheta", "iota", "kappa", "lambda", "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi", "varphi", "chi", "psi", "omega", "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Phi", "Psi", "Omega"]
 _LETTER = re.compile(r"^(?:[A-Za-z]|\\(?:" + "|".join(_GREEK) + r"))$")
@@ -57,17 +57,17 @@ def _names(ctx: Context) -> list[str]:
     return sorted((n for n in out if n.strip()), key=len, reverse=True)
 
 
-def _names_pattern(names: list[str]) -> re.Pattern:
+def _names_pattern(names: list[str]) -> re.Pattern[str]:
     alts = "|".join(re.escape(n).replace(r"\ ", r"[\s_]+") for n in names)
     return re.compile(rf"(?<![A-Za-z0-9_])(?:{alts})(?![A-Za-z0-9_])", re.IGNORECASE)
 
 
-def names_pattern(ctx: Context) -> re.Pattern:
+def names_pattern(ctx: Context) -> re.Pattern[str]:
     """What ``normalised`` sets aside in this wiki."""
     return _names_pattern(_names(ctx))
 
 
-def normalised(text: str, names: re.Pattern) -> str:
+def normalised(text: str, names: re.Pattern[str]) -> str:
     """The text with links, code spans and names replaced by one placeholder, case and spacing ignored."""
     text = LINK_RE.sub(PLACEHOLDER, text)
     text = _TICKS.sub(PLACEHOLDER, text)
@@ -153,7 +153,7 @@ def _sentence_key(s: str) -> str | None:
 def repeated_sentence(text: str) -> str | None:
     """A sentence that occurs twice in ``text`` (one paragraph or cell), or None."""
     seen: set[str] = set()
-    for s in _SENTENCE.split(" ".join(text.split())):
+    for s in sentences(" ".join(text.split())):
         key = _sentence_key(s)
         if key is None:
             continue
@@ -184,9 +184,9 @@ def _units(page: Page) -> list[tuple[int, str]]:
                     para.append(line)
             if para:
                 out.append((start, " ".join(para)))
-        elif b.kind == "table" and b is not meta:
-            for line, cells in b.table.data_rows():
-                out.extend((line, c) for c in cells)
+        elif b.kind == "table" and b.table is not None and b is not meta:
+            for row_line, cells in b.table.data_rows():
+                out.extend((row_line, c) for c in cells)
     return out
 
 

@@ -15,9 +15,11 @@ from __future__ import annotations
 import builtins
 import re
 import sys
+from collections.abc import Set
 
 from agents.verify.findings import Finding, finding
 from agents.verify.context import Context, _per_source
+from tools.index.workspace import Workspace
 from tools.wiki.page import Page
 
 PROSE_SECTIONS = ("Overview", "Description", "Usage", "Theoretical Basis", "Inputs", "Outputs", "Constraints")
@@ -31,13 +33,11 @@ _FILE_EXT = {"py", "json", "md", "txt", "yaml", "yml", "bin", "safetensors", "pt
 _ABBREV = {"e.g", "i.e", "etc", "vs", "cf", "a.k.a", "et.al"}
 
 
-def _known(ctx: Context) -> set[str]:
+def _known(ws: Workspace) -> set[str]:
     """Every word of the source tree's Python files: names it defines or binds, its parameters and
     fields, and the words of its docstrings, comments and string literals (option values such as
     ``dare_ties_svd``, attribute names such as ``name_or_path``). An API a page invents is in none of
     them; a real one nearly always is."""
-    ws = ctx.ws
-
     def build() -> set[str]:
         from tools.source.resolve import iter_python_files
         raw: set[bytes] = set()
@@ -51,9 +51,7 @@ def _known(ctx: Context) -> set[str]:
     return _per_source(ws, "claim_words", build)
 
 
-def _external_roots(ctx: Context) -> set[str]:
-    ws = ctx.ws
-
+def _external_roots(ws: Workspace) -> set[str]:
     def build() -> set[str]:
         own = set(ws.names.packages)
         roots = set(sys.stdlib_module_names)
@@ -69,7 +67,7 @@ def _external_roots(ctx: Context) -> set[str]:
 
 def _prose(page: Page) -> list[tuple[int, str]]:
     """(line, text) of the prose the rule reads."""
-    out = []
+    out: list[tuple[int, str]] = []
     for sec in page.sections:
         if sec.title not in PROSE_SECTIONS:
             continue
@@ -102,12 +100,12 @@ def _page_words(ctx: Context, page: Page) -> set[str]:
     return words
 
 
-def invented(ctx: Context, text: str, own: set[str] = frozenset(), wrapper: bool = False) -> list[tuple[str, str]]:
+def invented(ctx: Context, text: str, own: Set[str] = frozenset(), wrapper: bool = False) -> list[tuple[str, str]]:
     """(token, why) for every API-looking token of ``text`` found nowhere (see the module doc)."""
     if ctx.ws is None:
         return []
-    known = _known(ctx)
-    external = _external_roots(ctx)
+    known = _known(ctx.ws)
+    external = _external_roots(ctx.ws)
     builtin = set(dir(builtins))
     out: list[tuple[str, str]] = []
     text = _SKIP.sub(" ", text).replace("`", " ")

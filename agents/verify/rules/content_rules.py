@@ -42,10 +42,10 @@ def check_param_docs(ctx: Context, page: Page) -> list[Finding]:
         return []
     sym = api_doc_symbol(ctx, page)
     sec = page.section("Inputs", level=3)
-    if sym is None or sec is None or not sec.tables():
+    if ctx.ws is None or sym is None or sec is None or not sec.tables():
         return []
     docs = documented_params(ctx.ws, sym)
-    out = []
+    out: list[Finding] = []
     for line, cells in sec.tables()[0].data_rows():
         if len(cells) != 4 or not says_undocumented(cells[3]):
             continue

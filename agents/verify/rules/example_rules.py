@@ -13,7 +13,7 @@ from tools import pyast
 
 def _example_blocks(page: Page) -> list[tuple[int, str]]:
     """(line of the block's opening tag, code) of each python block under Usage Examples."""
-    out = []
+    out: list[tuple[int, str]] = []
     for s in page.sections:
         if s.level == 3 and s.parent == "Usage Examples":
             out.extend((b.line, "\n".join(b.code)) for b in s.code() if b.lang == "python")
@@ -23,7 +23,9 @@ def _example_blocks(page: Page) -> list[tuple[int, str]]:
 def _documented_target(ctx: Context, page: Page) -> CallTarget | None:
     """The call target of an API Doc page's documented symbol; None when the page does not say
     which one it is (R22/R23 report that)."""
-    sym = page_symbol(ctx.ws, page) if ctx.ws is not None else None
+    if ctx.ws is None:
+        return None
+    sym = page_symbol(ctx.ws, page)
     return call_target(ctx.ws, sym) if sym is not None else None
 
 

@@ -81,21 +81,20 @@ def page_symbol(ws: Workspace, page: Page, lines_required: bool = False) -> Symb
     return symbol_for(ws, file, documented_qualname(code_of(page, "Signature")), int(m.group(1)) if m else None)
 
 
-def check_facts(ctx: Context, page: Page, subtype: str, stats: ExampleStats) -> list[Finding]:
+def check_facts(ctx: Context, page: Page, subtype: str | None, stats: ExampleStats) -> list[Finding]:
     out: list[Finding] = []
     if ctx.ws is None:
         return out
-    out.extend(_r28(ctx, page, stats))
+    out.extend(_r28(ctx.ws, page, stats))
     if subtype == "API Doc":
-        out.extend(_api_doc(ctx, page))
+        out.extend(_api_doc(ctx, ctx.ws, page))
     elif subtype == "Wrapper Doc":
         out.extend(_r30(ctx, page))
     return out
 
 
-def _api_doc(ctx: Context, page: Page) -> list[Finding]:
-    ws = ctx.ws
-    out = []
+def _api_doc(ctx: Context, ws: Workspace, page: Page) -> list[Finding]:
+    out: list[Finding] = []
     sec = page.section("Source Location", level=3)
     loc = source_location(page)
     bullets = [line for b in (sec.blocks if sec else []) for line in b.render() if line.startswith("*")]
@@ -134,53 +133,53 @@ def _api_doc(ctx: Context, page: Page) -> list[Finding]:
             out.append(finding("R23", page.path, lines_line, f"line {start} does not start the definition of {sym.name}"))
     canonical = canonical_signature(ws, sym)
     sec_sig = page.section("Signature", level=3)
-    if sig_code is None:
+    if sig_code is None or sec_sig is None:  # no section gives no code
         out.append(finding("R24", page.path, sec_sig.line if sec_sig else None, "no Signature block"))
     elif [l.rstrip() for l in sig_code] != [l.rstrip() for l in canonical.splitlines()]:
         diff = next((i for i, (a, b) in enumerate(zip(sig_code, canonical.splitlines())) if a.rstrip() != b.rstrip()),
                     min(len(sig_code), len(canonical.splitlines())))
         out.append(finding("R24", page.path, sec_sig.code()[0].line + 1 + diff,
                            f"Signature differs from the source at its line {diff + 1}"))
-    out.extend(_r25(ctx, page, sym))
-    out.extend(_r26(ctx, page, sym))
+    out.extend(_r25(ws, page, sym))
+    out.extend(_r26(ws, page, sym))
     out.extend(_r27(page, sym))
     out.extend(_r29(ctx, page, file, start, end))
     return out
 
 
-def _r25(ctx: Context, page: Page, sym: Symbol) -> list[Finding]:
+def _r25(ws: Workspace, page: Page, sym: Symbol) -> list[Finding]:
     code = code_of(page, "Import")
     sec = page.section("Import", level=3)
-    if code is None:
+    if code is None or sec is None:  # no section gives no code
         return [finding("R25", page.path, sec.line if sec else None, "no Import block")]
-    want = ctx.ws.names.canonical_import(sym)
+    want = ws.names.canonical_import(sym)
     try:
         tree = pyast.parse("\n".join(code))
     except SyntaxError:
         return []  # R8 reports it
-    out = []
+    out: list[Finding] = []
     stmts = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
     first = ast.unparse(stmts[0]) if stmts else None
     if first != want:
         out.append(finding("R25", page.path, sec.code()[0].line + 1, f"first import is {first!r}, expected {want!r}"))
     for stmt in stmts[1:]:
-        out.extend(_unresolved_imports(ctx, page, stmt, sec.code()[0].line, "R25"))
+        out.extend(_unresolved_imports(ws, page, stmt, sec.code()[0].line, "R25"))
     return out
 
 
-def _unresolved_imports(ctx: Context, page: Page, stmt: ast.stmt, block_line: int, rule: str) -> list[Finding]:
-    names = ctx.ws.names
+def _unresolved_imports(ws: Workspace, page: Page, stmt: ast.stmt, block_line: int, rule: str) -> list[Finding]:
+    names = ws.names
     packages = set(names.packages)
-    out = []
+    out: list[Finding] = []
     line = block_line + getattr(stmt, "lineno", 1)
     if isinstance(stmt, ast.Import):
         for alias in stmt.names:
-            if alias.name.split(".")[0] in packages and alias.name not in ctx.ws.index.modules:
+            if alias.name.split(".")[0] in packages and alias.name not in ws.index.modules:
                 out.append(finding(rule, page.path, line, f"module {alias.name} does not exist"))
     elif isinstance(stmt, ast.ImportFrom) and stmt.module and not stmt.level:
         if stmt.module.split(".")[0] not in packages:
             return out
-        if stmt.module not in ctx.ws.index.modules:
+        if stmt.module not in ws.index.modules:
             return [finding(rule, page.path, line, f"module {stmt.module} does not exist")]
         for alias in stmt.names:
             if alias.name != "*" and names.resolve(stmt.module, alias.name) is None:
@@ -188,16 +187,16 @@ def _unresolved_imports(ctx: Context, page: Page, stmt: ast.stmt, block_line: in
     return out
 
 
-def _r26(ctx: Context, page: Page, sym: Symbol) -> list[Finding]:
+def _r26(ws: Workspace, page: Page, sym: Symbol) -> list[Finding]:
     sec = page.section("Inputs", level=3)
     if sec is None or not sec.tables():
         return [finding("R26", page.path, sec.line if sec else None, "no Inputs table")]
     table = sec.tables()[0]
-    out = []
+    out: list[Finding] = []
     if table.header != ["Name", "Type", "Required", "Description"]:
         out.append(finding("R26", page.path, table.line, f"Inputs header is {table.header}"))
         return out
-    expected = {r.name: r for r in expected_inputs(ctx.ws, sym)}
+    expected = {r.name: r for r in expected_inputs(ws, sym)}
     seen = set()
     for line, cells in table.data_rows():
         if len(cells) != 4:
@@ -246,9 +245,9 @@ def _r27(page: Page, sym: Symbol) -> list[Finding]:
     return []
 
 
-def _r28(ctx: Context, page: Page, stats: ExampleStats) -> list[Finding]:
-    out = []
-    names = ctx.ws.names
+def _r28(ws: Workspace, page: Page, stats: ExampleStats) -> list[Finding]:
+    out: list[Finding] = []
+    names = ws.names
     for s in page.sections:
         if s.level != 3 or s.parent != "Usage Examples":
             continue
@@ -262,12 +261,12 @@ def _r28(ctx: Context, page: Page, stats: ExampleStats) -> list[Finding]:
             imported: dict[str, Symbol | ModuleRef] = {}
             for node in ast.walk(tree):
                 if isinstance(node, (ast.Import, ast.ImportFrom)):
-                    bad = _unresolved_imports(ctx, page, node, b.line, "R28")
+                    bad = _unresolved_imports(ws, page, node, b.line, "R28")
                     out.extend(bad)
                     if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] in names.packages:
                         for alias in node.names:
                             stats.names += 1
-                            t = names.resolve(node.module, alias.name) if node.module in ctx.ws.index.modules else None
+                            t = names.resolve(node.module, alias.name) if node.module in ws.index.modules else None
                             if t is not None:
                                 stats.found += 1
                                 imported[alias.asname or alias.name] = t
@@ -276,9 +275,9 @@ def _r28(ctx: Context, page: Page, stats: ExampleStats) -> list[Finding]:
             for node in ast.walk(tree):
                 if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in imported:
                     target = imported[node.value.id]
-                    if isinstance(target, Symbol) and target.kind == "class" and _fully_known(ctx, target):
+                    if isinstance(target, Symbol) and target.kind == "class" and _fully_known(ws, target):
                         stats.names += 1
-                        if names.member(target, node.attr) is not None or node.attr in _class_attrs(ctx, target):
+                        if names.member(target, node.attr) is not None or node.attr in _class_attrs(ws, target):
                             stats.found += 1
                         else:
                             stats.unknown.append(f"{target.name}.{node.attr}")
@@ -287,14 +286,14 @@ def _r28(ctx: Context, page: Page, stats: ExampleStats) -> list[Finding]:
     return out
 
 
-def _class_attrs(ctx: Context, cls: Symbol) -> set[str]:
-    return {f.name for k in ctx.ws.names.mro(cls) for f in k.fields}
+def _class_attrs(ws: Workspace, cls: Symbol) -> set[str]:
+    return {f.name for k in ws.names.mro(cls) for f in k.fields}
 
 
-def _fully_known(ctx: Context, cls: Symbol) -> bool:
+def _fully_known(ws: Workspace, cls: Symbol) -> bool:
     """Every base of the class is in the index (so a missing member really is missing)."""
-    for klass in ctx.ws.names.mro(cls):
-        if len(ctx.ws.names.bases(klass)) != len([b for b in klass.bases if b not in ("object", "Generic")
+    for klass in ws.names.mro(cls):
+        if len(ws.names.bases(klass)) != len([b for b in klass.bases if b not in ("object", "Generic")
                                                    and not b.startswith(("Generic[", "Protocol"))]):
             return False
     return True
@@ -326,7 +325,7 @@ def _external(package: str, ctx: Context) -> Workspace | None:
 
 
 def _r30(ctx: Context, page: Page) -> list[Finding]:
-    out = []
+    out: list[Finding] = []
     loc = source_location(page)
     sec = page.section("Source Location", level=3)
     for key in ("File", "Lines"):
@@ -336,7 +335,8 @@ def _r30(ctx: Context, page: Page) -> list[Finding]:
     if library is None:
         out.append(finding("R30", page.path, sec.line if sec else None, "no '''Library:''' bullet"))
     sig = code_of(page, "Signature")
-    if sig is not None:
+    sec_sig = page.section("Signature", level=3)
+    if sig is not None and sec_sig is not None:  # no section gives no code
         m = re.match(r"^\[\S+\s+([\w.-]+)\]", library[0]) if library else None
         ext = _external(m.group(1), ctx) if m else None
         qual = documented_qualname(sig)
@@ -344,10 +344,10 @@ def _r30(ctx: Context, page: Page) -> list[Finding]:
         if ext is not None and qual:
             found = [s for s in ext.index.by_name.get(qual.split(".")[-1], []) if s.qualname == qual]
             sym = found[0] if found else None
-        if sym is None:
-            out.append(finding("R30", page.path, page.section("Signature", level=3).line,
+        if ext is None or sym is None:  # no installed package gives no symbol
+            out.append(finding("R30", page.path, sec_sig.line,
                                "Signature was not checked against the installed package; omit it"))
         elif [l.rstrip() for l in sig] != [l.rstrip() for l in canonical_signature(ext, sym).splitlines()]:
-            out.append(finding("R30", page.path, page.section("Signature", level=3).line,
+            out.append(finding("R30", page.path, sec_sig.line,
                                f"Signature differs from {sym.qualname} in the installed package"))
     return out

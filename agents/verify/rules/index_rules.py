@@ -130,9 +130,10 @@ def _workflow_index(ctx: Context, failed_pages: set[str]) -> list[Finding]:
             out.append(finding("R44", fname, step.status_line,
                                f"{step.workflow} step {step.number} is ✅ but cannot be used: {step.problem}"))
             continue
-        p = wiki.page("Principle", step.principle)
-        i = wiki.page("Implementation", step.implementation)
-        bad = [n for n, pg in ((step.principle, p), (step.implementation, i)) if pg is None or pg.path in failed_pages]
+        principle = wiki.page("Principle", step.principle)
+        implementation = wiki.page("Implementation", step.implementation)
+        bad = [n for n, pg in ((step.principle, principle), (step.implementation, implementation))
+               if pg is None or pg.path in failed_pages]
         if bad:
             out.append(finding("R44", fname, step.status_line,
                                f"{step.workflow} step {step.number} is ✅ but {', '.join(bad)} is missing or fails a rule"))

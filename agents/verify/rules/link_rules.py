@@ -22,7 +22,7 @@ def check_links(ctx: Context) -> list[Finding]:
             if link.edge == "realized_by":
                 out.append(finding("R15", page.path, link.line, "realized_by is a legacy alias; use implemented_by"))
                 continue
-            allowed = EDGES.get((page.type, link.edge))
+            allowed = EDGES.get((page.type or "", link.edge))
             if allowed is None or link.target_type not in (allowed if isinstance(allowed, tuple) else (allowed,)):
                 out.append(finding("R15", page.path, link.line,
                                    f"edge {link.edge} from {page.type} to {link.target_type} is not allowed"))
@@ -54,14 +54,16 @@ def _one_to_one(ctx: Context) -> list[Finding]:
         if len(targets) != 1:
             out.append(finding("R17", p.path, None, f"{len(targets)} implements links; exactly one is required"))
     for pname, impls in implemented_by.items():
+        principle = wiki.page("Principle", pname)  # the page pname was taken from
         for impl in impls:
-            if impl in implements and pname not in implements[impl]:
-                out.append(finding("R17", wiki.page("Principle", pname).path, None,
+            if principle is not None and impl in implements and pname not in implements[impl]:
+                out.append(finding("R17", principle.path, None,
                                    f"{pname} is implemented_by {impl}, but {impl} does not implement it"))
     for iname, principles in implements.items():
+        implementation = wiki.page("Implementation", iname)  # the page iname was taken from
         for pname in principles:
-            if pname in implemented_by and iname not in implemented_by[pname]:
-                out.append(finding("R17", wiki.page("Implementation", iname).path, None,
+            if implementation is not None and pname in implemented_by and iname not in implemented_by[pname]:
+                out.append(finding("R17", implementation.path, None,
                                    f"{iname} implements {pname}, but {pname} is not implemented_by it"))
     return out
 

@@ -9,12 +9,12 @@ from agents.verify.findings import Finding, finding
 from agents.verify.context import Context, outside_code
 from tools.wiki.schema import EXTRA_SOURCE_KINDS, SOURCE_KINDS, schema_for
 from tools.wiki.page import DOMAIN_RE, SOURCE_RE, UPDATED_RE, Block, Page
+from tools.sentences import sentences
 from tools import pyast
 
 META_OPENER = '{| class="wikitable" style="float:right; margin-left:1em; width:300px;"'
 _NAME_RE = r"[A-Za-z0-9]+(_[A-Za-z0-9]+)*"
 _SECRETS = re.compile(r"sk-[A-Za-z0-9]{20,}|hf_[A-Za-z0-9]{30,}|gh[pousr]_[A-Za-z0-9]{30,}|AKIA[0-9A-Z]{16}|-----BEGIN")
-_SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
 
 
 def check_page(ctx: Context, page: Page, subtype: str | None) -> list[Finding]:
@@ -149,11 +149,11 @@ def _r7_r8(ctx: Context, page: Page) -> list[Finding]:
 def _metadata(ctx: Context, page: Page) -> list[Finding]:
     block = page.metadata
     first = next((b for b in page.blocks[1:] if b.kind != "blank"), None)
-    if block is None or block.table.opener != META_OPENER:
+    table = block.table if block is not None else None  # a table block always holds its table
+    if block is None or table is None or table.opener != META_OPENER:
         line = first.line if first else None
         return [finding("R9", page.path, line, "the metadata wikitable does not follow the title")]
     out = []
-    table = block.table
     headers = [c for row in table.rows for cl in row if cl.kind == "!" for c in cl.cells]
     if headers != ["Knowledge Sources", "Domains", "Last Updated"]:
         out.append(finding("R9", page.path, block.line, f"metadata rows are {headers}, expected Knowledge Sources, Domains, Last Updated"))
@@ -223,14 +223,14 @@ def _r33(ctx: Context, page: Page) -> list[Finding]:
     if any(b.kind == "blank" for b in blocks) or any(b.kind != "text" for b in blocks):
         return [finding("R33", page.path, line, "the Overview has more than one paragraph")]
     text = " ".join(l.strip() for b in blocks for l in b.lines)
-    pieces = [p for p in _SENTENCE_SPLIT.split(text) if p.strip()]
+    pieces = sentences(text)
     if len(pieces) > 1:
         return [finding("R33", page.path, line, f"the Overview has {len(pieces)} sentences; write one")]
     return []
 
 
 @lru_cache(maxsize=4096)
-def _word_re(w: str) -> re.Pattern:
+def _word_re(w: str) -> re.Pattern[str]:
     return re.compile(rf"(?<![A-Za-z0-9_]){re.escape(w)}(?![A-Za-z0-9_])", re.I)
 
 
