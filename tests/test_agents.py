@@ -276,3 +276,9 @@ def test_a_contradiction_the_critic_cannot_quote_is_only_advisory():
     verdict = settle({"supported": ["a"], "contradicted": [{"claim": "b", "quote": "words the source never says"},
                                                             {"claim": "c", "quote": "ret"}]}, "def f():\n    return 1\n")
     assert verdict["contradicted"] == [] and len(verdict["unsure"]) == 2 and verdict["support_ratio"] == 0.333
+
+
+def test_a_claim_the_critic_gives_bare_is_one_claim():
+    from agents.model.critic import settle
+    verdict = settle({"supported": "It returns one.", "unsupported": "It caches the result."}, "def f():\n    return 1\n")
+    assert verdict["supported"] == ["It returns one."] and verdict["unsure"] == ["It caches the result."]

@@ -134,6 +134,14 @@ def test_a_broken_answer_is_salvaged_field_by_field():
     assert got["a"] == 'first "quoted" value' and got["nested"] == {"x": "y"} and len(s.requests) == 1
 
 
+def test_a_salvaged_field_with_an_unescaped_inner_quote_is_whole_or_absent_never_cut():
+    from agents.model.llm import salvage
+    broken = '{"returns": "the "base" model, unchanged", "usage": "Call it once.", "code": "x = 1'
+    got = salvage(broken)
+    assert got["returns"] == 'the "base" model, unchanged' and got["usage"] == "Call it once."
+    assert "code" not in got  # cut off by the end of the answer: not a value
+
+
 def test_prose_naming_an_api_nobody_defined_is_dropped():
     from agents.nodes.synthesize import sanitize
     known = lambda name: name.split(".")[-1] in {"PeftModel", "save_pretrained", "save_directory"}  # noqa: E731

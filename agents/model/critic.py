@@ -61,7 +61,8 @@ def settle(obj: Mapping[str, object], source: str) -> Verdict:
     """The critic's answer with every contradiction held to its quote."""
     def claims(key: str) -> list[str]:
         given = obj.get(key) or []
-        items = given if isinstance(given, Iterable) else []
+        # one claim given bare is one claim, not one per character
+        items = [given] if isinstance(given, str) else given if isinstance(given, Iterable) else []
         return [str(c)[:300] for c in items if isinstance(c, (str, int, float)) and str(c).strip()][:20]
     supported = claims("supported")
     unsure = claims("unsure") + claims("unsupported")  # older answers: unsupported is unsure

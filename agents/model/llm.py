@@ -218,7 +218,10 @@ def parse_tool_calls(message: object, known: set[str]) -> list[ToolCall]:
     return out
 
 
-_STRING_FIELD = re.compile(r'"(\w+)"\s*:\s*"((?:[^"\\]|\\.)*)"', re.S)
+# A string field ends only at a quote followed by `,`, `}` or `]`: a model's unescaped inner quote
+# ("the "base" model") would otherwise cut the value short, a wrong value rather than a missing one
+# (measured on 415 corrupted answers: 8 wrong values with the first-quote reading, 0 with this one).
+_STRING_FIELD = re.compile(r'"(\w+)"\s*:\s*"((?:[^"\\]|\\.|"(?!\s*[,}\]]))*)"(?=\s*[,}\]])', re.S)
 
 
 def salvage(text: str) -> dict[str, object]:
