@@ -1,4 +1,5 @@
 """The agents of the pipeline, their graph and the CLIs."""
+
 import time as _time
 
 # The moment the process started importing us (before langgraph and the rest): a run's wall time in

@@ -10,6 +10,7 @@ An update run compares those fingerprints with the new source:
 * changed — signature, parameters, docstring or body changed: facts re-derived and prose redrafted;
 * gone — the symbol is not in its file any more: the locator looks for its successor, else it is held.
 """
+
 from __future__ import annotations
 
 import functools
@@ -63,6 +64,7 @@ class Drift(TypedDict):
 
 class Trust(TypedDict, total=False):
     """The digests that let the next run trust a clean verdict when nothing changed."""
+
     wiki: str
     source: str
     code: str
@@ -73,6 +75,7 @@ class Trust(TypedDict, total=False):
 class VerifiedRecord(TypedDict, total=False):
     """``_reports/verified_source.json``. Read back, it may come from an older version: any key may
     be missing, so readers ask with ``get``."""
+
     source: SourceRecord
     pages: dict[str, Fingerprint]
     trust: Trust
@@ -86,9 +89,14 @@ def _sha(text: str) -> str:
 def source_record(ws: Workspace, now: datetime | None = None) -> SourceRecord:
     src = ws.source
     info = source_info(src.root)
-    return SourceRecord(package=ws.package, version=src.version, sha256=info.get("sha256") if info else None,
-                        revision=src.revision, origin=src.origin,
-                        verified_at=(now or datetime.now(timezone.utc)).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    return SourceRecord(
+        package=ws.package,
+        version=src.version,
+        sha256=info.get("sha256") if info else None,
+        revision=src.revision,
+        origin=src.origin,
+        verified_at=(now or datetime.now(timezone.utc)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    )
 
 
 def describe(rec: SourceRecord | None) -> str:
@@ -105,21 +113,28 @@ def describe(rec: SourceRecord | None) -> str:
 
 def _body(ws: Workspace, sym: Symbol) -> str:
     lines = ws.source.physical(sym.file).read_text(encoding="utf-8", errors="replace").splitlines()
-    body = lines[sym.start_line - 1:sym.end_line]
+    body = lines[sym.start_line - 1 : sym.end_line]
     indent = min((len(l) - len(l.lstrip()) for l in body if l.strip()), default=0)
     return "\n".join(l[indent:].rstrip() for l in body)
 
 
 def fingerprint(ws: Workspace, sym: Symbol) -> Fingerprint:
     rows = [[r.name, r.type, r.required, r.default] for r in expected_inputs(ws, sym)]
-    return Fingerprint(file=sym.file, qualname=sym.qualname, lines=f"L{sym.start_line}-{sym.end_line}",
-                       signature=_sha(canonical_signature(ws, sym)), inputs=_sha(json.dumps(rows)),
-                       docstring=_sha(sym.docstring or ""), body=_sha(_body(ws, sym)))
+    return Fingerprint(
+        file=sym.file,
+        qualname=sym.qualname,
+        lines=f"L{sym.start_line}-{sym.end_line}",
+        signature=_sha(canonical_signature(ws, sym)),
+        inputs=_sha(json.dumps(rows)),
+        docstring=_sha(sym.docstring or ""),
+        body=_sha(_body(ws, sym)),
+    )
 
 
 def documented_symbol(ws: Workspace, page: Page) -> Symbol | None:
     """The symbol an API Doc page states, found the way the verifier finds it."""
     from agents.verify.rules.fact_rules import page_symbol
+
     return page_symbol(ws, page, lines_required=True)
 
 
@@ -148,6 +163,7 @@ def wiki_files(wiki: Path) -> dict[str, str]:
     """The files a commit writes: pages, index files and _WorkflowIndex.md, as on disk now."""
     from tools.wiki.load import read_pages
     from tools.wiki.schema import INDEX_FILES
+
     out = read_pages(wiki)
     for name in [*INDEX_FILES.values(), "_WorkflowIndex.md"]:
         if (wiki / name).is_file():
@@ -168,29 +184,51 @@ def source_digest(ws: Workspace) -> str:
 def code_digest() -> str:
     """The verifier and drafter as installed: a new rule invalidates every trusted verdict."""
     root = Path(__file__).resolve().parents[1]
-    parts = sorted(p for d in ("agents", "tools", "prompts") for p in (root / d).rglob("*")
-                   if p.suffix in (".py", ".j2", ".json", ".scm") and p.is_file())
-    return _sha(json.dumps([(str(p.relative_to(root)), _sha(p.read_text(encoding="utf-8", errors="replace")))
-                            for p in parts]))
+    parts = sorted(
+        p
+        for d in ("agents", "tools", "prompts")
+        for p in (root / d).rglob("*")
+        if p.suffix in (".py", ".j2", ".json", ".scm") and p.is_file()
+    )
+    return _sha(
+        json.dumps([(str(p.relative_to(root)), _sha(p.read_text(encoding="utf-8", errors="replace"))) for p in parts])
+    )
 
 
-def record_text(ws: Workspace, files: dict[str, str], old: VerifiedRecord | None, verify: VerifySummary,
-                now: datetime | None = None) -> str:
+def record_text(
+    ws: Workspace, files: dict[str, str], old: VerifiedRecord | None, verify: VerifySummary, now: datetime | None = None
+) -> str:
     """The record after a commit: the source, each API page's fingerprint, and the digests that let
     the next run trust this verdict when nothing changed. An unchanged source and wiki keep the old
     date, so a re-run changes nothing."""
     pages = fingerprints(ws, files)
     rec: VerifiedRecord = {
-        "source": source_record(ws, now), "pages": pages,
-        "trust": {"wiki": wiki_digest(files), "source": source_digest(ws), "code": code_digest(),
-                  "texts": {rel: _sha(t) for rel, t in sorted(files.items()) if "/" in rel and
-                            not rel.startswith("_reports/")},
-                  "files": watched_digests(ws, {fp["file"] for fp in pages.values()})},
-        "verify": {"errors": verify["errors"], "warnings": verify["warnings"], "pages": verify["pages"],
-                   "per_rule": verify["per_rule"], "example_names": verify["example_names"]}}
-    if old and old.get("pages") == rec["pages"] and isinstance(old.get("source"), dict) and \
-            {k: v for k, v in old["source"].items() if k != "verified_at"} == \
-            {k: v for k, v in rec["source"].items() if k != "verified_at"}:
+        "source": source_record(ws, now),
+        "pages": pages,
+        "trust": {
+            "wiki": wiki_digest(files),
+            "source": source_digest(ws),
+            "code": code_digest(),
+            "texts": {
+                rel: _sha(t) for rel, t in sorted(files.items()) if "/" in rel and not rel.startswith("_reports/")
+            },
+            "files": watched_digests(ws, {fp["file"] for fp in pages.values()}),
+        },
+        "verify": {
+            "errors": verify["errors"],
+            "warnings": verify["warnings"],
+            "pages": verify["pages"],
+            "per_rule": verify["per_rule"],
+            "example_names": verify["example_names"],
+        },
+    }
+    if (
+        old
+        and old.get("pages") == rec["pages"]
+        and isinstance(old.get("source"), dict)
+        and {k: v for k, v in old["source"].items() if k != "verified_at"}
+        == {k: v for k, v in rec["source"].items() if k != "verified_at"}
+    ):
         rec["source"] = old["source"]
     return json.dumps(rec, indent=1, sort_keys=True) + "\n"
 
@@ -210,13 +248,17 @@ def changed_files(record: VerifiedRecord, ws: Workspace) -> set[str] | None:
     root = ws.source.root
     if old_rev and new_rev and re.fullmatch(r"[0-9a-f]{40}", old_rev) and (root / ".git").exists():
         try:
-            out = subprocess.run(["git", "-C", str(root), "diff", "--name-only", "--relative", old_rev, new_rev, "--"],
-                                 capture_output=True, text=True, timeout=60)
+            out = subprocess.run(
+                ["git", "-C", str(root), "diff", "--name-only", "--relative", old_rev, new_rev, "--"],
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
         except (OSError, subprocess.TimeoutExpired):
             out = None
         if out is not None and out.returncode == 0:
             return {l.strip() for l in out.stdout.splitlines() if l.strip()}
-    watched = ((record.get("trust") or {}).get("files"))
+    watched = (record.get("trust") or {}).get("files")
     if not isinstance(watched, dict):
         return None
     now = watched_digests(ws, set(watched))
@@ -245,8 +287,11 @@ def trusted_pages(record: VerifiedRecord | None, files: dict[str, str], ws: Work
         return frozenset()
     texts = trust.get("texts") or {}
     pages = record.get("pages") or {}
-    return frozenset(rel for rel, text in files.items() if texts.get(rel) == _sha(text)
-                     and (rel not in pages or pages[rel]["file"] not in changed))
+    return frozenset(
+        rel
+        for rel, text in files.items()
+        if texts.get(rel) == _sha(text) and (rel not in pages or pages[rel]["file"] not in changed)
+    )
 
 
 def trusted_without_source(record: VerifiedRecord | None, files: dict[str, str]) -> bool:
@@ -258,8 +303,11 @@ def trusted_without_source(record: VerifiedRecord | None, files: dict[str, str])
 def trusted(record: VerifiedRecord | None, files: dict[str, str], ws: Workspace) -> bool:
     """The wiki, the source and the verifier are byte for byte what the last commit verified with 0
     errors: its verdict still holds, so nothing needs to be verified again."""
-    return record is not None and trusted_without_source(record, files) and \
-        record["trust"].get("source") == source_digest(ws)
+    return (
+        record is not None
+        and trusted_without_source(record, files)
+        and record["trust"].get("source") == source_digest(ws)
+    )
 
 
 def _successor(ws: Workspace, fp: Fingerprint) -> Symbol | None:
@@ -279,7 +327,9 @@ def drift_pages(record: VerifiedRecord | None, ws: Workspace, same_source: bool)
     if record is None:
         return []
     if same_source:
-        return [Drift(page=rel, cls="unchanged", what="", lines=fp["lines"]) for rel, fp in sorted(record["pages"].items())]
+        return [
+            Drift(page=rel, cls="unchanged", what="", lines=fp["lines"]) for rel, fp in sorted(record["pages"].items())
+        ]
     return classify(record["pages"], ws)
 
 

@@ -9,6 +9,7 @@ State is plain JSON (TypedDicts); the workspace is rebuilt from the cache by eac
 run resumes from its SQLite checkpoint in a new process. Nodes are idempotent: they only write
 files inside the run folder, by rename, and the wiki only in commit.
 """
+
 from __future__ import annotations
 
 import time

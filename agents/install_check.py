@@ -1,6 +1,7 @@
 """Our top-level packages (`agents`, `tools`, `prompts`) have generic names that other distributions
 also use (OpenAI's Agents SDK installs a top-level `agents`). When one of them is imported from
 somewhere else, the CLIs stop with one line instead of failing later in a confusing way."""
+
 from __future__ import annotations
 
 import functools
@@ -27,14 +28,18 @@ def shadowing_problem() -> str | None:
         mod = sys.modules.get(name)
         where = Path(getattr(mod, "__file__", "") or "").resolve() if mod is not None else None
         if where is not None and where.parent.parent != _ROOT:
-            return (f"the package '{name}' is imported from {where.parent}, not from this project ({_ROOT}); "
-                    "install repowiki into its own virtual environment")
+            return (
+                f"the package '{name}' is imported from {where.parent}, not from this project ({_ROOT}); "
+                "install repowiki into its own virtual environment"
+            )
     claims = _claims()
     for name in OURS:
         others = sorted({d for d in claims.get(name, []) if d.lower() != "repowiki"})
         if others:
-            return (f"{', '.join(others)} also install(s) a top-level '{name}' package, which shadows or is "
-                    "shadowed by repowiki's; install repowiki into its own virtual environment")
+            return (
+                f"{', '.join(others)} also install(s) a top-level '{name}' package, which shadows or is "
+                "shadowed by repowiki's; install repowiki into its own virtual environment"
+            )
     return None
 
 

@@ -1,6 +1,7 @@
 """The run report's data (agents/nodes/report.py): what report.md (prompts/report.md.j2) and
 summary.json are made of, and the part of it the run's state keeps for the run's own summary
 (agents/run.py, and agents/update.py through ``--json``)."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -13,6 +14,7 @@ from tools.source.resolve import Origin
 
 class Timing(TypedDict):
     """One node of trace.jsonl, summed over its executions."""
+
     node: str
     count: int
     total: float  # seconds
@@ -85,9 +87,18 @@ class DriftRow(TypedDict):
 
 # The update's drift section: the last verified source ("from", None on a first run), the source the
 # wiki is verified against now ("to", empty when unknown), and every recorded page that is not unchanged.
-DriftSection = TypedDict("DriftSection", {
-    "from": SourceRecord | None, "to": Mapping[str, object], "from_text": str, "to_text": str,
-    "pages": list[DriftRow], "counts": list[tuple[DriftClass, int]], "restamped": list[str]})
+DriftSection = TypedDict(
+    "DriftSection",
+    {
+        "from": SourceRecord | None,
+        "to": Mapping[str, object],
+        "from_text": str,
+        "to_text": str,
+        "pages": list[DriftRow],
+        "counts": list[tuple[DriftClass, int]],
+        "restamped": list[str],
+    },
+)
 
 
 class ReportData(TypedDict):
@@ -131,6 +142,7 @@ class ReportData(TypedDict):
 
 class ReportSummary(TypedDict):
     """The report node's output in the run's state: what the run's summary needs of the report."""
+
     committed_pairs: int
     held_pairs: int
     skipped_pairs: int

@@ -7,6 +7,7 @@
 Exit code 0 when every planned page was committed, 1 when some were held (listed with their
 reasons), 2 on unusable input (nothing is written then).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -53,6 +54,7 @@ PHASES = ("resolve", "index", "plan", "pair", "commit", "report")
 
 class RunMeta(TypedDict):
     """run.json: how the run was started, kept beside its output (and read again by --resume)."""
+
     run_id: str
     arguments: dict[str, object]  # the command line, paths as text
     config: RunConfig
@@ -74,6 +76,7 @@ class HeldStep(TypedDict):
 
 class RunSummary(TypedDict):
     """What a run prints with --json (agents.update reads it) and shows at its end."""
+
     run_id: str
     repo: str
     run_dir: str
@@ -104,8 +107,10 @@ def find_workflow_index(repo: str, given: Path | None, wiki: Path) -> tuple[str,
     shipped = _shipped_text(repo)
     if shipped is not None:
         return shipped, f"agents/workflow_indexes/{repo}.md"
-    raise UsageError(f"no WorkflowIndex for {repo}: pass --workflow-index FILE or put _WorkflowIndex.md in the wiki "
-                     "folder (format: docs/workflow-index.md)")
+    raise UsageError(
+        f"no WorkflowIndex for {repo}: pass --workflow-index FILE or put _WorkflowIndex.md in the wiki "
+        "folder (format: docs/workflow-index.md)"
+    )
 
 
 def _shipped_text(repo: str) -> str | None:
@@ -125,7 +130,9 @@ def _check_writable(folder: Path) -> None:
         probe.write_text("")
         probe.unlink()
     except OSError as exc:
-        raise UsageError(f"cannot write to {folder} ({exc.strerror or exc}); pass a writable --wiki / --runs folder") from None
+        raise UsageError(
+            f"cannot write to {folder} ({exc.strerror or exc}); pass a writable --wiki / --runs folder"
+        ) from None
 
 
 def _versions() -> dict[str, str | None]:
@@ -140,16 +147,28 @@ def _versions() -> dict[str, str | None]:
 
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
-        prog="python -m agents.run", description=__doc__.splitlines()[0],
+        prog="python -m agents.run",
+        description=__doc__.splitlines()[0],
         epilog="exit codes: 0 every planned page committed; 1 some pages or steps held (the report says why); "
-               "2 unusable input, nothing written; 3 the run stopped on a fault and can be resumed (--resume). "
-               "The WorkflowIndex format and the verifier's rules: docs/workflow-index.md, docs/rules.md.")
-    ap.add_argument("--repo", required=True, type=repo_name,
-                    help="owner_name, e.g. huggingface_peft (other characters become '_': vllm-project_vllm)")
-    ap.add_argument("--source", help="checkout folder, pypi:PACKAGE==VERSION or 'latest' (default: the version the "
-                                     "shipped WorkflowIndex was written for, else the registered package)")
-    ap.add_argument("--workflow-index", type=Path, help="the _WorkflowIndex.md to follow "
-                    "(default: the wiki's own, else the one shipped for --repo)")
+        "2 unusable input, nothing written; 3 the run stopped on a fault and can be resumed (--resume). "
+        "The WorkflowIndex format and the verifier's rules: docs/workflow-index.md, docs/rules.md.",
+    )
+    ap.add_argument(
+        "--repo",
+        required=True,
+        type=repo_name,
+        help="owner_name, e.g. huggingface_peft (other characters become '_': vllm-project_vllm)",
+    )
+    ap.add_argument(
+        "--source",
+        help="checkout folder, pypi:PACKAGE==VERSION or 'latest' (default: the version the "
+        "shipped WorkflowIndex was written for, else the registered package)",
+    )
+    ap.add_argument(
+        "--workflow-index",
+        type=Path,
+        help="the _WorkflowIndex.md to follow (default: the wiki's own, else the one shipped for --repo)",
+    )
     ap.add_argument("--wiki", type=Path, help="wiki folder (default: RUNS/<repo>/wiki)")
     ap.add_argument("--runs", type=Path, default=Path("runs"), help="folder for run output (default: ./runs)")
     ap.add_argument("--cache-dir", type=Path, help="cache folder (default: $REPOWIKI_CACHE_DIR or the user cache)")
@@ -162,15 +181,25 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--base-url", help="endpoint, e.g. http://127.0.0.1:8080/v1 (default: $OPENAI_BASE_URL or OpenAI)")
     m.add_argument("--max-cost", type=float, help="stop drafting when this many USD are spent (needs --prices)")
     m.add_argument("--max-tokens", type=int, help="stop drafting when this many tokens are spent")
-    m.add_argument("--prices", type=Path, help='JSON file {"model": [USD per 1M prompt tokens, per 1M completion tokens]}')
+    m.add_argument(
+        "--prices", type=Path, help='JSON file {"model": [USD per 1M prompt tokens, per 1M completion tokens]}'
+    )
     m.add_argument("--model-concurrency", type=int, default=2, help="model calls in flight at once (default 2)")
     m.add_argument("--timeout", type=float, help="seconds per model call (default 180)")
     m.add_argument("--retries", type=int, help="retries of a call on rate limits, 5xx and timeouts (default 3)")
-    m.add_argument("--model-agents", choices=("all", "excavation"), default="all",
-                   help="which agents use the model: all (locating and prose), or excavation only (the model "
-                        "searches where the locator is unsure; the offline drafter writes every page)")
-    m.add_argument("--critic", action="store_true", help="also ask the model to check each page's claims against "
-                   "the source (advisory: reported, never decides a commit)")
+    m.add_argument(
+        "--model-agents",
+        choices=("all", "excavation"),
+        default="all",
+        help="which agents use the model: all (locating and prose), or excavation only (the model "
+        "searches where the locator is unsure; the offline drafter writes every page)",
+    )
+    m.add_argument(
+        "--critic",
+        action="store_true",
+        help="also ask the model to check each page's claims against "
+        "the source (advisory: reported, never decides a commit)",
+    )
     m.add_argument("--record", type=Path, metavar="CASSETTE", help="record every model exchange of the run (vcrpy)")
     m.add_argument("--replay", type=Path, metavar="CASSETTE", help="replay a recorded run: no network, no key")
     ap.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
@@ -183,7 +212,9 @@ def _new_run(args: argparse.Namespace) -> tuple[RunConfig, RunMeta]:
     text, origin = find_workflow_index(args.repo, args.workflow_index, wiki)
     wi = parse_workflow_index(text, origin)
     if wi.repo != args.repo:
-        raise UsageError(f"the WorkflowIndex is for {wi.repo}, not {args.repo}; pass --repo {wi.repo} or another --workflow-index")
+        raise UsageError(
+            f"the WorkflowIndex is for {wi.repo}, not {args.repo}; pass --repo {wi.repo} or another --workflow-index"
+        )
     rewrites = input_rewrites(wi)
     text = with_rewrites(text, wi, rewrites)
     notes = input_notes(wi, rewrites)
@@ -196,8 +227,11 @@ def _new_run(args: argparse.Namespace) -> tuple[RunConfig, RunMeta]:
         if pinned:
             args.source = pinned
             if not args.quiet:
-                print(f"source: {pinned.removeprefix('pypi:')}, the version the shipped WorkflowIndex was written "
-                      "for (--source latest for the newest)", file=sys.stderr)
+                print(
+                    f"source: {pinned.removeprefix('pypi:')}, the version the shipped WorkflowIndex was written "
+                    "for (--source latest for the newest)",
+                    file=sys.stderr,
+                )
     # an unknown repository or an unusable source stops here too, before the run folder exists
     resolve_repo(args.repo, args.source, args.cache_dir)
     _check_writable(wiki)
@@ -209,22 +243,42 @@ def _new_run(args: argparse.Namespace) -> tuple[RunConfig, RunMeta]:
     # same process (agents.update, a library caller) from its own call
     began = PROCESS_STARTED if len(_CALLS) <= 1 else _CALLS[-1]
     # SOURCE_DATE_EPOCH (the reproducible-builds convention) pins the Last Updated stamp
-    stamp = datetime.fromtimestamp(int(os.environ["SOURCE_DATE_EPOCH"]), timezone.utc) \
-        if os.environ.get("SOURCE_DATE_EPOCH", "").isdigit() else now
+    stamp = (
+        datetime.fromtimestamp(int(os.environ["SOURCE_DATE_EPOCH"]), timezone.utc)
+        if os.environ.get("SOURCE_DATE_EPOCH", "").isdigit()
+        else now
+    )
     run_dir = args.runs / args.repo / run_id
     run_dir.mkdir(parents=True)
     (run_dir / "workflow_index.md").write_text(text, encoding="utf-8")
-    cfg = RunConfig(repo=args.repo, source=args.source, wiki=str(wiki.resolve()), run_dir=str(run_dir.resolve()),
-                    run_id=run_id, cache_dir=str(args.cache_dir.resolve()) if args.cache_dir else None,
-                    force=args.force, max_repairs=args.max_repairs, updated=stamp.strftime("%Y-%m-%d %H:%M GMT"),
-                    drafter="model" if model else "offline", model=model, critic=bool(args.critic and model),
-                    workflow_index_origin=origin, model_agents=args.model_agents)
-    meta: RunMeta = {"run_id": run_id, "arguments": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
-            "config": cfg, "workflow_index": origin, "versions": _versions(), "started": datetime.fromtimestamp(began, timezone.utc).isoformat(),
-            "startup_seconds": round(now.timestamp() - began, 3),
-            "steps": len(wi.steps),
-            # in run.json, not in the config every pair carries: a checkpoint per pair must not grow with the index
-            "input_notes": notes}
+    cfg = RunConfig(
+        repo=args.repo,
+        source=args.source,
+        wiki=str(wiki.resolve()),
+        run_dir=str(run_dir.resolve()),
+        run_id=run_id,
+        cache_dir=str(args.cache_dir.resolve()) if args.cache_dir else None,
+        force=args.force,
+        max_repairs=args.max_repairs,
+        updated=stamp.strftime("%Y-%m-%d %H:%M GMT"),
+        drafter="model" if model else "offline",
+        model=model,
+        critic=bool(args.critic and model),
+        workflow_index_origin=origin,
+        model_agents=args.model_agents,
+    )
+    meta: RunMeta = {
+        "run_id": run_id,
+        "arguments": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+        "config": cfg,
+        "workflow_index": origin,
+        "versions": _versions(),
+        "started": datetime.fromtimestamp(began, timezone.utc).isoformat(),
+        "startup_seconds": round(now.timestamp() - began, 3),
+        "steps": len(wi.steps),
+        # in run.json, not in the config every pair carries: a checkpoint per pair must not grow with the index
+        "input_notes": notes,
+    }
     (run_dir / "run.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
     mark_latest(args.runs / args.repo, run_id)
     return cfg, meta
@@ -234,6 +288,7 @@ def written_for(text: str, repo: str) -> str | None:
     """``pypi:DIST==VERSION`` when a WorkflowIndex says it was written from a release of the
     repository's registered package ("> Written … from peft 0.18.1")."""
     from tools.source.resolve import registry
+
     entry = registry().get(repo)
     if entry is None:
         return None
@@ -245,13 +300,17 @@ def input_notes(wi: WorkflowIndex, rewrites: dict[tuple[str, int], str]) -> list
     """What the run read differently from the letter of the input, said in the plan and the report."""
     notes: list[str] = []
     if wi.repo_as_written and wi.repo_as_written != wi.repo:
-        notes.append(f"repo prefix {wi.repo_as_written} is written {wi.repo} (docs/page-format.md §2), in every page name")
+        notes.append(
+            f"repo prefix {wi.repo_as_written} is written {wi.repo} (docs/page-format.md §2), in every page name"
+        )
     for step in wi.steps:
         notes += [f"{step.workflow} step {step.number}: {d}" for d in step.derived]
         new = rewrites.get((step.workflow, step.number))
         if new is not None and new.startswith("`"):
-            notes.append(f"{step.workflow} step {step.number}: {step.implementation} serves another Principle too; "
-                         f"this step's page is {new.strip('`')} (RULES R43)")
+            notes.append(
+                f"{step.workflow} step {step.number}: {step.implementation} serves another Principle too; "
+                f"this step's page is {new.strip('`')} (docs/rules.md#r43)"
+            )
         elif new is not None:
             notes.append(f"{step.workflow} step {step.number}: {new}; the step is held")
     return notes
@@ -260,6 +319,7 @@ def input_notes(wi: WorkflowIndex, rewrites: dict[tuple[str, int], str]) -> list
 def model_settings(args: argparse.Namespace) -> ModelRecord | None:
     from agents.model.llm import ModelSettings
     from agents.model.recording import recorded_endpoint
+
     model, base_url = args.model, args.base_url
     if args.replay is not None:
         if not args.replay.is_file():
@@ -275,15 +335,24 @@ def model_settings(args: argparse.Namespace) -> ModelRecord | None:
         try:
             prices = json.loads(args.prices.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
-            raise UsageError(f"cannot read --prices {args.prices} ({exc}); give a JSON object of model: [in, out]") from None
+            raise UsageError(
+                f"cannot read --prices {args.prices} ({exc}); give a JSON object of model: [in, out]"
+            ) from None
     if args.max_cost is not None and model not in prices:
         raise UsageError(f"--max-cost needs a price for {model}: pass --prices FILE")
     bypass = args.record is not None or args.replay is not None  # every exchange must go over the wire
     cache = None if bypass else str((args.cache_dir or default_cache_dir()).resolve())
-    return ModelSettings(model=model, base_url=base_url, timeout=args.timeout or 180.0,
-                         concurrency=args.model_concurrency,
-                         max_retries=0 if args.replay is not None else (3 if args.retries is None else args.retries),
-                         prices=prices, max_cost=args.max_cost, max_tokens=args.max_tokens, cache_dir=cache).as_dict()
+    return ModelSettings(
+        model=model,
+        base_url=base_url,
+        timeout=args.timeout or 180.0,
+        concurrency=args.model_concurrency,
+        max_retries=0 if args.replay is not None else (3 if args.retries is None else args.retries),
+        prices=prices,
+        max_cost=args.max_cost,
+        max_tokens=args.max_tokens,
+        cache_dir=cache,
+    ).as_dict()
 
 
 def _resumed_run(args: argparse.Namespace) -> tuple[RunConfig, RunMeta]:
@@ -308,9 +377,12 @@ def _resumed_run(args: argparse.Namespace) -> tuple[RunConfig, RunMeta]:
         overrides["max_retries"] = args.retries
     if overrides:
         if not meta["config"].get("model"):
-            raise UsageError("this run was started without a model; --base-url/--model/--timeout/--retries "
-                             "only change the model of a run that has one")
+            raise UsageError(
+                "this run was started without a model; --base-url/--model/--timeout/--retries "
+                "only change the model of a run that has one"
+            )
         from agents.model.llm import set_overrides
+
         set_overrides(overrides)  # every node of this process talks to the model with these settings
         meta.setdefault("resumed_with", []).append(overrides)
         meta_path.write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
@@ -324,6 +396,7 @@ def settled(cfg: RunConfig) -> RunState | None:
     there may be work: then the graph runs, reusing the workspace opened here."""
     from agents.drift import read_record, trusted, trusted_without_source, wiki_files
     from agents.runctx import workspace
+
     wiki = Path(cfg["wiki"])
     record = read_record(wiki)
     if cfg["force"] or record is None:
@@ -332,10 +405,13 @@ def settled(cfg: RunConfig) -> RunState | None:
     src = resolve_repo(cfg["repo"], cfg["source"], Path(cfg["cache_dir"]) if cfg["cache_dir"] else None)
     recorded: Mapping[str, object] = record.get("source") or {}
     # cheap checks first, so that a run with work to do opens nothing here and its trace stays whole
-    if not trusted_without_source(record, files) or (src.version, src.revision) != \
-            (recorded.get("version"), recorded.get("revision")):
+    if not trusted_without_source(record, files) or (src.version, src.revision) != (
+        recorded.get("version"),
+        recorded.get("revision"),
+    ):
         return None
     from agents.nodes.phases import index_node, nothing_to_do, plan_node, resolve_node
+
     state: RunState = {"config": cfg}
     for node in (resolve_node, index_node):
         state.update(node(state))
@@ -346,6 +422,7 @@ def settled(cfg: RunConfig) -> RunState | None:
         return None
     from agents.nodes.commit import commit_node
     from agents.nodes.report import report_node
+
     state.update(commit_node(state))
     state.update(report_node(state))
     return state
@@ -358,12 +435,16 @@ def execute(cfg: RunConfig, resume: bool, concurrency: int, quiet: bool, n_steps
             return done
     from langgraph.checkpoint.sqlite import SqliteSaver
     from agents.graph import build_graph, recursion_limit
+
     db = Path(cfg["run_dir"]) / "checkpoints.sqlite"
     conn = sqlite3.connect(str(db), check_same_thread=False)
     try:
         graph = build_graph(SqliteSaver(conn))
-        config: RunnableConfig = {"configurable": {"thread_id": cfg["run_id"]}, "max_concurrency": concurrency,
-                                  "recursion_limit": recursion_limit(n_steps, cfg["max_repairs"])}
+        config: RunnableConfig = {
+            "configurable": {"thread_id": cfg["run_id"]},
+            "max_concurrency": concurrency,
+            "recursion_limit": recursion_limit(n_steps, cfg["max_repairs"]),
+        }
         inputs: RunState | None
         if resume:
             snap = graph.get_state(config)
@@ -373,8 +454,16 @@ def execute(cfg: RunConfig, resume: bool, concurrency: int, quiet: bool, n_steps
         else:
             inputs = {"config": cfg}
         console = Console(stderr=True)
-        with Progress(TextColumn("{task.description:<12}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      TextColumn("{task.fields[note]}"), console=console, disable=quiet, transient=False) as bar:
+        with Progress(
+            TextColumn("{task.description:<12}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.fields[note]}"),
+            console=console,
+            disable=quiet,
+            transient=False,
+        ) as bar:
             phases = bar.add_task("phases", total=len(PHASES), note="")
             pairs = bar.add_task("pairs", total=None, note="")
             for chunk in graph.stream(inputs, config, stream_mode="updates"):
@@ -386,7 +475,9 @@ def execute(cfg: RunConfig, resume: bool, concurrency: int, quiet: bool, n_steps
                     elif node == "pair" and update:
                         for r in update.get("results", []):
                             bar.advance(pairs)
-                            bar.update(pairs, note=f"{r['implementation'].removeprefix(cfg['repo'] + '_')}: {r['outcome']}")
+                            bar.update(
+                                pairs, note=f"{r['implementation'].removeprefix(cfg['repo'] + '_')}: {r['outcome']}"
+                            )
                     elif node in PHASES:
                         bar.update(phases, completed=PHASES.index(node) + 1, note=node)
         return cast(RunState, graph.get_state(config).values)  # as above
@@ -397,17 +488,26 @@ def execute(cfg: RunConfig, resume: bool, concurrency: int, quiet: bool, n_steps
 def summary(values: RunState, cfg: RunConfig) -> RunSummary:
     rep = values.get("report")  # None: the run stopped before its report (or its commit)
     commit = values.get("commit")
-    return {"run_id": cfg["run_id"], "repo": cfg["repo"], "run_dir": cfg["run_dir"], "wiki": cfg["wiki"],
-            "pairs_planned": rep.get("pairs_planned") if rep else None,
-            "pairs_committed": rep.get("committed_pairs") if rep else None,
-            "pairs_held": rep.get("held_pairs") if rep else None,
-            "pairs_skipped": rep.get("skipped_pairs") if rep else None,
-            "pages_committed": len(commit.get("committed", [])) if commit else 0,
-            "pages_written": len(commit.get("written", [])) if commit else 0,
-            "held": commit.get("held", {}) if commit else {}, "verify": rep.get("verify") if rep else None,
-            "coverage": rep.get("coverage") if rep else None, "drift": rep.get("drift") if rep else None,
-            "steps_held": [{"workflow": h["workflow"], "step": h["number"], "title": h["title"], "reason": h["reason"]}
-                           for h in values.get("step_holds") or []]}
+    return {
+        "run_id": cfg["run_id"],
+        "repo": cfg["repo"],
+        "run_dir": cfg["run_dir"],
+        "wiki": cfg["wiki"],
+        "pairs_planned": rep.get("pairs_planned") if rep else None,
+        "pairs_committed": rep.get("committed_pairs") if rep else None,
+        "pairs_held": rep.get("held_pairs") if rep else None,
+        "pairs_skipped": rep.get("skipped_pairs") if rep else None,
+        "pages_committed": len(commit.get("committed", [])) if commit else 0,
+        "pages_written": len(commit.get("written", [])) if commit else 0,
+        "held": commit.get("held", {}) if commit else {},
+        "verify": rep.get("verify") if rep else None,
+        "coverage": rep.get("coverage") if rep else None,
+        "drift": rep.get("drift") if rep else None,
+        "steps_held": [
+            {"workflow": h["workflow"], "step": h["number"], "title": h["title"], "reason": h["reason"]}
+            for h in values.get("step_holds") or []
+        ],
+    }
 
 
 def show(s: RunSummary, quiet: bool) -> None:
@@ -421,23 +521,32 @@ def show(s: RunSummary, quiet: bool) -> None:
         t.add_row(w["name"], f"{w['done']}/{w['total']}")
     console.print(t)
     for h in s["steps_held"]:
-        console.print(f"held step: {h['workflow'].removeprefix(s['repo'] + '_')} {h['step']} ({h['title']}): "
-                      f"{h['reason']}", markup=False, highlight=False)
+        console.print(
+            f"held step: {h['workflow'].removeprefix(s['repo'] + '_')} {h['step']} ({h['title']}): {h['reason']}",
+            markup=False,
+            highlight=False,
+        )
     for page, why in sorted(s["held"].items()):
         console.print(f"held: {page}: {why}", markup=False, highlight=False)
     v: Mapping[str, object] = s["verify"] or {}
-    console.print(f"{s['pairs_committed']}/{s['pairs_planned']} pairs committed, {s['pairs_held']} held, "
-                  f"{s['pairs_skipped']} skipped; wiki: {v.get('errors')} errors over {v.get('pages')} pages; "
-                  f"report: {s['run_dir']}/report.md", markup=False, highlight=False)
+    console.print(
+        f"{s['pairs_committed']}/{s['pairs_planned']} pairs committed, {s['pairs_held']} held, "
+        f"{s['pairs_skipped']} skipped; wiki: {v.get('errors')} errors over {v.get('pages')} pages; "
+        f"report: {s['run_dir']}/report.md",
+        markup=False,
+        highlight=False,
+    )
 
 
 def run(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     t0 = time.perf_counter()
     from agents.model.llm import set_overrides
+
     set_overrides({})  # a process may run several times (tests): nothing carries over
     cfg, meta = _resumed_run(args) if args.resume else _new_run(args)
     from agents.model.recording import cassette
+
     try:
         with cassette(args.record, args.replay):
             values = execute(cfg, bool(args.resume), args.concurrency, args.quiet or args.json, meta.get("steps", 50))
@@ -458,6 +567,7 @@ class RunStopped(Exception):
 
     def __init__(self, cfg: RunConfig, exc: Exception) -> None:
         import traceback
+
         run_dir = Path(cfg["run_dir"])
         where = getattr(exc, "repowiki_where", None) or "a node"
         log_path: Path | None = None  # None: the details could not be written
@@ -471,7 +581,8 @@ class RunStopped(Exception):
             f"{where} failed ({type(exc).__name__}: {first}); finished steps are kept in the checkpoint"
             + (f", details in {log_path}" if log_path else "")
             + f"; fix the cause (the run's WorkflowIndex copy is {run_dir / 'workflow_index.md'}) and run "
-              f"python -m agents.run --repo {cfg['repo']} --resume {cfg['run_id']}")
+            f"python -m agents.run --repo {cfg['repo']} --resume {cfg['run_id']}"
+        )
 
 
 _CALLS: list[float] = []  # when each main() call of this process began

@@ -1,5 +1,6 @@
 """What every node of a run shares: the run's configuration (plain JSON in the graph state), the
 workspace it documents (rebuilt from the cache on resume, never stored in state) and the trace."""
+
 from __future__ import annotations
 
 import json
@@ -70,6 +71,7 @@ def workflow_index(cfg: RunConfig) -> tuple[WorkflowIndex, str]:
 
 class TraceRecord(TypedDict, total=False):
     """One node execution as trace.jsonl holds it; the node fills in what it did."""
+
     node: str
     step: str | None  # the pair's Implementation, for a pair's node
     outcome: str

@@ -1,6 +1,7 @@
 """Every record the run passes between its nodes, in one place: a pair's job and its state in the
 graph, the pair's result, and the run's state. The records the tools make (a location, a finding)
 are declared beside their makers and named here, so a node's signature says what it reads."""
+
 from __future__ import annotations
 
 import operator
@@ -38,6 +39,7 @@ class PairJob(TypedDict):
 
 class StepHold(TypedDict):
     """A step the plan cannot turn into a pair: held with its reason, its workflow goes on."""
+
     workflow: str
     number: int
     title: str
@@ -93,6 +95,7 @@ class PairOutput(TypedDict):
 
 class ResolvedSource(TypedDict):
     """The source the run documents, as the resolve node found it."""
+
     root: str
     origin: Origin
     version: str | None
@@ -107,6 +110,7 @@ RunDrift = TypedDict("RunDrift", {"from": SourceRecord | None, "trusted": bool, 
 
 class CommitSummary(TypedDict):
     """What the commit node did to the wiki."""
+
     written: list[str]  # files whose content changed on disk
     unchanged: list[str]  # pages of this run already on disk with the same content
     committed: list[str]  # pages of this run now in the wiki
@@ -132,10 +136,19 @@ class RunState(TypedDict, total=False):
     report: ReportSummary  # the report node's headline numbers (agents.nodes.report)
 
 
-def result(state: PairState, outcome: Literal["verified", "held"], reason: str | None,
-           findings: list[FindingRecord]) -> PairResult:
+def result(
+    state: PairState, outcome: Literal["verified", "held"], reason: str | None, findings: list[FindingRecord]
+) -> PairResult:
     job = state["job"]
-    return PairResult(principle=job["principle"], implementation=job["implementation"], outcome=outcome,
-                      reason=reason, texts=state.get("texts") or {}, findings=findings,
-                      location=state.get("location"), rounds=state.get("rounds", 0), steps=job["steps"],
-                      seconds=round(time.time() - state.get("started", time.time()), 3))
+    return PairResult(
+        principle=job["principle"],
+        implementation=job["implementation"],
+        outcome=outcome,
+        reason=reason,
+        texts=state.get("texts") or {},
+        findings=findings,
+        location=state.get("location"),
+        rounds=state.get("rounds", 0),
+        steps=job["steps"],
+        seconds=round(time.time() - state.get("started", time.time()), 3),
+    )

@@ -9,6 +9,7 @@ branch made from the base, with the drift summary as the commit's first line, an
 request's body into the run folder. Nothing is committed when the verifier finds an error.
 Options it does not know (--model, --base-url, --critic, --cache-dir …) go to agents.run as given.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -44,6 +45,7 @@ class GitError(UsageError):
 @dataclass(frozen=True)
 class Checkout:
     """Where the update starts: the wiki's repository, what is checked out, and the base."""
+
     root: Path  # the working tree's top level
     wiki: Path  # the wiki folder, absolute
     head: str | None  # the current branch, None when HEAD is detached
@@ -53,8 +55,9 @@ class Checkout:
 
 def _git_run(cwd: Path, args: tuple[str, ...], env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     try:
-        return subprocess.run(["git", "-C", str(cwd), *args], check=False, capture_output=True, text=True,
-                              env=env, timeout=300)
+        return subprocess.run(
+            ["git", "-C", str(cwd), *args], check=False, capture_output=True, text=True, env=env, timeout=300
+        )
     except FileNotFoundError:
         raise UsageError("git is not installed here; install git to run an update") from None
 
@@ -87,7 +90,7 @@ def new_pages(ck: Checkout, files: list[Change]) -> int:
     """Pages (in a type folder, not the index files at the wiki's root) that HEAD does not have."""
     wiki = ck.wiki.relative_to(ck.root).as_posix()
     inside = [c for c in files if c.status in ("??", "A ") and c.path.endswith(".md")]
-    return sum(1 for c in inside if "/" in (c.path[len(wiki) + 1:] if wiki != "." else c.path))
+    return sum(1 for c in inside if "/" in (c.path[len(wiki) + 1 :] if wiki != "." else c.path))
 
 
 def open_checkout(wiki: Path, base: str | None, runs: Path) -> Checkout:
@@ -96,13 +99,19 @@ def open_checkout(wiki: Path, base: str | None, runs: Path) -> Checkout:
     wiki = wiki.expanduser().resolve()
     probe = next((p for p in (wiki, *wiki.parents) if p.is_dir()), None)
     if probe is None or not _ok(probe, "rev-parse", "--is-inside-work-tree"):
-        raise UsageError(f"{wiki} is not inside a git working tree; --wiki must be a folder of the wiki's own "
-                         "repository (git init; commit the wiki there first)")
+        raise UsageError(
+            f"{wiki} is not inside a git working tree; --wiki must be a folder of the wiki's own "
+            "repository (git init; commit the wiki there first)"
+        )
     root = Path(git(probe, "rev-parse", "--show-toplevel").strip()).resolve()
     if not _ok(root, "rev-parse", "--verify", "--quiet", "HEAD^{commit}"):
         raise UsageError(f"the repository at {root} has no commit yet; commit something (the wiki, a README) first")
     head_sha = git(root, "rev-parse", "HEAD").strip()
-    head = git(root, "symbolic-ref", "--quiet", "--short", "HEAD").strip() if _ok(root, "symbolic-ref", "-q", "HEAD") else None
+    head = (
+        git(root, "symbolic-ref", "--quiet", "--short", "HEAD").strip()
+        if _ok(root, "symbolic-ref", "-q", "HEAD")
+        else None
+    )
     base = base or head
     if base is None:
         raise UsageError(f"HEAD of {root} is detached; pass --base BRANCH (the branch the update starts from)")
@@ -115,8 +124,10 @@ def open_checkout(wiki: Path, base: str | None, runs: Path) -> Checkout:
     ck = Checkout(root, wiki, head, head_sha, base)
     dirty = changed_files(ck)
     if dirty:
-        raise UsageError(f"the wiki folder {wiki} has uncommitted changes ({len(dirty)} files, e.g. {dirty[0].path}); "
-                         "commit or discard them before an update")
+        raise UsageError(
+            f"the wiki folder {wiki} has uncommitted changes ({len(dirty)} files, e.g. {dirty[0].path}); "
+            "commit or discard them before an update"
+        )
     return ck
 
 
@@ -153,9 +164,11 @@ def identity_env(root: Path) -> dict[str, str]:
 
 # ---- what the run says ------------------------------------------------------------------------
 
+
 def run_pipeline(repo: str, source: str | None, wiki: Path, runs: Path, rest: list[str]) -> tuple[int, Json | None]:
     """agents.run in this process; (its exit code, its --json summary or None when it stopped)."""
     from agents.run import main as run_main
+
     argv = ["--repo", repo, "--wiki", str(wiki), "--runs", str(runs), "--json", *rest]
     if source is not None:
         argv[2:2] = ["--source", source]
@@ -245,11 +258,18 @@ def report_section(report: str, heading: str = DRIFT_HEADING) -> str | None:
     if start < 0:
         return None
     end = report.find("\n## ", start + len(heading))
-    return report[start:end if end >= 0 else len(report)].rstrip() + "\n"
+    return report[start : end if end >= 0 else len(report)].rstrip() + "\n"
 
 
-def pr_body(run_dir: Path, drift: Json | None, fallback: Json, new_pages: int, held: Mapping[str, str], verified: str,
-            files: list[str]) -> str:
+def pr_body(
+    run_dir: Path,
+    drift: Json | None,
+    fallback: Json,
+    new_pages: int,
+    held: Mapping[str, str],
+    verified: str,
+    files: list[str],
+) -> str:
     try:
         report = (run_dir / "report.md").read_text(encoding="utf-8")
     except OSError:
@@ -257,15 +277,41 @@ def pr_body(run_dir: Path, drift: Json | None, fallback: Json, new_pages: int, h
     section = report_section(report)
     if section is None:  # a run without the drift section: the same facts from the summary
         rows = [f"| {d['page']} | {page_class(d)} | {d.get('what') or '—'} |" for d in drifted(drift)]
-        section = "\n".join([DRIFT_HEADING, "", first_line(drift, fallback, new_pages).removeprefix("wiki: ") + ".",
-                             *(["", "| Page | Class | What changed |", "|------|-------|--------------|", *rows]
-                               if rows else [])]) + "\n"
-    parts = [f"# {first_line(drift, fallback, new_pages)}", "", section.rstrip(), "", "## Verification", "",
-             verified, ""]
+        section = (
+            "\n".join(
+                [
+                    DRIFT_HEADING,
+                    "",
+                    first_line(drift, fallback, new_pages).removeprefix("wiki: ") + ".",
+                    *(
+                        ["", "| Page | Class | What changed |", "|------|-------|--------------|", *rows]
+                        if rows
+                        else []
+                    ),
+                ]
+            )
+            + "\n"
+        )
+    parts = [
+        f"# {first_line(drift, fallback, new_pages)}",
+        "",
+        section.rstrip(),
+        "",
+        "## Verification",
+        "",
+        verified,
+        "",
+    ]
     if held:
         parts += ["## Held pages", "", *(f"* {p}: {why}" for p, why in sorted(held.items())), ""]
-    parts += ["## Files changed", "", *(f"* {f}" for f in files), "",
-              f"Run `{run_dir.name}`; its report.md and review/index.html hold the details.", ""]
+    parts += [
+        "## Files changed",
+        "",
+        *(f"* {f}" for f in files),
+        "",
+        f"Run `{run_dir.name}`; its report.md and review/index.html hold the details.",
+        "",
+    ]
     return "\n".join(parts)
 
 
@@ -275,32 +321,39 @@ def verify(repo: str, wiki: Path, run_dir: Path) -> tuple[int, str, str | None]:
     from agents.verify.verifier import verify_wiki
     from tools.wiki.load import load_wiki
     from tools.index.workspace import open_workspace
+
     cfg = _read_json(run_dir / "run.json").get("config") or {}
     cache = Path(cfg["cache_dir"]) if cfg.get("cache_dir") else None
     report = verify_wiki(load_wiki(wiki, repo), open_workspace(repo, cfg.get("source"), cache))
     n_err = len(report.errors)
-    line = (f"Verified (python -m agents.verify): {report.pages} pages, {n_err} errors, "
-            f"{len(report.findings) - n_err} warnings.")
+    line = (
+        f"Verified (python -m agents.verify): {report.pages} pages, {n_err} errors, "
+        f"{len(report.findings) - n_err} warnings."
+    )
     return n_err, line, (str(report.errors[0]) if report.errors else None)
 
 
 # ---- the command ------------------------------------------------------------------------------
 
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
-        prog="python -m agents.update", description=__doc__.splitlines()[0],
+        prog="python -m agents.update",
+        description=__doc__.splitlines()[0],
         allow_abbrev=False,  # a prefix of an agents.run option (--base-url) must not be taken for ours
         epilog="Other options (--model, --base-url, --critic, --cache-dir, --workflow-index …) are passed to "
-               "python -m agents.run. Exit codes as agents.run: 0 committed (or nothing to update); 1 some pages "
-               "held, or the wiki fails its verifier (then nothing is committed); 2 unusable input; 3 a fault "
-               "stopped the run. docs/keeping-current.md says how to schedule and review updates.")
+        "python -m agents.run. Exit codes as agents.run: 0 committed (or nothing to update); 1 some pages "
+        "held, or the wiki fails its verifier (then nothing is committed); 2 unusable input; 3 a fault "
+        "stopped the run. docs/keeping-current.md says how to schedule and review updates.",
+    )
     ap.add_argument("--repo", required=True, help="owner_name, e.g. huggingface_peft")
     ap.add_argument("--source", help="the new source: checkout folder, pypi:PACKAGE==VERSION or 'latest'")
     ap.add_argument("--wiki", required=True, type=Path, help="the wiki folder, inside the wiki's git working tree")
     ap.add_argument("--branch", help="the branch to commit to (default: wiki-update/<version or short revision>)")
     ap.add_argument("--base", help="the branch the update starts from (default: the current branch)")
-    ap.add_argument("--runs", type=Path, default=Path("runs"), help="folder for run output, outside the wiki "
-                    "(default: ./runs)")
+    ap.add_argument(
+        "--runs", type=Path, default=Path("runs"), help="folder for run output, outside the wiki (default: ./runs)"
+    )
     return ap
 
 
@@ -322,37 +375,57 @@ def _update_on_base(args: argparse.Namespace, rest: list[str], ck: Checkout) -> 
     code, summary = run_pipeline(args.repo, args.source, ck.wiki, args.runs, rest)
     if summary is None:  # agents.run printed its error line
         if code == 3:
-            print("the update stopped before committing anything; run it again once the fault is fixed",
-                  file=sys.stderr)
+            print(
+                "the update stopped before committing anything; run it again once the fault is fixed", file=sys.stderr
+            )
         return code
     run_dir = Path(summary["run_dir"])
     drift = drift_of(summary, run_dir)
-    fallback = {**(_read_json(run_dir / "summary.json").get("source") or {}),
-                "package": ((drift or {}).get("to") or {}).get("package") or args.repo}
+    fallback = {
+        **(_read_json(run_dir / "summary.json").get("source") or {}),
+        "package": ((drift or {}).get("to") or {}).get("package") or args.repo,
+    }
     held = {p: str(w) for p, w in (summary.get("held") or {}).items()}
     n_err, verified, first_error = verify(summary.get("repo") or args.repo, ck.wiki, run_dir)
     files = changed_files(ck)
     if n_err:
-        print(f"error: the wiki fails its verifier after the run ({n_err} errors; first: {first_error}); nothing "
-              f"committed, the run's changes are left in {ck.wiki} (report: {run_dir / 'report.md'})", file=sys.stderr)
+        print(
+            f"error: the wiki fails its verifier after the run ({n_err} errors; first: {first_error}); nothing "
+            f"committed, the run's changes are left in {ck.wiki} (report: {run_dir / 'report.md'})",
+            file=sys.stderr,
+        )
         return 1
     if not files:
-        print(f"no change: the wiki is current with {source_line(drift, fallback)}"
-              + (f" ({len(held)} pages held, see {run_dir / 'report.md'})" if held else "") + "; no branch made")
+        print(
+            f"no change: the wiki is current with {source_line(drift, fallback)}"
+            + (f" ({len(held)} pages held, see {run_dir / 'report.md'})" if held else "")
+            + "; no branch made"
+        )
         return 0
     added = new_pages(ck, files)
     to = (drift or {}).get("to") or fallback
     branch = args.branch or free_branch(
-        ck, "wiki-update/" + (label(to) if to.get("version") or to.get("revision") else summary["run_id"]))
+        ck, "wiki-update/" + (label(to) if to.get("version") or to.get("revision") else summary["run_id"])
+    )
     message = commit_message(drift, fallback, added, held, verified)
-    (run_dir / PR_BODY).write_text(pr_body(run_dir, drift, fallback, added, held, verified,
-                                           [f"{c.status.strip()} {c.path}" for c in files]), encoding="utf-8")
+    (run_dir / PR_BODY).write_text(
+        pr_body(run_dir, drift, fallback, added, held, verified, [f"{c.status.strip()} {c.path}" for c in files]),
+        encoding="utf-8",
+    )
     (run_dir / "commit_message.txt").write_text(message, encoding="utf-8")
     git(ck.root, "switch", "--quiet", "-c", branch)  # HEAD is the base here: the branch starts from it
     git(ck.root, "add", "--all", "--", str(ck.wiki))
     # only the wiki folder: whatever else the user had staged stays out of this commit
-    git(ck.root, "commit", "--quiet", "-F", str(run_dir / "commit_message.txt"), "--", str(ck.wiki),
-        env=identity_env(ck.root))
+    git(
+        ck.root,
+        "commit",
+        "--quiet",
+        "-F",
+        str(run_dir / "commit_message.txt"),
+        "--",
+        str(ck.wiki),
+        env=identity_env(ck.root),
+    )
     print(message.splitlines()[0])
     print(f"branch: {branch}")
     print(f"pr-body: {run_dir / PR_BODY}")

@@ -11,6 +11,7 @@ rows falsely "undocumented"; R48 / R49 findings; Principle pages whose Theoretic
 real body or quotes maths from the source; pages held for content (R45–R49), named; seconds.
 Prints one JSON object.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -50,8 +51,11 @@ def _examples(wiki: Path, run_dir: Path, ws) -> dict:
     bad = []
     for page in sorted((wiki / "implementations").glob("*.md")):
         loc = locs.get(page.stem, {})
-        sym = symbol_at(ws, loc.get("file"), loc.get("qualname"), loc.get("start_line")) \
-            if loc.get("kind") == "internal" else None
+        sym = (
+            symbol_at(ws, loc.get("file"), loc.get("qualname"), loc.get("start_line"))
+            if loc.get("kind") == "internal"
+            else None
+        )
         for code in examples(page.read_text(encoding="utf-8"), f"implementations/{page.name}"):
             c["total"] += 1
             ok = compile_problem(code) is None and not unbound_names(code)
@@ -69,7 +73,19 @@ def _examples(wiki: Path, run_dir: Path, ws) -> dict:
 
 def case(name: str, repo: str, source: str, index: Path | None) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
-        args = [sys.executable, "-m", "agents.run", "--repo", repo, "--source", source, "--runs", tmp, "--json", "--quiet"]
+        args = [
+            sys.executable,
+            "-m",
+            "agents.run",
+            "--repo",
+            repo,
+            "--source",
+            source,
+            "--runs",
+            tmp,
+            "--json",
+            "--quiet",
+        ]
         if index is not None:
             args += ["--workflow-index", str(index)]
         t0 = time.perf_counter()
@@ -84,16 +100,31 @@ def case(name: str, repo: str, source: str, index: Path | None) -> dict:
         per_rule = report.per_rule()
         params = param_doc_coverage(ws, wiki)
         principles = principle_measure(wiki, source, repo)
-        held_for_content = sorted(page for page, why in summary["held"].items()
-                                  if any(re.search(rf"\b{r}\b", why) for r in CONTENT_RULES))
-        return {"case": name, "exit": p.returncode, "seconds": secs,
-                "pairs": f"{summary['pairs_committed']}/{summary['pairs_planned']}",
-                "verify_errors": len(report.errors), "examples": _examples(wiki, run_dir, ws),
-                "parameters": params, "R48": per_rule.get("R48", 0), "R49": per_rule.get("R49", 0),
-                "principles": {k: principles[k] for k in ("principles", "distinct_overviews",
-                                                          "distinct_theories_names_aside", "theory_outlines_body",
-                                                          "theory_quotes_source_maths")},
-                "held_for_content": held_for_content}
+        held_for_content = sorted(
+            page for page, why in summary["held"].items() if any(re.search(rf"\b{r}\b", why) for r in CONTENT_RULES)
+        )
+        return {
+            "case": name,
+            "exit": p.returncode,
+            "seconds": secs,
+            "pairs": f"{summary['pairs_committed']}/{summary['pairs_planned']}",
+            "verify_errors": len(report.errors),
+            "examples": _examples(wiki, run_dir, ws),
+            "parameters": params,
+            "R48": per_rule.get("R48", 0),
+            "R49": per_rule.get("R49", 0),
+            "principles": {
+                k: principles[k]
+                for k in (
+                    "principles",
+                    "distinct_overviews",
+                    "distinct_theories_names_aside",
+                    "theory_outlines_body",
+                    "theory_quotes_source_maths",
+                )
+            },
+            "held_for_content": held_for_content,
+        }
 
 
 def main() -> None:
@@ -107,7 +138,9 @@ def main() -> None:
         cases.append(case("peft (bench index)", "huggingface_peft", peft, SHARED / "peft" / "_WorkflowIndex.md"))
     if (SHARED / "unsloth" / "_WorkflowIndex.md").is_file():
         unsloth = str(fetch_sdist("unsloth==2025.12.6", cache))
-        cases.append(case("unsloth (bench index)", "unslothai_unsloth", unsloth, SHARED / "unsloth" / "_WorkflowIndex.md"))
+        cases.append(
+            case("unsloth (bench index)", "unslothai_unsloth", unsloth, SHARED / "unsloth" / "_WorkflowIndex.md")
+        )
     if not args.skip_transformers:
         tf = str(fetch_sdist("transformers==5.0.0", cache))
         cases.append(case("transformers (shipped index)", "huggingface_transformers", tf, None))

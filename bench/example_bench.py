@@ -8,6 +8,7 @@ block under ``== Usage Examples ==`` it counts: compiles at module level (R45), 
 not bind (R45), every call of the documented symbol binds to its signature (R46, API Doc pages), no
 unused import (R47), with the verifier's own checks (tools.examples.check).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -42,13 +43,23 @@ def measure(run_dir: Path, ws: Workspace) -> dict:
     for line in (run_dir / "verdicts.jsonl").read_text().splitlines():
         v = json.loads(line)
         locs[v["implementation"]] = v.get("location") or {}
-    counts = {"pages": 0, "examples": 0, "compile": 0, "no_unbound": 0, "api_doc_examples": 0, "binding": 0,
-              "no_unused_import": 0}
+    counts = {
+        "pages": 0,
+        "examples": 0,
+        "compile": 0,
+        "no_unbound": 0,
+        "api_doc_examples": 0,
+        "binding": 0,
+        "no_unused_import": 0,
+    }
     bad: list[str] = []
     for page in sorted((run_dir / "drafts" / "implementations").glob("*.md")):
         loc = locs.get(page.stem, {})
-        sym = symbol_at(ws, loc.get("file"), loc.get("qualname"), loc.get("start_line")) \
-            if loc.get("kind") == "internal" else None
+        sym = (
+            symbol_at(ws, loc.get("file"), loc.get("qualname"), loc.get("start_line"))
+            if loc.get("kind") == "internal"
+            else None
+        )
         counts["pages"] += 1
         for i, code in enumerate(examples(page.read_text(encoding="utf-8"), f"implementations/{page.name}")):
             counts["examples"] += 1
@@ -90,9 +101,11 @@ def main() -> None:
         return
     c = out["counts"]
     print(f"{args.repo}: {c['pages']} pages, {c['examples']} examples")
-    print(f"  compile {c['compile']}/{c['examples']}  no unbound names {c['no_unbound']}/{c['examples']}  "
-          f"no unused import {c['no_unused_import']}/{c['examples']}  "
-          f"binding {c['binding']}/{c['api_doc_examples']} (API Doc examples)")
+    print(
+        f"  compile {c['compile']}/{c['examples']}  no unbound names {c['no_unbound']}/{c['examples']}  "
+        f"no unused import {c['no_unused_import']}/{c['examples']}  "
+        f"binding {c['binding']}/{c['api_doc_examples']} (API Doc examples)"
+    )
     for p in out["problems"]:
         print("  -", p)
 

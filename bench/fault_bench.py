@@ -8,6 +8,7 @@ verifies, the key nowhere on disk), kills survived, bad inputs tried / traceback
 mutations of the fixture WorkflowIndex through parse, plan and locate, each under a 10 s limit),
 and the peak RSS of the child processes.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,14 +25,18 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def pytest_cases(*args: str) -> tuple[int, int, float]:
     t0 = time.perf_counter()
-    p = subprocess.run([sys.executable, "-m", "pytest", "-q", "-rA", "-p", "no:cacheprovider", *args],
-                       capture_output=True, text=True, cwd=ROOT)
+    p = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-rA", "-p", "no:cacheprovider", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     passed = len(re.findall(r"^PASSED ", p.stdout, re.M))
     failed = len(re.findall(r"^(FAILED|ERROR) ", p.stdout, re.M))
     return passed, passed + failed, time.perf_counter() - t0
 
 
-BAD_INPUTS = r'''
+BAD_INPUTS = r"""
 import random, re, signal, sys, traceback
 sys.path.insert(0, "tests")
 from pathlib import Path
@@ -76,7 +81,7 @@ for _ in range(int(sys.argv[2])):
     finally:
         signal.alarm(0)
 print(tried, tracebacks, hangs)
-'''
+"""
 
 
 def main() -> None:
@@ -86,15 +91,29 @@ def main() -> None:
     args = ap.parse_args()
     faults_ok, faults_tried, faults_s = pytest_cases("tests/faults")
     kills_ok, kills_tried, _ = pytest_cases("tests/test_run.py", "-k", "sigkill or fault_inside")
-    p = subprocess.run([sys.executable, "-c", BAD_INPUTS, str(args.seed), str(args.bad_inputs)],
-                       capture_output=True, text=True, cwd=ROOT)
+    p = subprocess.run(
+        [sys.executable, "-c", BAD_INPUTS, str(args.seed), str(args.bad_inputs)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     tried, tracebacks, hangs = (int(x) for x in p.stdout.split()[-3:]) if p.stdout.strip() else (0, -1, -1)
     rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    print(json.dumps({"faults_survived": f"{faults_ok}/{faults_tried}", "faults_seconds": round(faults_s, 1),
-                      "kill_and_resume_tests": f"{kills_ok}/{kills_tried}",
-                      "bad_inputs_tried": tried, "tracebacks": tracebacks, "hangs": hangs,
-                      "secrets_found": 0 if faults_ok == faults_tried else "see the failing fault case",
-                      "peak_rss_mib": round(rss / 1024, 1)}, indent=1))
+    print(
+        json.dumps(
+            {
+                "faults_survived": f"{faults_ok}/{faults_tried}",
+                "faults_seconds": round(faults_s, 1),
+                "kill_and_resume_tests": f"{kills_ok}/{kills_tried}",
+                "bad_inputs_tried": tried,
+                "tracebacks": tracebacks,
+                "hangs": hangs,
+                "secrets_found": 0 if faults_ok == faults_tried else "see the failing fault case",
+                "peak_rss_mib": round(rss / 1024, 1),
+            },
+            indent=1,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ the same files (the baseline); their ratio; peak RSS of the main process and of 
 Each figure is the median of --repeat runs; the file contents are read once beforehand so
 that the page cache treats baseline and index alike.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -60,16 +61,27 @@ def main() -> None:
     main_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     child_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     med = statistics.median
-    print(json.dumps({
-        "source": str(src.root), "files": stats.files, "lines": stats.lines, "symbols": stats.symbols,
-        "skipped": stats.skipped, "partial": stats.partial,
-        "cold_seconds": round(med(cold), 3), "warm_seconds": round(med(warm), 3),
-        "plain_parse_seconds": round(med(baseline), 3),
-        "cold_vs_plain_parse": round(med(cold) / med(baseline), 3),
-        "peak_rss_mib_main": round(main_rss, 1), "peak_rss_mib_worker": round(child_rss, 1),
-        "repeat": args.repeat,
-        "targets": {"cold_vs_plain_parse": "<= 1.0", "warm_seconds": "<= 1.0", "peak_rss_mib": "<= 1536"},
-    }, indent=1))
+    print(
+        json.dumps(
+            {
+                "source": str(src.root),
+                "files": stats.files,
+                "lines": stats.lines,
+                "symbols": stats.symbols,
+                "skipped": stats.skipped,
+                "partial": stats.partial,
+                "cold_seconds": round(med(cold), 3),
+                "warm_seconds": round(med(warm), 3),
+                "plain_parse_seconds": round(med(baseline), 3),
+                "cold_vs_plain_parse": round(med(cold) / med(baseline), 3),
+                "peak_rss_mib_main": round(main_rss, 1),
+                "peak_rss_mib_worker": round(child_rss, 1),
+                "repeat": args.repeat,
+                "targets": {"cold_vs_plain_parse": "<= 1.0", "warm_seconds": "<= 1.0", "peak_rss_mib": "<= 1536"},
+            },
+            indent=1,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ WorkflowIndex and prints JSON from the run's trace and verdicts: model calls and
 (median, max), the share of steps that needed the excavation agent, repair rounds, pages
 committed vs held, and replay seconds. Targets: median ≤ 3 calls and ≤ 12,000 tokens per step.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,9 +39,27 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         env = dict(os.environ, PYTHONPATH=str(ROOT), SOURCE_DATE_EPOCH=RECORDED_STAMP)
         t0 = time.perf_counter()
-        p = subprocess.run([sys.executable, "-m", "agents.run", "--repo", "huggingface_peft", "--source", str(source),
-                            "--runs", tmp, "--replay", str(args.cassette), "--json", "--quiet"],
-                           capture_output=True, text=True, env=env, cwd=ROOT)
+        p = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "agents.run",
+                "--repo",
+                "huggingface_peft",
+                "--source",
+                str(source),
+                "--runs",
+                tmp,
+                "--replay",
+                str(args.cassette),
+                "--json",
+                "--quiet",
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=ROOT,
+        )
         seconds = time.perf_counter() - t0
         if p.returncode not in (0, 1):
             raise SystemExit(f"replay failed: {p.stderr.strip()[-600:]}")
@@ -59,17 +78,35 @@ def main() -> None:
     pairs = [v["implementation"] for v in verdicts]
     c = [calls[p] for p in pairs] or [0]
     k = [tokens[p] for p in pairs] or [0]
-    print(json.dumps({
-        "cassette": str(args.cassette.relative_to(ROOT) if args.cassette.is_relative_to(ROOT) else args.cassette),
-        "pairs": len(pairs), "model_calls": sum(c), "tokens": sum(k),
-        "calls_per_pair": {"median": statistics.median(c), "max": max(c)},
-        "tokens_per_pair": {"median": statistics.median(k), "max": max(k)},
-        "excavation_agent_share": round(len(agent) / max(len(pairs), 1), 3),
-        "repair_rounds": {"total": sum(v["rounds"] for v in verdicts), "pairs_repaired": sum(1 for v in verdicts if v["rounds"])},
-        "pairs_committed": summary["pairs_committed"], "pairs_held": summary["pairs_held"], "held": summary["held"],
-        "verify_errors": summary["verify"]["errors"], "replay_seconds": round(seconds, 2),
-        "targets": {"median_calls_le_3": statistics.median(c) <= 3, "median_tokens_le_12000": statistics.median(k) <= 12000},
-    }, indent=1))
+    print(
+        json.dumps(
+            {
+                "cassette": str(
+                    args.cassette.relative_to(ROOT) if args.cassette.is_relative_to(ROOT) else args.cassette
+                ),
+                "pairs": len(pairs),
+                "model_calls": sum(c),
+                "tokens": sum(k),
+                "calls_per_pair": {"median": statistics.median(c), "max": max(c)},
+                "tokens_per_pair": {"median": statistics.median(k), "max": max(k)},
+                "excavation_agent_share": round(len(agent) / max(len(pairs), 1), 3),
+                "repair_rounds": {
+                    "total": sum(v["rounds"] for v in verdicts),
+                    "pairs_repaired": sum(1 for v in verdicts if v["rounds"]),
+                },
+                "pairs_committed": summary["pairs_committed"],
+                "pairs_held": summary["pairs_held"],
+                "held": summary["held"],
+                "verify_errors": summary["verify"]["errors"],
+                "replay_seconds": round(seconds, 2),
+                "targets": {
+                    "median_calls_le_3": statistics.median(c) <= 3,
+                    "median_tokens_le_12000": statistics.median(k) <= 12000,
+                },
+            },
+            indent=1,
+        )
+    )
 
 
 if __name__ == "__main__":

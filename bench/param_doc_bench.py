@@ -11,6 +11,7 @@ the source documents (``tools.index.param_docs.documented_params``), how many of
 saying "undocumented", rows stating their default twice, and the verifier's R48 / R26 counts.
 Prints one JSON object.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -48,8 +49,15 @@ def param_doc_coverage(ws: Workspace, wiki_dir: Path) -> dict:
     ``page:parameter`` for documented parameters whose row says nothing."""
     wiki = load_wiki(Path(wiki_dir))
     ctx = Context(wiki, ws)
-    counts = {"pages": 0, "rows": 0, "documented_in_source": 0, "reached": 0, "from_source": 0,
-              "undocumented_rows": 0, "default_twice": 0}
+    counts = {
+        "pages": 0,
+        "rows": 0,
+        "documented_in_source": 0,
+        "reached": 0,
+        "from_source": 0,
+        "undocumented_rows": 0,
+        "default_twice": 0,
+    }
     missing: list[str] = []
     for page in sorted(wiki.of_type("Implementation"), key=lambda p: p.name):
         sec = page.section("Inputs", level=3)
@@ -83,20 +91,47 @@ def measure(repo: str, source: str, wiki_dir: Path) -> dict:
     ws = open_workspace(repo, source)
     report = verify_wiki(load_wiki(wiki_dir), ws)
     per_rule = report.per_rule()
-    return {"repo": repo, "source": source, **param_doc_coverage(ws, wiki_dir),
-            "verify_errors": len(report.errors), "R48": per_rule.get("R48", 0), "R26": per_rule.get("R26", 0)}
+    return {
+        "repo": repo,
+        "source": source,
+        **param_doc_coverage(ws, wiki_dir),
+        "verify_errors": len(report.errors),
+        "R48": per_rule.get("R48", 0),
+        "R26": per_rule.get("R26", 0),
+    }
 
 
 def draft_and_measure(repo: str, source: str) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         env = dict(os.environ, PYTHONPATH=str(ROOT))
-        p = subprocess.run([sys.executable, "-m", "agents.run", "--repo", repo, "--source", source, "--runs", tmp,
-                            "--json", "--quiet"], capture_output=True, text=True, env=env, cwd=ROOT)
+        p = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "agents.run",
+                "--repo",
+                repo,
+                "--source",
+                source,
+                "--runs",
+                tmp,
+                "--json",
+                "--quiet",
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=ROOT,
+        )
         if p.returncode not in (0, 1):
             return {"repo": repo, "source": source, "exit": p.returncode, "error": p.stderr.strip()[-300:]}
         summary = json.loads(p.stdout)
-        return {**measure(repo, source, Path(summary["wiki"])), "exit": p.returncode,
-                "pairs_committed": summary["pairs_committed"], "pairs_planned": summary["pairs_planned"]}
+        return {
+            **measure(repo, source, Path(summary["wiki"])),
+            "exit": p.returncode,
+            "pairs_committed": summary["pairs_committed"],
+            "pairs_planned": summary["pairs_planned"],
+        }
 
 
 def main() -> None:

@@ -5,6 +5,7 @@ how many Theoretical Bases outline the real body (or quote maths from the source
 
 Run it on the wiki of an offline run (``python -m agents.run … --runs DIR``), before and after a change.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,18 +36,25 @@ def measure(wiki_dir: Path, source: str, repo: str | None = None) -> dict:
     def body(page, title, level=2, parent=None):
         sec = page.section(title, level=level, parent=parent) if parent else page.section(title, level=level)
         return sec.text().strip() if sec else ""
+
     overviews = [body(p, "Overview") for p in principles]
     theories = [body(p, "Theoretical Basis") for p in principles]
     outlined = sum(1 for t in theories if _OUTLINE.search(t) or _ABSTRACT.search(t))
     maths = sum(1 for t in theories if "<math>" in t and "documentation states" in t)
-    return {"wiki": str(wiki_dir), "pages": report.pages, "principles": len(principles),
-            "errors": len(report.errors), "r49": len(r49),
-            "r49_by_kind": dict(Counter(_kind(f.message) for f in r49)),
-            "distinct_overviews": len(set(overviews)),
-            "distinct_overviews_names_aside": len({normalised(o, pattern) for o in overviews}),
-            "distinct_theories": len(set(theories)),
-            "distinct_theories_names_aside": len({normalised(t, pattern) for t in theories}),
-            "theory_outlines_body": outlined, "theory_quotes_source_maths": maths}
+    return {
+        "wiki": str(wiki_dir),
+        "pages": report.pages,
+        "principles": len(principles),
+        "errors": len(report.errors),
+        "r49": len(r49),
+        "r49_by_kind": dict(Counter(_kind(f.message) for f in r49)),
+        "distinct_overviews": len(set(overviews)),
+        "distinct_overviews_names_aside": len({normalised(o, pattern) for o in overviews}),
+        "distinct_theories": len(set(theories)),
+        "distinct_theories_names_aside": len({normalised(t, pattern) for t in theories}),
+        "theory_outlines_body": outlined,
+        "theory_quotes_source_maths": maths,
+    }
 
 
 def _kind(message: str) -> str:
@@ -69,11 +77,13 @@ def main() -> None:
         print(json.dumps(rows, indent=1))
         return
     for r in rows:
-        print(f"{r['wiki']}: {r['principles']} Principles, {r['pages']} pages, {r['errors']} errors, R49 {r['r49']} "
-              f"{r['r49_by_kind']}; distinct Overviews {r['distinct_overviews']} ({r['distinct_overviews_names_aside']} "
-              f"names aside), Theoretical Bases {r['distinct_theories']} ({r['distinct_theories_names_aside']} names "
-              f"aside); Theoretical Basis outlines the body: {r['theory_outlines_body']}, quotes source maths: "
-              f"{r['theory_quotes_source_maths']}")
+        print(
+            f"{r['wiki']}: {r['principles']} Principles, {r['pages']} pages, {r['errors']} errors, R49 {r['r49']} "
+            f"{r['r49_by_kind']}; distinct Overviews {r['distinct_overviews']} ({r['distinct_overviews_names_aside']} "
+            f"names aside), Theoretical Bases {r['distinct_theories']} ({r['distinct_theories_names_aside']} names "
+            f"aside); Theoretical Basis outlines the body: {r['theory_outlines_body']}, quotes source maths: "
+            f"{r['theory_quotes_source_maths']}"
+        )
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ Implementation name serves many Principles, which the plan must rename (R43).
 Prints JSON. Targets (issue: hostile world): plan in seconds, locate < 30 s, < 2 s per deep file,
 per-pair cost of a run flat as the run grows.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -69,10 +70,19 @@ def index_figures(steps: int, base: Path) -> dict:
 
     def locate_all():
         return [loc.locate(s, flow[:k]) for flow in by_flow.values() for k, s in enumerate(flow)]
+
     found, locate_s = timed(locate_all)
-    return {"steps": len(wi.steps), "index_mib": round(len(text) / 2**20, 2), "parse_s": parse_s,
-            "rename_s": rewrite_s, "plan_s": plan_s, "pairs": len(jobs), "held_before_drafting": len(holds),
-            "locate_s": locate_s, "located_confident": sum(1 for f in found if f.kind != "held" and f.confidence >= 0.8)}
+    return {
+        "steps": len(wi.steps),
+        "index_mib": round(len(text) / 2**20, 2),
+        "parse_s": parse_s,
+        "rename_s": rewrite_s,
+        "plan_s": plan_s,
+        "pairs": len(jobs),
+        "held_before_drafting": len(holds),
+        "locate_s": locate_s,
+        "located_confident": sum(1 for f in found if f.kind != "held" and f.confidence >= 0.8),
+    }
 
 
 def nesting_figures(depth: int, shape: str) -> dict:
@@ -81,8 +91,14 @@ def nesting_figures(depth: int, shape: str) -> dict:
     else:  # brackets: `x = [[[...]]]`
         src = "x = " + "[" * depth + "]" * depth + "\n\ndef kept():\n    return x\n"
     rec, secs = timed(lambda: parse_file("deep.py", "deep", False, src.encode()))
-    return {"shape": shape, "depth": depth, "seconds": secs, "status": rec.status, "symbols": len(rec.symbols),
-            "reason": rec.reason}
+    return {
+        "shape": shape,
+        "depth": depth,
+        "seconds": secs,
+        "status": rec.status,
+        "symbols": len(rec.symbols),
+        "reason": rec.reason,
+    }
 
 
 def run_figures(workflows: int, base: Path) -> dict:
@@ -90,17 +106,40 @@ def run_figures(workflows: int, base: Path) -> dict:
     wi = base / f"wi{workflows}.md"
     wi.write_text(big_index(workflows), encoding="utf-8")
     runs = base / f"runs{workflows}"
-    code, secs = timed(lambda: run(["--repo", "acme_minipkg", "--source", str(repo), "--workflow-index", str(wi),
-                                    "--runs", str(runs), "--cache-dir", str(base / f"c{workflows}"), "--quiet"]))
+    code, secs = timed(
+        lambda: run(
+            [
+                "--repo",
+                "acme_minipkg",
+                "--source",
+                str(repo),
+                "--workflow-index",
+                str(wi),
+                "--runs",
+                str(runs),
+                "--cache-dir",
+                str(base / f"c{workflows}"),
+                "--quiet",
+            ]
+        )
+    )
     run_dir = max(p for p in (runs / "acme_minipkg").iterdir() if p.name[:1].isdigit())
     summary = json.loads((run_dir / "summary.json").read_text())
     db = run_dir / "checkpoints.sqlite"
     with sqlite3.connect(db) as con:
         rows = con.execute("select count(*) from checkpoints").fetchone()[0]
     pairs = max(summary.get("pairs_planned") or 0, 1)
-    return {"workflows": workflows, "exit": code, "pairs": pairs, "committed": summary.get("committed_pairs"),
-            "seconds": secs, "s_per_pair": round(secs / pairs, 4), "checkpoint_kib": db.stat().st_size // 1024,
-            "checkpoint_kib_per_pair": round(db.stat().st_size / 1024 / pairs, 2), "checkpoints": rows}
+    return {
+        "workflows": workflows,
+        "exit": code,
+        "pairs": pairs,
+        "committed": summary.get("committed_pairs"),
+        "seconds": secs,
+        "s_per_pair": round(secs / pairs, 4),
+        "checkpoint_kib": db.stat().st_size // 1024,
+        "checkpoint_kib_per_pair": round(db.stat().st_size / 1024 / pairs, 2),
+        "checkpoints": rows,
+    }
 
 
 def main() -> None:
@@ -110,9 +149,11 @@ def main() -> None:
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
-        out = {"index": index_figures(args.steps, base),
-               "nesting": [nesting_figures(d, shape) for shape in ("defs", "brackets") for d in (99, 2000)],
-               "runs": [run_figures(int(n), base) for n in args.runs.split(",") if n]}
+        out = {
+            "index": index_figures(args.steps, base),
+            "nesting": [nesting_figures(d, shape) for shape in ("defs", "brackets") for d in (99, 2000)],
+            "runs": [run_figures(int(n), base) for n in args.runs.split(",") if n],
+        }
     flat = [r["s_per_pair"] for r in out["runs"]]
     out["runs_per_pair_growth"] = round(flat[-1] / flat[0], 2) if flat and flat[0] else None
     print(json.dumps(out, indent=2))

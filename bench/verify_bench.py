@@ -10,6 +10,7 @@ WorkflowIndex (31 pairs + 5 workflow pages) is verified against the warm index; 
 measured in the same run, is loading that warm index (every verification pays it).
 Prints one JSON object. Target: ≤ 2 s for the wiki.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,8 +38,15 @@ from tools.index.workspace import open_workspace  # noqa: E402
 def accuracy(peft: Path, cache: Path) -> dict:
     ws = open_workspace("huggingface_peft", str(peft), cache)
     base = verify_wiki(load_wiki(EXAMPLES, "huggingface_peft", ("README.md",)), ws)
-    out = {"pages": base.pages, "false_positives": len(base.findings), "injected": 0, "caught": 0,
-           "caught_other_rule": [], "missed": [], "not_applicable": []}
+    out = {
+        "pages": base.pages,
+        "false_positives": len(base.findings),
+        "injected": 0,
+        "caught": 0,
+        "caught_other_rule": [],
+        "missed": [],
+        "not_applicable": [],
+    }
     with tempfile.TemporaryDirectory() as tmp:
         for m in MUTATIONS:
             dest = Path(tmp) / m.name
@@ -60,9 +68,27 @@ def accuracy(peft: Path, cache: Path) -> dict:
 def speed(source: Path, cache: Path, repeat: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         env = dict(os.environ, PYTHONPATH=str(ROOT))
-        p = subprocess.run([sys.executable, "-m", "agents.run", "--repo", "huggingface_transformers", "--source",
-                            str(source), "--runs", tmp, "--cache-dir", str(cache), "--json", "--quiet"],
-                           capture_output=True, text=True, env=env, cwd=ROOT)
+        p = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "agents.run",
+                "--repo",
+                "huggingface_transformers",
+                "--source",
+                str(source),
+                "--runs",
+                tmp,
+                "--cache-dir",
+                str(cache),
+                "--json",
+                "--quiet",
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=ROOT,
+        )
         if p.returncode not in (0, 1):
             raise SystemExit(f"drafting the wiki failed: {p.stderr.strip()[-400:]}")
         wiki = Path(json.loads(p.stdout)["wiki"])
@@ -76,12 +102,18 @@ def speed(source: Path, cache: Path, repeat: int) -> dict:
             checks.append(time.perf_counter() - t0)
             pages, errors = report.pages, len(report.errors)
             from agents.verify.rules import context
+
             context._shared.clear()  # each repeat pays the source-wide facts again, as a fresh process does
         med = statistics.median(checks)
-        return {"pages": pages, "errors": errors, "verify_seconds": round(med, 3),
-                "baseline_warm_index_load_seconds": round(statistics.median(loads), 3),
-                "seconds_per_page_ms": round(1000 * med / max(pages, 1), 1), "target_le_2s": med <= 2.0,
-                "repeat": repeat}
+        return {
+            "pages": pages,
+            "errors": errors,
+            "verify_seconds": round(med, 3),
+            "baseline_warm_index_load_seconds": round(statistics.median(loads), 3),
+            "seconds_per_page_ms": round(1000 * med / max(pages, 1), 1),
+            "target_le_2s": med <= 2.0,
+            "repeat": repeat,
+        }
 
 
 def main() -> None:
@@ -93,8 +125,15 @@ def main() -> None:
     cache = Path(os.environ.get("REPOWIKI_CACHE_DIR") or default_cache_dir())
     peft = args.peft_source or fetch_sdist("peft==0.18.1", cache)
     tf = args.transformers_source or fetch_sdist("transformers==5.0.0", cache)
-    print(json.dumps({"accuracy_on_spec_examples": accuracy(peft, cache), "speed_on_transformers": speed(tf, cache, args.repeat)},
-                     indent=1))
+    print(
+        json.dumps(
+            {
+                "accuracy_on_spec_examples": accuracy(peft, cache),
+                "speed_on_transformers": speed(tf, cache, args.repeat),
+            },
+            indent=1,
+        )
+    )
 
 
 if __name__ == "__main__":

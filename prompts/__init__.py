@@ -1,5 +1,6 @@
 """The one way templates are loaded: every jinja environment reads the installed `prompts` package
 and refuses a missing variable (StrictUndefined), so a template and its data cannot drift apart silently."""
+
 from __future__ import annotations
 
 import importlib.resources
@@ -13,9 +14,14 @@ def template_env(subfolder: str = "", keep_trailing_newline: bool = True) -> jin
     folder = importlib.resources.files("prompts")
     if subfolder:
         folder = folder.joinpath(subfolder)
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(folder)), undefined=jinja2.StrictUndefined,
-                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=keep_trailing_newline,
-                              autoescape=False)  # MediaWiki and Markdown text, not HTML: cells are escaped by filters
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(folder)),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=keep_trailing_newline,
+        autoescape=False,
+    )  # MediaWiki and Markdown text, not HTML: cells are escaped by filters
 
 
 @lru_cache(maxsize=None)
@@ -23,5 +29,11 @@ def html_env() -> jinja2.Environment:
     """The review site's HTML (prompts/site/): every value is escaped unless it is already
     `markupsafe.Markup`, so text from the analysed source or a model can only reach a page as text."""
     folder = importlib.resources.files("prompts").joinpath("site")
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(folder)), undefined=jinja2.StrictUndefined,
-                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, autoescape=True)
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(folder)),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=True,
+    )

@@ -1,5 +1,6 @@
 """Shared fixtures. The fixture repository is copied into a temporary folder and given the
 files git cannot carry well (a symlink out of the root, non-UTF-8 bytes, a huge file)."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,6 +1,7 @@
 """The fixture repository, copied into a temporary folder and given the files git cannot carry well
 (a symlink out of the root, non-UTF-8 bytes, a huge file). A module of its own (not conftest) so that
 tests in sub-folders and the benchmarks can import it by one unambiguous name."""
+
 from __future__ import annotations
 
 import shutil
@@ -23,5 +24,3 @@ def make_fixture_repo(base: Path) -> Path:
     (pkg / "blob.py").write_bytes(b"\x00\x01\x02binary")
     (pkg / "huge.py").write_text("# filler\n" * (4 * 1024 * 1024 // 9 + 1))
     return repo
-
-

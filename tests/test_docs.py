@@ -2,6 +2,7 @@
 generator's output (every rule with a real failing and passing example), the tables of
 docs/page-format.md are the schema's and its prose names nothing the schema lacks, and every doc
 a message points to exists, down to the section or rule it names."""
+
 from __future__ import annotations
 
 import re
@@ -16,8 +17,18 @@ from agents.verify.rule_examples import EXAMPLES
 from agents.verify.verifier import build_parser
 from tools.wiki.format_doc import BLOCKS, block_keys, render_doc
 from tools.wiki.page import FOLDER_TYPES
-from tools.wiki.schema import (EDGES, EXTRA_SOURCE_KINDS, IMPL_SUBTYPES, IMPLEMENTATION, INDEX_FILES,
-                               INDEX_HEADERS, SOURCE_KINDS, TOKEN_KINDS, PageSchema, schema_for)
+from tools.wiki.schema import (
+    EDGES,
+    EXTRA_SOURCE_KINDS,
+    IMPL_SUBTYPES,
+    IMPLEMENTATION,
+    INDEX_FILES,
+    INDEX_HEADERS,
+    SOURCE_KINDS,
+    TOKEN_KINDS,
+    PageSchema,
+    schema_for,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -31,6 +42,7 @@ def examples(tmp_path_factory: pytest.TempPathFactory) -> list[Example]:
 
 
 # --- docs/rules.md -----------------------------------------------------------------------------
+
 
 def test_the_rules_doc_is_the_generators_output(examples: list[Example]):
     assert (DOCS / "rules.md").read_text(encoding="utf-8") == rules_markdown(examples), REGENERATE
@@ -54,8 +66,9 @@ def test_each_hand_written_pair_passes_and_fails_under_its_rule(examples: list[E
 
 
 def test_examples_cover_each_mutation_once(examples: list[Example]):
-    assert [ex.origin for ex in examples if ex.origin.startswith("mutation")] == \
-        [f"mutation `{m.name}`" for m in MUTATIONS]
+    assert [ex.origin for ex in examples if ex.origin.startswith("mutation")] == [
+        f"mutation `{m.name}`" for m in MUTATIONS
+    ]
 
 
 def test_the_rules_doc_names_no_local_path():
@@ -65,6 +78,7 @@ def test_the_rules_doc_names_no_local_path():
 
 
 # --- docs/page-format.md ----------------------------------------------------------------------
+
 
 def _schemas() -> list[PageSchema]:
     out = [s for t in FOLDER_TYPES.values() if t != "Implementation" and (s := schema_for(t)) is not None]
@@ -110,7 +124,9 @@ def strangers(text: str) -> list[str]:
     edges = {e for _, e in EDGES} | {"source", "domain", "last_updated"}
     wrong += [e for e in re.findall(r"\[\[(\w+)::", text) if e not in edges]
     wrong += [f"{s}Doc" for s in re.findall(r"\b((?:[A-Z]\w* )+)Doc\b", text) if f"{s}Doc" not in IMPL_SUBTYPES]
-    wrong += [f for f in re.findall(r"_[A-Z]\w*Index\.md", text) if f not in {*INDEX_FILES.values(), "_WorkflowIndex.md"}]
+    wrong += [
+        f for f in re.findall(r"_[A-Z]\w*Index\.md", text) if f not in {*INDEX_FILES.values(), "_WorkflowIndex.md"}
+    ]
     headers = {"| " + " | ".join(h) + " |" for h in INDEX_HEADERS.values()}
     for m in re.finditer(r"^\| Page \|.*\|$|`(\| Page \|[^`]*)`", text, re.M):
         wrong += [h] if (h := m.group(1) or m.group(0)) not in headers else []
@@ -128,13 +144,23 @@ def test_the_page_format_names_nothing_the_schema_lacks():
 
 
 def test_a_name_the_schema_lacks_is_caught():
-    planted = ("`== Examples ==`", "`=== Call Graph ===`", "[[realized_by::Implementation:x]]", "a Sample Doc",
-               "`_TaskIndex.md`", "`| Page | File | Notes |`", "`# Recipe: {Name}`", "`impl/`", "✅Implementation:x",
-               "[[source::Code|t|u]]")
+    planted = (
+        "`== Examples ==`",
+        "`=== Call Graph ===`",
+        "[[realized_by::Implementation:x]]",
+        "a Sample Doc",
+        "`_TaskIndex.md`",
+        "`| Page | File | Notes |`",
+        "`# Recipe: {Name}`",
+        "`impl/`",
+        "✅Implementation:x",
+        "[[source::Code|t|u]]",
+    )
     assert len(strangers("\n".join(planted))) == len(planted)
 
 
 # --- messages point to docs that exist ----------------------------------------------------------
+
 
 def _code_texts() -> list[str]:
     paths = list((ROOT / "agents").rglob("*.py")) + list((ROOT / "tools").rglob("*.py"))

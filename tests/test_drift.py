@@ -2,6 +2,7 @@
 source classifies each page (unchanged, moved, changed, gone), re-stamps moved pages without a
 redraft, redrafts changed ones, holds gone ones, and reports the drift; the wiki verifies whole
 after every step, on the fixture repository and on real peft releases."""
+
 from __future__ import annotations
 
 import json
@@ -27,8 +28,22 @@ RUN_ENGINE = "implementations/acme_minipkg_run_engine.md"
 
 def _run(tmp_path: Path, source: Path, *extra: str) -> tuple[int, dict]:
     runs = tmp_path / "runs"
-    code = main(["--repo", "acme_minipkg", "--source", str(source), "--workflow-index", str(FIXTURE_INDEX),
-                 "--runs", str(runs), "--cache-dir", str(tmp_path / "cache"), "--quiet", *extra])
+    code = main(
+        [
+            "--repo",
+            "acme_minipkg",
+            "--source",
+            str(source),
+            "--workflow-index",
+            str(FIXTURE_INDEX),
+            "--runs",
+            str(runs),
+            "--cache-dir",
+            str(tmp_path / "cache"),
+            "--quiet",
+            *extra,
+        ]
+    )
     latest = runs / "acme_minipkg" / "latest"
     return code, json.loads((latest / "summary.json").read_text())
 
@@ -43,8 +58,9 @@ def test_the_wiki_records_what_it_was_verified_against(fixture_repo, tmp_path):
     assert code == 0
     wiki = tmp_path / "runs" / "acme_minipkg" / "wiki"
     record = json.loads((wiki / RECORD).read_text())
-    assert record["source"]["origin"] == "path" and re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ",
-                                                                 record["source"]["verified_at"])
+    assert record["source"]["origin"] == "path" and re.fullmatch(
+        r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", record["source"]["verified_at"]
+    )
     assert record["pages"][RUN_ENGINE]["qualname"] == "run_engine"
     assert summary["drift"]["from"] is None and summary["drift"]["to"]["origin"] == "path"
     report = (tmp_path / "runs" / "acme_minipkg" / "latest" / "report.md").read_text()
@@ -85,11 +101,15 @@ def test_an_update_restamps_moved_pages_redrafts_changed_ones_and_holds_gone_one
     site = (tmp_path / "runs" / "acme_minipkg" / "latest" / "review" / "index.html").read_text()
     assert "Verified against" in site and "1 moved" in site
     # a docstring change is a changed page: redrafted, even though the old page still passes every rule
-    core.write_text(core.read_text().replace('"""Run ``jobs`` on ``engine``.', '"""Run every job of ``jobs`` on ``engine``.'))
+    core.write_text(
+        core.read_text().replace('"""Run ``jobs`` on ``engine``.', '"""Run every job of ``jobs`` on ``engine``.')
+    )
     code, summary = _run(tmp_path, fixture_repo)
     drift = {d["page"]: d for d in summary["drift"]["pages"]}
-    assert drift[RUN_ENGINE] == {"page": RUN_ENGINE, "cls": "changed", "what": "docstring, body changed"} or \
-        drift[RUN_ENGINE]["cls"] == "changed"
+    assert (
+        drift[RUN_ENGINE] == {"page": RUN_ENGINE, "cls": "changed", "what": "docstring, body changed"}
+        or drift[RUN_ENGINE]["cls"] == "changed"
+    )
     assert "acme_minipkg_run_engine" in [r["implementation"] for r in _verdicts(tmp_path)]
     assert _errors(wiki, fixture_repo, tmp_path / "cache") == []
 
@@ -127,8 +147,15 @@ def test_real_peft_releases_update_and_round_trip_with_a_clean_wiki(peft_pair, t
 
 def _git(repo: Path, *args: str) -> str:
     import subprocess
-    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t",
-           "HOME": str(repo), "PATH": "/usr/bin:/bin:/usr/local/bin"}
+
+    env = {
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@t",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@t",
+        "HOME": str(repo),
+        "PATH": "/usr/bin:/bin:/usr/local/bin",
+    }
     return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True, env=env).stdout
 
 
@@ -147,7 +174,9 @@ def test_a_git_source_reverifies_only_the_pages_whose_files_changed(fixture_repo
     record = json.loads((wiki / RECORD).read_text())
     assert re.fullmatch(r"[0-9a-f]{40}", record["source"]["revision"])
     core = fixture_repo / "src" / "minipkg" / "core.py"
-    core.write_text(core.read_text().replace("@traced\ndef run_engine(", "# one more line\n@traced\ndef run_engine(", 1))
+    core.write_text(
+        core.read_text().replace("@traced\ndef run_engine(", "# one more line\n@traced\ndef run_engine(", 1)
+    )
     _git(fixture_repo, "commit", "-qam", "v2: run_engine moves")
     code, summary = _run(tmp_path, fixture_repo)
     assert code == 0 and {d["page"]: d["cls"] for d in summary["drift"]["pages"]}[RUN_ENGINE] == "moved"

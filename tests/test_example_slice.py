@@ -3,6 +3,7 @@
 Every produced example must pass the verifier's own checks (tools.examples.check): it compiles at
 module level and loads no name it does not bind (R45), its calls of the documented API bind (R46),
 it imports nothing it does not use (R47)."""
+
 from __future__ import annotations
 
 import textwrap
@@ -45,11 +46,13 @@ def line_of(text: str, needle: str) -> int:
     return next(i for i, line in enumerate(text.splitlines(), 1) if needle in line)
 
 
-def P(name: str, annotation: str | None = None, default: str | None = None, kind: str = "positional_or_keyword") -> Param:
+def P(
+    name: str, annotation: str | None = None, default: str | None = None, kind: str = "positional_or_keyword"
+) -> Param:
     return Param(name, kind, annotation, default)
 
 
-UNITTEST = textwrap.dedent('''
+UNITTEST = textwrap.dedent("""
     import os
     import tempfile
     import unittest
@@ -90,14 +93,16 @@ UNITTEST = textwrap.dedent('''
         def test_error(self):
             with self.assertRaises(ValueError):
                 get_peft_model(self.base, None)
-''')
+""")
 
 
 def test_a_test_method_becomes_plain_code_bound_by_setup_and_class_attributes():
     code = clean(slice_usage(UNITTEST, line_of(UNITTEST, "model = get_peft_model(self.base"), "get_peft_model"))
     assert "self" not in code and "assert" not in code and "@" not in code
-    assert code.splitlines()[:2] == ["from transformers import AutoModelForCausalLM",
-                                     "from peft import LoraConfig, get_peft_model"]
+    assert code.splitlines()[:2] == [
+        "from transformers import AutoModelForCausalLM",
+        "from peft import LoraConfig, get_peft_model",
+    ]
     # self.x -> x, bound where setUp and the class body assign it; the module constant it reads comes too
     assert 'MODEL_ID = "hf-internal-testing/tiny-random-OPTForCausalLM"' in code
     assert "base = AutoModelForCausalLM.from_pretrained(model_id)" in code
@@ -129,7 +134,7 @@ def test_an_expected_error_is_no_usage():
     assert slice_usage(UNITTEST, line_of(UNITTEST, "get_peft_model(self.base, None)"), "get_peft_model") is None
 
 
-PYTEST = textwrap.dedent('''
+PYTEST = textwrap.dedent("""
     import pytest
     import torch
     from peft import LoraConfig, get_peft_model
@@ -149,7 +154,7 @@ PYTEST = textwrap.dedent('''
         peft_model = get_peft_model(make_base(), config)
         peft_model.save_pretrained(tmp_path)
         assert get_peft_model(model, config_cls()) is not None
-''')
+""")
 
 
 def test_pytest_fixtures_and_parameters_become_values_or_honest_placeholders():
@@ -161,8 +166,12 @@ def test_pytest_fixtures_and_parameters_become_values_or_honest_placeholders():
     assert "def make_base():" in lines  # a short helper is copied
     assert "pytest" not in code and "DEVICE" not in code
 
-    callee = Callee("get_peft_model", kind="function", result="peft_model",
-                    params=(P("model", "PreTrainedModel"), P("peft_config", "PeftConfig")))
+    callee = Callee(
+        "get_peft_model",
+        kind="function",
+        result="peft_model",
+        params=(P("model", "PreTrainedModel"), P("peft_config", "PeftConfig")),
+    )
     code = clean(slice_usage(PYTEST, line_of(PYTEST, "assert get_peft_model(model"), callee))
     assert "model = ...  # a torch.nn.Module" in code  # the parameter's own annotation first
     assert "config_cls = ...  # the config_cls fixture" in code
@@ -201,8 +210,10 @@ SCRIPT = textwrap.dedent('''
 
 
 def test_a_script_in_examples_keeps_its_steps_and_stands_in_for_its_command_line():
-    code = clean(slice_usage(SCRIPT, line_of(SCRIPT, "model.print_trainable_parameters()"), "print_trainable_parameters"))
-    assert code == textwrap.dedent('''\
+    code = clean(
+        slice_usage(SCRIPT, line_of(SCRIPT, "model.print_trainable_parameters()"), "print_trainable_parameters")
+    )
+    assert code == textwrap.dedent("""\
         import torch
         from transformers import AutoModelForCausalLM
         from peft import LoraConfig, get_peft_model
@@ -211,10 +222,10 @@ def test_a_script_in_examples_keeps_its_steps_and_stands_in_for_its_command_line
         base = AutoModelForCausalLM.from_pretrained(args.model, dtype=torch.bfloat16)
         config = LoraConfig(r=args.rank, target_modules=["q_proj", "v_proj"])
         model = get_peft_model(base, config)
-        model.print_trainable_parameters()''')
+        model.print_trainable_parameters()""")
 
 
-NOTEBOOK = textwrap.dedent('''
+NOTEBOOK = textwrap.dedent("""
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from peft import PeftModel
     import torch
@@ -227,14 +238,19 @@ NOTEBOOK = textwrap.dedent('''
     with torch.no_grad():
         out = model.generate(**tokenizer("Hello", return_tensors="pt"), max_new_tokens=5)
     print(tokenizer.decode(out[0]))
-''')
+""")
 
 
 def test_a_notebook_like_module_is_sliced_at_module_level():
-    code = clean(slice_usage(NOTEBOOK, line_of(NOTEBOOK, "model = PeftModel.from_pretrained"), "PeftModel.from_pretrained"))
+    code = clean(
+        slice_usage(NOTEBOOK, line_of(NOTEBOOK, "model = PeftModel.from_pretrained"), "PeftModel.from_pretrained")
+    )
     assert "tokenizer" not in code.lower() and "print" not in code  # what the call does not need stays out
-    assert code.splitlines()[:3] == ["import torch", "from transformers import AutoModelForCausalLM",
-                                     "from peft import PeftModel"]
+    assert code.splitlines()[:3] == [
+        "import torch",
+        "from transformers import AutoModelForCausalLM",
+        "from peft import PeftModel",
+    ]
     code = clean(slice_usage(NOTEBOOK, line_of(NOTEBOOK, "out = model.generate"), "generate"))
     assert "with torch.no_grad():\n    out = model.generate(" in code and "AutoTokenizer" in code
 
@@ -242,7 +258,9 @@ def test_a_notebook_like_module_is_sliced_at_module_level():
 def test_too_long_a_slice_is_cut_back_to_placeholders_or_given_up():
     body = "\n".join(f"x{i} = x{i - 1} + 1" for i in range(1, 30))
     text = f"x0 = 1\n{body}\nresult = run(x29)\n"
-    code = clean(slice_usage(text, line_of(text, "result = run(x29)"), Callee("run", import_code="from pkg import run")))
+    code = clean(
+        slice_usage(text, line_of(text, "result = run(x29)"), Callee("run", import_code="from pkg import run"))
+    )
     lines = code.splitlines()
     assert len(lines) <= 15 and lines[0] == "from pkg import run" and lines[-1] == "result = run(x29)"
     assert [l for l in lines if " = ...  # " in l] == ["x26 = ...  # supplied by the reader"]  # cut 3 steps back
@@ -251,7 +269,7 @@ def test_too_long_a_slice_is_cut_back_to_placeholders_or_given_up():
 
 
 def test_changes_to_an_object_the_call_uses_come_along_or_it_becomes_the_readers():
-    text = textwrap.dedent('''
+    text = textwrap.dedent("""
         from pkg import Job, run, helper_from_nowhere
         from .private import secret
 
@@ -267,7 +285,7 @@ def test_changes_to_an_object_the_call_uses_come_along_or_it_becomes_the_readers
         opts["y"] = secret()
         opts["z"] = 2
         run(opts)
-    ''')
+    """)
     code = clean(slice_usage(text, line_of(text, "run(jobs)"), "run"))
     assert code == 'from pkg import Job, run\n\njobs = []\njobs.append(Job("a"))\nrun(jobs)'
     code = clean(slice_usage(text, line_of(text, "run(opts)"), "run"))
@@ -281,8 +299,10 @@ def test_the_canonical_import_replaces_the_files_own_and_imports_merge():
     text = "from peft.tuners.lora import LoraConfig\nfrom peft import get_peft_model\n\ncfg = LoraConfig(r=4)\n"
     code = clean(slice_usage(text, 4, Callee("LoraConfig", import_code="from peft import LoraConfig")))
     assert code == "from peft import LoraConfig\n\ncfg = LoraConfig(r=4)"
-    assert order_imports(["from a import x", "import os", "from a import y", "import os"]) == \
-        ["import os", "from a import x, y"]
+    assert order_imports(["from a import x", "import os", "from a import y", "import os"]) == [
+        "import os",
+        "from a import x, y",
+    ]
 
 
 def test_a_call_that_does_not_bind_is_no_usage(peft_ws):
@@ -295,13 +315,16 @@ def test_a_call_that_does_not_bind_is_no_usage(peft_ws):
 
 # ---- minimal examples and call texts --------------------------------------------------------------
 
+
 def test_minimal_examples_bind_by_construction(peft_ws):
     d = peft_ws.index.definition
-    cases = {("peft.mapping_func", "get_peft_model"): "peft_model = get_peft_model(model=model, peft_config=peft_config)",
-             ("peft.peft_model", "PeftModel.save_pretrained"): "peft_model.save_pretrained(save_directory=save_directory)",
-             ("peft.peft_model", "PeftModel.from_pretrained"): "PeftModel.from_pretrained(model=model, model_id=model_id)",
-             ("peft.peft_model", "PeftModel.disable_adapter"): "with peft_model.disable_adapter():\n    ...",
-             ("peft.tuners.lora.config", "LoraConfig"): "lora_config = LoraConfig()"}
+    cases = {
+        ("peft.mapping_func", "get_peft_model"): "peft_model = get_peft_model(model=model, peft_config=peft_config)",
+        ("peft.peft_model", "PeftModel.save_pretrained"): "peft_model.save_pretrained(save_directory=save_directory)",
+        ("peft.peft_model", "PeftModel.from_pretrained"): "PeftModel.from_pretrained(model=model, model_id=model_id)",
+        ("peft.peft_model", "PeftModel.disable_adapter"): "with peft_model.disable_adapter():\n    ...",
+        ("peft.tuners.lora.config", "LoraConfig"): "lora_config = LoraConfig()",
+    }
     for (module, qualname), call in cases.items():
         sym = d(module, qualname)
         code = clean(minimal_example(callee_for(peft_ws, sym, peft_ws.names.canonical_import(sym))))
@@ -313,12 +336,25 @@ def test_minimal_examples_bind_by_construction(peft_ws):
 
 
 def test_minimal_example_of_plain_signatures():
-    f = Callee("scale", kind="function", import_code="from pkg import scale", result="result",
-               params=(P("x", kind="positional_only"), P("factor", "float"), P("bias", default="0.0"),
-                       P("args", kind="var_positional"), P("mode", kind="keyword_only"), P("kw", kind="var_keyword")),
-               docs=(("mode", "How to round. Either 'up' or 'down'."),))
-    assert clean(minimal_example(f)) == ("from pkg import scale\n\nx = ...  # the x argument\nfactor = ...  # float\n"
-                                         "mode = ...  # How to round\nresult = scale(x, factor=factor, mode=mode)")
+    f = Callee(
+        "scale",
+        kind="function",
+        import_code="from pkg import scale",
+        result="result",
+        params=(
+            P("x", kind="positional_only"),
+            P("factor", "float"),
+            P("bias", default="0.0"),
+            P("args", kind="var_positional"),
+            P("mode", kind="keyword_only"),
+            P("kw", kind="var_keyword"),
+        ),
+        docs=(("mode", "How to round. Either 'up' or 'down'."),),
+    )
+    assert clean(minimal_example(f)) == (
+        "from pkg import scale\n\nx = ...  # the x argument\nfactor = ...  # float\n"
+        "mode = ...  # How to round\nresult = scale(x, factor=factor, mode=mode)"
+    )
     # a name the import does not bind is reached through the imported module; the value does not shadow it
     g = Callee("pipeline", kind="function", import_code="import pkg.pipelines", result="pipeline", params=())
     assert clean(minimal_example(g)) == "import pkg.pipelines\n\npipeline = pkg.pipelines.pipeline()"
@@ -330,17 +366,26 @@ def test_the_call_text_gets_its_imports_and_placeholders(peft_ws):
     d = peft_ws.index.definition
     sym = d("peft.mapping_func", "get_peft_model")
     callee = callee_for(peft_ws, sym, "from peft import get_peft_model")
-    code = clean(call_text_example("`get_peft_model(model, peft_config, adapter_name=\"default\")`", callee))
-    assert code == ("from peft import get_peft_model\n\nmodel = ...  # a PreTrainedModel\n"
-                    "peft_config = ...  # a PeftConfig\n"
-                    'peft_model = get_peft_model(model, peft_config, adapter_name="default")')
+    code = clean(call_text_example('`get_peft_model(model, peft_config, adapter_name="default")`', callee))
+    assert code == (
+        "from peft import get_peft_model\n\nmodel = ...  # a PreTrainedModel\n"
+        "peft_config = ...  # a PeftConfig\n"
+        'peft_model = get_peft_model(model, peft_config, adapter_name="default")'
+    )
     save = callee_for(peft_ws, d("peft.peft_model", "PeftModel.save_pretrained"), "from peft import PeftModel")
     code = clean(call_text_example("peft_model.save_pretrained(save_directory)", save))
-    assert code == "peft_model = ...  # a PeftModel\nsave_directory = ...  # str\npeft_model.save_pretrained(save_directory)"
+    assert (
+        code
+        == "peft_model = ...  # a PeftModel\nsave_directory = ...  # str\npeft_model.save_pretrained(save_directory)"
+    )
     ext = Callee("from_pretrained", import_code="import transformers")
-    code = clean(call_text_example('AutoModelForCausalLM.from_pretrained(model_id, dtype=torch.bfloat16)', ext,
-                                   {"torch": "import torch",
-                                    "AutoModelForCausalLM": "from transformers import AutoModelForCausalLM"}))
+    code = clean(
+        call_text_example(
+            "AutoModelForCausalLM.from_pretrained(model_id, dtype=torch.bfloat16)",
+            ext,
+            {"torch": "import torch", "AutoModelForCausalLM": "from transformers import AutoModelForCausalLM"},
+        )
+    )
     assert code.splitlines()[:2] == ["import torch", "from transformers import AutoModelForCausalLM"]
     assert "import transformers" not in code
     assert call_text_example("get_peft_model(model, wrong_keyword=1)", callee) is None  # would not bind
@@ -358,6 +403,7 @@ def test_result_names_follow_the_class_or_the_return_annotation(peft_ws):
 
 # ---- the drafter on real peft ---------------------------------------------------------------------
 
+
 def _drafted_examples(ws, index: Path):
     from agents.draft.drafter import implementation_data
     from agents.draft.evidence import find_usages
@@ -374,17 +420,31 @@ def _drafted_examples(ws, index: Path):
         first = job["steps"][0]
         flow = next(w for w in wi.workflows if w.name == first["workflow"])
         step = flow.steps[first["number"] - 1]
-        loc = locator.locate(step, flow.steps[:step.number - 1])
+        loc = locator.locate(step, flow.steps[: step.number - 1])
         if loc.kind == "internal":
             sym = symbol_at(ws, loc.file, loc.qualname, loc.start_line)
-            data = implementation_data(ws, sym, job["implementation"], job["principle"], first, [], "2025-01-01",
-                                       usages.get(job["usage_key"]), {})
+            data = implementation_data(
+                ws,
+                sym,
+                job["implementation"],
+                job["principle"],
+                first,
+                [],
+                "2025-01-01",
+                usages.get(job["usage_key"]),
+                {},
+            )
         else:
             sym = None
-            ext = {"package": loc.package or "", "qualname": loc.qualname, "repo_url": ws.source.url,
-                   "repo_label": "huggingface/peft"}
-            data = implementation_data(ws, None, job["implementation"], job["principle"], first, [], "2025-01-01",
-                                       None, {}, external=ext)
+            ext = {
+                "package": loc.package or "",
+                "qualname": loc.qualname,
+                "repo_url": ws.source.url,
+                "repo_label": "huggingface/peft",
+            }
+            data = implementation_data(
+                ws, None, job["implementation"], job["principle"], first, [], "2025-01-01", None, {}, external=ext
+            )
         yield job["implementation"], sym, data["examples"]
 
 
@@ -411,10 +471,14 @@ def test_find_usages_carries_the_sliced_snippet_and_caches_it(ws, cache_dir):
     from agents.draft.evidence import _memo, find_usages
 
     found = find_usages(ws, {"engine.shutdown", "run_engine"}, cache_dir)
-    assert found["engine.shutdown"] == {"file": "examples/demo.py", "line": 5, "code": (
-        "from minipkg import Engine\n\nengine = Engine(verbose=True)\nengine.shutdown(force=True)")}
-    assert found["run_engine"]["code"] == ("from minipkg import Engine, run_engine\n\nengine = Engine(verbose=True)\n"
-                                           'print(run_engine(engine, ["a", "b"]))')
+    assert found["engine.shutdown"] == {
+        "file": "examples/demo.py",
+        "line": 5,
+        "code": ("from minipkg import Engine\n\nengine = Engine(verbose=True)\nengine.shutdown(force=True)"),
+    }
+    assert found["run_engine"]["code"] == (
+        'from minipkg import Engine, run_engine\n\nengine = Engine(verbose=True)\nprint(run_engine(engine, ["a", "b"]))'
+    )
     _memo.clear()
     assert find_usages(ws, {"engine.shutdown", "run_engine"}, cache_dir) == found  # read back from the cache
     assert len(list((cache_dir / "usages").glob("*.json"))) == 1

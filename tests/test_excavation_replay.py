@@ -4,6 +4,7 @@ WorkflowIndex that the deterministic locator cannot settle offline. Every answer
 the index and to the step (a definition that exists, a call that binds, the hinted file); what it
 answered wrong was refused, so nothing it got wrong is committed, and the steps it never settled
 are held with the reason while the rest of the workflow is committed."""
+
 from __future__ import annotations
 
 import json
@@ -24,13 +25,32 @@ INDEX = HERE / "fixtures" / "unsloth_held_WorkflowIndex.md"
 AGENT_STEPS = {"adapter_save", "ollama_modelfile", "hub_push", "export_check"}
 
 
-def test_the_recorded_excavation_agent_replays_and_commits_nothing_it_got_wrong(unsloth_root, tmp_path, monkeypatch, capsys):
+def test_the_recorded_excavation_agent_replays_and_commits_nothing_it_got_wrong(
+    unsloth_root, tmp_path, monkeypatch, capsys
+):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1795000000")
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     runs = tmp_path / "runs"
-    code = main(["--repo", "unslothai_unsloth", "--source", str(unsloth_root), "--workflow-index", str(INDEX),
-                 "--runs", str(runs), "--replay", str(CASSETTE), "--model-agents", "excavation",
-                 "--concurrency", "1", "--quiet", "--json"])
+    code = main(
+        [
+            "--repo",
+            "unslothai_unsloth",
+            "--source",
+            str(unsloth_root),
+            "--workflow-index",
+            str(INDEX),
+            "--runs",
+            str(runs),
+            "--replay",
+            str(CASSETTE),
+            "--model-agents",
+            "excavation",
+            "--concurrency",
+            "1",
+            "--quiet",
+            "--json",
+        ]
+    )
     summary = json.loads(capsys.readouterr().out)
     run_dir = runs / "unslothai_unsloth" / "latest"
     trace = [json.loads(l) for l in (run_dir / "trace.jsonl").read_text().splitlines()]
@@ -41,12 +61,20 @@ def test_the_recorded_excavation_agent_replays_and_commits_nothing_it_got_wrong(
     assert resolved | held == AGENT_STEPS
     assert code == (1 if held else 0)
     # every answer the model gave that is not a definition fitting the step was refused, with the reason
-    requests = [json.loads(i["request"]["body"]) for i in ReadableYaml.deserialize(CASSETTE.read_text())["interactions"]]
-    answers = [json.loads(i["response"]["body"]["string"])["choices"][0]["message"]["content"] or ""
-               for i in ReadableYaml.deserialize(CASSETTE.read_text())["interactions"]]
+    requests = [
+        json.loads(i["request"]["body"]) for i in ReadableYaml.deserialize(CASSETTE.read_text())["interactions"]
+    ]
+    answers = [
+        json.loads(i["response"]["body"]["string"])["choices"][0]["message"]["content"] or ""
+        for i in ReadableYaml.deserialize(CASSETTE.read_text())["interactions"]
+    ]
     given = sum('"answer"' in a for a in answers)
-    refusals = {m["content"] for r in requests for m in r["messages"] if m["role"] == "user"
-                and m["content"].startswith("answer refused")}
+    refusals = {
+        m["content"]
+        for r in requests
+        for m in r["messages"]
+        if m["role"] == "user" and m["content"].startswith("answer refused")
+    }
     assert given >= 1 and len(refusals) >= 1, "the recording holds answers, and refusals of the wrong ones"
     # measured on this recording (Qwen2.5-Coder-1.5B, 2 CPU cores): 4 steps, 32 model calls, 10 answers,
     # every one naming a definition that does not exist, all refused; 0 of 4 resolved, 0 wrong committed

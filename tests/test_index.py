@@ -1,4 +1,5 @@
 """The index on the fixture repository: golden symbol table, facts per symbol, skips, cache."""
+
 from __future__ import annotations
 
 import ast
@@ -17,10 +18,19 @@ EXPECTED = json.loads((Path(__file__).parent / "fixtures" / "minirepo.expected.j
 
 
 def _table(index) -> dict:
-    return {path: {"module": rec.module, "status": rec.status, "reason": rec.reason,
-                   "symbols": [f"{s.kind} {s.qualname} L{s.start_line}-{s.end_line}"
-                               + (f" @L{s.decorator_line}" if s.decorator_line else "") for s in rec.symbols]}
-            for path, rec in sorted(index.records.items())}
+    return {
+        path: {
+            "module": rec.module,
+            "status": rec.status,
+            "reason": rec.reason,
+            "symbols": [
+                f"{s.kind} {s.qualname} L{s.start_line}-{s.end_line}"
+                + (f" @L{s.decorator_line}" if s.decorator_line else "")
+                for s in rec.symbols
+            ],
+        }
+        for path, rec in sorted(index.records.items())
+    }
 
 
 def test_golden_symbol_table(ws):
@@ -126,12 +136,23 @@ def test_bad_files_are_recorded_not_fatal(ws):
 
 
 def test_module_names_follow_init_files():
-    paths = ["src/pkg/__init__.py", "src/pkg/a.py", "src/pkg/sub/__init__.py", "src/pkg/sub/b.py",
-             "src/pkg/nopkg/c.py", "setup.py", "examples/run.py"]
+    paths = [
+        "src/pkg/__init__.py",
+        "src/pkg/a.py",
+        "src/pkg/sub/__init__.py",
+        "src/pkg/sub/b.py",
+        "src/pkg/nopkg/c.py",
+        "setup.py",
+        "examples/run.py",
+    ]
     assert module_names(paths) == {
-        "src/pkg/__init__.py": ("pkg", True), "src/pkg/a.py": ("pkg.a", False),
-        "src/pkg/sub/__init__.py": ("pkg.sub", True), "src/pkg/sub/b.py": ("pkg.sub.b", False),
-        "src/pkg/nopkg/c.py": ("c", False), "setup.py": ("setup", False), "examples/run.py": ("run", False),
+        "src/pkg/__init__.py": ("pkg", True),
+        "src/pkg/a.py": ("pkg.a", False),
+        "src/pkg/sub/__init__.py": ("pkg.sub", True),
+        "src/pkg/sub/b.py": ("pkg.sub.b", False),
+        "src/pkg/nopkg/c.py": ("c", False),
+        "setup.py": ("setup", False),
+        "examples/run.py": ("run", False),
     }
 
 
@@ -187,6 +208,7 @@ def test_process_pool_gives_the_same_index(fixture_repo, tmp_path):
 @pytest.mark.parametrize("depth", [99, 101, 1000])
 def test_deep_nesting_keeps_what_python_sees_and_says_why_otherwise(depth):
     from tools.index.pyparse import parse_file
+
     src = "".join("    " * i + f"def f{i}():\n" for i in range(depth)) + "    " * depth + "pass\n"
     rec = parse_file("deep.py", "deep", False, src.encode())
     if depth < 100:
@@ -199,24 +221,32 @@ def test_a_dataclass_with_its_own_init_is_documented_by_that_init(fixture_repo, 
     # RULES' canonical signature: a hand-written __init__ replaces the generated one (fields are not parameters)
     from tools.index.facts import canonical_signature, expected_inputs
     from tools.index.workspace import Workspace
+
     (fixture_repo / "src" / "minipkg" / "own_init.py").write_text(
         "from dataclasses import dataclass\n\n\n@dataclass\nclass Quant:\n    method: str = 'bnb'\n\n"
         "    def __init__(self, load_in_4bit=False, **kwargs):\n        self.method = 'bnb'\n\n\n"
-        "@dataclass\nclass Plain:\n    rank: int = 8\n")
+        "@dataclass\nclass Plain:\n    rank: int = 8\n"
+    )
     src = resolve_repo("acme_minipkg", str(fixture_repo), tmp_path)
     ws = Workspace(src, build_index(src, tmp_path / "c"))
     quant = ws.index.definition("minipkg.own_init", "Quant")
     plain = ws.index.definition("minipkg.own_init", "Plain")
     assert canonical_signature(ws, quant).splitlines() == [
-        "@dataclass", "class Quant:", "    def __init__(self, load_in_4bit=False, **kwargs):"]
+        "@dataclass",
+        "class Quant:",
+        "    def __init__(self, load_in_4bit=False, **kwargs):",
+    ]
     assert [(r.name, r.required, r.default) for r in expected_inputs(ws, quant)] == [
-        ("load_in_4bit", False, "False"), ("kwargs", False, None)]
+        ("load_in_4bit", False, "False"),
+        ("kwargs", False, None),
+    ]
     assert canonical_signature(ws, plain).splitlines() == ["@dataclass", "class Plain:", "    rank: int = 8"]
     assert [r.name for r in expected_inputs(ws, plain)] == ["rank"]
 
 
 def test_brackets_python_refuses_keep_their_symbols_and_say_so():
     from tools.index.pyparse import parse_file
+
     src = "x = " + "[" * 2000 + "]" * 2000 + "\n\ndef kept():\n    return x\n"
     rec = parse_file("deep.py", "deep", False, src.encode())
     assert [s.name for s in rec.symbols] == ["kept"]
@@ -225,6 +255,7 @@ def test_brackets_python_refuses_keep_their_symbols_and_say_so():
 
 def test_atomic_writes_leave_no_temporary_file_and_replace_whole(tmp_path):
     from tools.atomic import atomic_write
+
     target = tmp_path / "sub" / "page.md"
     atomic_write(target, "old")
     atomic_write(target, "new ✓")

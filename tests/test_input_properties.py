@@ -1,6 +1,7 @@
 """Property tests: WorkflowIndexes mutated the way real ones come (dropped rows and columns, extra
 pipes, odd names, truncation, duplicated steps) never end in a traceback. Parse → plan → locate on
 many inputs; the whole offline run on fewer, each committed wiki verified."""
+
 from __future__ import annotations
 
 import re
@@ -22,8 +23,20 @@ from tools.wiki.workflow_index import parse_workflow_index
 from tools.index.workspace import Workspace
 
 FIXTURE_INDEX = Path(__file__).parent / "fixtures" / "minipkg_WorkflowIndex.md"
-ODD = ["", "N/A (decision point)", "Bad-Name", "✅ `acme_minipkg_Engine` [→](./x.md)", "`a | b`", "名前", "`def f(x)`",
-       "acme-minipkg_Thing", "   ", "`acme_minipkg_Engine`", "**`acme_minipkg_run_engine`**", "import minipkg"]
+ODD = [
+    "",
+    "N/A (decision point)",
+    "Bad-Name",
+    "✅ `acme_minipkg_Engine` [→](./x.md)",
+    "`a | b`",
+    "名前",
+    "`def f(x)`",
+    "acme-minipkg_Thing",
+    "   ",
+    "`acme_minipkg_Engine`",
+    "**`acme_minipkg_run_engine`**",
+    "import minipkg",
+]
 
 
 def _drop_line(lines, k):
@@ -61,7 +74,7 @@ def _odd_name(lines, k):
 
 def _truncate(lines, k):
     if lines:
-        del lines[max(1, k % len(lines)):]
+        del lines[max(1, k % len(lines)) :]
 
 
 def _duplicate_step(lines, k):
@@ -86,13 +99,16 @@ def _mutate(ops) -> str:
 @pytest.fixture(scope="module")
 def fixture_ws(tmp_path_factory):
     from fixture_repo import make_fixture_repo
+
     base = tmp_path_factory.mktemp("prop")
     repo = make_fixture_repo(base)
     src = resolve_repo("acme_minipkg", str(repo), base / "cache")
     return repo, base / "cache", Workspace(src, build_index(src, base / "cache"))
 
 
-@settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(ops=mutations)
 def test_parse_plan_locate_never_raise_anything_but_a_usage_error(fixture_ws, ops):
     _, cache, ws = fixture_ws
@@ -117,13 +133,27 @@ def test_parse_plan_locate_never_raise_anything_but_a_usage_error(fixture_ws, op
 @settings(max_examples=20, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ops=mutations)
 def test_a_whole_offline_run_on_a_mutated_index_exits_cleanly_and_commits_only_what_verifies(
-        fixture_ws, tmp_path_factory, capsys, ops):
+    fixture_ws, tmp_path_factory, capsys, ops
+):
     repo, cache, ws = fixture_ws
     tmp = tmp_path_factory.mktemp("run")
     wi = tmp / "wi.md"
     wi.write_text(_mutate(ops))
-    code = main(["--repo", "acme_minipkg", "--source", str(repo), "--workflow-index", str(wi),
-                 "--runs", str(tmp / "runs"), "--cache-dir", str(cache), "--quiet"])
+    code = main(
+        [
+            "--repo",
+            "acme_minipkg",
+            "--source",
+            str(repo),
+            "--workflow-index",
+            str(wi),
+            "--runs",
+            str(tmp / "runs"),
+            "--cache-dir",
+            str(cache),
+            "--quiet",
+        ]
+    )
     err = capsys.readouterr().err
     assert code in (0, 1, 2), err
     assert "Traceback" not in err

@@ -1,6 +1,7 @@
 """The checks the project holds itself to, run as part of the tests so CI enforces them: lint and
 format (pyproject.toml [tool.ruff]), the layers (import-linter contracts, [tool.importlinter]) and
 types (mypy --strict over tools/, agents/ and prompts/, [tool.mypy]). Each tool comes with the dev extra."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -26,11 +27,19 @@ def test_ruff_finds_nothing():
 
 
 def test_the_layers_hold():
-    p = _run("importlinter", "--no-cache",
-             code="import sys; from importlinter.cli import lint_imports_command; sys.exit(lint_imports_command())")
+    p = _run(
+        "importlinter",
+        "--no-cache",
+        code="import sys; from importlinter.cli import lint_imports_command; sys.exit(lint_imports_command())",
+    )
     assert p.returncode == 0 and "0 broken" in p.stdout, p.stdout + p.stderr
 
 
 def test_types_check_strictly():
     p = _run("mypy")
     assert p.returncode == 0, p.stdout[-4000:] + p.stderr
+
+
+def test_the_code_is_formatted():
+    p = _run("ruff", "format", "--check", ".")
+    assert p.returncode == 0, p.stdout + p.stderr + "\nrun: ruff format ."

@@ -1,4 +1,5 @@
 """The deterministic locator on the fixture repository (hints partly wrong on purpose)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -14,8 +15,9 @@ FIXTURE = Path(__file__).parent / "fixtures" / "minipkg_WorkflowIndex.md"
 @pytest.fixture
 def located(ws, cache_dir):
     locator = Locator(ws, cache_dir)
-    return {s.implementation.removeprefix("acme_minipkg_"): locator.locate(s)
-            for s in load_workflow_index(FIXTURE).steps}
+    return {
+        s.implementation.removeprefix("acme_minipkg_"): locator.locate(s) for s in load_workflow_index(FIXTURE).steps
+    }
 
 
 def test_contract_shape_and_exact_locations(located):
@@ -32,8 +34,10 @@ def test_contract_shape_and_exact_locations(located):
         # an API of another package: external, no file or lines in the contract
         "JSONDecoder_decode": ("external", "json.JSONDecoder.decode", None, None, None),
     }
-    assert all(set(v) == {"implementation", "kind", "qualname", "file", "start_line", "end_line", "confidence"}
-               for v in got.values())
+    assert all(
+        set(v) == {"implementation", "kind", "qualname", "file", "start_line", "end_line", "confidence"}
+        for v in got.values()
+    )
     assert all(loc.confident for loc in located.values())
 
 
@@ -46,44 +50,63 @@ def test_external_api_is_located_in_the_installed_package(located):
     ext = located["JSONDecoder_decode"]
     assert ext.package == "json"
     where = ext.external_location
-    assert (where["qualname"], where["module"], where["file"]) == ("JSONDecoder.decode", "json.decoder", "json/decoder.py")
+    assert (where["qualname"], where["module"], where["file"]) == (
+        "JSONDecoder.decode",
+        "json.decoder",
+        "json/decoder.py",
+    )
     import inspect
     import json.decoder
+
     lines, start = inspect.getsourcelines(json.decoder.JSONDecoder.decode)
     assert where["start_line"] == start and where["end_line"] == start + len(lines) - 1
 
 
 def test_uninstalled_external_package_is_reported_unverified(ws, cache_dir):
     from tools.wiki.workflow_index import parse_workflow_index
+
     wi = parse_workflow_index(
         "# Workflow Index: acme_minipkg\n\n## Workflow: acme_minipkg_W\n\n### Step 1: P\n\n"
         "| Attribute | Value |\n|---|---|\n| **Principle** | `P` |\n| **Implementation** | `Thing_fit` |\n"
-        "| **API Call** | `Thing().fit(x)` |\n| **Source Location** | `nosuchpkg_zz (external library)` |\n")
+        "| **API Call** | `Thing().fit(x)` |\n| **Source Location** | `nosuchpkg_zz (external library)` |\n"
+    )
     loc = Locator(ws, cache_dir).locate(wi.steps[0])
     assert (loc.kind, loc.qualname, loc.package, loc.external_location) == (
-        "external", "nosuchpkg_zz.Thing.fit", "nosuchpkg_zz", None)
+        "external",
+        "nosuchpkg_zz.Thing.fit",
+        "nosuchpkg_zz",
+        None,
+    )
     assert any("not installed" in r for r in loc.reasons)
 
 
 def test_unknown_api_is_not_guessed(ws, cache_dir):
     from tools.wiki.workflow_index import parse_workflow_index
+
     wi = parse_workflow_index(
         "# Workflow Index: acme_minipkg\n\n## Workflow: acme_minipkg_W\n\n### Step 1: P\n\n"
         "| Attribute | Value |\n|---|---|\n| **Principle** | `P` |\n| **Implementation** | `qqq_zzz` |\n"
-        "| **API Call** | `qqq_zzz(1)` |\n")
+        "| **API Call** | `qqq_zzz(1)` |\n"
+    )
     loc = Locator(ws, cache_dir).locate(wi.steps[0])
     assert loc.qualname is None and not loc.confident
 
 
-@pytest.mark.parametrize("text, ref", [
-    ("get_peft_model(model, peft_config)", ApiRef(None, "get_peft_model", False)),
-    ("peft_model.save_pretrained(save_directory)", ApiRef("peft_model", "save_pretrained", False)),
-    ("AutoModelForCausalLM.from_pretrained(name, torch_dtype=...)", ApiRef("AutoModelForCausalLM", "from_pretrained", False, ("torch_dtype",))),
-    ("Trainer(model=m, args=TrainingArguments(...)).train()", ApiRef("Trainer", "train", True)),
-    ("LoraConfig(r=8, target_modules=[...])", ApiRef(None, "LoraConfig", False, ("r", "target_modules"))),
-    ("`model.merge_and_unload()` then save", ApiRef("model", "merge_and_unload", False)),
-    ("tokenizer: str | None = None", ApiRef(None, "tokenizer", False)),
-])
+@pytest.mark.parametrize(
+    "text, ref",
+    [
+        ("get_peft_model(model, peft_config)", ApiRef(None, "get_peft_model", False)),
+        ("peft_model.save_pretrained(save_directory)", ApiRef("peft_model", "save_pretrained", False)),
+        (
+            "AutoModelForCausalLM.from_pretrained(name, torch_dtype=...)",
+            ApiRef("AutoModelForCausalLM", "from_pretrained", False, ("torch_dtype",)),
+        ),
+        ("Trainer(model=m, args=TrainingArguments(...)).train()", ApiRef("Trainer", "train", True)),
+        ("LoraConfig(r=8, target_modules=[...])", ApiRef(None, "LoraConfig", False, ("r", "target_modules"))),
+        ("`model.merge_and_unload()` then save", ApiRef("model", "merge_and_unload", False)),
+        ("tokenizer: str | None = None", ApiRef(None, "tokenizer", False)),
+    ],
+)
 def test_parse_api(text, ref):
     assert parse_api(text) == ref
 
@@ -97,9 +120,11 @@ def test_parse_hint():
 
 
 def _one_step(impl: str, api: str) -> str:
-    return ("# Workflow Index: acme_minipkg\n\n## Workflow: acme_minipkg_W\n\n### Step 1: P\n\n"
-            f"| Attribute | Value |\n|---|---|\n| **Principle** | `P` |\n| **Implementation** | `{impl}` |\n"
-            f"| **API Call** | `{api}` |\n")
+    return (
+        "# Workflow Index: acme_minipkg\n\n## Workflow: acme_minipkg_W\n\n### Step 1: P\n\n"
+        f"| Attribute | Value |\n|---|---|\n| **Principle** | `P` |\n| **Implementation** | `{impl}` |\n"
+        f"| **API Call** | `{api}` |\n"
+    )
 
 
 def test_overload_stubs_give_way_to_the_real_definition_and_calls_of_objects(fixture_repo, cache_dir):
@@ -107,11 +132,13 @@ def test_overload_stubs_give_way_to_the_real_definition_and_calls_of_objects(fix
     from tools.source.resolve import resolve_repo
     from tools.wiki.workflow_index import parse_workflow_index
     from tools.index.workspace import Workspace
+
     (fixture_repo / "src" / "minipkg" / "factory.py").write_text(
         "from typing import overload\n\n\n@overload\ndef build(kind: int) -> int: ...\n\n\n"
         "@overload\ndef build(kind: str) -> str: ...\n\n\ndef build(kind):\n    return kind\n\n\n"
         "class Tokenizer:\n    def tokenizer(self):\n        return self\n\n"
-        "    def __call__(self, text):\n        return text.split()\n")
+        "    def __call__(self, text):\n        return text.split()\n"
+    )
     src = resolve_repo("acme_minipkg", str(fixture_repo), cache_dir)
     loc = Locator(Workspace(src, build_index(src, cache_dir)), cache_dir)
     built = loc.locate(parse_workflow_index(_one_step("build", "build(3)")).steps[0])
@@ -170,9 +197,11 @@ def _steps(*rows: tuple[str, str, str, str]) -> str:
     """rows: (implementation, api call, source location, outputs)."""
     out = "# Workflow Index: acme_minipkg\n\n## Workflow: acme_minipkg_W\n\n"
     for n, (impl, api, hint, outputs) in enumerate(rows, 1):
-        out += (f"### Step {n}: P{n}\n\n| Attribute | Value |\n|---|---|\n| **Principle** | `P{n}` |\n"
-                f"| **Implementation** | `{impl}` |\n| **API Call** | `{api}` |\n| **Source Location** | {hint} |\n"
-                f"| **External Dependencies** | `numpy` |\n| **Outputs** | {outputs} |\n\n")
+        out += (
+            f"### Step {n}: P{n}\n\n| Attribute | Value |\n|---|---|\n| **Principle** | `P{n}` |\n"
+            f"| **Implementation** | `{impl}` |\n| **API Call** | `{api}` |\n| **Source Location** | {hint} |\n"
+            f"| **External Dependencies** | `numpy` |\n| **Outputs** | {outputs} |\n\n"
+        )
     return out
 
 
@@ -181,6 +210,7 @@ def runtime_locator(fixture_repo, cache_dir):
     from tools.index.build import build_index
     from tools.source.resolve import resolve_repo
     from tools.index.workspace import Workspace
+
     (fixture_repo / "src" / "minipkg" / "runtime.py").write_text(RUNTIME)
     src = resolve_repo("acme_minipkg", str(fixture_repo), cache_dir)
     return Locator(Workspace(src, build_index(src, cache_dir)), cache_dir)
@@ -188,16 +218,19 @@ def runtime_locator(fixture_repo, cache_dir):
 
 def test_evidence_beyond_definitions(runtime_locator):
     from tools.wiki.workflow_index import parse_workflow_index
-    wi = parse_workflow_index(_steps(
-        ("decoder_setup", "make_decoder()", "`src/minipkg/runtime.py`", "A `JSONDecoder`"),
-        ("export_fast", "model.export_fast(path)", "`src/minipkg/runtime.py` (patched)", "a path"),
-        ("Scorer_score", "score(self, text: str, strict: bool = False) -> float", "`runtime.py`", "a score"),
-        ("decode", "decoder.decode(text)", "—", "the object"),
-        ("teleport", "teleport(engine)", "—", "nothing"),
-        ("encoder_setup", "make_encoder()", "—", "An `Encoder`"),
-        ("encode", "enc(text, padding=True)", "—", "token ids"),
-        ("weights", "_convert_weights(model, skip=None)", "`src/minipkg/runtime.py:L40-45`", "a count"),
-    ))
+
+    wi = parse_workflow_index(
+        _steps(
+            ("decoder_setup", "make_decoder()", "`src/minipkg/runtime.py`", "A `JSONDecoder`"),
+            ("export_fast", "model.export_fast(path)", "`src/minipkg/runtime.py` (patched)", "a path"),
+            ("Scorer_score", "score(self, text: str, strict: bool = False) -> float", "`runtime.py`", "a score"),
+            ("decode", "decoder.decode(text)", "—", "the object"),
+            ("teleport", "teleport(engine)", "—", "nothing"),
+            ("encoder_setup", "make_encoder()", "—", "An `Encoder`"),
+            ("encode", "enc(text, padding=True)", "—", "token ids"),
+            ("weights", "_convert_weights(model, skip=None)", "`src/minipkg/runtime.py:L40-45`", "a count"),
+        )
+    )
     steps = wi.steps
     got = [runtime_locator.locate(s, steps[:i]) for i, s in enumerate(steps)]
     # a function attached to an object at run time
@@ -220,11 +253,14 @@ def test_evidence_beyond_definitions(runtime_locator):
 
 def test_signature_and_two_call_cells_parse():
     assert parse_api("`train(self, resume_from_checkpoint: str | bool = None, ...)`") == ApiRef(
-        None, "train", False, (), True, ("resume_from_checkpoint",))
+        None, "train", False, (), True, ("resume_from_checkpoint",)
+    )
     assert parse_api("`save_model(output_dir)` / `save_state()`").member == "save_model"
     assert parse_api("save_model(x) / save_state()").member == "save_model"
     t = parse_api("Trainer.train(self, trial=None) -> TrainOutput")
     assert (t.receiver, t.member, t.is_method) == ("Trainer", "train", True)
     assert parse_api("`import unsloth`") is None
-    assert parse_hint("`pkg/models/llama.py:L2500-2550` (patched generate)", []) == Hint("pkg/models/llama.py", 2500, 2550, None)
+    assert parse_hint("`pkg/models/llama.py:L2500-2550` (patched generate)", []) == Hint(
+        "pkg/models/llama.py", 2500, 2550, None
+    )
     assert parse_hint("TRL library (external), patched in `trainer.py`", ["pkg"]).external == "trl"

@@ -1,4 +1,5 @@
 """Name resolution: re-exports, star imports, lazy tables, canonical imports, inheritance."""
+
 from __future__ import annotations
 
 from tools.index.names import ModuleRef

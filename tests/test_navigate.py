@@ -1,4 +1,5 @@
 """Navigation tools: results, confinement, caps, and one definition for schema and CLI."""
+
 from __future__ import annotations
 
 import json
@@ -15,7 +16,15 @@ def call(ws, tool_name, **args):
 
 
 def test_every_tool_has_a_valid_openai_schema():
-    assert set(TOOLS) == {"list_dir", "outline", "find_symbol", "read_symbol", "read_lines", "search_text", "find_usages"}
+    assert set(TOOLS) == {
+        "list_dir",
+        "outline",
+        "find_symbol",
+        "read_symbol",
+        "read_lines",
+        "search_text",
+        "find_usages",
+    }
     for t in TOOLS.values():
         schema = t.schema()
         json.dumps(schema)
@@ -30,6 +39,7 @@ def test_every_tool_has_a_valid_openai_schema():
 
 def test_a_tool_definition_that_disagrees_with_its_function_is_refused():
     with pytest.raises(TypeError, match="described"):
+
         @tool("broken", wrong="x")
         def broken_tool(ws, right: str) -> dict:
             return {}
@@ -52,13 +62,25 @@ def test_list_dir_and_outline(ws):
     assert {"name": "linked_dir", "type": "link outside the root (not readable)"} in root["entries"]
     out = call(ws, "outline", file="src/minipkg/base.py")
     assert [(s["qualname"], s["start_line"], s["end_line"]) for s in out["symbols"]] == [
-        ("BaseEngine", 1, 14), ("BaseEngine.start", 4, 5), ("BaseEngine.shutdown", 7, 14)]
+        ("BaseEngine", 1, 14),
+        ("BaseEngine.start", 4, 5),
+        ("BaseEngine.shutdown", 7, 14),
+    ]
     broken = call(ws, "outline", file="src/minipkg/broken.py")
     assert broken["status"] == "partial" and "line 5" in broken["reason"]
 
 
-@pytest.mark.parametrize("path", ["../outside/secret.py", "/etc/passwd", "src/../../outside/secret.py",
-                                  "linked_dir/secret.py", "src/minipkg/escape.py", "~/x.py"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "../outside/secret.py",
+        "/etc/passwd",
+        "src/../../outside/secret.py",
+        "linked_dir/secret.py",
+        "src/minipkg/escape.py",
+        "~/x.py",
+    ],
+)
 def test_paths_outside_the_root_are_refused(ws, path):
     with pytest.raises(ToolError) as err:
         call(ws, "read_lines", file=path, start=1, end=2)
@@ -109,7 +131,8 @@ def test_search_text_regex_glob_caps_and_errors(ws, fixture_repo):
     assert {(h["file"], h["line"]) for h in hits} >= {("src/minipkg/base.py", 4), ("src/minipkg/shapes.py", 10)}
     assert all("secret" not in h["file"] for h in hits)
     assert call(ws, "search_text", pattern="run_engine", glob="docs/*")["matches"] == [
-        {"file": "docs/guide.md", "line": 3, "text": "Call `run_engine(engine, jobs)` to run jobs on an engine."}]
+        {"file": "docs/guide.md", "line": 3, "text": "Call `run_engine(engine, jobs)` to run jobs on an engine."}
+    ]
     with pytest.raises(ToolError, match="bad regular expression"):
         call(ws, "search_text", pattern="(unclosed")
     (fixture_repo / "many.txt").write_text("needle\n" * 300)
@@ -136,8 +159,12 @@ def test_find_usages_orders_examples_docs_tests_source(ws):
 def test_model_written_arguments_are_refused_with_a_message_the_agent_reads(ws):
     from tools.errors import ToolError
     from tools.toolspec import TOOLS
-    for args, message in (({"path": "\u0000etc"}, "control character"), ({"path": "x" * 5000}, "at most 2000"),
-                          ({"path": 3}, "must be string")):
+
+    for args, message in (
+        ({"path": "\u0000etc"}, "control character"),
+        ({"path": "x" * 5000}, "at most 2000"),
+        ({"path": 3}, "must be string"),
+    ):
         with pytest.raises(ToolError, match=message):
             TOOLS["list_dir"].call(ws, args)
     assert TOOLS["search_text"].schema()["function"]["parameters"]["properties"]["pattern"]["maxLength"] == 2000
@@ -147,6 +174,7 @@ def test_a_pathological_pattern_returns_within_the_budget(ws):
     import time
 
     from tools.toolspec import TOOLS
+
     t0 = time.monotonic()
     out = TOOLS["search_text"].call(ws, {"pattern": "(.*)*x(a+)+$"})
     assert time.monotonic() - t0 < 12 and "matches" in out

@@ -1,5 +1,6 @@
 """Parameter documentation carried from the source: every docstring style, dataclass field help,
 inheritance, the default clause dropped (R26), R48 on a page, and peft's real docstrings."""
+
 from __future__ import annotations
 
 import textwrap
@@ -14,7 +15,7 @@ from tools.index.build import build_index
 from tools.source.resolve import resolve_repo
 from tools.index.workspace import Workspace
 
-GOOGLE = '''Wrap a model.
+GOOGLE = """Wrap a model.
 
     Args:
         model (nn.Module): The model
@@ -25,9 +26,9 @@ GOOGLE = '''Wrap a model.
 
     Returns:
         int: the number of layers.
-    '''
+    """
 
-HF = '''Training settings.
+HF = """Training settings.
 
 Parameters:
     learning_rate (`float`, *optional*, defaults to 5e-5):
@@ -44,9 +45,9 @@ Parameters:
         The number of masks.
     kwargs (additional keyword arguments, *optional*):
         Passed on to the model.
-'''
+"""
 
-NUMPY = '''Sum values.
+NUMPY = """Sum values.
 
 Parameters
 ----------
@@ -62,9 +63,9 @@ Returns
 -------
 out : ndarray
     The sum.
-'''
+"""
 
-SPHINX = '''Send a message.
+SPHINX = """Send a message.
 
 :param channel: where to send it,
     on one or more lines.
@@ -72,12 +73,16 @@ SPHINX = '''Send a message.
 :type retries: int
 :param \\*\\*options: transport options.
 :returns: nothing.
-'''
+"""
 
 
 def test_google_entries_with_continuations_and_star_args():
-    assert param_entries(GOOGLE) == {"model": "The model\nto wrap.", "r": "The rank. Defaults to 8.",
-                                     "args": "Extra positionals.", "kwargs": "Extra options."}
+    assert param_entries(GOOGLE) == {
+        "model": "The model\nto wrap.",
+        "r": "The rank. Defaults to 8.",
+        "args": "Extra positionals.",
+        "kwargs": "Extra options.",
+    }
     assert param_docs(GOOGLE)["model"] == "The model to wrap."
 
 
@@ -92,13 +97,19 @@ def test_hugging_face_entries_with_the_text_below_and_broken_types():
 
 
 def test_numpy_entries_under_an_underlined_header():
-    assert param_entries(NUMPY) == {"x": "Input values.\nMore about them.", "axis": "Axis to sum over.",
-                                    "args": "Ignored."}
+    assert param_entries(NUMPY) == {
+        "x": "Input values.\nMore about them.",
+        "axis": "Axis to sum over.",
+        "args": "Ignored.",
+    }
 
 
 def test_sphinx_fields():
-    assert param_entries(SPHINX) == {"channel": "where to send it,\non one or more lines.",
-                                     "retries": "how often to try.", "options": "transport options."}
+    assert param_entries(SPHINX) == {
+        "channel": "where to send it,\non one or more lines.",
+        "retries": "how often to try.",
+        "options": "transport options.",
+    }
 
 
 def test_prose_that_only_looks_like_an_entry_is_not_one():
@@ -107,27 +118,37 @@ def test_prose_that_only_looks_like_an_entry_is_not_one():
     assert param_entries(None) == {} and param_entries("") == {}
 
 
-@pytest.mark.parametrize("text, kept", [
-    ("The rank. Defaults to 8.", "The rank."),
-    ("The rank (default: 8) of the update.", "The rank of the update."),
-    ("The number of workers, defaults to `2`.", "The number of workers."),
-    ("Pad among: `True` (default): to the longest; `False`: not at all.", "Pad among: `True`: to the longest; `False`: not at all."),
-    ("The scale (default: `f(x)`) of the update.", "The scale of the update."),
-    ("Whether to pad. Will default to `True` if no tokenizer is given.", "Whether to pad."),
-    ("If unset, defaults to the model's length. A smaller one is faster.", "A smaller one is faster."),
-    ("Settings; the defaults are used when it is None.", "Settings; the defaults are used when it is None."),
-    ("Name of the adapter; `default` is used otherwise.", "Name of the adapter; `default` is used otherwise."),
-])
+@pytest.mark.parametrize(
+    "text, kept",
+    [
+        ("The rank. Defaults to 8.", "The rank."),
+        ("The rank (default: 8) of the update.", "The rank of the update."),
+        ("The number of workers, defaults to `2`.", "The number of workers."),
+        (
+            "Pad among: `True` (default): to the longest; `False`: not at all.",
+            "Pad among: `True`: to the longest; `False`: not at all.",
+        ),
+        ("The scale (default: `f(x)`) of the update.", "The scale of the update."),
+        ("Whether to pad. Will default to `True` if no tokenizer is given.", "Whether to pad."),
+        ("If unset, defaults to the model's length. A smaller one is faster.", "A smaller one is faster."),
+        ("Settings; the defaults are used when it is None.", "Settings; the defaults are used when it is None."),
+        ("Name of the adapter; `default` is used otherwise.", "Name of the adapter; `default` is used otherwise."),
+    ],
+)
 def test_the_sources_default_clause_is_dropped(text: str, kept: str):
     assert without_default(text) == kept
     assert not states_default(kept)
 
 
 def test_a_row_description_is_plain_first_sentence_without_the_default():
-    assert param_description("The initial learning rate for [`~torch.optim.AdamW`] optimizer. More.") == \
-        "The initial learning rate for `AdamW` optimizer."
-    assert param_description("The **global** batch size, see [the docs](https://x.org/a). Defaults to 8.") == \
-        "The global batch size, see the docs."
+    assert (
+        param_description("The initial learning rate for [`~torch.optim.AdamW`] optimizer. More.")
+        == "The initial learning rate for `AdamW` optimizer."
+    )
+    assert (
+        param_description("The **global** batch size, see [the docs](https://x.org/a). Defaults to 8.")
+        == "The global batch size, see the docs."
+    )
     assert param_description("Use :class:`~pkg.mod.Thing` and ``x=1`` (default: 3).") == "Use `Thing` and `x=1`."
     assert param_description("Defaults to `None`.") == "Its source description states only the default."
     assert param_description("Whether to use `*x*` **now**.", bare=True) == "Whether to use x now."
@@ -136,8 +157,13 @@ def test_a_row_description_is_plain_first_sentence_without_the_default():
 
 def test_field_help_joins_literal_parts():
     assert field_help('field(default=8, metadata={"help": "Lora attention dimension"})') == "Lora attention dimension"
-    assert field_help('field(\n    default=None,\n    metadata={\n        "help": (\n            "One. "\n'
-                      '            "Two."\n        ),\n    },\n)') == "One. Two."
+    assert (
+        field_help(
+            'field(\n    default=None,\n    metadata={\n        "help": (\n            "One. "\n'
+            '            "Two."\n        ),\n    },\n)'
+        )
+        == "One. Two."
+    )
     assert field_help('field(default=1, metadata={"help": "a" + "b"})') == "ab"
     assert field_help('field(default=1, metadata=dict(help="kw"))') == "kw"
     assert field_help("field(default=1)") is None and field_help("3") is None and field_help(None) is None
@@ -147,7 +173,8 @@ def _tiny_ws(tmp_path: Path) -> Workspace:
     pkg = tmp_path / "tinyrepo" / "tinypkg"
     pkg.mkdir(parents=True)
     (pkg / "__init__.py").write_text("")
-    (pkg / "mod.py").write_text(textwrap.dedent('''\
+    (pkg / "mod.py").write_text(
+        textwrap.dedent('''\
         from dataclasses import dataclass, field
 
 
@@ -201,7 +228,8 @@ def _tiny_ws(tmp_path: Path) -> Workspace:
         class Config(BaseConfig):
             rank: int = field(default=8, metadata={"help": "The rank " "of the update."})
             alpha: int = 8
-        '''))
+        ''')
+    )
     src = resolve_repo("acme_tinypkg", str(tmp_path / "tinyrepo"), tmp_path / "cache")
     return Workspace(src, build_index(src, tmp_path / "cache"))
 
@@ -256,9 +284,16 @@ def test_peft_lora_config_fields_and_a_documented_method(peft_ws: Workspace):
 @pytest.mark.peft
 def test_the_drafter_carries_peft_docs_onto_rows_once_defaulted(peft_ws: Workspace):
     from agents.draft.drafter import implementation_data
+
     lora = next(s for s in peft_ws.index.by_name["LoraConfig"] if s.kind == "class")
-    step = {"workflow": "huggingface_peft_LoRA", "number": 1, "title": "Configure LoRA", "api_call": None,
-            "inputs": None, "outputs": None}
+    step = {
+        "workflow": "huggingface_peft_LoRA",
+        "number": 1,
+        "title": "Configure LoRA",
+        "api_call": None,
+        "inputs": None,
+        "outputs": None,
+    }
     for repairs in ({}, {"plain_descriptions": True}):
         data = implementation_data(peft_ws, lora, "huggingface_peft_LoraConfig", "P", step, [], "", None, repairs)
         rows = data["inputs"]

@@ -1,5 +1,6 @@
 """On the real peft 0.18.1 source archive: the index agrees with CPython's ast on every
 function and class, and the locator finds every step of the project's own peft WorkflowIndex."""
+
 from __future__ import annotations
 
 import ast
@@ -50,7 +51,7 @@ def test_signatures_are_the_source_text(peft_ws):
     text = peft_ws.source.physical(s.file).read_text().splitlines()
     sig = s.signature.splitlines()
     assert sig[0] == "def get_peft_model(" and len(sig) > 3
-    assert sig == text[s.start_line - 1:s.start_line - 1 + len(sig)]
+    assert sig == text[s.start_line - 1 : s.start_line - 1 + len(sig)]
     assert sig[-1].endswith(":")
     assert [p.name for p in s.params][:2] == ["model", "peft_config"]
 
@@ -99,10 +100,19 @@ def test_canonical_imports_on_peft(peft_ws):
     n, d = peft_ws.names, peft_ws.index.definition
     assert n.canonical_import(d("peft.tuners.lora.config", "LoraConfig")) == "from peft import LoraConfig"
     assert n.canonical_import(d("peft.peft_model", "PeftModel.save_pretrained")) == "from peft import PeftModel"
-    assert n.canonical_import(d("peft.tuners.tuners_utils", "BaseTuner.merge_and_unload")) == \
-        "from peft.tuners.tuners_utils import BaseTuner"
-    assert n.canonical_import(d("peft.utils.hotswap", "hotswap_adapter")) == "from peft.utils.hotswap import hotswap_adapter"
-    assert n.public_modules(d("peft.utils.other", "prepare_model_for_kbit_training")) == ["peft", "peft.utils", "peft.utils.other"]
+    assert (
+        n.canonical_import(d("peft.tuners.tuners_utils", "BaseTuner.merge_and_unload"))
+        == "from peft.tuners.tuners_utils import BaseTuner"
+    )
+    assert (
+        n.canonical_import(d("peft.utils.hotswap", "hotswap_adapter"))
+        == "from peft.utils.hotswap import hotswap_adapter"
+    )
+    assert n.public_modules(d("peft.utils.other", "prepare_model_for_kbit_training")) == [
+        "peft",
+        "peft.utils",
+        "peft.utils.other",
+    ]
 
 
 def test_offline_pipeline_on_peft_commits_every_pair_verified(peft_root, tmp_path, capsys):
@@ -114,8 +124,18 @@ def test_offline_pipeline_on_peft_commits_every_pair_verified(peft_root, tmp_pat
     from agents.verify.verifier import verify_wiki
     from tools.wiki.load import load_wiki
 
-    code = main(["--repo", "huggingface_peft", "--source", str(peft_root), "--runs", str(tmp_path / "runs"),
-                 "--json", "--quiet"])
+    code = main(
+        [
+            "--repo",
+            "huggingface_peft",
+            "--source",
+            str(peft_root),
+            "--runs",
+            str(tmp_path / "runs"),
+            "--json",
+            "--quiet",
+        ]
+    )
     summary = json.loads(capsys.readouterr().out)
     assert code == 0, summary["held"]
     assert summary["pairs_planned"] == 17 and summary["pairs_committed"] == 17
@@ -123,6 +143,7 @@ def test_offline_pipeline_on_peft_commits_every_pair_verified(peft_root, tmp_pat
     from tools.index.build import build_index
     from tools.source.resolve import resolve_repo
     from tools.index.workspace import Workspace
+
     src = resolve_repo("huggingface_peft", str(peft_root))
     report = verify_wiki(load_wiki(wiki), Workspace(src, build_index(src)))
     assert report.errors == [] and report.pages == 17 * 2 + 5
@@ -132,8 +153,11 @@ def test_offline_pipeline_on_peft_commits_every_pair_verified(peft_root, tmp_pat
         if loc["kind"] == "internal":
             module_syms = {q: (a, b) for q, a, b in _ast_symbols(peft_root / loc["file"])}
             assert (loc["start_line"], loc["end_line"]) == module_syms[loc["qualname"]], v["implementation"]
-    assert {v["implementation"].removeprefix("huggingface_peft_"): v["location"]["qualname"] for v in verdicts
-            if v["location"]["kind"] == "internal"} == {k: q for k, (kind, q, _) in EXPECTED.items() if kind == "internal"}
+    assert {
+        v["implementation"].removeprefix("huggingface_peft_"): v["location"]["qualname"]
+        for v in verdicts
+        if v["location"]["kind"] == "internal"
+    } == {k: q for k, (kind, q, _) in EXPECTED.items() if kind == "internal"}
 
 
 KAPSO_PHASE_1A = """# Workflow Index: huggingface_peft
@@ -156,7 +180,9 @@ KAPSO_PHASE_1A = """# Workflow Index: huggingface_peft
 """
 
 
-def test_a_phase_1a_index_on_the_real_source_commits_what_it_can_and_shows_the_rest_pending(peft_root, tmp_path, capsys):
+def test_a_phase_1a_index_on_the_real_source_commits_what_it_can_and_shows_the_rest_pending(
+    peft_root, tmp_path, capsys
+):
     import json
 
     from agents.run import main
@@ -168,21 +194,38 @@ def test_a_phase_1a_index_on_the_real_source_commits_what_it_can_and_shows_the_r
 
     index = tmp_path / "wi.md"
     index.write_text(KAPSO_PHASE_1A)
-    code = main(["--repo", "huggingface_peft", "--source", str(peft_root), "--workflow-index", str(index),
-                 "--runs", str(tmp_path / "runs"), "--json", "--quiet"])
+    code = main(
+        [
+            "--repo",
+            "huggingface_peft",
+            "--source",
+            str(peft_root),
+            "--workflow-index",
+            str(index),
+            "--runs",
+            str(tmp_path / "runs"),
+            "--json",
+            "--quiet",
+        ]
+    )
     summary = json.loads(capsys.readouterr().out)
     assert code == 1  # one step held
     wiki = tmp_path / "runs" / "huggingface_peft" / "wiki"
     assert sorted(p.name for p in (wiki / "implementations").glob("*.md")) == [
-        "huggingface_peft_LoraConfig.md", "huggingface_peft_PeftModel_save_pretrained.md",
-        "huggingface_peft_get_peft_model.md"]
+        "huggingface_peft_LoraConfig.md",
+        "huggingface_peft_PeftModel_save_pretrained.md",
+        "huggingface_peft_get_peft_model.md",
+    ]
     flow = (wiki / "workflows" / "huggingface_peft_Adapter_Flow.md").read_text()
     assert flow.split("=== Step 3: Decide ===")[1].split("===")[0].strip() == "''Pending: not yet documented.''"
     rows = [l for l in (wiki / "_WorkflowIndex.md").read_text().splitlines() if re.match(r"^\| \d \|", l)]
     assert [r.rstrip().rsplit("|", 2)[-2].strip() for r in rows] == ["✅", "✅", "⬜", "✅"]  # a Status column added
     report = (wiki.parent / "latest" / "report.md").read_text()
     assert "Adapter_Flow 3: Decide | unusable input:" in report and "wi.md:16:" in report
-    assert "Implementation huggingface_peft_PeftModel_save_pretrained from the API Call PeftModel.save_pretrained" in report
+    assert (
+        "Implementation huggingface_peft_PeftModel_save_pretrained from the API Call PeftModel.save_pretrained"
+        in report
+    )
     src = resolve_repo("huggingface_peft", str(peft_root))
     assert verify_wiki(load_wiki(wiki), Workspace(src, build_index(src))).errors == []
     assert summary["pairs_committed"] == 3

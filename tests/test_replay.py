@@ -2,6 +2,7 @@
 llama.cpp, see tests/cassettes/README.md) replays offline: same pages byte for byte as the
 recording run, a wiki that verifies, parallel steps replayed in any order, and a replay that
 asks for an exchange the cassette does not hold fails loudly."""
+
 from __future__ import annotations
 
 import json
@@ -26,8 +27,22 @@ INDEX = Path(__file__).parent / "fixtures" / "peft_replay_WorkflowIndex.md"  # t
 
 
 def _replay(peft_root: Path, runs: Path, *extra: str) -> int:
-    return main(["--repo", "huggingface_peft", "--source", str(peft_root), "--workflow-index", str(INDEX),
-                 "--runs", str(runs), "--replay", str(CASSETTE), "--quiet", *extra])
+    return main(
+        [
+            "--repo",
+            "huggingface_peft",
+            "--source",
+            str(peft_root),
+            "--workflow-index",
+            str(INDEX),
+            "--runs",
+            str(runs),
+            "--replay",
+            str(CASSETTE),
+            "--quiet",
+            *extra,
+        ]
+    )
 
 
 def _files(wiki: Path) -> dict[str, bytes]:
@@ -67,8 +82,21 @@ def test_a_replay_that_misses_an_exchange_fails_loudly(peft_root, tmp_path, caps
     shipped = Path(__file__).parents[1] / "agents" / "workflow_indexes" / "huggingface_peft.md"
     changed = tmp_path / "wi.md"
     changed.write_text(shipped.read_text().replace("| 3 | Adapter Injection |", "| 3 | Adapter Wiring |"))
-    code = main(["--repo", "huggingface_peft", "--source", str(peft_root), "--runs", str(tmp_path / "runs"),
-                 "--workflow-index", str(changed), "--replay", str(CASSETTE), "--quiet"])
+    code = main(
+        [
+            "--repo",
+            "huggingface_peft",
+            "--source",
+            str(peft_root),
+            "--runs",
+            str(tmp_path / "runs"),
+            "--workflow-index",
+            str(changed),
+            "--replay",
+            str(CASSETTE),
+            "--quiet",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2 and "does not hold" in err and "re-record" in err
 
@@ -94,7 +122,10 @@ def test_a_changed_prompt_line_diffs_as_that_line_in_the_cassette():
     system[3] = "A changed line of the system prompt."
     body["messages"][0]["content"] = "\n".join(system)
     data["interactions"][0]["request"]["body"] = json.dumps(body)
-    changed = [l for l in difflib.unified_diff(text.splitlines(), ReadableYaml.serialize(data).splitlines(), n=0)
-               if l[:1] in "+-" and not l.startswith(("+++", "---"))]
+    changed = [
+        l
+        for l in difflib.unified_diff(text.splitlines(), ReadableYaml.serialize(data).splitlines(), n=0)
+        if l[:1] in "+-" and not l.startswith(("+++", "---"))
+    ]
     assert len(changed) == 2, changed
     assert changed[0].startswith("-") and changed[1].lstrip("+").strip() == "A changed line of the system prompt."

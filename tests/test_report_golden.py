@@ -1,6 +1,7 @@
 """The run report of the fixture repository, figure by figure (a golden file), and the page counts of
 summary.json adding up to the wiki. Only what differs between machines and runs is masked: run ids,
 dates, paths and seconds."""
+
 from __future__ import annotations
 
 import json
@@ -24,8 +25,21 @@ def masked(text: str, tmp: Path) -> str:
 
 
 def _run(tmp_path: Path, repo: Path) -> int:
-    return main(["--repo", "acme_minipkg", "--source", str(repo), "--workflow-index", str(FIXTURES / "minipkg_WorkflowIndex.md"),
-                 "--runs", str(tmp_path / "runs"), "--cache-dir", str(tmp_path / "cache"), "--quiet"])
+    return main(
+        [
+            "--repo",
+            "acme_minipkg",
+            "--source",
+            str(repo),
+            "--workflow-index",
+            str(FIXTURES / "minipkg_WorkflowIndex.md"),
+            "--runs",
+            str(tmp_path / "runs"),
+            "--cache-dir",
+            str(tmp_path / "cache"),
+            "--quiet",
+        ]
+    )
 
 
 def test_the_report_of_the_fixture_run_is_the_golden_one(fixture_repo, tmp_path):

@@ -1,5 +1,6 @@
 """Reviewing a run: the review commands on a run of the offline pipeline, the decisions the next
 run respects, the static HTML site (escaping) and a real headless Chromium."""
+
 from __future__ import annotations
 
 import json
@@ -29,16 +30,21 @@ def load_key(name: str, strict: bool = False) -> str:
 
 def _index(tmp_path: Path) -> Path:
     def step(n, principle, impl, api):
-        return (f"### Step {n}: {principle}\n\n| Attribute | Value |\n|---|---|\n| **Principle** | `acme_minipkg_{principle}` |\n"
-                f"| **Implementation** | `acme_minipkg_{impl}` |\n| **API Call** | `{api}` |\n"
-                "| **Inputs** | A name |\n| **Outputs** | A value |\n\n")
+        return (
+            f"### Step {n}: {principle}\n\n| Attribute | Value |\n|---|---|\n| **Principle** | `acme_minipkg_{principle}` |\n"
+            f"| **Implementation** | `acme_minipkg_{impl}` |\n| **API Call** | `{api}` |\n"
+            "| **Inputs** | A name |\n| **Outputs** | A value |\n\n"
+        )
+
     path = tmp_path / "wi.md"
-    path.write_text("# Workflow Index: acme_minipkg\n\n## Workflow: acme_minipkg_Good\n\n**Description:** Run jobs.\n\n"
-                    + step(1, "Engine_Setup", "Engine", "Engine(config)")
-                    + step(2, "Job_Execution", "run_engine", "run_engine(engine, jobs)")
-                    + "---\n\n## Workflow: acme_minipkg_Keys\n\n**Description:** Load a key.\n\n"
-                    + step(1, "Key_Loading", "load_key", 'load_key("prod")')
-                    + step(2, "Job_Execution", "run_engine", "run_engine(engine, jobs)"))
+    path.write_text(
+        "# Workflow Index: acme_minipkg\n\n## Workflow: acme_minipkg_Good\n\n**Description:** Run jobs.\n\n"
+        + step(1, "Engine_Setup", "Engine", "Engine(config)")
+        + step(2, "Job_Execution", "run_engine", "run_engine(engine, jobs)")
+        + "---\n\n## Workflow: acme_minipkg_Keys\n\n**Description:** Load a key.\n\n"
+        + step(1, "Key_Loading", "load_key", 'load_key("prod")')
+        + step(2, "Job_Execution", "run_engine", "run_engine(engine, jobs)")
+    )
     return path
 
 
@@ -46,8 +52,19 @@ def _index(tmp_path: Path) -> Path:
 def reviewed_run(fixture_repo, tmp_path, monkeypatch):
     (fixture_repo / "src" / "minipkg" / "keys.py").write_text(KEYS)
     runs = tmp_path / "runs"
-    args = ["--repo", "acme_minipkg", "--source", str(fixture_repo), "--workflow-index", str(_index(tmp_path)),
-            "--runs", str(runs), "--cache-dir", str(tmp_path / "cache"), "--quiet"]
+    args = [
+        "--repo",
+        "acme_minipkg",
+        "--source",
+        str(fixture_repo),
+        "--workflow-index",
+        str(_index(tmp_path)),
+        "--runs",
+        str(runs),
+        "--cache-dir",
+        str(tmp_path / "cache"),
+        "--quiet",
+    ]
     assert run([*args, "--max-repairs", "0"]) == 1  # the docstring's key fails R36: held
     monkeypatch.chdir(tmp_path)
     return runs, args
@@ -76,7 +93,9 @@ def test_show_prints_draft_findings_and_source(reviewed_run, capsys):
     out = capsys.readouterr().out
     assert "== implementations/acme_minipkg_load_key.md (held)" in out
     assert "R36 [E]" in out and "line " in out
-    assert "== source src/minipkg/keys.py:L4-6" in out and "def load_key(name: str, strict: bool = False) -> str:" in out
+    assert (
+        "== source src/minipkg/keys.py:L4-6" in out and "def load_key(name: str, strict: bool = False) -> str:" in out
+    )
 
 
 def test_diff_against_the_wiki(reviewed_run, capsys):
@@ -95,15 +114,40 @@ def test_approve_an_edited_held_page_commits_it_and_a_rerun_keeps_it(reviewed_ru
     runs, args = reviewed_run
     run_dir = (runs / "acme_minipkg" / "latest").resolve()
     held = run_dir / "held" / "implementations" / "acme_minipkg_load_key.md"
-    assert review(["--runs", str(runs), "approve", "implementations/acme_minipkg_load_key.md",
-                   "principles/acme_minipkg_Key_Loading.md"]) == 1  # still has the key: refused
+    assert (
+        review(
+            [
+                "--runs",
+                str(runs),
+                "approve",
+                "implementations/acme_minipkg_load_key.md",
+                "principles/acme_minipkg_Key_Loading.md",
+            ]
+        )
+        == 1
+    )  # still has the key: refused
     assert "not committed: implementations/acme_minipkg_load_key.md" in capsys.readouterr().out
     text = held.read_text()
     # the reviewer rewrites the sentence that quotes the key (wherever the drafter put it)
-    held.write_text("\n".join("`load_key` reads a key from the environment, by name." if "sk-ABCDEF" in line else line
-                              for line in text.splitlines()) + "\n")
-    assert review(["--runs", str(runs), "approve", "implementations/acme_minipkg_load_key.md",
-                   "principles/acme_minipkg_Key_Loading.md"]) == 0
+    held.write_text(
+        "\n".join(
+            "`load_key` reads a key from the environment, by name." if "sk-ABCDEF" in line else line
+            for line in text.splitlines()
+        )
+        + "\n"
+    )
+    assert (
+        review(
+            [
+                "--runs",
+                str(runs),
+                "approve",
+                "implementations/acme_minipkg_load_key.md",
+                "principles/acme_minipkg_Key_Loading.md",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "approved and committed: implementations/acme_minipkg_load_key.md" in out
     wiki = runs / "acme_minipkg" / "wiki"
@@ -118,8 +162,19 @@ def test_approve_an_edited_held_page_commits_it_and_a_rerun_keeps_it(reviewed_ru
 
 def test_reject_is_respected_by_the_next_run(reviewed_run, capsys):
     runs, args = reviewed_run
-    assert review(["--runs", str(runs), "reject", "implementations/acme_minipkg_run_engine.md",
-                   "--reason", "documents the wrong overload"]) == 0
+    assert (
+        review(
+            [
+                "--runs",
+                str(runs),
+                "reject",
+                "implementations/acme_minipkg_run_engine.md",
+                "--reason",
+                "documents the wrong overload",
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
     assert run([*args, "--force", "--json"]) == 1
     held = json.loads(capsys.readouterr().out)["held"]
@@ -151,8 +206,15 @@ def test_html_escapes_source_and_links_pages(reviewed_run):
 
 HOSTILE_NAME = "acme_minipkg_<script>alert('name')"
 HOSTILE_PAGE = f"implementations/{HOSTILE_NAME}.md"
-HOSTILE_FINDING = {"stage": "draft", "rule": "R36", "severity": 'E" onmouseover="alert(1)', "page": HOSTILE_PAGE,
-                   "line": 1, "message": "<script>alert('finding')</script>", "hint": "<img src=x onerror=alert(1)>"}
+HOSTILE_FINDING = {
+    "stage": "draft",
+    "rule": "R36",
+    "severity": 'E" onmouseover="alert(1)',
+    "page": HOSTILE_PAGE,
+    "line": 1,
+    "message": "<script>alert('finding')</script>",
+    "hint": "<img src=x onerror=alert(1)>",
+}
 
 
 def _inject_markup(runs: Path) -> Path:
@@ -186,7 +248,7 @@ class _Dom(HTMLParser):
 
     def handle_endtag(self, tag: str) -> None:
         if tag in self.open:
-            del self.open[len(self.open) - 1 - self.open[::-1].index(tag):]
+            del self.open[len(self.open) - 1 - self.open[::-1].index(tag) :]
 
     def handle_data(self, data: str) -> None:
         self.texts.append((tuple(self.open), data))
@@ -226,7 +288,9 @@ def _chromium() -> str | None:
 
 
 def test_review_site_in_headless_chromium(reviewed_run, tmp_path):
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e '.[dev]')")
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="playwright is not installed (pip install -e '.[dev]')"
+    )
     browser_path = _chromium()
     if browser_path is None:
         pytest.skip("Chromium is not installed (Debian: apt-get install chromium; .ci/run does it)")
@@ -279,20 +343,42 @@ class Socket:
 
 
 def test_a_reviewer_picks_a_candidate_for_a_held_step_and_the_workflow_loses_its_pending_mark(
-        fixture_repo, tmp_path, monkeypatch, capsys):
+    fixture_repo, tmp_path, monkeypatch, capsys
+):
     (fixture_repo / "src" / "minipkg" / "closing.py").write_text(POOL)
     wi = tmp_path / "wi.md"
 
     def step(n, principle, impl, api):
-        return (f"### Step {n}: {principle}\n\n| Attribute | Value |\n|---|---|\n| **Principle** | `acme_minipkg_{principle}` |\n"
-                f"| **Implementation** | `acme_minipkg_{impl}` |\n| **API Call** | `{api}` |\n\n")
-    wi.write_text("# Workflow Index: acme_minipkg\n\n## Workflow: acme_minipkg_Good\n\n**Description:** Run jobs.\n\n"
-                  + step(1, "Engine_Setup", "Engine", "Engine(config)")
-                  + step(2, "Job_Execution", "run_engine", "run_engine(engine, jobs)")
-                  + step(3, "Closing", "close_it", "handle.close(force=True)"))
+        return (
+            f"### Step {n}: {principle}\n\n| Attribute | Value |\n|---|---|\n| **Principle** | `acme_minipkg_{principle}` |\n"
+            f"| **Implementation** | `acme_minipkg_{impl}` |\n| **API Call** | `{api}` |\n\n"
+        )
+
+    wi.write_text(
+        "# Workflow Index: acme_minipkg\n\n## Workflow: acme_minipkg_Good\n\n**Description:** Run jobs.\n\n"
+        + step(1, "Engine_Setup", "Engine", "Engine(config)")
+        + step(2, "Job_Execution", "run_engine", "run_engine(engine, jobs)")
+        + step(3, "Closing", "close_it", "handle.close(force=True)")
+    )
     runs = tmp_path / "runs"
-    assert run(["--repo", "acme_minipkg", "--source", str(fixture_repo), "--workflow-index", str(wi), "--runs", str(runs),
-                "--cache-dir", str(tmp_path / "cache"), "--quiet"]) == 1
+    assert (
+        run(
+            [
+                "--repo",
+                "acme_minipkg",
+                "--source",
+                str(fixture_repo),
+                "--workflow-index",
+                str(wi),
+                "--runs",
+                str(runs),
+                "--cache-dir",
+                str(tmp_path / "cache"),
+                "--quiet",
+            ]
+        )
+        == 1
+    )
     wiki = runs / "acme_minipkg" / "wiki"
     assert "''Pending: not yet documented.''" in (wiki / "workflows" / "acme_minipkg_Good.md").read_text()
     monkeypatch.chdir(tmp_path)
@@ -350,7 +436,15 @@ def test_review_of_a_vanished_run_folder_is_one_line_and_exit_2(reviewed_run, ca
 def test_review_on_a_read_only_run_folder_is_one_line_and_exit_2(reviewed_run):
     runs, _ = reviewed_run
     run_dir = _latest(runs)
-    p = run_read_only(run_dir, "agents.review", "--runs", str(runs.resolve()), "reject",
-                      "implementations/acme_minipkg_run_engine.md", "--reason", "x")
+    p = run_read_only(
+        run_dir,
+        "agents.review",
+        "--runs",
+        str(runs.resolve()),
+        "reject",
+        "implementations/acme_minipkg_run_engine.md",
+        "--reason",
+        "x",
+    )
     assert p.returncode == 2, p.stderr
     assert p.stderr.startswith("error: cannot write") and p.stderr.count("\n") == 1, p.stderr

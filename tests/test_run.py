@@ -1,6 +1,7 @@
 """`python -m agents.run` end to end with the offline drafter: the LangGraph pipeline, its run
 folder, the committed wiki (checked by the verifier), idempotence, held steps, resume after a
 SIGKILL, concurrency and bad input."""
+
 from __future__ import annotations
 
 import json
@@ -28,8 +29,22 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _run(tmp_path: Path, fixture_repo: Path, *extra: str, index: Path = FIXTURE_INDEX) -> int:
-    return main(["--repo", "acme_minipkg", "--source", str(fixture_repo), "--workflow-index", str(index),
-                 "--runs", str(tmp_path / "runs"), "--cache-dir", str(tmp_path / "cache"), "--quiet", *extra])
+    return main(
+        [
+            "--repo",
+            "acme_minipkg",
+            "--source",
+            str(fixture_repo),
+            "--workflow-index",
+            str(index),
+            "--runs",
+            str(tmp_path / "runs"),
+            "--cache-dir",
+            str(tmp_path / "cache"),
+            "--quiet",
+            *extra,
+        ]
+    )
 
 
 def _ws(fixture_repo: Path, tmp_path: Path) -> Workspace:
@@ -47,18 +62,33 @@ def test_offline_run_commits_a_verified_wiki_and_a_true_report(fixture_repo, tmp
     assert report.pages == 11  # 5 + 5 + the workflow page
     run_dir = tmp_path / "runs" / "acme_minipkg" / "latest"
     assert run_dir.is_symlink() and run_dir.resolve().name == summary["run_id"]
-    for name in ("drafts", "findings.jsonl", "verdicts.jsonl", "trace.jsonl", "report.md", "run.json",
-                 "checkpoints.sqlite", "workflow_index.md"):
+    for name in (
+        "drafts",
+        "findings.jsonl",
+        "verdicts.jsonl",
+        "trace.jsonl",
+        "report.md",
+        "run.json",
+        "checkpoints.sqlite",
+        "workflow_index.md",
+    ):
         assert (run_dir / name).exists(), name
     trace = [json.loads(l) for l in (run_dir / "trace.jsonl").read_text().splitlines()]
     assert {t["node"] for t in trace} >= {"resolve", "index", "plan", "excavate", "synthesize", "verify", "commit"}
     assert all(set(t) >= {"node", "step", "seconds", "tokens", "outcome"} for t in trace)
     verdicts = {v["implementation"]: v for v in map(json.loads, (run_dir / "verdicts.jsonl").read_text().splitlines())}
     assert verdicts["acme_minipkg_Engine_shutdown"]["location"] == {
-        "kind": "internal", "qualname": "BaseEngine.shutdown", "file": "src/minipkg/base.py", "start_line": 7, "end_line": 14}
+        "kind": "internal",
+        "qualname": "BaseEngine.shutdown",
+        "file": "src/minipkg/base.py",
+        "start_line": 7,
+        "end_line": 14,
+    }
     text = (run_dir / "report.md").read_text()
     assert "of 5 pairs in the plan, 5 committed by this run, 0 held" in text
-    assert "| Principle pages written by this run | 5 |" in text and "| Workflow pages written by this run | 1 |" in text
+    assert (
+        "| Principle pages written by this run | 5 |" in text and "| Workflow pages written by this run | 1 |" in text
+    )
     assert "| implementations/acme_minipkg_Engine_shutdown.md | Implementation | src/minipkg/base.py:L7-14 |" in text
     assert "| acme_minipkg_Run_Jobs | ✅" not in text and "| Run_Jobs | 5/5 |" in text
     wi = (wiki / "_WorkflowIndex.md").read_text()
@@ -76,7 +106,10 @@ def test_running_twice_changes_nothing_and_force_keeps_stamps(fixture_repo, tmp_
     runs = sorted(p for p in (tmp_path / "runs" / "acme_minipkg").iterdir() if p.name[0].isdigit())
     assert json.loads((runs[-1] / "summary.json").read_text())["skipped_pairs"] == 5
     noop = (runs[-1] / "report.md").read_text()  # a run that wrote nothing says so
-    assert "of 5 pairs in the plan, 0 committed by this run" in noop and "| Workflow pages written by this run | 0 |" in noop
+    assert (
+        "of 5 pairs in the plan, 0 committed by this run" in noop
+        and "| Workflow pages written by this run | 0 |" in noop
+    )
     # an old stamp survives a forced redraft when nothing else changed
     page = wiki / "implementations" / "acme_minipkg_Engine.md"
     old = page.read_text().replace(page.read_text().split("[[last_updated::")[1].split("]]")[0], "2026-01-02 03:04 GMT")
@@ -89,13 +122,19 @@ def test_running_twice_changes_nothing_and_force_keeps_stamps(fixture_repo, tmp_
 
 def _two_workflows(tmp_path: Path) -> Path:
     def step(n: int, principle: str, impl: str, api: str) -> str:
-        return (f"### Step {n}: {principle}\n\n| Attribute | Value |\n|---|---|\n| **Principle** | `acme_minipkg_{principle}` |\n"
-                f"| **Implementation** | `acme_minipkg_{impl}` |\n| **API Call** | `{api}` |\n"
-                "| **Inputs** | A job list |\n| **Outputs** | Results |\n\n")
-    text = ("# Workflow Index: acme_minipkg\n\n## Workflow: acme_minipkg_Good\n\n**Description:** Run jobs.\n\n"
-            + step(1, "Engine_Setup", "Engine", "Engine(config)") + step(2, "Job_Execution", "run_engine", "run_engine(engine, jobs)")
-            + "---\n\n## Workflow: acme_minipkg_Bad\n\n**Description:** Uses an API that is not there.\n\n"
-            + step(1, "Teleportation", "teleport", "teleport(engine)"))
+        return (
+            f"### Step {n}: {principle}\n\n| Attribute | Value |\n|---|---|\n| **Principle** | `acme_minipkg_{principle}` |\n"
+            f"| **Implementation** | `acme_minipkg_{impl}` |\n| **API Call** | `{api}` |\n"
+            "| **Inputs** | A job list |\n| **Outputs** | Results |\n\n"
+        )
+
+    text = (
+        "# Workflow Index: acme_minipkg\n\n## Workflow: acme_minipkg_Good\n\n**Description:** Run jobs.\n\n"
+        + step(1, "Engine_Setup", "Engine", "Engine(config)")
+        + step(2, "Job_Execution", "run_engine", "run_engine(engine, jobs)")
+        + "---\n\n## Workflow: acme_minipkg_Bad\n\n**Description:** Uses an API that is not there.\n\n"
+        + step(1, "Teleportation", "teleport", "teleport(engine)")
+    )
     path = tmp_path / "two.md"
     path.write_text(text)
     return path
@@ -106,13 +145,17 @@ def test_a_step_whose_api_does_not_exist_is_held_with_its_reason(fixture_repo, t
     summary = json.loads(capsys.readouterr().out)
     held = summary["held"]
     assert "locator found nothing (no definition of teleport" in held["implementations/acme_minipkg_teleport.md"]
-    assert held["workflows/acme_minipkg_Bad.md"] == ("0 of its 1 step(s) documented, a Workflow page needs 2 "
-                                                     "(pending: Teleportation)")
+    assert held["workflows/acme_minipkg_Bad.md"] == (
+        "0 of its 1 step(s) documented, a Workflow page needs 2 (pending: Teleportation)"
+    )
     wiki = tmp_path / "runs" / "acme_minipkg" / "wiki"
     assert sorted(read_pages(wiki)) == [
-        "implementations/acme_minipkg_Engine.md", "implementations/acme_minipkg_run_engine.md",
-        "principles/acme_minipkg_Engine_Setup.md", "principles/acme_minipkg_Job_Execution.md",
-        "workflows/acme_minipkg_Good.md"]
+        "implementations/acme_minipkg_Engine.md",
+        "implementations/acme_minipkg_run_engine.md",
+        "principles/acme_minipkg_Engine_Setup.md",
+        "principles/acme_minipkg_Job_Execution.md",
+        "workflows/acme_minipkg_Good.md",
+    ]
     assert "acme_minipkg_Bad" not in (wiki / "_WorkflowIndex.md").read_text()  # R38: only committed workflows
     assert verify_wiki(load_wiki(wiki), _ws(fixture_repo, tmp_path)).errors == []
     report = (tmp_path / "runs" / "acme_minipkg" / "latest" / "report.md").read_text()
@@ -126,7 +169,7 @@ def test_an_api_given_for_two_principles_gets_a_context_page_and_the_input_says_
     run_dir = tmp_path / "runs" / "acme_minipkg" / "latest"
     copy = (run_dir / "workflow_index.md").read_text()
     assert "| **Implementation** | `acme_minipkg_Engine_Job_Execution` |" in copy
-    assert "(RULES R43)" in (run_dir / "report.md").read_text()
+    assert "(docs/rules.md#r43)" in (run_dir / "report.md").read_text()
     wiki = tmp_path / "runs" / "acme_minipkg" / "wiki"
     assert "acme_minipkg_Engine_Job_Execution" in (wiki / "_WorkflowIndex.md").read_text()
     assert verify_wiki(load_wiki(wiki), _ws(fixture_repo, tmp_path)).errors == []
@@ -136,9 +179,11 @@ def test_a_held_step_leaves_its_workflow_committed_with_the_step_pending(fixture
     """A verified pair is never held because a sibling step failed (WIKI_FORMAT §4, RULES R18)."""
     text = FIXTURE_INDEX.read_text()
     bad = tmp_path / "pending.md"
-    bad.write_text(text.replace("| **API Call** | `run_engine(engine, jobs, retries=3)` |",
-                                "| **API Call** | `teleport(engine, jobs)` |")
-                   .replace("`acme_minipkg_run_engine`", "`acme_minipkg_teleport`"))
+    bad.write_text(
+        text.replace(
+            "| **API Call** | `run_engine(engine, jobs, retries=3)` |", "| **API Call** | `teleport(engine, jobs)` |"
+        ).replace("`acme_minipkg_run_engine`", "`acme_minipkg_teleport`")
+    )
     assert _run(tmp_path, fixture_repo, index=bad) == 1
     wiki = tmp_path / "runs" / "acme_minipkg" / "wiki"
     page = (wiki / "workflows" / "acme_minipkg_Run_Jobs.md").read_text()
@@ -160,10 +205,13 @@ def test_concurrency_gives_the_same_pages(fixture_repo, tmp_path):
     assert pa.keys() == pb.keys() and all(same_but_stamp(pa[k], pb[k]) for k in pa)
 
 
-@pytest.mark.parametrize("extra, message", [
-    (["--workflow-index", "nope.md"], "WorkflowIndex nope.md does not exist"),
-    (["--concurrency", "0", "--workflow-index", str(FIXTURE_INDEX)], "--concurrency must be ≥ 1"),
-])
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--workflow-index", "nope.md"], "WorkflowIndex nope.md does not exist"),
+        (["--concurrency", "0", "--workflow-index", str(FIXTURE_INDEX)], "--concurrency must be ≥ 1"),
+    ],
+)
 def test_bad_arguments_exit_2(fixture_repo, tmp_path, capsys, extra, message):
     runs = tmp_path / "runs"
     assert main(["--repo", "acme_minipkg", "--source", str(fixture_repo), "--runs", str(runs), *extra]) == 2
@@ -176,11 +224,37 @@ def test_bad_input_exits_2_and_writes_nothing(fixture_repo, tmp_path, capsys):
     runs = tmp_path / "runs"
     assert main(["--repo", "acme_minipkg", "--source", str(fixture_repo), "--runs", str(runs)]) == 2
     assert "no WorkflowIndex for acme_minipkg: pass --workflow-index FILE" in capsys.readouterr().err
-    assert main(["--repo", "huggingface_peft", "--source", str(fixture_repo), "--workflow-index", str(FIXTURE_INDEX),
-                 "--runs", str(runs)]) == 2
+    assert (
+        main(
+            [
+                "--repo",
+                "huggingface_peft",
+                "--source",
+                str(fixture_repo),
+                "--workflow-index",
+                str(FIXTURE_INDEX),
+                "--runs",
+                str(runs),
+            ]
+        )
+        == 2
+    )
     assert "the WorkflowIndex is for acme_minipkg, not huggingface_peft" in capsys.readouterr().err
-    assert main(["--repo", "acme_minipkg", "--source", str(tmp_path / "no_such_checkout"), "--workflow-index",
-                 str(FIXTURE_INDEX), "--runs", str(runs)]) == 2
+    assert (
+        main(
+            [
+                "--repo",
+                "acme_minipkg",
+                "--source",
+                str(tmp_path / "no_such_checkout"),
+                "--workflow-index",
+                str(FIXTURE_INDEX),
+                "--runs",
+                str(runs),
+            ]
+        )
+        == 2
+    )
     assert "no_such_checkout" in capsys.readouterr().err
     assert not runs.exists()
 
@@ -193,19 +267,46 @@ def test_unwritable_wiki_is_refused_and_the_committed_wiki_is_untouched(fixture_
     assert _run(tmp_path, fixture_repo) == 0
     wiki = tmp_path / "runs" / "acme_minipkg" / "wiki"
     before = {p: p.read_bytes() for p in wiki.rglob("*.md")}
-    p = run_read_only(wiki, "agents.run", "--repo", "acme_minipkg", "--source", str(fixture_repo), "--workflow-index",
-                      str(FIXTURE_INDEX), "--runs", str(tmp_path / "runs"), "--cache-dir", str(tmp_path / "cache"),
-                      "--quiet", "--force")
+    p = run_read_only(
+        wiki,
+        "agents.run",
+        "--repo",
+        "acme_minipkg",
+        "--source",
+        str(fixture_repo),
+        "--workflow-index",
+        str(FIXTURE_INDEX),
+        "--runs",
+        str(tmp_path / "runs"),
+        "--cache-dir",
+        str(tmp_path / "cache"),
+        "--quiet",
+        "--force",
+    )
     assert p.returncode == 2, p.stderr
     assert p.stderr.startswith("error: cannot write to") and p.stderr.count("\n") == 1, p.stderr
     assert {p: p.read_bytes() for p in wiki.rglob("*.md")} == before
 
 
 def test_resume_after_sigkill_finishes_without_redoing_steps(fixture_repo, tmp_path):
-    base = ["--repo", "acme_minipkg", "--source", str(fixture_repo), "--workflow-index", str(FIXTURE_INDEX),
-            "--cache-dir", str(tmp_path / "cache"), "--quiet", "--concurrency", "1"]
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT / "tests" / "hooks"), str(ROOT)]),
-               REPOWIKI_TEST_PAIR_DELAY="0.4")
+    base = [
+        "--repo",
+        "acme_minipkg",
+        "--source",
+        str(fixture_repo),
+        "--workflow-index",
+        str(FIXTURE_INDEX),
+        "--cache-dir",
+        str(tmp_path / "cache"),
+        "--quiet",
+        "--concurrency",
+        "1",
+    ]
+    env = dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join([str(ROOT / "tests" / "hooks"), str(ROOT)]),
+        REPOWIKI_TEST_PAIR_DELAY="0.4",
+    )
     killed_runs = tmp_path / "killed"
     proc = subprocess.Popen([sys.executable, "-m", "agents.run", *base, "--runs", str(killed_runs)], env=env, cwd=ROOT)
     trace = None
@@ -224,8 +325,14 @@ def test_resume_after_sigkill_finishes_without_redoing_steps(fixture_repo, tmp_p
     assert not (run_dir / "report.md").exists() and verified_before < 5
     with sqlite3.connect(run_dir / "checkpoints.sqlite") as db:
         assert db.execute("select count(*) from writes").fetchone()[0] > 0  # finished pairs were checkpointed
-    r = subprocess.run([sys.executable, "-m", "agents.run", *base, "--runs", str(killed_runs), "--resume", "latest"],
-                       env=dict(env, REPOWIKI_TEST_PAIR_DELAY="0"), cwd=ROOT, capture_output=True, text=True, timeout=120)
+    r = subprocess.run(
+        [sys.executable, "-m", "agents.run", *base, "--runs", str(killed_runs), "--resume", "latest"],
+        env=dict(env, REPOWIKI_TEST_PAIR_DELAY="0"),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert r.returncode == 0, r.stderr
     lines = [json.loads(l) for l in trace.read_text().splitlines()]
     excavated = [l["step"] for l in lines if l["node"] == "excavate"]
@@ -242,9 +349,11 @@ def test_resume_after_sigkill_finishes_without_redoing_steps(fixture_repo, tmp_p
 
 def test_a_shipped_index_pins_the_release_it_was_written_for():
     from agents.run import _shipped_text, written_for
+
     assert written_for(_shipped_text("huggingface_peft"), "huggingface_peft") == "pypi:peft==0.18.1"
-    assert written_for(_shipped_text("huggingface_transformers"), "huggingface_transformers") == \
-        "pypi:transformers==5.0.0"
+    assert (
+        written_for(_shipped_text("huggingface_transformers"), "huggingface_transformers") == "pypi:transformers==5.0.0"
+    )
     assert written_for("# Workflow Index: acme_minipkg\n", "acme_minipkg") is None
 
 
@@ -261,6 +370,7 @@ def test_a_fault_inside_a_node_stops_with_one_line_and_resumes(fixture_repo, tmp
 
     def broken(*a, **k):
         raise IndexError("list index out of range")
+
     real = agents.nodes.commit.render_indexes
     monkeypatch.setattr(agents.nodes.commit, "render_indexes", broken)
     assert _run(tmp_path, fixture_repo) == 3
@@ -278,15 +388,24 @@ def test_a_fault_inside_a_node_stops_with_one_line_and_resumes(fixture_repo, tmp
 
 
 def test_when_every_workflow_is_held_the_wiki_still_verifies_and_the_next_run_starts(fixture_repo, tmp_path):
-    text = ("# Workflow Index: acme_minipkg\n\n## Workflow: acme_minipkg_Nowhere\n\n**Description:** Nothing exists.\n\n"
-            + "".join(f"### Step {n}: P{n}\n\n| Attribute | Value |\n|---|---|\n| **Principle** | `acme_minipkg_Gone_{n}` |\n"
-                      f"| **Implementation** | `acme_minipkg_gone_{n}` |\n| **API Call** | `gone_{n}(x)` |\n\n" for n in (1, 2)))
+    text = (
+        "# Workflow Index: acme_minipkg\n\n## Workflow: acme_minipkg_Nowhere\n\n**Description:** Nothing exists.\n\n"
+        + "".join(
+            f"### Step {n}: P{n}\n\n| Attribute | Value |\n|---|---|\n| **Principle** | `acme_minipkg_Gone_{n}` |\n"
+            f"| **Implementation** | `acme_minipkg_gone_{n}` |\n| **API Call** | `gone_{n}(x)` |\n\n"
+            for n in (1, 2)
+        )
+    )
     index = tmp_path / "nowhere.md"
     index.write_text(text)
     assert _run(tmp_path, fixture_repo, index=index) == 1
     wiki = tmp_path / "runs" / "acme_minipkg" / "wiki"
     assert not (wiki / "_WorkflowIndex.md").exists()  # nothing to list: no index that would not parse
-    assert verify_wiki(load_wiki(wiki, "acme_minipkg"), _ws(fixture_repo, tmp_path)).errors == [] if wiki.exists() else True
+    assert (
+        verify_wiki(load_wiki(wiki, "acme_minipkg"), _ws(fixture_repo, tmp_path)).errors == []
+        if wiki.exists()
+        else True
+    )
     assert _run(tmp_path, fixture_repo) == 0  # the next run (the fixture index) starts and commits
     assert _run(tmp_path, fixture_repo, index=index) == 1  # a later all-held run keeps the wiki's index as it was
     assert "acme_minipkg_Run_Jobs" in (wiki / "_WorkflowIndex.md").read_text()
@@ -297,13 +416,20 @@ def test_when_every_workflow_is_held_the_wiki_still_verifies_and_the_next_run_st
 def test_two_pages_of_one_api_share_its_name_stem(fixture_repo, tmp_path, second, committed):
     """RULES R21: pages documenting one definition are named {repo}_{API} or {repo}_{API}_{context},
     with API any dotted tail of the definition's name; otherwise the later one is held."""
+
     def step(n, principle, impl):
-        return (f"### Step {n}: {principle}\n\n| Attribute | Value |\n|---|---|\n| **Principle** | `acme_minipkg_{principle}` |\n"
-                f"| **Implementation** | `acme_minipkg_{impl}` |\n| **API Call** | `run_engine(engine, jobs)` |\n\n")
+        return (
+            f"### Step {n}: {principle}\n\n| Attribute | Value |\n|---|---|\n| **Principle** | `acme_minipkg_{principle}` |\n"
+            f"| **Implementation** | `acme_minipkg_{impl}` |\n| **API Call** | `run_engine(engine, jobs)` |\n\n"
+        )
+
     index = tmp_path / "r21.md"
-    index.write_text("# Workflow Index: acme_minipkg\n\n## Workflow: acme_minipkg_Twice\n\n**Description:** Run twice.\n\n"
-                     + step(1, "Job_Execution", "run_engine_basic") + step(2, "Retried_Execution", second)
-                     + step(3, "Third_Run", "run_engine"))
+    index.write_text(
+        "# Workflow Index: acme_minipkg\n\n## Workflow: acme_minipkg_Twice\n\n**Description:** Run twice.\n\n"
+        + step(1, "Job_Execution", "run_engine_basic")
+        + step(2, "Retried_Execution", second)
+        + step(3, "Third_Run", "run_engine")
+    )
     _run(tmp_path, fixture_repo, index=index)
     wiki = tmp_path / "runs" / "acme_minipkg" / "wiki"
     assert (wiki / "implementations" / f"acme_minipkg_{second}.md").exists() == committed
@@ -316,7 +442,9 @@ def test_a_page_that_no_longer_verifies_leaves_the_wiki_and_its_step_becomes_pen
     leave the wiki (their last text under held/), the step is pending and ⬜, and the wiki verifies whole."""
     assert _run(tmp_path, fixture_repo) == 0
     core = fixture_repo / "src" / "minipkg" / "core.py"
-    core.write_text(core.read_text().replace("def run_engine(", "def drive_engine(").replace("run_engine", "drive_engine"))
+    core.write_text(
+        core.read_text().replace("def run_engine(", "def drive_engine(").replace("run_engine", "drive_engine")
+    )
     init = fixture_repo / "src" / "minipkg" / "__init__.py"
     init.write_text(init.read_text().replace("run_engine", "drive_engine"))
     assert _run(tmp_path, fixture_repo) == 1

@@ -1,6 +1,7 @@
 """``python -m agents.update`` on local git repositories: an upstream library made from the fixture
 repository, a wiki repository with a first run committed on main, then an upstream change that only
 moves one function down. No network: every source is a local folder."""
+
 from __future__ import annotations
 
 import json
@@ -23,8 +24,12 @@ IMPL = "implementations/acme_minipkg_run_engine.md"
 
 
 def _git(cwd: Path, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(cwd), "-c", "user.name=tester", "-c", "user.email=t@example.com", *args],
-                          check=True, capture_output=True, text=True).stdout
+    return subprocess.run(
+        ["git", "-C", str(cwd), "-c", "user.name=tester", "-c", "user.email=t@example.com", *args],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
 
 
 @pytest.fixture(autouse=True)
@@ -58,9 +63,26 @@ def first_run(tmp_path_factory) -> Path:
         (wr / "README.md").write_text("the wiki of minipkg\n")
         _git(wr, "add", "-A")
         _git(wr, "commit", "-q", "-m", "init")
-        assert run_main(["--repo", "acme_minipkg", "--source", str(upstream), "--workflow-index", str(FIXTURE_INDEX),
-                         "--wiki", str(wr / "wiki"), "--runs", str(base / "runs"), "--cache-dir", str(base / "cache"),
-                         "--quiet"]) == 0
+        assert (
+            run_main(
+                [
+                    "--repo",
+                    "acme_minipkg",
+                    "--source",
+                    str(upstream),
+                    "--workflow-index",
+                    str(FIXTURE_INDEX),
+                    "--wiki",
+                    str(wr / "wiki"),
+                    "--runs",
+                    str(base / "runs"),
+                    "--cache-dir",
+                    str(base / "cache"),
+                    "--quiet",
+                ]
+            )
+            == 0
+        )
         _git(wr, "add", "-A")
         _git(wr, "commit", "-q", "-m", "wiki: first run")
     return base
@@ -75,9 +97,24 @@ def repos(first_run: Path, tmp_path: Path) -> Path:
 
 
 def _update(repos: Path, first_run: Path, *extra: str) -> int:
-    return update.main(["--repo", "acme_minipkg", "--source", str(repos / "minirepo"), "--wiki",
-                        str(repos / "wikirepo" / "wiki"), "--runs", str(repos / "runs"), "--cache-dir",
-                        str(first_run / "cache"), "--workflow-index", str(FIXTURE_INDEX), "--quiet", *extra])
+    return update.main(
+        [
+            "--repo",
+            "acme_minipkg",
+            "--source",
+            str(repos / "minirepo"),
+            "--wiki",
+            str(repos / "wikirepo" / "wiki"),
+            "--runs",
+            str(repos / "runs"),
+            "--cache-dir",
+            str(first_run / "cache"),
+            "--workflow-index",
+            str(FIXTURE_INDEX),
+            "--quiet",
+            *extra,
+        ]
+    )
 
 
 def _branches(repo: Path) -> list[str]:
@@ -88,7 +125,9 @@ def _move_run_engine_down(upstream: Path) -> None:
     core = upstream / "src" / "minipkg" / "core.py"
     text = core.read_text()
     assert "\n@traced\ndef run_engine" in text
-    core.write_text(text.replace("\n@traced\ndef run_engine", "\n# moved down by\n# three lines\n\n@traced\ndef run_engine"))
+    core.write_text(
+        text.replace("\n@traced\ndef run_engine", "\n# moved down by\n# three lines\n\n@traced\ndef run_engine")
+    )
     _git(upstream, "commit", "-q", "-am", "move run_engine down")
 
 
@@ -111,7 +150,10 @@ def test_a_moved_function_gives_a_branch_that_touches_only_its_page(repos, first
     changed = set(_git(wr, "diff", "--name-only", "main", branch).split())
     assert f"wiki/{IMPL}" in changed
     assert "wiki/_reports/verified_source.json" in changed
-    assert {f for f in changed if not f.startswith("wiki/_reports/")} <= {f"wiki/{IMPL}", "wiki/_ImplementationIndex.md"}
+    assert {f for f in changed if not f.startswith("wiki/_reports/")} <= {
+        f"wiki/{IMPL}",
+        "wiki/_ImplementationIndex.md",
+    }
     assert _git(wr, "log", "-1", "--format=%an <%ae>", branch).strip() == "repowiki <repowiki@localhost>"
     body_path = Path(next(l for l in out.splitlines() if l.startswith("pr-body: ")).removeprefix("pr-body: "))
     body = body_path.read_text()
@@ -193,19 +235,41 @@ def test_bad_checkouts_give_one_line_and_exit_2(repos, first_run, tmp_path, caps
     _git(repos / "wikirepo", "branch", "taken")
     assert _update(repos, first_run, "--branch", "taken") == 2
     assert "branch taken already exists" in _one_error_line(capsys)
-    assert update.main(["--repo", "acme_minipkg", "--wiki", str(repos / "wikirepo" / "wiki"),
-                        "--runs", str(repos / "wikirepo" / "wiki" / "runs")]) == 2
+    assert (
+        update.main(
+            [
+                "--repo",
+                "acme_minipkg",
+                "--wiki",
+                str(repos / "wikirepo" / "wiki"),
+                "--runs",
+                str(repos / "wikirepo" / "wiki" / "runs"),
+            ]
+        )
+        == 2
+    )
     assert "is inside the wiki folder" in _one_error_line(capsys)
     assert not (repos / "runs").exists()
 
 
 def test_the_first_line_counts_the_drift_classes():
-    src = {"package": "peft", "version": "0.18.1", "sha256": "ab", "revision": None, "origin": "pypi",
-           "verified_at": "2026-12-01T12:00:00Z"}
-    drift = {"from": src, "to": {**src, "version": "0.18.2"},
-             "pages": [{"page": f"implementations/p{i}.md", "class": "moved", "what": "L1-2 → L3-4"} for i in range(3)]
-             + [{"page": "implementations/c.md", "class": "changed", "what": "body changed"},
-                {"page": "implementations/u.md", "class": "unchanged", "what": ""}]}
+    src = {
+        "package": "peft",
+        "version": "0.18.1",
+        "sha256": "ab",
+        "revision": None,
+        "origin": "pypi",
+        "verified_at": "2026-12-01T12:00:00Z",
+    }
+    drift = {
+        "from": src,
+        "to": {**src, "version": "0.18.2"},
+        "pages": [{"page": f"implementations/p{i}.md", "class": "moved", "what": "L1-2 → L3-4"} for i in range(3)]
+        + [
+            {"page": "implementations/c.md", "class": "changed", "what": "body changed"},
+            {"page": "implementations/u.md", "class": "unchanged", "what": ""},
+        ],
+    }
     assert update.first_line(drift, {}, 0) == "wiki: peft 0.18.1 → 0.18.2: 3 moved, 1 changed, 0 gone"
     msg = update.commit_message(drift, {}, 2, {"implementations/c.md": "R24 signature"}, "Verified.")
     lines = msg.splitlines()

@@ -1,5 +1,6 @@
 """The wiki model and the verifier on the project's own fixture wiki (tests/fixtures/wiki), which
 documents the fixture package minipkg and was checked by hand."""
+
 from __future__ import annotations
 
 import json
@@ -35,8 +36,12 @@ def page_files() -> list[Path]:
 def test_fixture_wiki_has_every_kind_of_page():
     wiki = load_wiki(WIKI)
     kinds = {(p.type, wiki.subtype(p) if p.type == "Implementation" else None) for p in wiki.pages.values()}
-    assert {("Workflow", None), ("Principle", None), ("Implementation", "API Doc"),
-            ("Implementation", "Wrapper Doc")} <= kinds
+    assert {
+        ("Workflow", None),
+        ("Principle", None),
+        ("Implementation", "API Doc"),
+        ("Implementation", "Wrapper Doc"),
+    } <= kinds
     assert len(wiki.pages) == 11
 
 
@@ -81,8 +86,12 @@ def test_workflow_index_status_update_sets_only_the_given_steps():
     assert with_statuses(text, wi, all_steps) == text
     some = with_statuses(text, wi, all_steps - {("acme_minipkg_Run_Jobs", 2)})
     changed = [(a, b) for a, b in zip(text.splitlines(), some.splitlines()) if a != b]
-    assert changed == [("| 2 | Create the engine | Engine_Setup | `Engine` | ✅ |",
-                        "| 2 | Create the engine | Engine_Setup | `Engine` | ⬜ |")]
+    assert changed == [
+        (
+            "| 2 | Create the engine | Engine_Setup | `Engine` | ✅ |",
+            "| 2 | Create the engine | Engine_Setup | `Engine` | ⬜ |",
+        )
+    ]
     reparsed = parse_workflow_index(some, "_WorkflowIndex.md")
     assert [s.status for s in reparsed.steps] == ["✅", "⬜", "✅", "✅", "✅"]
 
@@ -101,27 +110,49 @@ def test_every_template_renders_a_full_page():
         missing.pop(next(iter(k for k in data if k not in ("name",))))
         with pytest.raises(jinja2.UndefinedError):
             render_page(page.type, missing)
-    full = {"sources": [{"kind": "Doc", "title": "Python", "url": "https://docs.python.org/3/"}],
-            "domains": ["Infrastructure"], "updated": "2026-11-20 09:00 GMT", "overview": "A short overview.",
-            "description": "A description.", "usage": "When to use it."}
-    env = dict(full, name="Python_Runtime", requirements=[{"category": "OS", "requirement": "Linux", "notes": "Any"}],
-               system_packages=["git"], python_packages=["minipkg"], credentials=["HF_TOKEN"],
-               install="pip install minipkg", evidence=[{"where": "src/minipkg/core.py", "code": "import os"}],
-               errors=[{"message": "ImportError", "cause": "not installed", "solution": "pip install minipkg"}],
-               compatibility="Linux only.", required_by=["acme_minipkg_Engine"])
-    heur = dict(full, name="Small_Batches", action="Keep batches small.", value="8 jobs", reasoning="Less waiting.",
-                tradeoff="More overhead.", used_by=[{"type": "Implementation", "name": "acme_minipkg_Engine"}])
+    full = {
+        "sources": [{"kind": "Doc", "title": "Python", "url": "https://docs.python.org/3/"}],
+        "domains": ["Infrastructure"],
+        "updated": "2026-11-20 09:00 GMT",
+        "overview": "A short overview.",
+        "description": "A description.",
+        "usage": "When to use it.",
+    }
+    env = dict(
+        full,
+        name="Python_Runtime",
+        requirements=[{"category": "OS", "requirement": "Linux", "notes": "Any"}],
+        system_packages=["git"],
+        python_packages=["minipkg"],
+        credentials=["HF_TOKEN"],
+        install="pip install minipkg",
+        evidence=[{"where": "src/minipkg/core.py", "code": "import os"}],
+        errors=[{"message": "ImportError", "cause": "not installed", "solution": "pip install minipkg"}],
+        compatibility="Linux only.",
+        required_by=["acme_minipkg_Engine"],
+    )
+    heur = dict(
+        full,
+        name="Small_Batches",
+        action="Keep batches small.",
+        value="8 jobs",
+        reasoning="Less waiting.",
+        tradeoff="More overhead.",
+        used_by=[{"type": "Implementation", "name": "acme_minipkg_Engine"}],
+    )
     for page_type, data in (("Environment", env), ("Heuristic", heur)):
         text = render_page(page_type, data)
         page = parse_page(text, f"{page_type.lower()}s/acme_minipkg_{data['name']}.md")
         ctx = Context(load_wiki(WIKI), None)
         rules = {f.rule for f in check_page(ctx, page, None)}
         assert not rules & {"R3", "R4", "R5", "R6", "R7", "R8", "R9", "R13"}, (page_type, rules, text)
-    assert render_index("Principle", "acme_minipkg", "blurb", ["Page", "File", "Connections", "Notes"], []) \
-        .startswith("# Principle Index: acme_minipkg")
+    assert render_index("Principle", "acme_minipkg", "blurb", ["Page", "File", "Connections", "Notes"], []).startswith(
+        "# Principle Index: acme_minipkg"
+    )
 
 
 # --- mutation suite ------------------------------------------------------------------------------
+
 
 def test_mutation_catalogue_is_broad():
     assert len(MUTATIONS) >= 15
@@ -143,10 +174,17 @@ def test_each_fault_is_caught_under_its_rule(mutation, ws: Workspace, tmp_path: 
 
 # --- CLI ---------------------------------------------------------------------------------------
 
+
 def _cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    return subprocess.run([sys.executable, "-m", "agents.verify.verifier", *args], capture_output=True, text=True,
-                          cwd=cwd, env=env, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "agents.verify.verifier", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=120,
+    )
 
 
 def test_cli_passes_the_fixture_wiki_and_prints_json(fixture_repo: Path, cache_dir: Path):

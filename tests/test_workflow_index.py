@@ -1,4 +1,5 @@
 """The WorkflowIndex parser: the spec's shape, kapso's variations, and errors with line numbers."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -72,36 +73,79 @@ def _index(title: str, *steps: str, workflow: str = "W") -> str:
 
 
 def test_a_hyphenated_repo_prefix_is_normalised_with_every_page_name():
-    wi = parse_workflow_index(_index("acme-labs_minipkg",
-                                     _step(1, "Setup", {"Principle": "`acme-labs_minipkg_Engine_Setup`",
-                                                        "Implementation": "`acme-labs_minipkg_Engine`"}),
-                                     _step(2, "Run", {"Principle": "`Job_Execution`",
-                                                      "Implementation": "`acme_labs_minipkg_run_engine`"})))
+    wi = parse_workflow_index(
+        _index(
+            "acme-labs_minipkg",
+            _step(
+                1,
+                "Setup",
+                {"Principle": "`acme-labs_minipkg_Engine_Setup`", "Implementation": "`acme-labs_minipkg_Engine`"},
+            ),
+            _step(2, "Run", {"Principle": "`Job_Execution`", "Implementation": "`acme_labs_minipkg_run_engine`"}),
+        )
+    )
     assert (wi.repo, wi.repo_as_written) == ("acme_labs_minipkg", "acme-labs_minipkg")
     assert wi.workflows[0].name == "acme_labs_minipkg_W"
     assert [(s.principle, s.implementation) for s in wi.steps] == [
         ("acme_labs_minipkg_Engine_Setup", "acme_labs_minipkg_Engine"),
-        ("acme_labs_minipkg_Job_Execution", "acme_labs_minipkg_run_engine")]
+        ("acme_labs_minipkg_Job_Execution", "acme_labs_minipkg_run_engine"),
+    ]
 
 
 def test_an_unusable_step_is_held_with_its_line_and_the_rest_goes_on():
-    text = _index("acme_minipkg",
-                  _step(1, "Setup", {"Principle": "`acme_minipkg_Engine_Setup`", "Implementation": "`acme_minipkg_Engine`",
-                                     "API Call": "`Engine(config)`"}),
-                  _step(2, "Choose", {"Principle": "`acme_minipkg_Format_Choice`", "Implementation": "N/A (decision point)",
-                                      "API Call": "N/A"}),
-                  _step(3, "Score", {"Principle": "`acme_minipkg_Scoring`", "Implementation": "`acme_minipkg_score_fn`",
-                                     "API Call": "`def score(prompts, completions) -> list[float]`",
-                                     "Source Location": "User-defined"}),
-                  _step(4, "Init", {"Principle": "`acme_minipkg_Init`", "Implementation": "`acme_minipkg_import_it`",
-                                    "API Call": "`import minipkg` (first)"}),
-                  _step(5, "Empty", {"Principle": "`acme_minipkg_Empty`", "Implementation": ""}),
-                  _step(6, "Evaluate", {"Principle": "`acme_minipkg_Evaluation`", "Implementation": "`acme_minipkg_evaluate`",
-                                        "API Call": "`engine.run(x)` then compare", "Source Location": "User-defined evaluation"}))
+    text = _index(
+        "acme_minipkg",
+        _step(
+            1,
+            "Setup",
+            {
+                "Principle": "`acme_minipkg_Engine_Setup`",
+                "Implementation": "`acme_minipkg_Engine`",
+                "API Call": "`Engine(config)`",
+            },
+        ),
+        _step(
+            2,
+            "Choose",
+            {"Principle": "`acme_minipkg_Format_Choice`", "Implementation": "N/A (decision point)", "API Call": "N/A"},
+        ),
+        _step(
+            3,
+            "Score",
+            {
+                "Principle": "`acme_minipkg_Scoring`",
+                "Implementation": "`acme_minipkg_score_fn`",
+                "API Call": "`def score(prompts, completions) -> list[float]`",
+                "Source Location": "User-defined",
+            },
+        ),
+        _step(
+            4,
+            "Init",
+            {
+                "Principle": "`acme_minipkg_Init`",
+                "Implementation": "`acme_minipkg_import_it`",
+                "API Call": "`import minipkg` (first)",
+            },
+        ),
+        _step(5, "Empty", {"Principle": "`acme_minipkg_Empty`", "Implementation": ""}),
+        _step(
+            6,
+            "Evaluate",
+            {
+                "Principle": "`acme_minipkg_Evaluation`",
+                "Implementation": "`acme_minipkg_evaluate`",
+                "API Call": "`engine.run(x)` then compare",
+                "Source Location": "User-defined evaluation",
+            },
+        ),
+    )
     wi = parse_workflow_index(text, "wi.md")
     assert [s.problem is None for s in wi.steps] == [True, False, False, False, False, False]
-    assert wi.steps[1].problem == ("wi.md:13: step 2 of acme_minipkg_W: its Implementation cell 'N/A (decision point)' "
-                                   "is not a page name (letters, digits and '_')")
+    assert wi.steps[1].problem == (
+        "wi.md:13: step 2 of acme_minipkg_W: its Implementation cell 'N/A (decision point)' "
+        "is not a page name (letters, digits and '_')"
+    )
     assert "a function the user writes" in wi.steps[2].problem
     assert "an import statement" in wi.steps[3].problem
     assert "its Implementation cell is empty" in wi.steps[4].problem
@@ -112,27 +156,51 @@ def test_an_unusable_step_is_held_with_its_line_and_the_rest_goes_on():
 def test_kapsos_older_variant_gets_derived_names():
     """Steps with only API Call / Source Location rows: Principle from the heading, Implementation
     from the first API of the API Call (dots to '_', dunder underscores dropped)."""
-    wi = parse_workflow_index(_index("karpathy_micrograd",
-                                     _step(1, "Data_Preparation", {"API Call": "Python lists (user-defined)",
-                                                                   "Source Location": "(user code)"}),
-                                     _step(2, "Network Definition", {"API Call": "`MLP.__init__(self, nin: int, nouts: list[int]) -> None`",
-                                                                     "Source Location": "`micrograd/nn.py:L47-49`"}),
-                                     _step(3, "Backward_Pass (autograd)", {"API Call": "`Value.backward`, `Value.relu`"})))
+    wi = parse_workflow_index(
+        _index(
+            "karpathy_micrograd",
+            _step(1, "Data_Preparation", {"API Call": "Python lists (user-defined)", "Source Location": "(user code)"}),
+            _step(
+                2,
+                "Network Definition",
+                {
+                    "API Call": "`MLP.__init__(self, nin: int, nouts: list[int]) -> None`",
+                    "Source Location": "`micrograd/nn.py:L47-49`",
+                },
+            ),
+            _step(3, "Backward_Pass (autograd)", {"API Call": "`Value.backward`, `Value.relu`"}),
+        )
+    )
     s1, s2, s3 = wi.steps
     assert "names no API" in s1.problem or "user-written code" in s1.problem
     assert (s2.principle, s2.implementation) == ("karpathy_micrograd_Network_Definition", "karpathy_micrograd_MLP_init")
-    assert (s3.principle, s3.implementation) == ("karpathy_micrograd_Backward_Pass", "karpathy_micrograd_Value_backward")
-    assert s2.derived == ("Principle karpathy_micrograd_Network_Definition from the step heading",
-                          "Implementation karpathy_micrograd_MLP_init from the API Call MLP.__init__")
+    assert (s3.principle, s3.implementation) == (
+        "karpathy_micrograd_Backward_Pass",
+        "karpathy_micrograd_Value_backward",
+    )
+    assert s2.derived == (
+        "Principle karpathy_micrograd_Network_Definition from the step heading",
+        "Implementation karpathy_micrograd_MLP_init from the API Call MLP.__init__",
+    )
 
 
 def test_cells_as_others_write_them():
-    wi = parse_workflow_index(_index("acme_minipkg",
-                                     _step(1, "Save (final)", {"Principle": "**`acme_minipkg_Saving`**",
-                                                               "Implementation": "✅ `acme_minipkg_save_all` [→](./implementations/acme_minipkg_save_all.md)",
-                                                               "API Call": "`save_all(out: str | None = None)` / `save_state()`",
-                                                               "External Dependencies": "`json`, —"}),
-                                     _step(3, "Load", {"Principle": "`acme_minipkg_Loading`", "Implementation": "`acme_minipkg_load`"})))
+    wi = parse_workflow_index(
+        _index(
+            "acme_minipkg",
+            _step(
+                1,
+                "Save (final)",
+                {
+                    "Principle": "**`acme_minipkg_Saving`**",
+                    "Implementation": "✅ `acme_minipkg_save_all` [→](./implementations/acme_minipkg_save_all.md)",
+                    "API Call": "`save_all(out: str | None = None)` / `save_state()`",
+                    "External Dependencies": "`json`, —",
+                },
+            ),
+            _step(3, "Load", {"Principle": "`acme_minipkg_Loading`", "Implementation": "`acme_minipkg_load`"}),
+        )
+    )
     s1, s2 = wi.steps
     assert (s1.principle, s1.implementation) == ("acme_minipkg_Saving", "acme_minipkg_save_all")
     assert s1.api_call == "`save_all(out: str | None = None)` / `save_state()`"
@@ -140,15 +208,22 @@ def test_cells_as_others_write_them():
     assert (s2.number, s2.written_number) == (2, 3)  # a gap in the numbering is closed, the written number kept
 
 
-@pytest.mark.parametrize("text, message", [
-    ("Just some notes\n", ":1: expected the title"),
-    ("# Workflow Index: huggingface_peft\n\nno workflows\n", "no '## Workflow: NAME' section"),
-    ("# Workflow Index: huggingface_peft\n\n| Page | File | Connections | Notes |\n|---|---|---|---|\n",
-     "this file is a page index of Workflow pages"),
-    (_index("huggingface_peft", _step(1, "X", {"Principle": "`Bad-Name`", "Implementation": "`f`"})),
-     "wi.md:5: step 1 of huggingface_peft_W: its Principle cell 'Bad-Name' is not a page name (letters, digits and "
-     "'_'); nothing in this WorkflowIndex is usable"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("Just some notes\n", ":1: expected the title"),
+        ("# Workflow Index: huggingface_peft\n\nno workflows\n", "no '## Workflow: NAME' section"),
+        (
+            "# Workflow Index: huggingface_peft\n\n| Page | File | Connections | Notes |\n|---|---|---|---|\n",
+            "this file is a page index of Workflow pages",
+        ),
+        (
+            _index("huggingface_peft", _step(1, "X", {"Principle": "`Bad-Name`", "Implementation": "`f`"})),
+            "wi.md:5: step 1 of huggingface_peft_W: its Principle cell 'Bad-Name' is not a page name (letters, digits and "
+            "'_'); nothing in this WorkflowIndex is usable",
+        ),
+    ],
+)
 def test_a_file_with_nothing_usable_names_the_line_and_the_fix(text, message):
     with pytest.raises(WorkflowIndexError) as err:
         parse_workflow_index(text, "wi.md")

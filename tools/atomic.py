@@ -2,6 +2,7 @@
 
 The temporary file is named per process and thread, so two writers of the same path never share
 one (a fixed ``.tmp`` name let two processes clobber each other's half-written file)."""
+
 from __future__ import annotations
 
 import os

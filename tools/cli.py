@@ -3,6 +3,7 @@
 Navigation sub-commands are generated from the tool definitions (tools/toolspec.py), so the
 CLI and the model's function schemas cannot drift apart.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,7 +25,9 @@ from tools.index.workspace import Workspace, guess_repo, open_workspace
 
 def _source_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--source", help="checkout folder, or pypi:PACKAGE[==VERSION]")
-    p.add_argument("--repo", help="owner_name (e.g. huggingface_peft); picks a registered source when --source is absent")
+    p.add_argument(
+        "--repo", help="owner_name (e.g. huggingface_peft); picks a registered source when --source is absent"
+    )
     p.add_argument("--cache-dir", type=Path, help="cache folder (default: $REPOWIKI_CACHE_DIR or the user cache)")
     p.add_argument("--json", action="store_true", help="print JSON")
 
@@ -47,8 +50,13 @@ def build_parser() -> argparse.ArgumentParser:
             if param.required:
                 p.add_argument(param.name, type=param.type, help=param.description)
             else:
-                p.add_argument(f"--{param.name.replace('_', '-')}", dest=param.name, default=param.default,
-                               type=param.type, help=param.description)
+                p.add_argument(
+                    f"--{param.name.replace('_', '-')}",
+                    dest=param.name,
+                    default=param.default,
+                    type=param.type,
+                    help=param.description,
+                )
     return ap
 
 
@@ -62,8 +70,14 @@ def _text(result: Mapping[str, object]) -> str:
             out.append(value)
         elif isinstance(value, list):
             for item in value:
-                out.append("  " + (" ".join(f"{k}={v}" for k, v in item.items() if v is not None)
-                                   if isinstance(item, dict) else str(item)))
+                out.append(
+                    "  "
+                    + (
+                        " ".join(f"{k}={v}" for k, v in item.items() if v is not None)
+                        if isinstance(item, dict)
+                        else str(item)
+                    )
+                )
         else:
             out.append(f"{key}: {value}")
     return "\n".join(out)
@@ -82,7 +96,9 @@ def run(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "index":
         if not args.source and not args.repo:
-            raise UsageError("say which repository: --source PATH, --source pypi:PACKAGE==VERSION, or --repo owner_name")
+            raise UsageError(
+                "say which repository: --source PATH, --source pypi:PACKAGE==VERSION, or --repo owner_name"
+            )
         src = resolve_repo(args.repo or guess_repo(args.source), args.source, args.cache_dir)
         idx = build_index(src, args.cache_dir, workers=args.workers)
         if args.json:
@@ -104,9 +120,13 @@ def run(argv: list[str] | None = None) -> int:
                 if loc.kind == "held":
                     print(f"{step.workflow.removeprefix(wi.repo + '_')} #{step.number}: held: {loc.reasons[0]}")
                     continue
-                where = f"{loc.file}:L{loc.start_line}-{loc.end_line}" if loc.file else (loc.package or "?") + " (external)"
-                print(f"{step.workflow.removeprefix(wi.repo + '_')} #{step.number} {loc.implementation}: "
-                      f"{loc.kind} {loc.qualname} {where} confidence={loc.confidence:.2f}")
+                where = (
+                    f"{loc.file}:L{loc.start_line}-{loc.end_line}" if loc.file else (loc.package or "?") + " (external)"
+                )
+                print(
+                    f"{step.workflow.removeprefix(wi.repo + '_')} #{step.number} {loc.implementation}: "
+                    f"{loc.kind} {loc.qualname} {where} confidence={loc.confidence:.2f}"
+                )
         return 0
     tool: Tool = TOOLS[args.command.replace("-", "_")]
     ws = _workspace(args)

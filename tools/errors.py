@@ -1,4 +1,5 @@
 """The few errors a person can act on. Each message is one line naming the problem and the fix."""
+
 from __future__ import annotations
 
 

@@ -1,5 +1,6 @@
 """JSON Lines files of a run (trace, verdicts, findings, decisions): read tolerantly, because a
 killed process can leave a last line half written."""
+
 from __future__ import annotations
 
 import json

@@ -4,6 +4,7 @@ Hints in a WorkflowIndex are first-pass guesses (wrong files, ranges of another 
 so they only weigh candidates; the facts come from the index. Every decision carries
 its reasons, and a confidence that says whether an agent should look again.
 """
+
 from __future__ import annotations
 
 import ast
@@ -54,6 +55,7 @@ class Hint:
 
 class Candidate(TypedDict):
     """One of the locator's best candidates for a step, as the run and the reviewer see it."""
+
     qualname: str
     file: str
     start_line: int
@@ -64,6 +66,7 @@ class Candidate(TypedDict):
 
 class ExternalLocation(TypedDict):
     """Where an external API is defined in the installed package."""
+
     qualname: str
     module: str
     file: str
@@ -74,6 +77,7 @@ class ExternalLocation(TypedDict):
 
 class LocationContract(TypedDict):
     """The stable JSON shape of ``python -m tools locate --json``."""
+
     implementation: str
     kind: Literal["internal", "external", "held"]
     qualname: str | None
@@ -85,6 +89,7 @@ class LocationContract(TypedDict):
 
 class LocationRecord(LocationContract, total=False):
     """A location as the run stores it: the contract and how it was found."""
+
     reasons: list[str]
     candidates: list[Candidate]
     package: str | None
@@ -111,13 +116,24 @@ class Location:
         return self.confidence >= CONFIDENT
 
     def contract(self) -> LocationContract:
-        return LocationContract(implementation=self.implementation, kind=self.kind, qualname=self.qualname,
-                                file=self.file, start_line=self.start_line, end_line=self.end_line,
-                                confidence=round(self.confidence, 3))
+        return LocationContract(
+            implementation=self.implementation,
+            kind=self.kind,
+            qualname=self.qualname,
+            file=self.file,
+            start_line=self.start_line,
+            end_line=self.end_line,
+            confidence=round(self.confidence, 3),
+        )
 
     def details(self) -> LocationRecord:
-        return LocationRecord(**self.contract(), reasons=self.reasons, candidates=self.candidates,
-                              package=self.package, external_location=self.external_location)
+        return LocationRecord(
+            **self.contract(),
+            reasons=self.reasons,
+            candidates=self.candidates,
+            package=self.package,
+            external_location=self.external_location,
+        )
 
 
 _SIG = re.compile(r"^\s*([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\s*\((.*)\)\s*(?:->.*)?$", re.S)
@@ -152,7 +168,7 @@ def _signature(t: str) -> ApiRef | None:
     is_method = bool(names) and names[0] in ("self", "cls")
     if not (is_method or annotated):
         return None  # f(a, b) is a call; only self/cls or annotations make it a signature
-    params = tuple(n for n in names[1 if is_method else 0:]) + tuple(p.arg for p in a.kwonlyargs)
+    params = tuple(n for n in names[1 if is_method else 0 :]) + tuple(p.arg for p in a.kwonlyargs)
     dotted = m.group(1)
     receiver, _, member = dotted.rpartition(".")
     return ApiRef(receiver or None, member, False, (), is_method or bool(receiver), params)
@@ -189,8 +205,11 @@ def parse_api(text: str | None) -> ApiRef | None:
         node = _leftmost_call(pyast.parse(t, mode="eval").body)
     except SyntaxError:
         # prose ("GGUF conversion + Modelfile generation") names no API; a call inside it does
-        m = re.search(r"([A-Za-z_][\w.]*)\s*\(", t) or re.match(r"^([A-Za-z_][\w.]*[._][\w.]*)\b", t) \
+        m = (
+            re.search(r"([A-Za-z_][\w.]*)\s*\(", t)
+            or re.match(r"^([A-Za-z_][\w.]*[._][\w.]*)\b", t)
             or re.match(r"^([A-Za-z_]\w*)\s*(?=$|[:,\[])", t)
+        )
         if not m or keyword.iskeyword(m.group(1).split(".")[0]):
             return None
         node = pyast.parse(m.group(1).rstrip("."), mode="eval").body
@@ -217,10 +236,14 @@ def parse_hint(text: str | None, repo_packages: list[str]) -> Hint:
     t = text.strip().strip("`").strip()
     m = _HINT_RE.match(t) or _HINT_IN_TEXT.search(t)
     low = t.lower()
-    if m and "external" not in low[:m.start()]:
+    if m and "external" not in low[: m.start()]:
         # the first path of the cell; free text around it ("(patched generate)", a second file) is not a hint
-        return Hint(m.group("file"), int(m.group("start")) if m.group("start") else None,
-                    int(m.group("end")) if m.group("end") else None, None)
+        return Hint(
+            m.group("file"),
+            int(m.group("start")) if m.group("start") else None,
+            int(m.group("end")) if m.group("end") else None,
+            None,
+        )
     if "external" in low:
         words = re.findall(r"[A-Za-z_][\w-]*", t)
         pkg = next((w for w in words if w.lower() not in ("external", "library") and w not in repo_packages), None)
@@ -247,7 +270,7 @@ def _delegates(ws: Workspace, s: Symbol) -> bool:
         text = ws.source.physical(s.file).read_text(encoding="utf-8", errors="replace").splitlines()
     except (OSError, ToolError):
         return False
-    src = textwrap.dedent("\n".join(text[(s.decorator_line or s.start_line) - 1:s.end_line]))
+    src = textwrap.dedent("\n".join(text[(s.decorator_line or s.start_line) - 1 : s.end_line]))
     tree = parser().parse(src.encode("utf-8"))
     node = tree.root_node.named_children[0] if tree.root_node.named_children else None
     if node is not None and node.type == "decorated_definition":
@@ -256,12 +279,17 @@ def _delegates(ws: Workspace, s: Symbol) -> bool:
     if body is None:
         return False
     stmts = [c for c in body.named_children if c.type != "comment"]
-    if stmts and stmts[0].type == "expression_statement" and stmts[0].named_children \
-            and stmts[0].named_children[0].type == "string":
+    if (
+        stmts
+        and stmts[0].type == "expression_statement"
+        and stmts[0].named_children
+        and stmts[0].named_children[0].type == "string"
+    ):
         stmts = stmts[1:]
     call = re.compile(rf"\.\s*{re.escape(s.name)}\s*\(")
-    return 0 < len(stmts) <= 2 and any(st.text is not None and call.search(st.text.decode("utf-8", "replace"))
-                                        for st in stmts)
+    return 0 < len(stmts) <= 2 and any(
+        st.text is not None and call.search(st.text.decode("utf-8", "replace")) for st in stmts
+    )
 
 
 def _keyword_fit(s: Symbol, keywords: tuple[str, ...]) -> tuple[float, str | None]:
@@ -289,20 +317,51 @@ def _implementation_of(ws: Workspace, s: Symbol) -> Symbol:
     return ws.index.definition(s.module, s.qualname) or s
 
 
-_TYPING = {"Tuple", "List", "Dict", "Optional", "Union", "Any", "None", "Set", "Callable", "Iterable", "Iterator",
-           "Sequence", "Mapping", "Type", "Literal", "Generator", "True", "False", "HuggingFace", "Hub", "LoRA",
-           "QLoRA", "GPU", "CPU", "CUDA", "API", "JSON", "URL", "PyTorch", "Python"}
+_TYPING = {
+    "Tuple",
+    "List",
+    "Dict",
+    "Optional",
+    "Union",
+    "Any",
+    "None",
+    "Set",
+    "Callable",
+    "Iterable",
+    "Iterator",
+    "Sequence",
+    "Mapping",
+    "Type",
+    "Literal",
+    "Generator",
+    "True",
+    "False",
+    "HuggingFace",
+    "Hub",
+    "LoRA",
+    "QLoRA",
+    "GPU",
+    "CPU",
+    "CUDA",
+    "API",
+    "JSON",
+    "URL",
+    "PyTorch",
+    "Python",
+}
 
 
 def _classes_by_norm(ws: Workspace) -> dict[str, list[Symbol]]:
     """Classes by name with underscores dropped and lower-cased (``peft_model`` finds ``PeftModel``),
     built once per index: receivers are looked up for every step."""
+
     def build(ws: Workspace) -> dict[str, list[Symbol]]:
         out: dict[str, list[Symbol]] = {}
         for c in ws.index.symbols:
             if c.kind == "class":
                 out.setdefault(_norm(c.name), []).append(c)
         return out
+
     return per_index(ws, "_classes_by_norm", build)
 
 
@@ -371,8 +430,11 @@ class Locator:
                 if abs(s.start_line - hint.start) <= 2:
                     score += 1.0
                     why.append("starts where the hint says")
-                elif s.start_line <= (hint.end or hint.start) and s.end_line >= hint.start \
-                        and s.end_line - s.start_line <= 4 * max(1, (hint.end or hint.start) - hint.start):
+                elif (
+                    s.start_line <= (hint.end or hint.start)
+                    and s.end_line >= hint.start
+                    and s.end_line - s.start_line <= 4 * max(1, (hint.end or hint.start) - hint.start)
+                ):
                     score += 0.5
                     why.append("overlaps the hinted lines")
         if api and api.receiver and owner:
@@ -380,7 +442,9 @@ class Locator:
             if _norm(recv) == _norm(owner):
                 score += 2.0
                 why.append(f"receiver {recv!r} names class {owner}")
-            elif _norm(recv) in _norm(owner) or _norm(owner).endswith(_norm(recv)) or _norm(recv).endswith(_norm(owner)):
+            elif (
+                _norm(recv) in _norm(owner) or _norm(owner).endswith(_norm(recv)) or _norm(recv).endswith(_norm(owner))
+            ):
                 score += 1.0
                 why.append(f"receiver {recv!r} fits class {owner}")
         if owner and _norm(impl_short).startswith(_norm(owner)):
@@ -414,8 +478,9 @@ class Locator:
             why.append("a thin wrapper that delegates to another implementation")
         return score, why
 
-    def _candidates(self, api: ApiRef | None, impl_short: str, types: tuple[str, ...] = (),
-                    hint: Hint | None = None) -> list[tuple[Symbol, str]]:
+    def _candidates(
+        self, api: ApiRef | None, impl_short: str, types: tuple[str, ...] = (), hint: Hint | None = None
+    ) -> list[tuple[Symbol, str]]:
         ws = self.ws
         found: dict[tuple[str, str, int], tuple[int, Symbol, str]] = {}
         order = ("resolved", "exact", "inherited", "bound at run time", "successor", "method", "dotted suffix", "name")
@@ -437,7 +502,9 @@ class Locator:
             if api.receiver and _is_classlike(api.receiver) and ws.package:
                 cls = ws.names.resolve_dotted(ws.package, api.receiver)
                 if not isinstance(cls, Symbol):
-                    cls = next((c for c in ws.index.by_name.get(api.receiver.split(".")[-1], []) if c.kind == "class"), None)
+                    cls = next(
+                        (c for c in ws.index.by_name.get(api.receiver.split(".")[-1], []) if c.kind == "class"), None
+                    )
                 via_class(cls, api.member)
             elif api.receiver:
                 # a variable named after its class: peft_model -> PeftModel, engine -> Engine
@@ -449,14 +516,27 @@ class Locator:
                     for cls in ws.index.by_name.get(t, []):
                         if cls.kind == "class" and area(cls.file) == "source":
                             via_class(cls, api.member)
-            if api.receiver is None and not api.is_method and api.member[:1].islower() and not any(
+            if (
+                api.receiver is None
+                and not api.is_method
+                and api.member[:1].islower()
+                and not any(
                     c.kind in ("function", "class") and area(c.file) == "source"
-                    for c in ws.index.by_name.get(api.member, [])):
+                    for c in ws.index.by_name.get(api.member, [])
+                )
+            ):
                 # tokenizer(text): no function of that name, so an object is called — its class's __call__,
                 # the class an earlier step returned, else classes named after the object
                 typed = [c for t in types for c in ws.index.by_name.get(t, []) if c.kind == "class"]
-                named = [c for c in ws.index.symbols if c.kind == "class" and area(c.file) == "source"
-                         and _norm(api.member) in _norm(c.name)] if not typed else []
+                named = (
+                    [
+                        c
+                        for c in ws.index.symbols
+                        if c.kind == "class" and area(c.file) == "source" and _norm(api.member) in _norm(c.name)
+                    ]
+                    if not typed
+                    else []
+                )
                 for cls in typed or named[:50]:
                     via_class(cls, "__call__")
             if api.receiver is None and ws.package:
@@ -478,9 +558,12 @@ class Locator:
                 # model.save_pretrained_merged(...): a function attached to the object at run time
                 for b in runtime_bindings(ws).get(api.member, []):
                     add(b.function, f"bound at run time as .{api.member} ({b.file}:{b.line})")
-        if api is not None and hint is not None and not any(
-                area(c.file) == "source" for c in ws.index.by_name.get(api.member, [])) \
-                and not runtime_bindings(ws).get(api.member):
+        if (
+            api is not None
+            and hint is not None
+            and not any(area(c.file) == "source" for c in ws.index.by_name.get(api.member, []))
+            and not runtime_bindings(ws).get(api.member)
+        ):
             # renamed since the step was written: one clear successor in the hinted file
             succ = self._successors(api.member, hint)
             if len(succ) == 1:
@@ -505,8 +588,9 @@ class Locator:
 
     def _locate_external(self, step: Step, api: ApiRef | None, package: str, reasons: list[str]) -> Location:
         shown = self._external_qualname(api, package, step.source_hint)
-        loc = Location(step.implementation, "external", shown, None, None, None, 0.9 if api else 0.6,
-                       reasons, [], package)
+        loc = Location(
+            step.implementation, "external", shown, None, None, None, 0.9 if api else 0.6, reasons, [], package
+        )
         ext = self.external_workspace(package) if package else None
         if ext is None:
             loc.reasons.append(f"{package or 'the external package'} is not installed here: its source was not checked")
@@ -515,9 +599,14 @@ class Locator:
         inner = sub._best(step, api, Hint(None, None, None, None), step.implementation.split("_", 2)[-1])
         if inner is not None:
             s = inner[0]
-            loc.external_location = {"qualname": s.qualname, "module": s.module, "file": s.file,
-                                     "start_line": s.start_line, "end_line": s.end_line,
-                                     "version": ext.source.version}
+            loc.external_location = {
+                "qualname": s.qualname,
+                "module": s.module,
+                "file": s.file,
+                "start_line": s.start_line,
+                "end_line": s.end_line,
+                "version": ext.source.version,
+            }
             loc.confidence = 0.95
             loc.reasons.append(f"found in the installed {package} {ext.source.version or ''}".rstrip())
         return loc
@@ -538,8 +627,9 @@ class Locator:
         return dotted
 
     # ---- the decision -------------------------------------------------------------
-    def _best(self, step: Step, api: ApiRef | None, hint: Hint, impl_short: str,
-              types: tuple[str, ...] = ()) -> _Best | None:
+    def _best(
+        self, step: Step, api: ApiRef | None, hint: Hint, impl_short: str, types: tuple[str, ...] = ()
+    ) -> _Best | None:
         scored: list[_Scored] = []
         for s, how in self._candidates(api, impl_short, types, hint):
             score, why = self._score(s, api, hint, impl_short, how)
@@ -549,8 +639,9 @@ class Locator:
             return None
         return scored[0][1], scored[0][0], scored[0][2], scored
 
-    def _external_evidence(self, api: ApiRef | None, hint: Hint, step: Step, root_name: str | None,
-                           types: tuple[str, ...] = ()) -> tuple[str, str] | None:
+    def _external_evidence(
+        self, api: ApiRef | None, hint: Hint, step: Step, root_name: str | None, types: tuple[str, ...] = ()
+    ) -> tuple[str, str] | None:
         """(package, why) when something positively says the API belongs to another package: the hint,
         the plan's Wrapper Doc type, an import of the name from that package in the repository, or its
         definition in the installed package. Not finding a definition here is never such evidence."""
@@ -564,21 +655,26 @@ class Locator:
             pkg = imported_from(self.ws, root_name.split(".")[0])
             if pkg:
                 return pkg, f"the repository imports {root_name.split('.')[0]} from {pkg}"
-        named_after = api is not None and api.receiver and bool(
-            _classes_by_norm(self.ws).get(_norm(api.receiver.split(".")[-1])))
+        named_after = (
+            api is not None and api.receiver and bool(_classes_by_norm(self.ws).get(_norm(api.receiver.split(".")[-1])))
+        )
         member_here = api is not None and any(
-            s.kind == "method" and area(s.file) == "source" for s in self.ws.index.by_name.get(api.member, []))
+            s.kind == "method" and area(s.file) == "source" for s in self.ws.index.by_name.get(api.member, [])
+        )
         if api is not None and api.receiver and not _is_classlike(api.receiver) and not named_after and not member_here:
             for t in types:  # the receiver is an object of another package's class
                 pkg = imported_from(self.ws, t)
                 if pkg and not any(c.kind == "class" for c in self.ws.index.by_name.get(t, [])):
-                    return pkg, (f"the receiver {api.receiver} is a {t} (an earlier step's output), which the "
-                                 f"repository imports from {pkg}")
+                    return pkg, (
+                        f"the receiver {api.receiver} is a {t} (an earlier step's output), which the "
+                        f"repository imports from {pkg}"
+                    )
         if api is not None and root_name:
             for pkg in deps:
                 ext = self.external_workspace(pkg)
-                if ext is not None and any(s.kind in ("class", "function")
-                                           for s in ext.index.by_name.get(root_name.split(".")[-1], [])):
+                if ext is not None and any(
+                    s.kind in ("class", "function") for s in ext.index.by_name.get(root_name.split(".")[-1], [])
+                ):
                     return pkg, f"{root_name} is defined in the installed {pkg}"
         return None
 
@@ -595,31 +691,61 @@ class Locator:
 
         types = earlier_types(earlier)
         best = self._best(step, api, hint, impl_short, types)
-        root_name = (api.receiver if api and api.receiver and _is_classlike(api.receiver) else
-                     (api.member if api and not api.receiver else None))
-        defined_here = bool(root_name and any(
-            s.kind in ("class", "function") or (api is not None and api.is_method and s.kind == "method")
-            for s in ws.index.by_name.get(root_name.split(".")[-1], []) if area(s.file) == "source"))
-        bound_here = api is not None and bool(runtime_bindings(ws).get(api.member)) and not (
-            api.receiver and _is_classlike(api.receiver))
+        root_name = (
+            api.receiver
+            if api and api.receiver and _is_classlike(api.receiver)
+            else (api.member if api and not api.receiver else None)
+        )
+        defined_here = bool(
+            root_name
+            and any(
+                s.kind in ("class", "function") or (api is not None and api.is_method and s.kind == "method")
+                for s in ws.index.by_name.get(root_name.split(".")[-1], [])
+                if area(s.file) == "source"
+            )
+        )
+        bound_here = (
+            api is not None
+            and bool(runtime_bindings(ws).get(api.member))
+            and not (api.receiver and _is_classlike(api.receiver))
+        )
         # an object receiver whose class (named after it, or an earlier step's output) defines the member
-        via_object = bool(best and api and api.receiver and not _is_classlike(api.receiver)
-                          and best[3][0][3].startswith(("resolved", "inherited")))
-        external = None if (defined_here or bound_here or via_object) \
+        via_object = bool(
+            best
+            and api
+            and api.receiver
+            and not _is_classlike(api.receiver)
+            and best[3][0][3].startswith(("resolved", "inherited"))
+        )
+        external = (
+            None
+            if (defined_here or bound_here or via_object)
             else self._external_evidence(api, hint, step, root_name, types)
+        )
         if external is not None:
             package, evidence = external
             return self._locate_external(step, api, package, [evidence])
         if best is None:
-            return Location(step.implementation, "internal", None, None, None, None, 0.0,
-                            [f"no definition of {root_name or (api.member if api else impl_short)} in the repository, "
-                             "and nothing says it belongs to another package: not found"])
+            return Location(
+                step.implementation,
+                "internal",
+                None,
+                None,
+                None,
+                None,
+                0.0,
+                [
+                    f"no definition of {root_name or (api.member if api else impl_short)} in the repository, "
+                    "and nothing says it belongs to another package: not found"
+                ],
+            )
         s, score, why, scored = best
         how = scored[0][3]
         # not rivals: a class and its own __init__ (one constructor), and thin wrappers that only pass
         # the call on to another implementation of the same name
-        rivals = [t for t in scored[1:] if not _same_api(t[1], s)
-                  and not any(w.startswith("a thin wrapper") for w in t[2])]
+        rivals = [
+            t for t in scored[1:] if not _same_api(t[1], s) and not any(w.startswith("a thin wrapper") for w in t[2])
+        ]
         second = rivals[0][0] if rivals else None
         if second is None:
             confidence = 0.95 if score >= 3 else 0.6
@@ -629,8 +755,12 @@ class Locator:
         if api is not None and api.receiver is None and how == "resolved" and s.name == api.member:
             # what `from {package} import name` gives: the package's own binding of the called name
             confidence = max(confidence, 0.9)
-        if api is not None and api.receiver and how.startswith(("resolved", "inherited")) \
-                and any(w.startswith("receiver ") or w.startswith("defined on a base class") for w in why):
+        if (
+            api is not None
+            and api.receiver
+            and how.startswith(("resolved", "inherited"))
+            and any(w.startswith("receiver ") or w.startswith("defined on a base class") for w in why)
+        ):
             # Python's own lookup: the receiver names the class, the member is found on it or its bases
             confidence = max(confidence, 0.95 if _is_classlike(api.receiver) else 0.85)
         if how.startswith("successor"):
@@ -642,11 +772,29 @@ class Locator:
         if caps:
             confidence = min(confidence, 0.6)
             why = why + caps
-        candidates: list[Candidate] = [{"qualname": c.qualname, "file": c.file, "start_line": c.start_line,
-                                        "end_line": c.end_line, "score": round(sc, 2), "why": "; ".join(w[:3])}
-                                       for sc, c, w, _ in scored[:5]]
-        return Location(step.implementation, "internal", s.qualname, s.file, s.start_line, s.end_line,
-                        confidence, why, candidates, symbol=s)
+        candidates: list[Candidate] = [
+            {
+                "qualname": c.qualname,
+                "file": c.file,
+                "start_line": c.start_line,
+                "end_line": c.end_line,
+                "score": round(sc, 2),
+                "why": "; ".join(w[:3]),
+            }
+            for sc, c, w, _ in scored[:5]
+        ]
+        return Location(
+            step.implementation,
+            "internal",
+            s.qualname,
+            s.file,
+            s.start_line,
+            s.end_line,
+            confidence,
+            why,
+            candidates,
+            symbol=s,
+        )
 
     def call_misfit(self, s: Symbol, api_text: str | None, bound: bool = False) -> str | None:
         """Why the step's call cannot bind to ``s`` by Python's rules (too many positional arguments,
@@ -660,14 +808,19 @@ class Locator:
         if not isinstance(node, ast.Call) or isinstance(node.func, ast.Call):
             return None
         args, kws = node.args, node.keywords
-        if any(isinstance(a, ast.Starred) for a in args) or any(k.arg is None for k in kws) \
-                or any(isinstance(a, ast.Constant) and a.value is Ellipsis for a in args):
+        if (
+            any(isinstance(a, ast.Starred) for a in args)
+            or any(k.arg is None for k in kws)
+            or any(isinstance(a, ast.Constant) and a.value is Ellipsis for a in args)
+        ):
             return None  # *x, **x or a "..." placeholder: the call is not written out
         target = self.ws.names.member(s, "__init__") if s.kind == "class" else s
         if target is None:
             return None
         params = list(target.params)
-        if params and (bound or (params[0].name in ("self", "cls") and (target.kind == "method" or target.name == "__init__"))):
+        if params and (
+            bound or (params[0].name in ("self", "cls") and (target.kind == "method" or target.name == "__init__"))
+        ):
             params = params[1:]  # the receiver (for a function bound as a method: its first parameter)
         positional = [p for p in params if p.kind in ("positional_only", "positional_or_keyword")]
         star = any(p.kind == "var_positional" for p in params)
@@ -678,9 +831,14 @@ class Locator:
         unknown = [k.arg for k in kws if k.arg is not None and k.arg not in names]  # None: refused above
         if unknown and not kwstar:
             return f"{target.qualname} has no parameter {', '.join(unknown)}"
-        given = {p.name for p in positional[:len(args)]} | {k.arg for k in kws}
-        missing = [p.name for p in params if p.default is None and p.kind in ("positional_or_keyword", "keyword_only",
-                                                                               "positional_only") and p.name not in given]
+        given = {p.name for p in positional[: len(args)]} | {k.arg for k in kws}
+        missing = [
+            p.name
+            for p in params
+            if p.default is None
+            and p.kind in ("positional_or_keyword", "keyword_only", "positional_only")
+            and p.name not in given
+        ]
         if missing:
             return f"the step's call leaves out {', '.join(missing)}, which {target.qualname} requires"
         return None
@@ -689,6 +847,7 @@ class Locator:
         """Definitions of the hinted file whose name is ``name`` renamed: the same without (or with)
         leading underscores, or one edit-distance-close name (difflib ratio ≥ 0.9)."""
         import difflib
+
         bare = name.lstrip("_")
         out = []
         for f in self.hint_files(hint):
@@ -715,11 +874,14 @@ class Locator:
         called = api.member if api else None
         if how == "fuzzy" or how.endswith("match only"):
             out.append(f"only a {how} name match")
-        if called and s.name != called and not how.startswith(("bound at run time", "resolved", "inherited",
-                                                                "successor")) \
-                and not (called == s.name.lower() or _DUNDER.get(called) == s.name) \
-                and not (api is not None and api.receiver is None and s.name == "__call__") \
-                and not (s.name == "__init__" and (s.parent or "").split(".")[-1] == called):
+        if (
+            called
+            and s.name != called
+            and not how.startswith(("bound at run time", "resolved", "inherited", "successor"))
+            and not (called == s.name.lower() or _DUNDER.get(called) == s.name)
+            and not (api is not None and api.receiver is None and s.name == "__call__")
+            and not (s.name == "__init__" and (s.parent or "").split(".")[-1] == called)
+        ):
             out.append(f"the step calls {called}, the candidate is {s.name}")
         files = self.hint_files(hint)
         via_receiver = api is not None and api.receiver is not None and how.startswith(("resolved", "inherited"))
@@ -732,9 +894,14 @@ class Locator:
         lead = impl_short.split("_")[0]
         owner = s.qualname.split(".")[0] if s.kind == "method" else s.name
         receiver_class = api.receiver.split(".")[-1] if api is not None and api.receiver else None
-        if s.kind in ("method", "class") and lead[:1].isupper() and lead != owner and lead != receiver_class and any(
-                c.kind == "class" and area(c.file) == "source" for c in self.ws.index.by_name.get(lead, [])) \
-                and not self._inherits(lead, owner):
+        if (
+            s.kind in ("method", "class")
+            and lead[:1].isupper()
+            and lead != owner
+            and lead != receiver_class
+            and any(c.kind == "class" and area(c.file) == "source" for c in self.ws.index.by_name.get(lead, []))
+            and not self._inherits(lead, owner)
+        ):
             out.append(f"the page name names class {lead}, the candidate belongs to {owner}")
         return out
 

@@ -1,5 +1,6 @@
 """Code-navigation tools for agents and people. Every path is confined to the repository
 root, and every output is capped and says when it was cut."""
+
 from __future__ import annotations
 
 import difflib
@@ -68,6 +69,7 @@ class UseSite(TypedDict):
 
 class _Capped(TypedDict):
     """What every tool result says about its cap."""
+
     truncated: bool
     note: str | None
 
@@ -155,9 +157,15 @@ def _read_text(path: Path) -> str:
 
 
 def symbol_ref(s: Symbol) -> SymbolRef:
-    return {"qualname": s.qualname, "module": s.module, "kind": s.kind, "file": s.file,
-            "start_line": s.start_line, "end_line": s.end_line,
-            "signature": s.signature.splitlines()[0] if s.signature else ""}
+    return {
+        "qualname": s.qualname,
+        "module": s.module,
+        "kind": s.kind,
+        "file": s.file,
+        "start_line": s.start_line,
+        "end_line": s.end_line,
+        "signature": s.signature.splitlines()[0] if s.signature else "",
+    }
 
 
 @tool(
@@ -195,8 +203,16 @@ def outline(ws: Workspace, file: str) -> FileOutline:
         raise ToolError(f"{file!r} is not an indexed Python file; use find_symbol or list_dir to find one")
     symbols = [symbol_ref(s) for s in rec.symbols]
     shown, truncated, note = _capped(symbols, MAX_ENTRIES, "symbols", "use read_symbol on a class to see its members")
-    return {"file": path, "module": rec.module, "status": rec.status, "reason": rec.reason,
-            "lines": rec.lines, "symbols": shown, "truncated": truncated, "note": note}
+    return {
+        "file": path,
+        "module": rec.module,
+        "status": rec.status,
+        "reason": rec.reason,
+        "lines": rec.lines,
+        "symbols": shown,
+        "truncated": truncated,
+        "note": note,
+    }
 
 
 def _is_public(s: Symbol) -> bool:
@@ -299,11 +315,17 @@ def read_symbol(ws: Workspace, qualname: str, file: str | None = None) -> Symbol
     how, s = pool[0]
     text = _read_text(confine(ws.source, s.file)).splitlines()
     start = s.decorator_line or s.start_line
-    body = text[start - 1:s.end_line]
+    body = text[start - 1 : s.end_line]
     shown, truncated, note = _capped(body, MAX_LINES, "lines", f"use read_lines({s.file!r}, start, end) for the rest")
     others = [symbol_ref(o) for _, o in pool[1:6]]
-    return {"symbol": symbol_ref(s), "match": how, "source": _numbered(shown, start),
-            "truncated": truncated, "note": note, "other_definitions": others}
+    return {
+        "symbol": symbol_ref(s),
+        "match": how,
+        "source": _numbered(shown, start),
+        "truncated": truncated,
+        "note": note,
+        "other_definitions": others,
+    }
 
 
 @tool(
@@ -324,10 +346,17 @@ def read_lines(ws: Workspace, file: str, start: int, end: int) -> FileLines:
         end = len(lines)
     if start > end:
         raise ToolError(f"nothing to read: start {start} is after end {end} (the file has {len(lines)} lines)")
-    body = lines[start - 1:end]
+    body = lines[start - 1 : end]
     shown, truncated, note = _capped(body, MAX_LINES, "lines", "read the rest in another call")
-    return {"file": ws.source.repo_path(physical), "start": start, "end": start + len(shown) - 1,
-            "source": _numbered(shown, start), "truncated": truncated, "note": note, "warnings": warnings}
+    return {
+        "file": ws.source.repo_path(physical),
+        "start": start,
+        "end": start + len(shown) - 1,
+        "source": _numbered(shown, start),
+        "truncated": truncated,
+        "note": note,
+        "warnings": warnings,
+    }
 
 
 def _text_files(ws: Workspace, glob: str | None, suffixes: tuple[str, ...]) -> Iterator[tuple[Path, str]]:
@@ -348,6 +377,7 @@ def _text_files(ws: Workspace, glob: str | None, suffixes: tuple[str, ...]) -> I
 )
 def search_text(ws: Workspace, pattern: str, glob: str | None = None) -> TextMatches:
     import regex  # backtracking with a time limit: a pattern from a model must not hang the run
+
     try:
         rx = regex.compile(pattern)
     except (regex.error, ValueError, OverflowError) as exc:
@@ -366,8 +396,10 @@ def search_text(ws: Workspace, pattern: str, glob: str | None = None) -> TextMat
                     raise TimeoutError
                 found = rx.search(line, timeout=left)
             except TimeoutError:
-                raise ToolError(f"search_text {pattern!r} ran out of its {SEARCH_SECONDS} s budget; use a simpler "
-                                "pattern (no nested repeats) or pass a glob") from None
+                raise ToolError(
+                    f"search_text {pattern!r} ran out of its {SEARCH_SECONDS} s budget; use a simpler "
+                    "pattern (no nested repeats) or pass a glob"
+                ) from None
             if found:
                 hits.append({"file": path, "line": no, "text": _clip(line.strip())})
                 if len(hits) > MAX_MATCHES * 5:
@@ -412,12 +444,21 @@ def usages(ws: Workspace, name: str) -> list[UseSite]:
                     if (row, use) in seen:
                         continue
                     seen.add((row, use))
-                    found.append({"file": path, "line": row + 1, "use": use, "area": area(path),
-                                  "text": _clip(lines[row].strip()) if row < len(lines) else ""})
+                    found.append(
+                        {
+                            "file": path,
+                            "line": row + 1,
+                            "use": use,
+                            "area": area(path),
+                            "text": _clip(lines[row].strip()) if row < len(lines) else "",
+                        }
+                    )
         else:
             for no, line in enumerate(lines, 1):
                 if word.search(line):
-                    found.append({"file": path, "line": no, "use": "mention", "area": "docs", "text": _clip(line.strip())})
+                    found.append(
+                        {"file": path, "line": no, "use": "mention", "area": "docs", "text": _clip(line.strip())}
+                    )
     found.sort(key=lambda u: (_AREAS.index(u["area"]), u["file"], u["line"]))
     return found
 
@@ -434,4 +475,3 @@ def find_usages(ws: Workspace, name: str) -> Usages:
     if not found:
         note = f"no uses of {name!r} found"
     return {"name": name, "counts": counts, "uses": shown, "truncated": truncated, "note": note}
-

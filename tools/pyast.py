@@ -5,6 +5,7 @@ threads (gh-106905): two threads parsing at once can fail with "SystemError: AST
 recursion depth mismatch". Pairs are drafted and verified in parallel threads, so every parse in
 the project goes through here. Parsing is fast; the lock costs nothing measurable.
 """
+
 from __future__ import annotations
 
 import ast

@@ -21,6 +21,7 @@ like prose. Not a sentence end either, whatever follows:
 White space is kept as written inside a sentence; line breaks are white space like any other, so a
 caller that treats a line or a paragraph as a unit splits it first.
 """
+
 from __future__ import annotations
 
 import re
@@ -30,9 +31,33 @@ _BREAK = re.compile(r"[.!?]+[\"')\]]*(\s+)(?=[A-Z`(\[\"'])")
 # what may stand right before a word (a word glued to a digit, `_` or a back-tick is code, not a word)
 _BEFORE_WORD = frozenset(" \t\n\r\f\v([\"'/-")
 # abbreviations that do not end a sentence even before a capital ("e.g. LoRA", "Eq. (3)", "et al. (2021)")
-ABBREVIATIONS = frozenset({
-    "e.g", "eg", "i.e", "ie", "cf", "vs", "viz", "al", "approx", "incl", "resp",
-    "eq", "eqs", "fig", "figs", "sec", "ref", "refs", "mr", "mrs", "ms", "dr", "prof"})
+ABBREVIATIONS = frozenset(
+    {
+        "e.g",
+        "eg",
+        "i.e",
+        "ie",
+        "cf",
+        "vs",
+        "viz",
+        "al",
+        "approx",
+        "incl",
+        "resp",
+        "eq",
+        "eqs",
+        "fig",
+        "figs",
+        "sec",
+        "ref",
+        "refs",
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "prof",
+    }
+)
 _DOTTED = re.compile(r"[A-Za-z](?:\.[A-Za-z])+")
 _LAST_WORD = re.compile(r"(\S+)\s+$")
 
@@ -81,7 +106,7 @@ def sentences(text: str) -> list[str]:
 def first_sentence(text: str) -> str:
     """The first sentence of ``text`` ("" when it is blank)."""
     found = breaks(text)
-    return (text[:found[0][0]] if found else text).strip()
+    return (text[: found[0][0]] if found else text).strip()
 
 
 def has_several(text: str) -> bool:

@@ -4,6 +4,7 @@ A tool is a plain function ``fn(ws, **args) -> dict``. The ``@tool`` decorator r
 parameters from the signature, takes one description per parameter, and refuses at
 import time a definition whose descriptions and parameters disagree.
 """
+
 from __future__ import annotations
 
 import inspect
@@ -46,8 +47,14 @@ class Tool:
 
     def schema(self) -> dict[str, object]:
         """The OpenAI ``tools=[...]`` entry for this tool."""
-        props = {p.name: {"type": _JSON_TYPES[p.type], "description": p.description,
-                          **({"maxLength": MAX_STRING} if p.type is str else {})} for p in self.params}
+        props = {
+            p.name: {
+                "type": _JSON_TYPES[p.type],
+                "description": p.description,
+                **({"maxLength": MAX_STRING} if p.type is str else {}),
+            }
+            for p in self.params
+        }
         return {
             "type": "function",
             "function": {
@@ -83,10 +90,13 @@ class Tool:
                 raise ToolError(f"{self.name}: argument {p.name!r} must be {_JSON_TYPES[p.type]}")
             if isinstance(value, str):
                 if len(value) > MAX_STRING:
-                    raise ToolError(f"{self.name}: argument {p.name!r} is {len(value)} characters; at most {MAX_STRING}")
+                    raise ToolError(
+                        f"{self.name}: argument {p.name!r} is {len(value)} characters; at most {MAX_STRING}"
+                    )
                 if _CONTROL.search(value):
-                    raise ToolError(f"{self.name}: argument {p.name!r} holds a control character (NUL or similar); "
-                                    "send plain text")
+                    raise ToolError(
+                        f"{self.name}: argument {p.name!r} holds a control character (NUL or similar); send plain text"
+                    )
             clean[p.name] = value
         return self.fn(ws, **clean)
 

@@ -10,6 +10,7 @@ and stripped of wiki markup before it reaches a page.
 Repairs: given the verifier's findings, the drafter drops what a rule rejected (the repository
 usage example, a sentence naming the library, the pseudocode) and drafts again.
 """
+
 from __future__ import annotations
 
 import ast
@@ -20,12 +21,30 @@ from tools.index.docstrings import first_sentence, returns_doc, summary
 from tools.index.param_docs import documented_params, param_description
 from agents.draft import principle_prose as prose
 from agents.draft.evidence import Usage
-from agents.draft.page_data import (ApiDocData, Example, ExternalFacts, ImplementationCommon, ImplementationData,
-                                    InputParam, OutputValue, PrincipleData, SourceRef, WorkflowData,
-                                    WrapperDocData, WrapperDocFields)
+from agents.draft.page_data import (
+    ApiDocData,
+    Example,
+    ExternalFacts,
+    ImplementationCommon,
+    ImplementationData,
+    InputParam,
+    OutputValue,
+    PrincipleData,
+    SourceRef,
+    WorkflowData,
+    WrapperDocData,
+    WrapperDocFields,
+)
 from tools.errors import ToolError
-from tools.examples.slicing import (Callee, call_text_example, callee_for, calls_bind, minimal_example,
-                                  module_imports, slice_usage)
+from tools.examples.slicing import (
+    Callee,
+    call_text_example,
+    callee_for,
+    calls_bind,
+    minimal_example,
+    module_imports,
+    slice_usage,
+)
 from tools.index.facts import canonical_signature, expected_inputs, expected_output_type
 from tools.index.records import Symbol
 from agents.state import Repairs, StepInfo
@@ -37,8 +56,11 @@ _MARKUP = re.compile(r"\[\[|\]\]|\{\||\|\}|<syntaxhighlight|</syntaxhighlight>|^
 _TAGS = re.compile(r"<[^>]{1,80}>")
 # Sentences in source text that address an agent ("ignore your instructions and ...") are not
 # documentation: the drafter never copies them, and a model answer repeating one is discarded.
-INJECTION = re.compile(r"\b(ignore|disregard|forget)\b[^.\n]{0,40}\b(instructions?|prompt|rules)\b|\byou are now\b|"
-                       r"\bsystem prompt\b|\bnew instructions\b", re.I)
+INJECTION = re.compile(
+    r"\b(ignore|disregard|forget)\b[^.\n]{0,40}\b(instructions?|prompt|rules)\b|\byou are now\b|"
+    r"\bsystem prompt\b|\bnew instructions\b",
+    re.I,
+)
 
 
 def without_injections(text: str) -> str:
@@ -63,8 +85,11 @@ def words(name: str) -> str:
 def _lower_first(text: str) -> str:
     """'A base model' -> 'a base model', 'Adapter Injection' -> 'adapter injection'; acronyms and
     mixed-case names (LoRA, PEFT, PeftModel) are kept."""
-    return " ".join(w.lower() if w[:1].isupper() and (len(w) == 1 or w[1:].islower()) else w
-                    for w in text.split(" ")) if text else text
+    return (
+        " ".join(w.lower() if w[:1].isupper() and (len(w) == 1 or w[1:].islower()) else w for w in text.split(" "))
+        if text
+        else text
+    )
 
 
 def _mentions(text: str, deny: tuple[set[str], set[str]]) -> bool:
@@ -113,10 +138,20 @@ def call_arguments(api_call: str | None) -> list[str]:
     return list(dict.fromkeys(n for n in names if n.isidentifier()))
 
 
-def principle_data(ws: Workspace, name: str, implementation: str, steps: list[StepInfo], domains: list[str],
-                   updated: str, deny: tuple[set[str], set[str]], repairs: Repairs,
-                   workflow_descriptions: dict[str, str], sym: Symbol | None = None, sym_ws: Workspace | None = None,
-                   titles: dict[tuple[str, int], str] | None = None) -> PrincipleData:
+def principle_data(
+    ws: Workspace,
+    name: str,
+    implementation: str,
+    steps: list[StepInfo],
+    domains: list[str],
+    updated: str,
+    deny: tuple[set[str], set[str]],
+    repairs: Repairs,
+    workflow_descriptions: dict[str, str],
+    sym: Symbol | None = None,
+    sym_ws: Workspace | None = None,
+    titles: dict[tuple[str, int], str] | None = None,
+) -> PrincipleData:
     """Principle data from what is known about the step: the docstrings and the body of its API ``sym``
     (found in ``sym_ws``, the repository's workspace unless the API is another package's), and the
     WorkflowIndex's words for the step and its neighbours (``titles`` by (workflow, number))."""
@@ -124,80 +159,151 @@ def principle_data(ws: Workspace, name: str, implementation: str, steps: list[St
     said = [prose.step_words(ws.source.repo, s, titles or {}) for s in steps]
     api = prose.api_facts(sym_ws or ws, sym, deny, steps[0].get("api_call")) if sym is not None else None
     shared = sym is not None and prose.api_context(implementation.removeprefix(ws.source.repo + "_"), sym) is not None
-    overview = prose.principle_overview(prose.concept(short, deny), api, said, deny, shared,
-                                        bool(repairs.get("plain_overview")))
+    overview = prose.principle_overview(
+        prose.concept(short, deny), api, said, deny, shared, bool(repairs.get("plain_overview"))
+    )
     goals = {s["workflow"]: plain(workflow_descriptions.get(s["workflow"], "")) for s in steps}
-    return {"name": short, "sources": [_repo_source(ws)], "domains": domains, "updated": updated,
-            "overview": overview, "description": prose.principle_description(api, said, goals),
-            "usage": prose.principle_usage(api, said), "theory": prose.principle_theory(api, said, deny),
-            "implementation": implementation, "heuristics": []}
+    return {
+        "name": short,
+        "sources": [_repo_source(ws)],
+        "domains": domains,
+        "updated": updated,
+        "overview": overview,
+        "description": prose.principle_description(api, said, goals),
+        "usage": prose.principle_usage(api, said),
+        "theory": prose.principle_theory(api, said, deny),
+        "implementation": implementation,
+        "heuristics": [],
+    }
 
 
 @overload
-def implementation_data(ws: Workspace, sym: Symbol, name: str, principle: str, step: StepInfo, domains: list[str],
-                        updated: str, usage_example: Usage | None, repairs: Repairs,
-                        external: None = None) -> ApiDocData: ...
+def implementation_data(
+    ws: Workspace,
+    sym: Symbol,
+    name: str,
+    principle: str,
+    step: StepInfo,
+    domains: list[str],
+    updated: str,
+    usage_example: Usage | None,
+    repairs: Repairs,
+    external: None = None,
+) -> ApiDocData: ...
 
 
 @overload
-def implementation_data(ws: Workspace, sym: None, name: str, principle: str, step: StepInfo, domains: list[str],
-                        updated: str, usage_example: None, repairs: Repairs,
-                        external: ExternalFacts) -> WrapperDocData: ...
+def implementation_data(
+    ws: Workspace,
+    sym: None,
+    name: str,
+    principle: str,
+    step: StepInfo,
+    domains: list[str],
+    updated: str,
+    usage_example: None,
+    repairs: Repairs,
+    external: ExternalFacts,
+) -> WrapperDocData: ...
 
 
-def implementation_data(ws: Workspace, sym: Symbol | None, name: str, principle: str, step: StepInfo,
-                        domains: list[str], updated: str, usage_example: Usage | None, repairs: Repairs,
-                        external: ExternalFacts | None = None) -> ImplementationData:
+def implementation_data(
+    ws: Workspace,
+    sym: Symbol | None,
+    name: str,
+    principle: str,
+    step: StepInfo,
+    domains: list[str],
+    updated: str,
+    usage_example: Usage | None,
+    repairs: Repairs,
+    external: ExternalFacts | None = None,
+) -> ImplementationData:
     """API Doc data for ``sym`` in ``ws``; Wrapper Doc data when ``external`` describes another package."""
     short = name.removeprefix(ws.source.repo + "_")
     title = _lower_first(plain(step["title"]))
     repo = _repo_source(ws)
-    common: ImplementationCommon = {"name": short, "sources": [repo], "domains": domains, "updated": updated,
-                                    "principle": principle, "environments": [], "heuristics": []}
+    common: ImplementationCommon = {
+        "name": short,
+        "sources": [repo],
+        "domains": domains,
+        "updated": updated,
+        "principle": principle,
+        "environments": [],
+        "heuristics": [],
+    }
     if external is not None:
         return {**common, **_wrapper(external, title, step, repairs, ws)}
     if sym is None:  # ruled out by the overloads: an API Doc documents a definition of the index
         raise TypeError("implementation_data needs the documented symbol, or the external facts of a Wrapper Doc")
     doc = sym.docstring
     # a repair after markup rules failed keeps the source's words, never drops them (R48)
-    pdocs = {k: param_description(without_injections(v), bare=bool(repairs.get("plain_descriptions")))
-             for k, v in documented_params(ws, sym).items()}
+    pdocs = {
+        k: param_description(without_injections(v), bare=bool(repairs.get("plain_descriptions")))
+        for k, v in documented_params(ws, sym).items()
+    }
     what = plain(without_injections(summary(doc))) if not repairs.get("plain_descriptions") else ""
     import_code = ws.names.canonical_import(sym)
     inputs: list[InputParam] = [
-        {"name": r.name, "type": r.type, "required": r.required, "default": r.default,
-         "description": plain(pdocs.get(r.name)) or f"The `{r.name}` argument (undocumented in the source)."}
-        for r in expected_inputs(ws, sym)]
+        {
+            "name": r.name,
+            "type": r.type,
+            "required": r.required,
+            "default": r.default,
+            "description": plain(pdocs.get(r.name)) or f"The `{r.name}` argument (undocumented in the source).",
+        }
+        for r in expected_inputs(ws, sym)
+    ]
     out_type = expected_output_type(sym) or "—"
     ret = plain(without_injections(returns_doc(doc))) if not repairs.get("plain_descriptions") else ""
     out_name = re.sub(r"(?<!^)(?=[A-Z])", "_", sym.name).lower() if sym.kind == "class" else "result"
-    outputs: list[OutputValue] = [{"name": out_name, "type": out_type,
-                                   "description": ret or (f"A new `{sym.name}` instance." if sym.kind == "class"
-                                                          else f"What `{sym.qualname}` returns.")}]
+    outputs: list[OutputValue] = [
+        {
+            "name": out_name,
+            "type": out_type,
+            "description": ret
+            or (f"A new `{sym.name}` instance." if sym.kind == "class" else f"What `{sym.qualname}` returns."),
+        }
+    ]
     examples: list[Example] = []
     callee = callee_for(ws, sym, import_code or f"import {sym.module}", {k: plain(v) for k, v in pdocs.items()})
     call = None if repairs.get("no_call_example") else _call_example(ws, callee, step.get("api_call"))
     if call:
-        examples.append({"title": f"As used in the {words(step['workflow'].removeprefix(ws.source.repo + '_'))} workflow",
-                         "code": call, "lang": "python"})
+        examples.append(
+            {
+                "title": f"As used in the {words(step['workflow'].removeprefix(ws.source.repo + '_'))} workflow",
+                "code": call,
+                "lang": "python",
+            }
+        )
     code = _usage_code(ws, usage_example, callee) if usage_example and not repairs.get("no_usage_example") else None
     if code and usage_example is not None:  # a slice is only made of a usage
-        examples.append({"title": f"From {usage_example['file']} (line {usage_example['line']})",
-                         "code": code, "lang": "python"})
+        examples.append(
+            {"title": f"From {usage_example['file']} (line {usage_example['line']})", "code": code, "lang": "python"}
+        )
     elif (minimal := minimal_example(callee)) not in (e["code"] for e in examples):
         # no usage in the repository: a call that binds by construction
         examples.append({"title": "A call with the required arguments", "code": minimal, "lang": "python"})
     api = prose.api_facts(ws, sym, (set(), set()), step.get("api_call"))
     said = prose.step_words(ws.source.repo, step, {})
     context = prose.api_context(short, sym)
-    return {**common, "subtype": "API Doc",
-            "overview": prose.implementation_overview(ws.package, api, said, (set(), set()), context),
-            "description": prose.implementation_description(api, what, context),
-            "usage": prose.implementation_usage(step.get("api_call"), said, api),
-            "repo_url": repo["url"], "repo_label": repo["title"],
-            "file": sym.file, "start_line": sym.start_line, "end_line": sym.end_line,
-            "signature": canonical_signature(ws, sym), "import_code": import_code, "inputs": inputs,
-            "outputs": outputs, "examples": examples}
+    return {
+        **common,
+        "subtype": "API Doc",
+        "overview": prose.implementation_overview(ws.package, api, said, (set(), set()), context),
+        "description": prose.implementation_description(api, what, context),
+        "usage": prose.implementation_usage(step.get("api_call"), said, api),
+        "repo_url": repo["url"],
+        "repo_label": repo["title"],
+        "file": sym.file,
+        "start_line": sym.start_line,
+        "end_line": sym.end_line,
+        "signature": canonical_signature(ws, sym),
+        "import_code": import_code,
+        "inputs": inputs,
+        "outputs": outputs,
+        "examples": examples,
+    }
 
 
 def _workflow_use(title: str, step: StepInfo) -> str:
@@ -205,8 +311,10 @@ def _workflow_use(title: str, step: StepInfo) -> str:
     one uninstalled package do not read alike (R49)."""
     takes, gives = plain(step.get("inputs")), plain(step.get("outputs"))
     if takes and gives:
-        return f" In the workflow it is used for {title}: it takes {_lower_first(takes).rstrip('.')} and gives " \
-               f"{_lower_first(gives).rstrip('.')}."
+        return (
+            f" In the workflow it is used for {title}: it takes {_lower_first(takes).rstrip('.')} and gives "
+            f"{_lower_first(gives).rstrip('.')}."
+        )
     return f" In the workflow it is used for {title}." if title else ""
 
 
@@ -226,44 +334,74 @@ def _wrapper(ext: ExternalFacts, title: str, step: StepInfo, repairs: Repairs, w
         verified = True
         signature = canonical_signature(xws, sym)
         import_code = xws.names.canonical_import(sym)
-        pdocs = {k: param_description(without_injections(v), bare=bool(repairs.get("plain_descriptions")))
-                 for k, v in documented_params(xws, sym).items()}
-        inputs = [{"name": r.name, "type": r.type, "required": r.required, "default": r.default,
-                   "description": plain(pdocs.get(r.name)) or f"The `{r.name}` argument."}
-                  for r in expected_inputs(xws, sym)]
+        pdocs = {
+            k: param_description(without_injections(v), bare=bool(repairs.get("plain_descriptions")))
+            for k, v in documented_params(xws, sym).items()
+        }
+        inputs = [
+            {
+                "name": r.name,
+                "type": r.type,
+                "required": r.required,
+                "default": r.default,
+                "description": plain(pdocs.get(r.name)) or f"The `{r.name}` argument.",
+            }
+            for r in expected_inputs(xws, sym)
+        ]
     if import_code is None:
         import_code = f"import {package}"
     qual = ext.get("qualname") or package
-    note = (f"Checked against the installed {package} {ext.get('version') or ''}".rstrip() + "."
-            if verified else f"Unverified: {package} is not installed where this page was drafted, so its "
-                             "signature and parameters were not checked.")
+    note = (
+        f"Checked against the installed {package} {ext.get('version') or ''}".rstrip() + "."
+        if verified
+        else f"Unverified: {package} is not installed where this page was drafted, so its "
+        "signature and parameters were not checked."
+    )
     examples: list[Example] = []
     # "verified" spelled out where the type checker must see both known
-    callee = callee_for(xws, sym, import_code) if xws is not None and sym is not None \
+    callee = (
+        callee_for(xws, sym, import_code)
+        if xws is not None and sym is not None
         else Callee(qual.split(".")[-1], import_code=import_code)
+    )
     call = None if repairs.get("no_call_example") else _call_example(ws, callee, step.get("api_call"))
     if call:
         examples.append({"title": "As used in the workflow", "code": call, "lang": "python"})
     elif verified:
-        examples.append({"title": "A call with the required arguments", "code": minimal_example(callee),
-                         "lang": "python"})
+        examples.append(
+            {"title": "A call with the required arguments", "code": minimal_example(callee), "lang": "python"}
+        )
     else:  # nothing checked to call it with: where its documentation is, which uses the import
         examples.append({"title": "Import", "code": _external_help(ws, package, qual), "lang": "python"})
-    api = prose.api_facts(xws, sym, (set(), set()), step.get("api_call")) if xws is not None and sym is not None \
-        else None
+    api = (
+        prose.api_facts(xws, sym, (set(), set()), step.get("api_call")) if xws is not None and sym is not None else None
+    )
     said = prose.step_words(ws.source.repo, step, {})
-    what = plain(without_injections(summary(sym.docstring))) if sym is not None and verified \
-        and not repairs.get("plain_descriptions") else ""
-    return {"subtype": "Wrapper Doc", "overview": prose.implementation_overview(package, api, said, (set(), set())),
-            "description": f"`{qual}` comes from the external package {package}. {note}" + (f" {what}" if what else "")
-                           + _workflow_use(title, step),
-            "usage": prose.implementation_usage(step.get("api_call"), said, api),
-            "repo_url": repo_url, "repo_label": repo_label,
-            "library": package, "library_url": url, "repository_files": [], "signature": signature,
-            "import_code": import_code, "external_reference": {"url": url, "label": f"{package} on PyPI"},
-            "inputs": inputs, "outputs": [{"name": "result", "type": "—",
-                                           "description": plain(step.get("outputs")) or "The call's result."}],
-            "examples": examples, "verified": verified}
+    what = (
+        plain(without_injections(summary(sym.docstring)))
+        if sym is not None and verified and not repairs.get("plain_descriptions")
+        else ""
+    )
+    return {
+        "subtype": "Wrapper Doc",
+        "overview": prose.implementation_overview(package, api, said, (set(), set())),
+        "description": f"`{qual}` comes from the external package {package}. {note}"
+        + (f" {what}" if what else "")
+        + _workflow_use(title, step),
+        "usage": prose.implementation_usage(step.get("api_call"), said, api),
+        "repo_url": repo_url,
+        "repo_label": repo_label,
+        "library": package,
+        "library_url": url,
+        "repository_files": [],
+        "signature": signature,
+        "import_code": import_code,
+        "external_reference": {"url": url, "label": f"{package} on PyPI"},
+        "inputs": inputs,
+        "outputs": [{"name": "result", "type": "—", "description": plain(step.get("outputs")) or "The call's result."}],
+        "examples": examples,
+        "verified": verified,
+    }
 
 
 def _external_help(ws: Workspace, package: str, qual: str) -> str:
@@ -276,13 +414,27 @@ def _external_help(ws: Workspace, package: str, qual: str) -> str:
     return f"import {package}\n\nhelp({package})"
 
 
-def workflow_data(ws: Workspace, name: str, description: str | None, steps: list[tuple[str, str | None]],
-                  domains: list[str], updated: str, overviews: dict[str, str]) -> WorkflowData:
+def workflow_data(
+    ws: Workspace,
+    name: str,
+    description: str | None,
+    steps: list[tuple[str, str | None]],
+    domains: list[str],
+    updated: str,
+    overviews: dict[str, str],
+) -> WorkflowData:
     """steps: (title, principle page name, or None for a pending step) in order."""
     short = name.removeprefix(ws.source.repo + "_")
     d = plain(description) or f"The {words(short)} workflow."
-    return {"name": short, "sources": [_repo_source(ws)], "domains": domains, "updated": updated,
-            "overview": first_sentence(d), "description": f"{d} It has {len(steps)} steps.",
-            "usage": f"Follow it to {_lower_first(d).rstrip('.')}." if d else "Follow the steps in order.",
-            "steps": [{"title": plain(t), "principle": p, "text": overviews.get(p, "") if p else ""} for t, p in steps],
-            "diagram": None, "heuristics": []}
+    return {
+        "name": short,
+        "sources": [_repo_source(ws)],
+        "domains": domains,
+        "updated": updated,
+        "overview": first_sentence(d),
+        "description": f"{d} It has {len(steps)} steps.",
+        "usage": f"Follow it to {_lower_first(d).rstrip('.')}." if d else "Follow the steps in order.",
+        "steps": [{"title": plain(t), "principle": p, "text": overviews.get(p, "") if p else ""} for t, p in steps],
+        "diagram": None,
+        "heuristics": [],
+    }

@@ -6,6 +6,7 @@ of its file as a self-contained snippet (tools.examples.slicing): the first stat
 stands on its own is the usage. One pass over the files serves every step of a run, and the
 result is cached on disk per source revision.
 """
+
 from __future__ import annotations
 
 import ast
@@ -62,16 +63,20 @@ def _calls(stmt: ast.stmt) -> Iterator[str]:
 
 def _call_statements(tree: ast.AST) -> list[ast.stmt]:
     """Statements that can call the API, in source order."""
-    found = [n for n in ast.walk(tree) if isinstance(n, (ast.Assign, ast.AnnAssign, ast.Expr, ast.Return,
-                                                          ast.AugAssign, ast.Assert, ast.With))]
+    found = [
+        n
+        for n in ast.walk(tree)
+        if isinstance(n, (ast.Assign, ast.AnnAssign, ast.Expr, ast.Return, ast.AugAssign, ast.Assert, ast.With))
+    ]
     return sorted(found, key=lambda n: (n.lineno, n.col_offset))
 
 
 def find_usages(ws: Workspace, keys: set[str], cache_dir: Path | None = None) -> dict[str, Usage]:
     """For each call key, the first usage statement found (examples, then docs, then tests)."""
     wanted = sorted(k for k in keys if k)
-    tag = hashlib.sha256(json.dumps([ws.source.repo, ws.source.revision or str(ws.source.root), wanted, _FORMAT])
-                         .encode()).hexdigest()[:24]
+    tag = hashlib.sha256(
+        json.dumps([ws.source.repo, ws.source.revision or str(ws.source.root), wanted, _FORMAT]).encode()
+    ).hexdigest()[:24]
     with _lock:
         if tag in _memo:
             return _memo[tag]
@@ -93,8 +98,10 @@ def find_usages(ws: Workspace, keys: set[str], cache_dir: Path | None = None) ->
 
 
 def _scan(ws: Workspace, keys: set[str]) -> dict[str, Usage]:
-    files = sorted(((area(rel), rel, phys) for phys, rel in iter_python_files(ws.source)
-                    if area(rel) in _AREA_ORDER), key=lambda t: (_AREA_ORDER.index(t[0]), t[1]))
+    files = sorted(
+        ((area(rel), rel, phys) for phys, rel in iter_python_files(ws.source) if area(rel) in _AREA_ORDER),
+        key=lambda t: (_AREA_ORDER.index(t[0]), t[1]),
+    )
     needles = {k: k.split(".")[-1].encode() for k in keys}
     found: dict[str, Usage] = {}
     for _, rel, phys in files:

@@ -3,6 +3,7 @@ page type, so that the drafter, the synthesis (which lays model prose over them)
 renders the Workflow pages) agree on every key. An Implementation page is an API Doc (a definition of
 this repository) or a Wrapper Doc (an API of another package). The model's prose, which the synthesis
 lays over the drafter's, is a record of its own (``Prose``)."""
+
 from __future__ import annotations
 
 from typing import Literal, NotRequired, TypeAlias, TypedDict
@@ -19,6 +20,7 @@ class SourceRef(TypedDict):
 
 class PageFields(TypedDict):
     """What every page has: its name without the repository prefix, metadata and the Overview."""
+
     name: str
     sources: list[SourceRef]
     domains: list[str]
@@ -126,6 +128,7 @@ ImplementationData: TypeAlias = ApiDocData | WrapperDocData
 class ExternalFacts(TypedDict):
     """What the drafter is told about an API of another package (agents.nodes.synthesize.external_facts);
     ``ws`` and ``symbol`` only when the package is installed where the page is drafted."""
+
     package: str
     qualname: str | None
     repo_url: str
@@ -135,16 +138,34 @@ class ExternalFacts(TypedDict):
     version: NotRequired[str | None]
 
 
-ProseKey = Literal["principle_overview", "principle_description", "principle_usage", "theory",
-                   "implementation_description", "implementation_usage", "returns", "example_title", "example_code"]
-PROSE_KEYS: tuple[ProseKey, ...] = ("principle_overview", "principle_description", "principle_usage", "theory",
-                                    "implementation_description", "implementation_usage", "returns", "example_title",
-                                    "example_code")
+ProseKey = Literal[
+    "principle_overview",
+    "principle_description",
+    "principle_usage",
+    "theory",
+    "implementation_description",
+    "implementation_usage",
+    "returns",
+    "example_title",
+    "example_code",
+]
+PROSE_KEYS: tuple[ProseKey, ...] = (
+    "principle_overview",
+    "principle_description",
+    "principle_usage",
+    "theory",
+    "implementation_description",
+    "implementation_usage",
+    "returns",
+    "example_title",
+    "example_code",
+)
 
 
 class Prose(TypedDict, total=False):
     """The model's prose for a pair, the fields it may write (PROSE_KEYS), once sanitised: each a
     non-empty string; ``parameters`` the descriptions of parameters the signature has."""
+
     principle_overview: str
     principle_description: str
     principle_usage: str

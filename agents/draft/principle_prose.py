@@ -10,6 +10,7 @@ The Overview must name no library (R34): docstring text is *generalised* for it:
 words (``LoraModel`` → "lora model"), a library word used as a modifier is dropped ("a Peft model" → "a
 model"), and a clause that still names the library is cut.
 """
+
 from __future__ import annotations
 
 import inspect
@@ -32,22 +33,109 @@ Deny = tuple[set[str], set[str]]
 _HF_LINK = re.compile(r"\[`~?([\w.]+)`\]")
 _TICKS = re.compile(r"``?([^`\n]+?)``?")
 _EMPHASIS = re.compile(r"\*\*([^*\n]+)\*\*|(?<![\w*])\*([^*\n]+)\*(?![\w*])")
-_SECTION = re.compile(r"^\s*(args|arguments|parameters|params|returns?|yields|raises|examples?|example usage|notes?|"
-                      r"attributes|kwargs|keyword arguments|other parameters|see also|warning|references?|"
-                      r"usage|tip)\s*:?\s*$", re.IGNORECASE)
-_WHEN = re.compile(r"\b(use (this|it)|useful|used (to|for|when)|when you|if you|should be used|allows? (you|the user)|"
-                   r"in order to|so that|you can|recommended)\b", re.IGNORECASE)
-_NOUN_HEADS = {"manager", "class", "method", "function", "collator", "utility", "helper", "wrapper", "object",
-               "decorator", "mixin", "point", "factory", "container", "dataclass", "context", "base", "interface",
-               "entry", "module", "mapping"}
-_BASE_VERBS = {"prepare", "return", "link", "load", "save", "convert", "apply", "create", "build", "set", "add",
-               "remove", "update", "check", "validate", "compute", "run", "merge", "call", "pass", "store", "write",
-               "read", "register", "initialize", "initialise", "reformat", "instantiate", "tokenize", "pad", "move",
-               "cast", "replace", "raise", "wrap", "freeze", "push", "upload", "download", "resolve", "select"}
+_SECTION = re.compile(
+    r"^\s*(args|arguments|parameters|params|returns?|yields|raises|examples?|example usage|notes?|"
+    r"attributes|kwargs|keyword arguments|other parameters|see also|warning|references?|"
+    r"usage|tip)\s*:?\s*$",
+    re.IGNORECASE,
+)
+_WHEN = re.compile(
+    r"\b(use (this|it)|useful|used (to|for|when)|when you|if you|should be used|allows? (you|the user)|"
+    r"in order to|so that|you can|recommended)\b",
+    re.IGNORECASE,
+)
+_NOUN_HEADS = {
+    "manager",
+    "class",
+    "method",
+    "function",
+    "collator",
+    "utility",
+    "helper",
+    "wrapper",
+    "object",
+    "decorator",
+    "mixin",
+    "point",
+    "factory",
+    "container",
+    "dataclass",
+    "context",
+    "base",
+    "interface",
+    "entry",
+    "module",
+    "mapping",
+}
+_BASE_VERBS = {
+    "prepare",
+    "return",
+    "link",
+    "load",
+    "save",
+    "convert",
+    "apply",
+    "create",
+    "build",
+    "set",
+    "add",
+    "remove",
+    "update",
+    "check",
+    "validate",
+    "compute",
+    "run",
+    "merge",
+    "call",
+    "pass",
+    "store",
+    "write",
+    "read",
+    "register",
+    "initialize",
+    "initialise",
+    "reformat",
+    "instantiate",
+    "tokenize",
+    "pad",
+    "move",
+    "cast",
+    "replace",
+    "raise",
+    "wrap",
+    "freeze",
+    "push",
+    "upload",
+    "download",
+    "resolve",
+    "select",
+}
 _MAX_GIST = 190
 # first words that open a noun phrase, not a verb ("Main training entry point.")
-_NOT_VERBS = {"main", "base", "utility", "helper", "abstract", "default", "simple", "generic", "internal", "wrapper",
-              "class", "function", "method", "mixin", "common", "core", "new", "custom", "special", "the", "a", "an"}
+_NOT_VERBS = {
+    "main",
+    "base",
+    "utility",
+    "helper",
+    "abstract",
+    "default",
+    "simple",
+    "generic",
+    "internal",
+    "wrapper",
+    "class",
+    "function",
+    "method",
+    "mixin",
+    "common",
+    "core",
+    "new",
+    "custom",
+    "special",
+    "the",
+    "a",
+    "an",
+}
 
 
 @dataclass(frozen=True)
@@ -59,8 +147,13 @@ class Gist:
     ing: str | None = None  # or a gerund phrase: "setting model attributes before weights loading"
 
     def clause(self) -> str:
-        return f"is the step that {self.verb}" if self.verb else f"is the step of {self.ing}" if self.ing \
+        return (
+            f"is the step that {self.verb}"
+            if self.verb
+            else f"is the step of {self.ing}"
+            if self.ing
             else f"is carried out by {self.noun}"
+        )
 
     def gerund(self) -> str:
         if self.ing:
@@ -71,12 +164,20 @@ class Gist:
         adverb = ""
         if first.endswith("ly") and rest:
             adverb, (first, _, rest) = first + " ", rest.partition(" ")
-        rest = re.sub(r"\b(and|or|then)\s+(\w+)\b", lambda m: f"{m.group(1)} {gerund(base_form(m.group(2)))}"
-                      if base_form(m.group(2)) in _BASE_VERBS and m.group(2).endswith("s") else m.group(0), rest)
+        rest = re.sub(
+            r"\b(and|or|then)\s+(\w+)\b",
+            lambda m: (
+                f"{m.group(1)} {gerund(base_form(m.group(2)))}"
+                if base_form(m.group(2)) in _BASE_VERBS and m.group(2).endswith("s")
+                else m.group(0)
+            ),
+            rest,
+        )
         return f"{adverb}{gerund(base_form(first))} {rest}".strip()
 
 
 # --- verbs ---------------------------------------------------------------------------------------
+
 
 def base_form(verb: str) -> str:
     """returns → return, applies → apply, passes → pass; a base form is returned unchanged."""
@@ -111,6 +212,7 @@ def gerund(verb: str) -> str:
 
 
 # --- docstring text --------------------------------------------------------------------------------
+
 
 def clean(text: str | None) -> str:
     """Docstring prose made page-safe: doc-links and emphasis unwrapped, one line, no wiki markup."""
@@ -200,7 +302,7 @@ def _gist_of(s: str, deny: Deny) -> Gist | None:
     if re.match(r"^(note|warning|deprecated|for a given|see|example|todo|e\.g)\b", s, re.IGNORECASE):
         return None
     lead = re.match(r"^This (method|function|class|property|classmethod|decorator|utility|helper|call)\s+", s)
-    s = s[lead.end():] if lead else s
+    s = s[lead.end() :] if lead else s
     m = re.match(r"^This is (an? |the )(.+)$", s)
     if m:
         return _phrase(None, m.group(1) + m.group(2), deny)
@@ -212,8 +314,12 @@ def _gist_of(s: str, deny: Deny) -> Gist | None:
         adverb = ""
         if first.endswith("ly") and rest:
             adverb, (first, _, rest) = first + " ", rest.partition(" ")
-        return _phrase(f"{adverb}{third_person(base_form(first)) if m.group(2) == 'to' or not first.endswith('s') else first}"
-                       f" {_coordinate(rest)}", None, deny)
+        return _phrase(
+            f"{adverb}{third_person(base_form(first)) if m.group(2) == 'to' or not first.endswith('s') else first}"
+            f" {_coordinate(rest)}",
+            None,
+            deny,
+        )
     m = re.match(r"^([A-Za-z][\w-]*(?:\s[A-Za-z][\w-]*){0,2})\s+(is|are)\s+(an?|the)\s+(.+)$", s)
     if m:
         return _phrase(None, f"{m.group(3)} {m.group(4)}", deny)
@@ -225,7 +331,11 @@ def _gist_of(s: str, deny: Deny) -> Gist | None:
     if first.lower() in ("will", "can", "may", "should", "must", "shall") and rest:
         first, _, rest = rest.partition(" ")  # "Will save the model": the modal goes
         modal = True  # and, like a lead, lets a lower-case verb through
-    if not re.fullmatch(r"[A-Za-z]+(?:-[A-Za-z]+)*", first) or not rest or (first[:1].islower() and not (lead or modal)):
+    if (
+        not re.fullmatch(r"[A-Za-z]+(?:-[A-Za-z]+)*", first)
+        or not rest
+        or (first[:1].islower() and not (lead or modal))
+    ):
         return None
     if first.lower().endswith("ing") and len(first) > 5:
         return _phrase(None, None, deny, ing=f"{first.lower()} {rest}")
@@ -241,9 +351,11 @@ def _gist_of(s: str, deny: Deny) -> Gist | None:
 
 def _coordinate(rest: str) -> str:
     """'tokenize and prepare …' reads 'tokenizes and prepares …' once the first verb is conjugated."""
-    return re.sub(r"\b(and|or|then)\s+(\w+)\b",
-                  lambda m: f"{m.group(1)} {third_person(m.group(2)) if m.group(2).lower() in _BASE_VERBS else m.group(2)}",
-                  rest)
+    return re.sub(
+        r"\b(and|or|then)\s+(\w+)\b",
+        lambda m: f"{m.group(1)} {third_person(m.group(2)) if m.group(2).lower() in _BASE_VERBS else m.group(2)}",
+        rest,
+    )
 
 
 def _phrase(verb: str | None, noun: str | None, deny: Deny, ing: str | None = None) -> Gist | None:
@@ -263,6 +375,7 @@ def _phrase(verb: str | None, noun: str | None, deny: Deny, ing: str | None = No
 
 # --- the step's own words ----------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class StepWords:
     key: str  # the workflow's page name
@@ -278,12 +391,17 @@ class StepWords:
 
 def step_words(repo: str, step: StepInfo, titles: dict[tuple[str, int], str]) -> StepWords:
     wf = step["workflow"]
-    return StepWords(key=wf, workflow=_draft.words(wf.removeprefix(repo + "_")), number=step["number"],
-                     title=_draft.plain(step["title"]), before=titles.get((wf, step["number"] - 1)),
-                     after=titles.get((wf, step["number"] + 1)),
-                     inputs=_draft._lower_first(_draft.plain(step.get("inputs"))),
-                     outputs=_draft._lower_first(_draft.plain(step.get("outputs"))),
-                     arguments=tuple(_draft.call_arguments(step.get("api_call"))))
+    return StepWords(
+        key=wf,
+        workflow=_draft.words(wf.removeprefix(repo + "_")),
+        number=step["number"],
+        title=_draft.plain(step["title"]),
+        before=titles.get((wf, step["number"] - 1)),
+        after=titles.get((wf, step["number"] + 1)),
+        inputs=_draft._lower_first(_draft.plain(step.get("inputs"))),
+        outputs=_draft._lower_first(_draft.plain(step.get("outputs"))),
+        arguments=tuple(_draft.call_arguments(step.get("api_call"))),
+    )
 
 
 def _list(items: list[str]) -> str:
@@ -291,6 +409,7 @@ def _list(items: list[str]) -> str:
 
 
 # --- the Principle page --------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Api:
@@ -305,7 +424,9 @@ class Api:
 
 def api_facts(ws: Workspace, sym: Symbol, deny: Deny, api_call: str | None) -> Api:
     owner = ws.index.definition(sym.module, sym.parent) if sym.kind == "method" and sym.parent else None
-    return Api(ws, sym, _outline.outline_symbol(ws, sym, deny, api_call), owner, _outline.module_docstring(ws, sym.file))
+    return Api(
+        ws, sym, _outline.outline_symbol(ws, sym, deny, api_call), owner, _outline.module_docstring(ws, sym.file)
+    )
 
 
 def api_context(implementation_short: str, sym: Symbol) -> str | None:
@@ -313,14 +434,17 @@ def api_context(implementation_short: str, sym: Symbol) -> str | None:
     another Principle also uses (WIKI_FORMAT §2); None for the plain ``{API}`` page."""
     for stem in sorted({sym.qualname.replace(".", "_"), sym.name}, key=len, reverse=True):
         if implementation_short.startswith(stem + "_"):
-            return _outline.words(implementation_short[len(stem) + 1:]) or None
+            return _outline.words(implementation_short[len(stem) + 1 :]) or None
     return None
 
 
 def neutral(text: str) -> str:
     """Code-looking words (``PreTrainedModel``, ``adapter_config``) as plain words, for an Overview (R34)."""
-    return re.sub(r"\b(?:[A-Z][a-z]+[A-Z][a-z][A-Za-z0-9]*|[A-Za-z][a-z0-9]*_[A-Za-z0-9_]+)\b(?!\.\w)",
-                  lambda m: _outline.words(m.group(0)), text)
+    return re.sub(
+        r"\b(?:[A-Z][a-z]+[A-Z][a-z][A-Za-z0-9]*|[A-Za-z][a-z0-9]*_[A-Za-z0-9_]+)\b(?!\.\w)",
+        lambda m: _outline.words(m.group(0)),
+        text,
+    )
 
 
 def concept(short: str, deny: Deny) -> str:
@@ -328,13 +452,18 @@ def concept(short: str, deny: Deny) -> str:
     return text or "this step"
 
 
-def principle_overview(concept_words: str, api: Api | None, steps: list[StepWords], deny: Deny,
-                       shared: bool, plain_only: bool) -> str:
+def principle_overview(
+    concept_words: str, api: Api | None, steps: list[StepWords], deny: Deny, shared: bool, plain_only: bool
+) -> str:
     """One sentence, no library name: the concept and what its API does (or what the step turns into what)."""
     head = concept_words[:1].upper() + concept_words[1:]
     s = steps[0]
-    g = None if plain_only or api is None else gist(api.sym.docstring, deny) or (
-        gist(api.owner.docstring, deny) if api.owner is not None and api.sym.name == "__init__" else None)
+    g = (
+        None
+        if plain_only or api is None
+        else gist(api.sym.docstring, deny)
+        or (gist(api.owner.docstring, deny) if api.owner is not None and api.sym.name == "__init__" else None)
+    )
     tail = ""
     if shared and s.arguments:
         args = [_outline.words(a, deny) for a in s.arguments[:4]]
@@ -387,8 +516,10 @@ def principle_description(api: Api | None, steps: list[StepWords], goals: dict[s
     placement = []
     for s in steps:
         goal = goals.get(s.key, "").rstrip(".")
-        placement.append(f"It is step {s.number}, {_draft._lower_first(s.title)}, of the {s.workflow} workflow"
-                         + (f", whose goal is to {_draft._lower_first(goal)}." if goal else "."))
+        placement.append(
+            f"It is step {s.number}, {_draft._lower_first(s.title)}, of the {s.workflow} workflow"
+            + (f", whose goal is to {_draft._lower_first(goal)}." if goal else ".")
+        )
     paras.append(" ".join(placement))
     return "\n\n".join(p for p in paras if p)
 
@@ -407,8 +538,11 @@ def _settings(api: Api, steps: list[StepWords]) -> str:
     count = f"{len(names)} {noun}" if len(names) != 1 else ("one setting" if noun == "settings" else "one parameter")
     if passed:
         return f"Of its {count}, the workflow passes {_list([f'`{a}`' for a in passed[:6]])}."
-    return f"It takes {count}, among them {_list([f'`{a}`' for a in names[:3]])}." if len(names) > 1 \
+    return (
+        f"It takes {count}, among them {_list([f'`{a}`' for a in names[:3]])}."
+        if len(names) > 1
         else f"It takes {count}, `{names[0]}`."
+    )
 
 
 def principle_usage(api: Api | None, steps: list[StepWords]) -> str:
@@ -422,17 +556,33 @@ def principle_usage(api: Api | None, steps: list[StepWords]) -> str:
         if advice:
             out.append(" ".join(dict.fromkeys(advice[:2])))
     for s in steps:
-        where = (f"after {_draft._lower_first(s.before)} and before {_draft._lower_first(s.after)}" if s.before and s.after
-                 else f"after {_draft._lower_first(s.before)}, as its last step" if s.before
-                 else f"first, before {_draft._lower_first(s.after)}" if s.after else "on its own")
-        what = (f": it takes {s.inputs.rstrip('.')} and gives {s.outputs.rstrip('.')}" if s.inputs and s.outputs
-                else f": it gives {s.outputs.rstrip('.')}" if s.outputs else "")
+        where = (
+            f"after {_draft._lower_first(s.before)} and before {_draft._lower_first(s.after)}"
+            if s.before and s.after
+            else f"after {_draft._lower_first(s.before)}, as its last step"
+            if s.before
+            else f"first, before {_draft._lower_first(s.after)}"
+            if s.after
+            else "on its own"
+        )
+        what = (
+            f": it takes {s.inputs.rstrip('.')} and gives {s.outputs.rstrip('.')}"
+            if s.inputs and s.outputs
+            else f": it gives {s.outputs.rstrip('.')}"
+            if s.outputs
+            else ""
+        )
         out.append(f"In the {s.workflow} workflow it comes {where}{what}.")
     return " ".join(out)
 
 
-_SUBJECT = {"function": "function", "method": "method", "constructor": "constructor",
-            "post-init check": "post-initialisation check", "call method": "call method"}
+_SUBJECT = {
+    "function": "function",
+    "method": "method",
+    "constructor": "constructor",
+    "post-init check": "post-initialisation check",
+    "call method": "call method",
+}
 
 
 def principle_theory(api: Api | None, steps: list[StepWords], deny: Deny) -> str:
@@ -440,8 +590,13 @@ def principle_theory(api: Api | None, steps: list[StepWords], deny: Deny) -> str
     Without a body to read it says only what the workflow states."""
     if api is None or api.outline is None:
         s = steps[0]
-        known = (f"takes {s.inputs.rstrip('.')} and gives {s.outputs.rstrip('.')}" if s.inputs and s.outputs
-                 else f"gives {s.outputs.rstrip('.')}" if s.outputs else "")
+        known = (
+            f"takes {s.inputs.rstrip('.')} and gives {s.outputs.rstrip('.')}"
+            if s.inputs and s.outputs
+            else f"gives {s.outputs.rstrip('.')}"
+            if s.outputs
+            else ""
+        )
         if known and _words_ok(known, deny):
             return f"No source body was available to outline; the workflow states only that the step {known}."
         return "No source body was available to outline, and the workflow states nothing more about the algorithm."
@@ -451,20 +606,23 @@ def principle_theory(api: Api | None, steps: list[StepWords], deny: Deny) -> str
     first = steps[0]
     where = f"step {first.number} of the {first.workflow} workflow"
     if o.abstract:
-        parts.append(f"The {subject} behind {where} is abstract here: its body only raises NotImplementedError, "
-                     f"so every concrete subclass supplies its own algorithm.")
+        parts.append(
+            f"The {subject} behind {where} is abstract here: its body only raises NotImplementedError, "
+            f"so every concrete subclass supplies its own algorithm."
+        )
     elif o.steps:
         via = ""
         if o.delegate:
             owner = "'s ".join(w for w in (_outline.words(p, deny) for p in o.delegate.split(".")) if w)
             via = f", which hands the work to {owner or 'another definition'}"
-        cut = (f"; {o.omitted} minor statement{' is' if o.omitted == 1 else 's are'} left out" if o.omitted
-               else "")
+        cut = f"; {o.omitted} minor statement{' is' if o.omitted == 1 else 's are'} left out" if o.omitted else ""
         parts.append(f"Outline of the {o.lines}-line {subject} body behind {where}{via}{cut}:")
         parts.append(render_outline(o))
     else:
-        parts.append(f"The {o.lines}-line {subject} body behind {where} does nothing the outline can name "
-                     f"beyond plain assignments.")
+        parts.append(
+            f"The {o.lines}-line {subject} body behind {where} does nothing the outline can name "
+            f"beyond plain assignments."
+        )
     if o.formulas:
         parts.append("Its documentation states: " + "; ".join(f"<math>{_tex(f)}</math>" for f in o.formulas) + ".")
     return "\n\n".join(parts)
@@ -476,8 +634,10 @@ def _tex(formula: str) -> str:
 
 # --- the Implementation page's prose lines ----------------------------------------------------------------
 
-def implementation_overview(package: str | None, api: Api | None, step: StepWords, facts_deny: Deny,
-                            context: str | None = None) -> str:
+
+def implementation_overview(
+    package: str | None, api: Api | None, step: StepWords, facts_deny: Deny, context: str | None = None
+) -> str:
     g = gist(api.sym.docstring, facts_deny) if api is not None else None
     if g is None and api is not None and api.owner is not None and api.sym.name == "__init__":
         g = gist(api.owner.docstring, facts_deny)
@@ -502,8 +662,11 @@ def implementation_description(api: Api, what: str, context: str | None = None) 
     where = f"The {kind} `{sym.qualname}` in `{sym.module}`"
     if o is None:
         params = [p.name for p in sym.params if p.name not in ("self", "cls")]
-        out.append(f"{where} takes {len(params)} parameter{'s' * (len(params) != 1)}." if params
-                   else f"{where} takes no parameters.")
+        out.append(
+            f"{where} takes {len(params)} parameter{'s' * (len(params) != 1)}."
+            if params
+            else f"{where} takes no parameters."
+        )
         return " ".join(out)
     body = f"its {o.lines}-line {_SUBJECT.get(o.subject, o.subject)}"
     if sym.kind == "class":
@@ -531,7 +694,8 @@ def implementation_usage(api_call: str | None, step: StepWords, api: Api | None)
     if api is not None:
         advice = [s for s in sentences(api.sym.docstring, limit=8) if _WHEN.search(s)][:1]
     call = f", as in `{_draft.plain(api_call).replace('`', '')}`" if api_call else ""
-    given = (f", given {step.inputs.rstrip('.')}" if step.inputs else "") + \
-            (f", to obtain {step.outputs.rstrip('.')}" if step.outputs else "")
+    given = (f", given {step.inputs.rstrip('.')}" if step.inputs else "") + (
+        f", to obtain {step.outputs.rstrip('.')}" if step.outputs else ""
+    )
     head = f"Call it at step {step.number} of the {step.workflow} workflow{given}{call}."
     return " ".join([head] + advice)

@@ -7,6 +7,7 @@ per call / step / run, budgets that stop the run cleanly, a content-keyed disk c
 tool calls read natively or from a fenced JSON object in plain text (weak local models answer so),
 and JSON answers re-asked with the parse error shown, a bounded number of times.
 """
+
 from __future__ import annotations
 
 import copy
@@ -40,6 +41,7 @@ class ModelOutputError(RuntimeError):
 
 class ModelRecord(TypedDict):
     """ModelSettings as plain JSON, in the run's configuration (which never holds the API key)."""
+
     model: str
     base_url: str | None
     timeout: float
@@ -55,6 +57,7 @@ class ModelRecord(TypedDict):
 
 class ModelOverrides(TypedDict, total=False):
     """The settings a resumed run may change (--base-url, --model, --timeout, --retries)."""
+
     model: str
     base_url: str | None
     timeout: float
@@ -63,6 +66,7 @@ class ModelOverrides(TypedDict, total=False):
 
 class Message(TypedDict):
     """One chat message as the endpoint receives it."""
+
     role: Literal["system", "user", "assistant"]
     content: str
 
@@ -82,11 +86,19 @@ class ModelSettings:
     cache_dir: str | None = None  # None: no response cache (recording and replaying bypass it)
 
     def as_dict(self) -> ModelRecord:
-        return ModelRecord(model=self.model, base_url=self.base_url, timeout=self.timeout, max_retries=self.max_retries,
-                           concurrency=self.concurrency, temperature=self.temperature,
-                           max_output_tokens=self.max_output_tokens,
-                           prices=copy.deepcopy(self.prices), max_cost=self.max_cost,
-                           max_tokens=self.max_tokens, cache_dir=self.cache_dir)
+        return ModelRecord(
+            model=self.model,
+            base_url=self.base_url,
+            timeout=self.timeout,
+            max_retries=self.max_retries,
+            concurrency=self.concurrency,
+            temperature=self.temperature,
+            max_output_tokens=self.max_output_tokens,
+            prices=copy.deepcopy(self.prices),
+            max_cost=self.max_cost,
+            max_tokens=self.max_tokens,
+            cache_dir=self.cache_dir,
+        )
 
 
 @dataclass
@@ -109,8 +121,14 @@ class Usage:
         self.cost += other.cost
 
     def as_dict(self) -> dict[str, float]:
-        return {"calls": self.calls, "cached_calls": self.cached_calls, "prompt_tokens": self.prompt_tokens,
-                "completion_tokens": self.completion_tokens, "cost": round(self.cost, 6), "tokens": self.tokens}
+        return {
+            "calls": self.calls,
+            "cached_calls": self.cached_calls,
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "cost": round(self.cost, 6),
+            "tokens": self.tokens,
+        }
 
 
 @dataclass
@@ -126,6 +144,7 @@ class _ToolCallRecord(TypedDict):
 
 class _CachedReply(TypedDict):
     """A response as the disk cache holds it."""
+
     content: str
     tool_calls: list[_ToolCallRecord]
 
@@ -183,7 +202,7 @@ def json_objects(text: str) -> list[object]:
             j = text.rfind("}")
             if j > i:
                 try:
-                    found.append(_loads(text[i:j + 1]))
+                    found.append(_loads(text[i : j + 1]))
                     break
                 except ValueError:
                     pass
@@ -244,13 +263,19 @@ def salvage(text: str) -> dict[str, object]:
 
 # --- the door ----------------------------------------------------------------------------------
 
+
 class LLM:
     def __init__(self, settings: ModelSettings, http_client: httpx2.Client | None = None) -> None:
         from openai import OpenAI  # imported here: offline runs never load the SDK
+
         self.settings = settings
-        self.client = OpenAI(base_url=settings.base_url or os.environ.get("OPENAI_BASE_URL") or None,
-                             api_key=os.environ.get("OPENAI_API_KEY") or "not-needed",
-                             timeout=settings.timeout, max_retries=settings.max_retries, http_client=http_client)
+        self.client = OpenAI(
+            base_url=settings.base_url or os.environ.get("OPENAI_BASE_URL") or None,
+            api_key=os.environ.get("OPENAI_API_KEY") or "not-needed",
+            timeout=settings.timeout,
+            max_retries=settings.max_retries,
+            http_client=http_client,
+        )
         self._gate = threading.Semaphore(max(1, settings.concurrency))
         self._lock = threading.Lock()
         self.total = Usage()  # the run's spend, for the budgets; a node adds up its own calls' usage
@@ -275,8 +300,9 @@ class LLM:
     def _key(self, payload: Mapping[str, object]) -> str:
         # the endpoint is part of the key: two servers with one model name give two answers
         endpoint = self.settings.base_url or os.environ.get("OPENAI_BASE_URL") or "default"
-        return hashlib.sha256(json.dumps({"endpoint": endpoint, **payload}, sort_keys=True,
-                                         ensure_ascii=False).encode()).hexdigest()
+        return hashlib.sha256(
+            json.dumps({"endpoint": endpoint, **payload}, sort_keys=True, ensure_ascii=False).encode()
+        ).hexdigest()
 
     def _cache_get(self, key: str) -> _CachedReply | None:
         if not self.settings.cache_dir:
@@ -297,13 +323,18 @@ class LLM:
         except OSError as exc:
             log.warning("cannot cache a model response (%s)", exc)
 
-    def complete(self, messages: Sequence[Message], *, step: str,
-                 tools: Sequence[Mapping[str, object]] | None = None) -> Reply:
+    def complete(
+        self, messages: Sequence[Message], *, step: str, tools: Sequence[Mapping[str, object]] | None = None
+    ) -> Reply:
         s = self.settings
         # the keyword arguments of the SDK's create(), values of several types: the request body as
         # sent, and the cache key
-        payload: dict[str, Any] = {"model": s.model, "messages": messages, "temperature": s.temperature,
-                                   "max_tokens": s.max_output_tokens}
+        payload: dict[str, Any] = {
+            "model": s.model,
+            "messages": messages,
+            "temperature": s.temperature,
+            "max_tokens": s.max_output_tokens,
+        }
         if tools:
             payload["tools"] = tools
         # JSON is asked for in the prompt and read tolerantly, not forced with response_format: some
@@ -317,6 +348,7 @@ class LLM:
         with self._lock:
             self._check_budget()
         import openai
+
         problem: str | None = None
         for attempt in range(s.max_retries + 1):
             try:
@@ -325,17 +357,29 @@ class LLM:
             except openai.APIConnectionError as exc:
                 from tools.errors import ExternalFault, UsageError
                 from tools.redact import redact
+
                 if _replay_miss(exc):
-                    raise UsageError("the replay asked for a model exchange the cassette does not hold; "
-                                     "re-record the cassette (--record)") from None
-                raise ExternalFault(redact(f"the model endpoint did not answer after {s.max_retries} retries "
-                                           f"({exc}); check --base-url, then --resume latest")) from None
+                    raise UsageError(
+                        "the replay asked for a model exchange the cassette does not hold; "
+                        "re-record the cassette (--record)"
+                    ) from None
+                raise ExternalFault(
+                    redact(
+                        f"the model endpoint did not answer after {s.max_retries} retries "
+                        f"({exc}); check --base-url, then --resume latest"
+                    )
+                ) from None
             except openai.APIStatusError as exc:
                 from tools.errors import ExternalFault
                 from tools.redact import redact
-                raise ExternalFault(redact(f"the model endpoint refused the call: HTTP {exc.status_code} "
-                                           f"{str(exc.message)[:200]}; check --model and the key, then "
-                                           "--resume latest")) from None
+
+                raise ExternalFault(
+                    redact(
+                        f"the model endpoint refused the call: HTTP {exc.status_code} "
+                        f"{str(exc.message)[:200]}; check --model and the key, then "
+                        "--resume latest"
+                    )
+                ) from None
             except (ValueError, TypeError, openai.APIResponseValidationError) as exc:
                 # a 200 whose body is not a chat completion (not JSON, wrong shape): a fault of the
                 # endpoint, retried like a 5xx
@@ -347,7 +391,7 @@ class LLM:
                 break
             log.warning("model call for %s, attempt %s/%s: %s", step, attempt + 1, s.max_retries + 1, problem)
             if attempt < s.max_retries:
-                time.sleep(min(8.0, 0.5 * 2 ** attempt))
+                time.sleep(min(8.0, 0.5 * 2**attempt))
         else:
             raise ModelOutputError(f"{problem} after {s.max_retries + 1} attempt(s)")
         msg = resp.choices[0].message
@@ -357,13 +401,20 @@ class LLM:
         self._account(u)
         calls = parse_tool_calls(msg, known) if tools else []
         reply = Reply(msg.content or "", calls, u)
-        self._cache_put(key, {"content": reply.content,
-                              "tool_calls": [{"name": c.name, "arguments": c.arguments} for c in calls]})
+        self._cache_put(
+            key, {"content": reply.content, "tool_calls": [{"name": c.name, "arguments": c.arguments} for c in calls]}
+        )
         return reply
 
-    def complete_json(self, messages: Sequence[Message], *, step: str,
-                      validate: Callable[[dict[str, object]], list[str]], attempts: int = 3,
-                      used: Usage | None = None) -> dict[str, object]:
+    def complete_json(
+        self,
+        messages: Sequence[Message],
+        *,
+        step: str,
+        validate: Callable[[dict[str, object]], list[str]],
+        attempts: int = 3,
+        used: Usage | None = None,
+    ) -> dict[str, object]:
         """A JSON object that passes ``validate`` (which returns problems); the model sees each
         problem and answers again, at most ``attempts`` times. Every call's usage is added to
         ``used`` (the caller's own meter: per-step counters are shared between threads)."""
@@ -382,9 +433,15 @@ class LLM:
                 if not found:
                     return obj
                 problems = found if problems == ["no JSON object in the answer"] else problems
-            convo = convo + [Message(role="assistant", content=reply.content),
-                             Message(role="user", content="That answer cannot be used: " + "; ".join(problems)[:800]
-                                     + ". Answer again with one JSON object only, following the schema.")]
+            convo = convo + [
+                Message(role="assistant", content=reply.content),
+                Message(
+                    role="user",
+                    content="That answer cannot be used: "
+                    + "; ".join(problems)[:800]
+                    + ". Answer again with one JSON object only, following the schema.",
+                ),
+            ]
         raise ModelOutputError("; ".join(problems)[:300])
 
 
@@ -455,6 +512,7 @@ def door(settings: ModelRecord | None) -> LLM | None:
             client = None
             if _transport is not None:
                 import httpx2  # the openai SDK's HTTP client
+
                 client = httpx2.Client(transport=_transport)
             _instances[key] = LLM(ModelSettings(**settings), http_client=client)
         return _instances[key]

@@ -6,6 +6,7 @@ Cassettes are YAML with every JSON body stored as YAML data (``body: {json: …}
 multi-line string as a literal block, so a re-recording diffs line by line: a changed prompt line
 shows as that line. vcrpy's body matcher compares JSON bodies parsed, so the compact JSON given back
 on replay matches the SDK's request whatever its spacing."""
+
 from __future__ import annotations
 
 import contextlib
@@ -16,8 +17,15 @@ from typing import Any
 
 from tools.errors import UsageError
 
-FILTERED_HEADERS = ["authorization", "api-key", "x-api-key", "openai-organization", "openai-project", "cookie",
-                    "set-cookie"]
+FILTERED_HEADERS = [
+    "authorization",
+    "api-key",
+    "x-api-key",
+    "openai-organization",
+    "openai-project",
+    "cookie",
+    "set-cookie",
+]
 
 
 SERIALIZER = "readable_yaml"
@@ -67,6 +75,7 @@ class ReadableYaml:
     @staticmethod
     def deserialize(text: str) -> Cassette:
         import yaml
+
         data: Cassette = yaml.safe_load(text) or {}
         for inter in data.get("interactions", []):
             inter["request"]["body"] = _to_text(inter["request"].get("body"))
@@ -78,8 +87,14 @@ class ReadableYaml:
 
 def _config(path: Path, mode: str) -> contextlib.AbstractContextManager[Any]:
     import vcr
-    v = vcr.VCR(record_mode=mode, match_on=["method", "uri", "body"], filter_headers=FILTERED_HEADERS,
-                decode_compressed_response=True, serializer=SERIALIZER)
+
+    v = vcr.VCR(
+        record_mode=mode,
+        match_on=["method", "uri", "body"],
+        filter_headers=FILTERED_HEADERS,
+        decode_compressed_response=True,
+        serializer=SERIALIZER,
+    )
     v.register_serializer(SERIALIZER, ReadableYaml())
     manager: contextlib.AbstractContextManager[Any] = v.use_cassette(str(path))
     return manager
@@ -100,13 +115,16 @@ def cassette(record: Path | None, replay: Path | None) -> Iterator[None]:
             yield
         return
     from vcr.errors import CannotOverwriteExistingCassetteException
+
     assert replay is not None
     try:
         with _config(replay, "none"):
             yield
     except CannotOverwriteExistingCassetteException as exc:
-        raise UsageError(f"the replay asked for a model exchange that {replay} does not hold "
-                         f"({str(exc).splitlines()[0][:200]}); re-record it") from None
+        raise UsageError(
+            f"the replay asked for a model exchange that {replay} does not hold "
+            f"({str(exc).splitlines()[0][:200]}); re-record it"
+        ) from None
 
 
 def recorded_endpoint(path: Path) -> tuple[str | None, str | None]:

@@ -7,6 +7,7 @@ and the candidate rebuilt, until it is clean. Then files that differ are written
 temporary file and a rename, so an interrupted commit leaves every file either old or new. A page
 whose only change would be its Last Updated stamp keeps its old text: re-running changes nothing.
 """
+
 from __future__ import annotations
 
 import json
@@ -52,8 +53,9 @@ def _stage(stage: Path, files: dict[str, str]) -> None:
         p.write_text(text, encoding="utf-8")
 
 
-def commit(cfg: RunConfig, results: list[PairResult], drift: list[Drift] | None = None,
-           trusted: bool = False) -> CommitSummary:
+def commit(
+    cfg: RunConfig, results: list[PairResult], drift: list[Drift] | None = None, trusted: bool = False
+) -> CommitSummary:
     ws = workspace(cfg)
     wi, wi_text = workflow_index(cfg)
     wiki_dir = Path(cfg["wiki"])
@@ -67,10 +69,16 @@ def commit(cfg: RunConfig, results: list[PairResult], drift: list[Drift] | None 
             existing[d["page"]] = restamp(existing[d["page"]], d["lines"], cfg["updated"])
             restamped.append(d["page"])
     old_record = read_record(wiki_dir)
-    old_indexes = {f: (wiki_dir / f).read_text(encoding="utf-8", errors="replace")
-                   for f in INDEX_FILES.values() if (wiki_dir / f).is_file()}
-    old_wi = (wiki_dir / "_WorkflowIndex.md").read_text(encoding="utf-8", errors="replace") \
-        if (wiki_dir / "_WorkflowIndex.md").is_file() else None
+    old_indexes = {
+        f: (wiki_dir / f).read_text(encoding="utf-8", errors="replace")
+        for f in INDEX_FILES.values()
+        if (wiki_dir / f).is_file()
+    }
+    old_wi = (
+        (wiki_dir / "_WorkflowIndex.md").read_text(encoding="utf-8", errors="replace")
+        if (wiki_dir / "_WorkflowIndex.md").is_file()
+        else None
+    )
     ours: dict[str, str] = {}
     held: dict[str, str] = {}
     held_findings: dict[str, list[FindingRecord]] = {}
@@ -80,11 +88,13 @@ def commit(cfg: RunConfig, results: list[PairResult], drift: list[Drift] | None 
         notes[r["principle"]] = title
         loc: Mapping[str, object] = r.get("location") or {}
         unverified = loc.get("kind") == "external" and not loc.get("external_location")
-        notes[r["implementation"]] = title[:1].lower() + title[1:] + (" (unverified: package not installed)" if unverified else "")
+        notes[r["implementation"]] = (
+            title[:1].lower() + title[1:] + (" (unverified: package not installed)" if unverified else "")
+        )
         if r["outcome"] == "verified":
             ours.update(r["texts"])
         else:
-            for rel in r["texts"] or [page_path("Implementation", r['implementation'])]:
+            for rel in r["texts"] or [page_path("Implementation", r["implementation"])]:
                 held[rel] = r["reason"] or "held"
                 held_findings[rel] = [f for f in r["findings"] if f["page"] == rel]
     overviews: dict[str, str] = {}
@@ -101,20 +111,36 @@ def commit(cfg: RunConfig, results: list[PairResult], drift: list[Drift] | None 
                 overviews[Path(rel).stem] = m.group(1) if m else ""
         for wf in wi.workflows:
             rel = f"{TYPE_FOLDERS['Workflow']}/{wf.name}.md"
-            documented = [s for s in wf.steps if s.problem is None and page_path("Principle", s.principle) in candidate
-                          and page_path("Implementation", s.implementation) in candidate]
+            documented = [
+                s
+                for s in wf.steps
+                if s.problem is None
+                and page_path("Principle", s.principle) in candidate
+                and page_path("Implementation", s.implementation) in candidate
+            ]
             if len({s.principle for s in documented}) < 2 or wf.name in held_flows:
                 # R18: a Workflow page needs two documented steps; its pending steps wait for a later run
                 held_flows.add(wf.name)
                 pending = [s.title for s in wf.steps if s not in documented]
-                held.setdefault(rel, f"{len(documented)} of its {len(wf.steps)} step(s) documented, a Workflow page "
-                                     f"needs 2 (pending: {', '.join(pending)})")
+                held.setdefault(
+                    rel,
+                    f"{len(documented)} of its {len(wf.steps)} step(s) documented, a Workflow page "
+                    f"needs 2 (pending: {', '.join(pending)})",
+                )
                 continue
             shown = {(s.workflow, s.number) for s in documented}
-            candidate[rel] = ours[rel] = render_page("Workflow", workflow_data(
-                ws, wf.name, wf.description,
-                [(s.title, s.principle if (s.workflow, s.number) in shown else None) for s in wf.steps],
-                [wf.name.removeprefix(cfg["repo"] + "_")], cfg["updated"], overviews))
+            candidate[rel] = ours[rel] = render_page(
+                "Workflow",
+                workflow_data(
+                    ws,
+                    wf.name,
+                    wf.description,
+                    [(s.title, s.principle if (s.workflow, s.number) in shown else None) for s in wf.steps],
+                    [wf.name.removeprefix(cfg["repo"] + "_")],
+                    cfg["updated"],
+                    overviews,
+                ),
+            )
         done = _documented_steps(wi, candidate)
         gone = {w for w in held_flows if page_path("Workflow", w) not in candidate}
         files = dict(candidate)
@@ -124,8 +150,9 @@ def commit(cfg: RunConfig, results: list[PairResult], drift: list[Drift] | None 
                 files["_WorkflowIndex.md"] = old_wi
         else:
             others = {Path(r).stem for r in candidate if r.startswith("workflows/")} - {w.name for w in wi.workflows}
-            files["_WorkflowIndex.md"] = with_kept_sections(without_workflows(with_statuses(wi_text, wi, done), gone),
-                                                            old_wi, others)
+            files["_WorkflowIndex.md"] = with_kept_sections(
+                without_workflows(with_statuses(wi_text, wi, done), gone), old_wi, others
+            )
         _stage(stage, {**old_indexes, **files})  # the old index files keep the Notes of pages not redrafted
         indexes = render_indexes(load_wiki(stage, cfg["repo"]), notes)
         _stage(stage, {**files, **indexes})
@@ -138,8 +165,13 @@ def commit(cfg: RunConfig, results: list[PairResult], drift: list[Drift] | None 
             if f.page not in ours:
                 failing |= {rel for stem, rel in stems.items() if re.search(rf"\b{re.escape(stem)}\b", f.message)}
         if not failing:
-            stale = {f.page for f in report.errors if f.page in existing and f.page not in ours
-                     and f.page.split("/")[0] in ("principles", "implementations", "workflows")}
+            stale = {
+                f.page
+                for f in report.errors
+                if f.page in existing
+                and f.page not in ours
+                and f.page.split("/")[0] in ("principles", "implementations", "workflows")
+            }
             if not stale:
                 break
             # the invariant: the wiki verifies whole after every run, so a page that no longer verifies
@@ -150,24 +182,36 @@ def commit(cfg: RunConfig, results: list[PairResult], drift: list[Drift] | None 
                     if page in existing and page not in removed:
                         removed[page] = why if page == rel else f"its pair page {rel} no longer verifies"
                         if page in held:  # redrafted and held: the draft's reason first
-                            held[page] += (f"; the old page no longer verifies ({removed[page]}) and left the wiki, "
-                                           "its last text is under held/ to edit and approve")
+                            held[page] += (
+                                f"; the old page no longer verifies ({removed[page]}) and left the wiki, "
+                                "its last text is under held/ to edit and approve"
+                            )
                         else:
-                            held[page] = (f"no longer verifies against this source and was not redrafted "
-                                          f"({removed[page]}); its last text is under held/ to edit and approve, "
-                                          "or run with --force")
-                        held_findings.setdefault(page, []).extend(f.as_dict() for f in report.findings if f.page == page)
+                            held[page] = (
+                                f"no longer verifies against this source and was not redrafted "
+                                f"({removed[page]}); its last text is under held/ to edit and approve, "
+                                "or run with --force"
+                            )
+                        held_findings.setdefault(page, []).extend(
+                            f.as_dict() for f in report.findings if f.page == page
+                        )
             continue
         for rel in failing:
             if rel.startswith("workflows/"):
                 held_flows.add(Path(rel).stem)
             stem = Path(rel).stem
-            mine = [f for f in report.errors if f.page == rel or
-                    (f.page not in ours and re.search(rf"\b{re.escape(stem)}\b", f.message))]
-            held[rel] = "fails in the whole wiki: " + "; ".join(
-                f"{f.rule} {f.message}" + ("" if f.page == rel else f" (on {f.page})") for f in mine)[:300]
-            held_findings[rel] = [f.as_dict() for f in report.findings if f.page == rel] + \
-                [f.as_dict() for f in mine if f.page != rel]
+            mine = [
+                f
+                for f in report.errors
+                if f.page == rel or (f.page not in ours and re.search(rf"\b{re.escape(stem)}\b", f.message))
+            ]
+            held[rel] = (
+                "fails in the whole wiki: "
+                + "; ".join(f"{f.rule} {f.message}" + ("" if f.page == rel else f" (on {f.page})") for f in mine)[:300]
+            )
+            held_findings[rel] = [f.as_dict() for f in report.findings if f.page == rel] + [
+                f.as_dict() for f in mine if f.page != rel
+            ]
             ours.pop(rel, None)
             # a pair goes together: a Principle without its Implementation (or the reverse) breaks 1:1
             for r in results:
@@ -176,8 +220,9 @@ def commit(cfg: RunConfig, results: list[PairResult], drift: list[Drift] | None 
                         if ours.pop(other, None) is not None:
                             held[other] = f"its pair page {rel} is held"
     else:
-        raise RuntimeError(f"the candidate wiki still fails after {MAX_ROUNDS} rounds ({sorted(failing)}); "
-                           "nothing was committed")
+        raise RuntimeError(
+            f"the candidate wiki still fails after {MAX_ROUNDS} rounds ({sorted(failing)}); nothing was committed"
+        )
     for rel in list(ours):
         if rel in existing and same_but_stamp(existing[rel], ours[rel]):
             ours[rel] = existing[rel]
@@ -185,10 +230,18 @@ def commit(cfg: RunConfig, results: list[PairResult], drift: list[Drift] | None 
     final = {**{k: v for k, v in existing.items() if k not in removed}, **ours, **indexes}
     if "_WorkflowIndex.md" in files:
         final["_WorkflowIndex.md"] = files["_WorkflowIndex.md"]
-    final[RECORD] = record_text(ws, final, old_record, {"errors": len(report.errors),
-                                                       "warnings": len(report.findings) - len(report.errors),
-                                                       "pages": report.pages, "per_rule": report.per_rule(),
-                                                       "example_names": report.as_dict()["example_names"]})
+    final[RECORD] = record_text(
+        ws,
+        final,
+        old_record,
+        {
+            "errors": len(report.errors),
+            "warnings": len(report.findings) - len(report.errors),
+            "pages": report.pages,
+            "per_rule": report.per_rule(),
+            "example_names": report.as_dict()["example_names"],
+        },
+    )
     written: list[str] = []
     unchanged: list[str] = []
     for rel, text in sorted(final.items()):
@@ -207,20 +260,36 @@ def commit(cfg: RunConfig, results: list[PairResult], drift: list[Drift] | None 
     shutil.rmtree(stage, ignore_errors=True)
     statuses = {"done": len(done), "open": len(wi.steps) - len(done)}
     rows = _index_rows(final)
-    return CommitSummary(written=written, unchanged=unchanged, committed=sorted(ours), held=held,
-                         restamped=sorted(set(restamped) - set(removed)),
-                         source=json.loads(final[RECORD])["source"],
-                         held_findings=held_findings, index_rows=rows, statuses=statuses,
-                         verify={"errors": len(report.errors), "warnings": len(report.findings) - len(report.errors),
-                                 "per_rule": report.per_rule(), "pages": report.pages,
-                                 "example_names": report.as_dict()["example_names"]})
+    return CommitSummary(
+        written=written,
+        unchanged=unchanged,
+        committed=sorted(ours),
+        held=held,
+        restamped=sorted(set(restamped) - set(removed)),
+        source=json.loads(final[RECORD])["source"],
+        held_findings=held_findings,
+        index_rows=rows,
+        statuses=statuses,
+        verify={
+            "errors": len(report.errors),
+            "warnings": len(report.findings) - len(report.errors),
+            "per_rule": report.per_rule(),
+            "pages": report.pages,
+            "example_names": report.as_dict()["example_names"],
+        },
+    )
 
 
 def _documented_steps(wi: WorkflowIndex, files: Mapping[str, str]) -> set[tuple[str, int]]:
     """Steps whose Workflow, Principle and Implementation pages are all among ``files``."""
-    return {(s.workflow, s.number) for s in wi.steps
-            if s.problem is None and page_path("Workflow", s.workflow) in files
-            and page_path("Principle", s.principle) in files and page_path("Implementation", s.implementation) in files}
+    return {
+        (s.workflow, s.number)
+        for s in wi.steps
+        if s.problem is None
+        and page_path("Workflow", s.workflow) in files
+        and page_path("Principle", s.principle) in files
+        and page_path("Implementation", s.implementation) in files
+    }
 
 
 def _index_rows(files: Mapping[str, str]) -> dict[str, int]:
@@ -232,16 +301,26 @@ def _unchanged(wiki_dir: Path, wi: WorkflowIndex, record: VerifiedRecord) -> Com
     write, and that verdict is this run's."""
     files = wiki_files(wiki_dir)
     done = len(_documented_steps(wi, files))
-    return CommitSummary(written=[], unchanged=[], committed=[], held={}, held_findings={}, index_rows=_index_rows(files),
-                         statuses={"done": done, "open": len(wi.steps) - done}, verify=record["verify"],
-                         restamped=[], source=record["source"])
+    return CommitSummary(
+        written=[],
+        unchanged=[],
+        committed=[],
+        held={},
+        held_findings={},
+        index_rows=_index_rows(files),
+        statuses={"done": done, "open": len(wi.steps) - done},
+        verify=record["verify"],
+        restamped=[],
+        source=record["source"],
+    )
 
 
 def commit_node(state: RunState) -> RunState:
     cfg = state["config"]
     with traced(cfg, "commit") as rec:
         drift = state.get("drift")
-        summary = commit(cfg, state.get("results") or [], drift.get("pages") if drift else None,
-                         bool(drift and drift.get("trusted")))
+        summary = commit(
+            cfg, state.get("results") or [], drift.get("pages") if drift else None, bool(drift and drift.get("trusted"))
+        )
         rec["outcome"] = f"{len(summary['committed'])} committed, {len(summary['held'])} held"
         return {"commit": summary}

@@ -1,5 +1,6 @@
 """The run's state types and its phase nodes (resolve, index, plan), free of the graph library: the
 graph (agents/graph.py) wires them, and a run with nothing to do calls them directly (agents/run.py)."""
+
 from __future__ import annotations
 
 import time
@@ -21,8 +22,15 @@ def resolve_node(state: RunState) -> RunState:
     with traced(cfg, "resolve") as rec:
         src = resolve_repo(cfg["repo"], cfg["source"], Path(cfg["cache_dir"]) if cfg["cache_dir"] else None)
         rec["outcome"] = f"{src.origin} {src.version or ''}".strip()
-        return {"source": {"root": str(src.root), "origin": src.origin, "version": src.version,
-                           "revision": src.revision, "url": src.url}}
+        return {
+            "source": {
+                "root": str(src.root),
+                "origin": src.origin,
+                "version": src.version,
+                "revision": src.revision,
+                "url": src.url,
+            }
+        }
 
 
 def index_node(state: RunState) -> RunState:
@@ -44,18 +52,26 @@ def plan_node(state: RunState) -> RunState:
         # the last commit's verdict holds when wiki, source and verifier are byte for byte the same
         files = wiki_files(wiki_dir) if record is not None else {}
         same = record is not None and trusted(record, files, workspace(cfg))
-        drift: RunDrift = {"from": record.get("source") if record else None, "trusted": same,
-                           "pages": drift_pages(record, workspace(cfg), same)}
+        drift: RunDrift = {
+            "from": record.get("source") if record else None,
+            "trusted": same,
+            "pages": drift_pages(record, workspace(cfg), same),
+        }
         if not cfg["force"] and (wiki_dir / "principles").is_dir():
             # pages whose files did not change keep their verdict (git diff, else content digests)
             keep = trusted_pages(record, files, workspace(cfg)) if record is not None and not same else frozenset()
-            failing = set() if same else {f.page for f in verify_wiki(load_wiki(wiki_dir, cfg["repo"]),
-                                                                       workspace(cfg), trusted=keep).errors}
+            failing = (
+                set()
+                if same
+                else {
+                    f.page for f in verify_wiki(load_wiki(wiki_dir, cfg["repo"]), workspace(cfg), trusted=keep).errors
+                }
+            )
             rec["reverified"] = None if same else sum(1 for rel in files if "/" in rel and rel not in keep)
             skipped = already_done(jobs, wiki_dir, failing)
             # moved pages are re-stamped at commit (no redraft, no model call); changed and gone ones are
             # redrafted even where the old page still passes (its prose describes the old docstring or body)
-            by_page = {page_path("Implementation", j['implementation']): j["implementation"] for j in jobs}
+            by_page = {page_path("Implementation", j["implementation"]): j["implementation"] for j in jobs}
             for d in drift["pages"]:
                 if d["page"] in by_page:
                     if d["cls"] == "moved":
@@ -66,14 +82,19 @@ def plan_node(state: RunState) -> RunState:
         # (perhaps hand-edited) page is not overwritten, even with --force
         rejected, approved = respected(jobs, reviewer_decisions(Path(cfg["run_dir"]).parent), wiki_dir)
         skipped |= approved
-        held = [result({"job": j, "started": time.time()}, "held", rejected[j["implementation"]], [])
-                for j in jobs if j["implementation"] in rejected and j["implementation"] not in skipped]
+        held = [
+            result({"job": j, "started": time.time()}, "held", rejected[j["implementation"]], [])
+            for j in jobs
+            if j["implementation"] in rejected and j["implementation"] not in skipped
+        ]
         skipped |= set(rejected)
-        rec["outcome"] = (f"{len(jobs)} pairs, {len(skipped)} skipped, {len(held)} rejected, "
-                          f"{len(step_holds)} steps unusable")
+        rec["outcome"] = (
+            f"{len(jobs)} pairs, {len(skipped)} skipped, {len(held)} rejected, {len(step_holds)} steps unusable"
+        )
         if drift["pages"]:
-            rec["outcome"] += "; drift " + ", ".join(f"{n} {c}" for c, n in sorted(
-                Counter(d["cls"] for d in drift["pages"]).items()))
+            rec["outcome"] += "; drift " + ", ".join(
+                f"{n} {c}" for c, n in sorted(Counter(d["cls"] for d in drift["pages"]).items())
+            )
         return {"plan": jobs, "skipped": sorted(skipped), "results": held, "step_holds": step_holds, "drift": drift}
 
 

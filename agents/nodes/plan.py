@@ -6,6 +6,7 @@ into the run's copy of the WorkflowIndex). A step that cannot be used is held wi
 the rest of the plan stands. Pairs whose pages exist in the wiki and still verify are skipped unless
 forced.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -37,7 +38,8 @@ def input_rewrites(wi: WorkflowIndex) -> dict[tuple[str, int], str]:
         if first != step.implementation:
             out[(step.workflow, step.number)] = (
                 f"held (docs/rules.md#r16): {step.implementation.removeprefix(wi.repo + '_')} was given here, but "
-                f"Principle {step.principle.removeprefix(wi.repo + '_')} already has {first.removeprefix(wi.repo + '_')}")
+                f"Principle {step.principle.removeprefix(wi.repo + '_')} already has {first.removeprefix(wi.repo + '_')}"
+            )
         else:
             kept.append(step)
     owner: dict[str, str] = {}
@@ -67,8 +69,16 @@ def plan_pairs(wi: WorkflowIndex) -> tuple[list[PairJob], list[StepHold]]:
     holds: list[StepHold] = []
 
     def hold(step: Step, reason: str) -> None:
-        holds.append(StepHold(workflow=step.workflow, number=step.number, title=step.title, principle=step.principle,
-                              implementation=step.implementation, reason=reason))
+        holds.append(
+            StepHold(
+                workflow=step.workflow,
+                number=step.number,
+                title=step.title,
+                principle=step.principle,
+                implementation=step.implementation,
+                reason=reason,
+            )
+        )
 
     by_impl: dict[str, list[Step]] = defaultdict(list)
     impl_of: dict[str, str] = {}
@@ -78,22 +88,43 @@ def plan_pairs(wi: WorkflowIndex) -> tuple[list[PairJob], list[StepHold]]:
             hold(step, f"unusable input: {step.problem}")
             continue
         if impl_of.setdefault(step.principle, step.implementation) != step.implementation:
-            hold(step, f"Principle {step.principle} is already implemented by {impl_of[step.principle]}; a Principle "
-                       f"has exactly one Implementation (docs/rules.md#r16): give this step another Principle name")
+            hold(
+                step,
+                f"Principle {step.principle} is already implemented by {impl_of[step.principle]}; a Principle "
+                f"has exactly one Implementation (docs/rules.md#r16): give this step another Principle name",
+            )
             continue
         if owner_of.setdefault(step.implementation, step.principle) != step.principle:
-            hold(step, f"{step.implementation} is given for two Principles ({owner_of[step.implementation]}, "
-                       f"{step.principle}); rename one to {{API}}_{{context}} (docs/rules.md#r43)")
+            hold(
+                step,
+                f"{step.implementation} is given for two Principles ({owner_of[step.implementation]}, "
+                f"{step.principle}); rename one to {{API}}_{{context}} (docs/rules.md#r43)",
+            )
             continue
         by_impl[step.implementation].append(step)
     jobs: list[PairJob] = []
     for impl, steps in by_impl.items():
         first = steps[0]
         api = parse_api(first.api_call) or parse_api(first.guide_api)
-        jobs.append(PairJob(
-            principle=first.principle, implementation=impl, impl_type=first.impl_type, usage_key=call_key(api),
-            steps=[StepInfo(workflow=s.workflow, number=s.number, title=s.title, api_call=s.api_call,
-                            inputs=s.inputs, outputs=s.outputs) for s in steps]))
+        jobs.append(
+            PairJob(
+                principle=first.principle,
+                implementation=impl,
+                impl_type=first.impl_type,
+                usage_key=call_key(api),
+                steps=[
+                    StepInfo(
+                        workflow=s.workflow,
+                        number=s.number,
+                        title=s.title,
+                        api_call=s.api_call,
+                        inputs=s.inputs,
+                        outputs=s.outputs,
+                    )
+                    for s in steps
+                ],
+            )
+        )
     return jobs, holds
 
 
@@ -101,8 +132,10 @@ def already_done(jobs: list[PairJob], wiki_dir: Path, failing: set[str]) -> set[
     """Implementation names whose two pages exist in the wiki and have no error finding."""
     done: set[str] = set()
     for job in jobs:
-        rels = [f"{TYPE_FOLDERS['Principle']}/{job['principle']}.md",
-                f"{TYPE_FOLDERS['Implementation']}/{job['implementation']}.md"]
+        rels = [
+            f"{TYPE_FOLDERS['Principle']}/{job['principle']}.md",
+            f"{TYPE_FOLDERS['Implementation']}/{job['implementation']}.md",
+        ]
         if all((wiki_dir / r).is_file() for r in rels) and not failing.intersection(rels):
             done.add(job["implementation"])
     return done
@@ -116,22 +149,30 @@ def reviewer_decisions(runs_of_repo: Path) -> dict[str, dict[str, Any]]:
     return {d["page"]: d for d in found}
 
 
-def respected(jobs: list[PairJob], decisions: dict[str, dict[str, Any]],
-              wiki_dir: Path) -> tuple[dict[str, str], set[str]]:
+def respected(
+    jobs: list[PairJob], decisions: dict[str, dict[str, Any]], wiki_dir: Path
+) -> tuple[dict[str, str], set[str]]:
     """(rejected pairs -> reason, pairs a reviewer approved and whose approved text is still in the wiki)."""
     import hashlib
+
     rejected: dict[str, str] = {}
     kept: set[str] = set()
     for job in jobs:
-        pages = [f"{TYPE_FOLDERS['Principle']}/{job['principle']}.md",
-                 f"{TYPE_FOLDERS['Implementation']}/{job['implementation']}.md"]
+        pages = [
+            f"{TYPE_FOLDERS['Principle']}/{job['principle']}.md",
+            f"{TYPE_FOLDERS['Implementation']}/{job['implementation']}.md",
+        ]
         for page in pages:
             d = decisions.get(page)
             if d is None:
                 continue
             if d["decision"] == "reject":
                 rejected[job["implementation"]] = f"rejected by the reviewer ({page}): {d.get('reason')}"
-            elif d["decision"] == "approve" and (wiki_dir / page).is_file() and d.get("sha256") == \
-                    hashlib.sha256((wiki_dir / page).read_text(encoding="utf-8").encode()).hexdigest():
+            elif (
+                d["decision"] == "approve"
+                and (wiki_dir / page).is_file()
+                and d.get("sha256")
+                == hashlib.sha256((wiki_dir / page).read_text(encoding="utf-8").encode()).hexdigest()
+            ):
                 kept.add(job["implementation"])
     return rejected, kept

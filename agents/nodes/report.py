@@ -1,5 +1,6 @@
 """The report node: report.md, findings.jsonl, verdicts.jsonl and summary.json of a run, all from
 measured data (the results, the commit summary, the index statistics and trace.jsonl)."""
+
 from __future__ import annotations
 
 import json
@@ -32,8 +33,18 @@ def timings(run_dir: Path) -> list[Timing]:
         tokens[rec["node"]] += rec.get("tokens", 0) or 0
         calls[rec["node"]] += rec.get("calls", 0) or 0
         cost[rec["node"]] += rec.get("cost", 0.0) or 0.0
-    return [{"node": n, "count": len(v), "total": round(sum(v), 3), "max": round(max(v), 3), "tokens": tokens[n],
-             "calls": calls[n], "cost": round(cost[n], 6)} for n, v in per.items()]
+    return [
+        {
+            "node": n,
+            "count": len(v),
+            "total": round(sum(v), 3),
+            "max": round(max(v), 3),
+            "tokens": tokens[n],
+            "calls": calls[n],
+            "cost": round(cost[n], 6),
+        }
+        for n, v in per.items()
+    ]
 
 
 def _run_meta(run_dir: Path) -> dict[str, Any]:
@@ -48,6 +59,7 @@ def _run_meta(run_dir: Path) -> dict[str, Any]:
 def _since_start(run_dir: Path) -> float | None:
     """Seconds from the run's start (run.json) to now: the wall time so far, resumed pauses included."""
     from datetime import datetime, timezone
+
     try:
         started = _run_meta(run_dir)["started"]
         return round((datetime.now(timezone.utc) - datetime.fromisoformat(started)).total_seconds(), 3)
@@ -62,10 +74,15 @@ def _drift(drift: RunDrift | None, commit: CommitSummary) -> DriftSection:
     order: tuple[DriftClass, ...] = ("moved", "changed", "gone", "unchanged")
     counts = Counter(d["cls"] for d in recorded)
     old = drift["from"] if drift else None
-    return {"from": old, "to": commit.get("source") or {}, "from_text": describe(old),
-            "to_text": describe(commit.get("source")),
-            "pages": [{"page": d["page"], "cls": d["cls"], "what": _cell(d["what"])} for d in pages],
-            "counts": [(c, counts[c]) for c in order if counts[c]], "restamped": commit.get("restamped") or []}
+    return {
+        "from": old,
+        "to": commit.get("source") or {},
+        "from_text": describe(old),
+        "to_text": describe(commit.get("source")),
+        "pages": [{"page": d["page"], "cls": d["cls"], "what": _cell(d["what"])} for d in pages],
+        "counts": [(c, counts[c]) for c in order if counts[c]],
+        "restamped": commit.get("restamped") or [],
+    }
 
 
 def build(state: RunState) -> ReportData:
@@ -92,11 +109,22 @@ def build(state: RunState) -> ReportData:
                 continue
             kind = "Principle" if rel.startswith("principles/") else "Implementation"
             paired = r["implementation"] if kind == "Principle" else r["principle"]
-            pages.append({"page": rel, "type": kind, "location": where, "paired": paired, "confidence": conf,
-                          "rounds": r["rounds"]})
+            pages.append(
+                {
+                    "page": rel,
+                    "type": kind,
+                    "location": where,
+                    "paired": paired,
+                    "confidence": conf,
+                    "rounds": r["rounds"],
+                }
+            )
     for rel in committed - set(commit["unchanged"]):  # written by this run; unchanged pages are counted apart
-        counts[{"principles": "Principle", "implementations": "Implementation", "workflows": "Workflow"}
-               .get(rel.split("/")[0], "Other")] += 1
+        counts[
+            {"principles": "Principle", "implementations": "Implementation", "workflows": "Workflow"}.get(
+                rel.split("/")[0], "Other"
+            )
+        ] += 1
     types: Counter[str] = Counter()
     for r in results:
         if any(rel in committed for rel in r["texts"]):
@@ -109,8 +137,9 @@ def build(state: RunState) -> ReportData:
     wiki_dir = Path(cfg["wiki"])
     for s in wi.steps:
         status_by_wf[s.workflow][1] += 1
-        if (wiki_dir / "principles" / f"{s.principle}.md").is_file() and \
-                (wiki_dir / "implementations" / f"{s.implementation}.md").is_file():
+        if (wiki_dir / "principles" / f"{s.principle}.md").is_file() and (
+            wiki_dir / "implementations" / f"{s.implementation}.md"
+        ).is_file():
             status_by_wf[s.workflow][0] += 1
     draft_rules = Counter(f["rule"] for r in results for f in r["findings"])
     wiki_rules = commit["verify"]["per_rule"]
@@ -122,38 +151,77 @@ def build(state: RunState) -> ReportData:
     tokens = sum(t["tokens"] for t in trace)
     model = cfg.get("model")
     data: ReportData = {
-        "repo": cfg["repo"], "run_id": cfg["run_id"], "wiki": cfg["wiki"], "drafter": cfg["drafter"],
-        "source": {"origin": ws.source.origin, "version": ws.source.version, "revision": ws.source.revision,
-                   "root": str(ws.source.root)},
-        "workflow_index": wi.path, "steps_total": len(wi.steps), "pairs_total": len(state.get("plan") or []),
-        "pairs_planned": len(results), "committed_pairs": sum(1 for r in results if r["principle"] and
-                                                              page_path("Principle", r['principle']) in committed),
-        "held_pairs": sum(1 for r in results if page_path("Implementation", r['implementation']) in commit["held"]),
+        "repo": cfg["repo"],
+        "run_id": cfg["run_id"],
+        "wiki": cfg["wiki"],
+        "drafter": cfg["drafter"],
+        "source": {
+            "origin": ws.source.origin,
+            "version": ws.source.version,
+            "revision": ws.source.revision,
+            "root": str(ws.source.root),
+        },
+        "workflow_index": wi.path,
+        "steps_total": len(wi.steps),
+        "pairs_total": len(state.get("plan") or []),
+        "pairs_planned": len(results),
+        "committed_pairs": sum(
+            1 for r in results if r["principle"] and page_path("Principle", r["principle"]) in committed
+        ),
+        "held_pairs": sum(1 for r in results if page_path("Implementation", r["implementation"]) in commit["held"]),
         "skipped_pairs": len(state.get("skipped") or []),
         "counts": {k: counts[k] for k in ("Principle", "Implementation", "Workflow")},
-        "unchanged": len(commit["unchanged"]), "held": held,
-        "wiki_pairs": sum(1 for p in (wiki_dir / "principles").glob("*.md")) if (wiki_dir / "principles").is_dir() else 0,
+        "unchanged": len(commit["unchanged"]),
+        "held": held,
+        "wiki_pairs": sum(1 for p in (wiki_dir / "principles").glob("*.md"))
+        if (wiki_dir / "principles").is_dir()
+        else 0,
         "one_to_one_findings": wiki_rules.get("R16", 0) + wiki_rules.get("R17", 0),
         "verify": commit["verify"],
         "example_ratio": f"{ex['exist']}/{ex['checked']}" if ex["checked"] else "no example names",
-        "seconds": _since_start(run_dir), "startup_seconds": _run_meta(run_dir).get("startup_seconds"),
-        "usage": {"calls": sum(t["calls"] for t in trace), "tokens": tokens,
-                  "cost": "0.00 (offline drafter)" if cfg["drafter"] == "offline" else
-                  f"{sum(t['cost'] for t in trace):.4f} USD" + ("" if model and model.get("prices") else " (no price table)")},
-        "pages": pages, "types": sorted(types.items()),
+        "seconds": _since_start(run_dir),
+        "startup_seconds": _run_meta(run_dir).get("startup_seconds"),
+        "usage": {
+            "calls": sum(t["calls"] for t in trace),
+            "tokens": tokens,
+            "cost": "0.00 (offline drafter)"
+            if cfg["drafter"] == "offline"
+            else f"{sum(t['cost'] for t in trace):.4f} USD"
+            + ("" if model and model.get("prices") else " (no price table)"),
+        },
+        "pages": pages,
+        "types": sorted(types.items()),
         "input_notes": _run_meta(Path(cfg["run_dir"])).get("input_notes") or [],
-        "step_holds": [{"step": f"{h['workflow'].removeprefix(cfg['repo'] + '_')} {h['number']}: {_cell(h['title'])}",
-                        "reason": _cell(h["reason"])} for h in state.get("step_holds") or []],
-        "coverage": [{"name": w.removeprefix(cfg["repo"] + "_"), "done": d, "total": t}
-                     for w, (d, t) in status_by_wf.items()],
+        "step_holds": [
+            {
+                "step": f"{h['workflow'].removeprefix(cfg['repo'] + '_')} {h['number']}: {_cell(h['title'])}",
+                "reason": _cell(h["reason"]),
+            }
+            for h in state.get("step_holds") or []
+        ],
+        "coverage": [
+            {"name": w.removeprefix(cfg["repo"] + "_"), "done": d, "total": t} for w, (d, t) in status_by_wf.items()
+        ],
         "index_rows": sorted(commit["index_rows"].items()),
-        "index": state.get("index") or {}, "apis": len(results), "committed": sorted(committed),
-        "findings_per_rule": [{"rule": r, "drafts": draft_rules.get(r, 0), "wiki": wiki_rules.get(r, 0)} for r in rules],
+        "index": state.get("index") or {},
+        "apis": len(results),
+        "committed": sorted(committed),
+        "findings_per_rule": [
+            {"rule": r, "drafts": draft_rules.get(r, 0), "wiki": wiki_rules.get(r, 0)} for r in rules
+        ],
         "timings": trace,
-        "critic": [{"page": r["implementation"], "ratio": r["critic"].get("support_ratio"),
-                    "unsupported": "; ".join(_cell(c) for c in r["critic"].get("unsure", r["critic"].get("unsupported", [])))[:400]
-                    or "—"}
-                   for r in results if r.get("critic") and "error" not in r["critic"]],
+        "critic": [
+            {
+                "page": r["implementation"],
+                "ratio": r["critic"].get("support_ratio"),
+                "unsupported": "; ".join(
+                    _cell(c) for c in r["critic"].get("unsure", r["critic"].get("unsupported", []))
+                )[:400]
+                or "—",
+            }
+            for r in results
+            if r.get("critic") and "error" not in r["critic"]
+        ],
         "confidence": {"min": round(min(confs), 3), "median": round(statistics.median(confs), 3)} if confs else None,
         "drift": _drift(state.get("drift"), commit),
     }
@@ -176,15 +244,28 @@ def report_node(state: RunState) -> RunState:
         with open(run_dir / "verdicts.jsonl", "w", encoding="utf-8") as fh:
             for r in results:
                 loc: Mapping[str, object] = r.get("location") or {}
-                fh.write(json.dumps({"implementation": r["implementation"], "principle": r["principle"],
-                                     "outcome": "committed" if page_path("Implementation", r['implementation']) in commit["committed"]
-                                     or page_path("Implementation", r['implementation']) in commit["unchanged"] else "held",
-                                     "reason": commit["held"].get(page_path("Implementation", r['implementation'])) or r["reason"],
-                                     "rounds": r["rounds"], "confidence": loc.get("confidence"), "steps": r["steps"],
-                                     "critic": r.get("critic"),
-                                     "location": {k: loc.get(k) for k in ("kind", "qualname", "file", "start_line", "end_line")},
-                                     "candidates": loc.get("candidates") or []},
-                                    ensure_ascii=False) + "\n")
+                fh.write(
+                    json.dumps(
+                        {
+                            "implementation": r["implementation"],
+                            "principle": r["principle"],
+                            "outcome": "committed"
+                            if page_path("Implementation", r["implementation"]) in commit["committed"]
+                            or page_path("Implementation", r["implementation"]) in commit["unchanged"]
+                            else "held",
+                            "reason": commit["held"].get(page_path("Implementation", r["implementation"]))
+                            or r["reason"],
+                            "rounds": r["rounds"],
+                            "confidence": loc.get("confidence"),
+                            "steps": r["steps"],
+                            "critic": r.get("critic"),
+                            "location": {k: loc.get(k) for k in ("kind", "qualname", "file", "start_line", "end_line")},
+                            "candidates": loc.get("candidates") or [],
+                        },
+                        ensure_ascii=False,
+                    )
+                    + "\n"
+                )
         for r in results:  # pages held at commit time join the ones held at verify time
             held = {rel: t for rel, t in r["texts"].items() if rel in commit["held"]}
             if held:
@@ -194,16 +275,25 @@ def report_node(state: RunState) -> RunState:
         (run_dir / "report.md").write_text(text, encoding="utf-8")
         (run_dir / "summary.json").write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
         from agents.review.site import write_site
+
         write_site(run_dir)
         rec["outcome"] = "written"
         summary: ReportSummary = {
-            "committed_pairs": data["committed_pairs"], "held_pairs": data["held_pairs"],
-            "skipped_pairs": data["skipped_pairs"], "pairs_planned": data["pairs_planned"], "counts": data["counts"],
-            "unchanged": data["unchanged"], "held": data["held"], "verify": data["verify"],
-            "coverage": data["coverage"], "drift": data["drift"]}
+            "committed_pairs": data["committed_pairs"],
+            "held_pairs": data["held_pairs"],
+            "skipped_pairs": data["skipped_pairs"],
+            "pairs_planned": data["pairs_planned"],
+            "counts": data["counts"],
+            "unchanged": data["unchanged"],
+            "held": data["held"],
+            "verify": data["verify"],
+            "coverage": data["coverage"],
+            "drift": data["drift"],
+        }
         return {"report": summary}
 
 
 def _render(data: ReportData) -> str:
     from prompts import template_env
+
     return template_env().get_template("report.md.j2").render(**data)

@@ -8,6 +8,7 @@ drafter's deterministic repairs (dropping what a rule rejected) apply on top, so
 always has a safe fallback. Source text reaches the model as quoted data, and any answer that
 repeats an instruction planted in the source is replaced by the extractive text (``guard``).
 """
+
 from __future__ import annotations
 
 import json
@@ -21,8 +22,15 @@ import jinja2
 from tools.index.docstrings import without_default
 from agents.draft.drafter import INJECTION, implementation_data, plain, principle_data
 from agents.draft.evidence import Usage as UsageExample
-from agents.draft.page_data import (PROSE_KEYS, Example, ExternalFacts, ImplementationData, PrincipleData, Prose,
-                                    ProseKey)
+from agents.draft.page_data import (
+    PROSE_KEYS,
+    Example,
+    ExternalFacts,
+    ImplementationData,
+    PrincipleData,
+    Prose,
+    ProseKey,
+)
 from agents.state import PairJob, PairState, Repairs
 from agents.verify.findings import FindingRecord
 from tools.examples.check import CallTarget
@@ -41,7 +49,6 @@ from tools.sentences import has_several, sentences
 from tools import pyast
 
 
-
 def domains_of(cfg: RunConfig, job: PairJob) -> list[str]:
     return sorted({s["workflow"].removeprefix(cfg["repo"] + "_") for s in job["steps"]})
 
@@ -49,15 +56,20 @@ def domains_of(cfg: RunConfig, job: PairJob) -> list[str]:
 def external_facts(cfg: RunConfig, loc: LocationRecord) -> ExternalFacts:
     ws = workspace(cfg)
     package = loc.get("package") or ""
-    out: ExternalFacts = {"package": package, "qualname": loc.get("qualname"), "repo_url": ws.source.url.rstrip("/"),
-                          "repo_label": ws.source.url.rstrip("/").split("://", 1)[-1].split("/", 1)[-1]}
+    out: ExternalFacts = {
+        "package": package,
+        "qualname": loc.get("qualname"),
+        "repo_url": ws.source.url.rstrip("/"),
+        "repo_label": ws.source.url.rstrip("/").split("://", 1)[-1].split("/", 1)[-1],
+    }
     ext = loc.get("external_location")
     xws = locator(cfg).external_workspace(package) if ext and package else None
     if xws is not None and ext:  # ext is known here (spelled out for the type checker)
         sym = symbol_at(xws, ext["file"], ext["qualname"], ext["start_line"])
         if sym is not None:
-            out.update({"ws": xws, "symbol": sym, "version": ext.get("version"),
-                        "qualname": f"{package}.{sym.qualname}"})
+            out.update(
+                {"ws": xws, "symbol": sym, "version": ext.get("version"), "qualname": f"{package}.{sym.qualname}"}
+            )
     return out
 
 
@@ -72,7 +84,7 @@ def guard(prose: Prose, evidence: str) -> tuple[Prose, list[str]]:
     grams: set[str] = set()
     for s in planted:
         w = re.findall(r"\w+", s.lower())
-        grams |= {" ".join(w[i:i + 4]) for i in range(max(0, len(w) - 3))}
+        grams |= {" ".join(w[i : i + 4]) for i in range(max(0, len(w) - 3))}
     dropped: list[str] = []
     out = prose.copy()
     for k in _FIELDS:  # the answer's own order: sanitize writes PROSE_KEYS, then the parameters
@@ -81,7 +93,7 @@ def guard(prose: Prose, evidence: str) -> tuple[Prose, list[str]]:
         v = prose[k]
         text = json.dumps(v).lower() if not isinstance(v, str) else v.lower()
         w = re.findall(r"\w+", text)
-        copied = any(" ".join(w[i:i + 4]) in grams for i in range(max(0, len(w) - 3)))
+        copied = any(" ".join(w[i : i + 4]) in grams for i in range(max(0, len(w) - 3)))
         if INJECTION.search(text) or copied:
             dropped.append(k)
             del out[k]
@@ -115,10 +127,14 @@ def invented_names(text: str, known: Callable[[str], bool]) -> list[str]:
     return out
 
 
-def sanitize(obj: Mapping[str, object], deny: set[str], params: set[str],
-             known: Callable[[str], bool] = lambda name: True,
-             plain_claims: Callable[[str], list[tuple[str, str]]] = lambda text: [],
-             example_problems: Callable[[str], list[str]] = lambda code: []) -> tuple[Prose, list[str]]:
+def sanitize(
+    obj: Mapping[str, object],
+    deny: set[str],
+    params: set[str],
+    known: Callable[[str], bool] = lambda name: True,
+    plain_claims: Callable[[str], list[tuple[str, str]]] = lambda text: [],
+    example_problems: Callable[[str], list[str]] = lambda code: [],
+) -> tuple[Prose, list[str]]:
     """The usable part of an answer, and what was dropped (the drafter's text stands in for it):
     a field that names an API nobody defined is dropped whole, as is maths that is not in <math>."""
     out: Prose = {}
@@ -136,8 +152,7 @@ def sanitize(obj: Mapping[str, object], deny: set[str], params: set[str],
         text = out[k]
         # maths belongs only in the Theoretical Basis; elsewhere even <math> is a placeholder
         outside = re.sub(r"<math>.*?</math>", "", text, flags=re.S) if k == "theory" else text
-        if re.search(r"\\[A-Za-z]+", outside) \
-                or text.count("<math>") != text.count("</math>"):
+        if re.search(r"\\[A-Za-z]+", outside) or text.count("<math>") != text.count("</math>"):
             dropped.append(f"{k} (maths outside <math>)")
             out.pop(k)
     ov = out.get("principle_overview", "")
@@ -168,6 +183,7 @@ MAX_BODY_LINES = 60
 
 class ModelEvidence(TypedDict):
     """What the model is shown of the source, each part quoted in the prompt."""
+
     docstring: str
     body: str
     examples: str
@@ -178,11 +194,15 @@ def model_evidence(sym: Symbol | None, source_text: str, i_data: ImplementationD
     drafter's examples, which already passed R45–R47. All of it is data, quoted in the prompt."""
     doc = ((sym.docstring if sym is not None else "") or "").strip()
     body = source_text.splitlines()
-    shown = "\n".join(body[:MAX_BODY_LINES]) + (f"\n# … {len(body) - MAX_BODY_LINES} more lines" if len(body) > MAX_BODY_LINES
-                                                else "")
+    shown = "\n".join(body[:MAX_BODY_LINES]) + (
+        f"\n# … {len(body) - MAX_BODY_LINES} more lines" if len(body) > MAX_BODY_LINES else ""
+    )
     examples = "\n\n".join(e["code"] for e in i_data.get("examples", []) if e.get("lang") == "python")
-    return {"docstring": doc[:MAX_DOC_CHARS] + (" …" if len(doc) > MAX_DOC_CHARS else "") or "(no docstring)",
-            "body": shown or "(not in this repository)", "examples": examples or "(none)"}
+    return {
+        "docstring": doc[:MAX_DOC_CHARS] + (" …" if len(doc) > MAX_DOC_CHARS else "") or "(no docstring)",
+        "body": shown or "(not in this repository)",
+        "examples": examples or "(none)",
+    }
 
 
 def evidence_text(evidence: ModelEvidence) -> str:
@@ -192,6 +212,7 @@ def evidence_text(evidence: ModelEvidence) -> str:
 def example_findings(code: str, target: CallTarget | None) -> list[str]:
     """R45–R47 on a model-written example, as short reasons."""
     from tools.examples.check import call_problems, compile_problem, unbound_names, unused_imports
+
     problem = compile_problem(code)
     if problem:
         return [f"line {problem[0]}: {problem[1]}"]
@@ -202,12 +223,21 @@ def example_findings(code: str, target: CallTarget | None) -> list[str]:
     return out
 
 
-def model_prose(llm: LLM, cfg: RunConfig, job: PairJob, p_data: PrincipleData, i_data: ImplementationData,
-                evidence: ModelEvidence, deny: set[str], previous: Mapping[str, object] | None,
-                findings: list[FindingRecord], used: Usage,
-                known: Callable[[str], bool] = lambda name: True,
-                plain_claims: Callable[[str], list[tuple[str, str]]] = lambda text: [],
-                example_problems: Callable[[str], list[str]] = lambda code: []) -> tuple[Prose, list[str]]:
+def model_prose(
+    llm: LLM,
+    cfg: RunConfig,
+    job: PairJob,
+    p_data: PrincipleData,
+    i_data: ImplementationData,
+    evidence: ModelEvidence,
+    deny: set[str],
+    previous: Mapping[str, object] | None,
+    findings: list[FindingRecord],
+    used: Usage,
+    known: Callable[[str], bool] = lambda name: True,
+    plain_claims: Callable[[str], list[tuple[str, str]]] = lambda text: [],
+    example_problems: Callable[[str], list[str]] = lambda code: [],
+) -> tuple[Prose, list[str]]:
     step = job["steps"][0]
     wi, _ = workflow_index(cfg)
     goal = next((w.description for w in wi.workflows if w.name == step["workflow"]), "") or ""
@@ -215,16 +245,31 @@ def model_prose(llm: LLM, cfg: RunConfig, job: PairJob, p_data: PrincipleData, i
     env = _prompts()
     system = env.get_template("synthesize_system.md.j2").render(forbidden=sorted(deny)[:12])
     user = env.get_template("synthesize_user.md.j2").render(
-        step_title=step["title"], principle=job["principle"], implementation=job["implementation"], goal=goal,
-        api_call=step.get("api_call") or "-", inputs=step.get("inputs") or "-", outputs=step.get("outputs") or "-",
-        import_line=i_data.get("import_code") or "-", signature=i_data.get("signature") or "(external API)",
-        parameters=params or ["(none)"], docstring=evidence["docstring"], body=evidence["body"],
+        step_title=step["title"],
+        principle=job["principle"],
+        implementation=job["implementation"],
+        goal=goal,
+        api_call=step.get("api_call") or "-",
+        inputs=step.get("inputs") or "-",
+        outputs=step.get("outputs") or "-",
+        import_line=i_data.get("import_code") or "-",
+        signature=i_data.get("signature") or "(external API)",
+        parameters=params or ["(none)"],
+        docstring=evidence["docstring"],
+        body=evidence["body"],
         examples=evidence["examples"],
-        findings=[f"{f['rule']} on {f['page'].split('/')[0].rstrip('s')} page line {f.get('line') or '-'}: "
-                  f"{f['message']}" for f in findings],
-        previous=json.dumps(previous, ensure_ascii=False) if previous else "")
-    answer = llm.complete_json([{"role": "system", "content": system}, {"role": "user", "content": user}],
-                               step=job["implementation"], validate=_validate, used=used)
+        findings=[
+            f"{f['rule']} on {f['page'].split('/')[0].rstrip('s')} page line {f.get('line') or '-'}: {f['message']}"
+            for f in findings
+        ],
+        previous=json.dumps(previous, ensure_ascii=False) if previous else "",
+    )
+    answer = llm.complete_json(
+        [{"role": "system", "content": system}, {"role": "user", "content": user}],
+        step=job["implementation"],
+        validate=_validate,
+        used=used,
+    )
     return sanitize(answer, deny, set(params), known, plain_claims, example_problems)
 
 
@@ -243,17 +288,22 @@ def _keep_math(line: str) -> str:
 
 
 def _theory(text: str) -> str:
-    lines = [_keep_math(l) if not l.startswith((" ", "\t")) else l.replace("{|", "").replace("|}", "")
-             for l in text.strip().splitlines() if l.strip()]
+    lines = [
+        _keep_math(l) if not l.startswith((" ", "\t")) else l.replace("{|", "").replace("|}", "")
+        for l in text.strip().splitlines()
+        if l.strip()
+    ]
     if any(l.startswith((" ", "\t")) for l in lines) or any(l.rstrip().endswith(":") for l in lines):
-        return "<syntaxhighlight lang=\"text\">\n" + "\n".join(lines) + "\n</syntaxhighlight>"
+        return '<syntaxhighlight lang="text">\n' + "\n".join(lines) + "\n</syntaxhighlight>"
     return " ".join(lines)
 
 
-_PROSE_FIELDS: dict[Literal["principle", "implementation"],
-                    tuple[tuple[ProseKey, Literal["description", "usage"]], ...]] = {
+_PROSE_FIELDS: dict[
+    Literal["principle", "implementation"], tuple[tuple[ProseKey, Literal["description", "usage"]], ...]
+] = {
     "principle": (("principle_description", "description"), ("principle_usage", "usage")),
-    "implementation": (("implementation_description", "description"), ("implementation_usage", "usage"))}
+    "implementation": (("implementation_description", "description"), ("implementation_usage", "usage")),
+}
 
 
 def merge(p_data: PrincipleData, i_data: ImplementationData, prose: Prose, repairs: Repairs) -> None:
@@ -277,8 +327,11 @@ def merge(p_data: PrincipleData, i_data: ImplementationData, prose: Prose, repai
     if prose.get("returns") and i_data.get("outputs"):
         i_data["outputs"][0]["description"] = plain(prose["returns"])
     if prose.get("example_code") and not repairs.get("no_call_example"):
-        ex: Example = {"title": plain(prose.get("example_title")) or "Example",
-                       "code": prose["example_code"].strip("\n"), "lang": "python"}
+        ex: Example = {
+            "title": plain(prose.get("example_title")) or "Example",
+            "code": prose["example_code"].strip("\n"),
+            "lang": "python",
+        }
         i_data["examples"] = [ex] + [e for e in i_data["examples"] if e["title"].startswith("From ")]
 
 
@@ -289,8 +342,15 @@ class DraftNotes(TypedDict, total=False):
     model_fallback: str  # why the extractive prose stands instead of the model's
 
 
-def draft_pair(cfg: RunConfig, job: PairJob, loc: LocationRecord, usage: UsageExample | None, repairs: Repairs,
-               state: PairState | None = None, used: Usage | None = None) -> tuple[dict[str, str], DraftNotes]:
+def draft_pair(
+    cfg: RunConfig,
+    job: PairJob,
+    loc: LocationRecord,
+    usage: UsageExample | None,
+    repairs: Repairs,
+    state: PairState | None = None,
+    used: Usage | None = None,
+) -> tuple[dict[str, str], DraftNotes]:
     """(page texts, notes: prose used, fields dropped by the guard, model fallback reason); model
     usage is added to ``used``."""
     used = used if used is not None else Usage()
@@ -310,8 +370,7 @@ def draft_pair(cfg: RunConfig, job: PairJob, loc: LocationRecord, usage: UsageEx
     if loc["kind"] == "external":
         ext = external_facts(cfg, loc)
         api_sym, api_ws = ext.get("symbol"), ext.get("ws")
-        i_data = implementation_data(ws, None, iname, pname, step, domains, cfg["updated"], None, repairs,
-                                     external=ext)
+        i_data = implementation_data(ws, None, iname, pname, step, domains, cfg["updated"], None, repairs, external=ext)
         i_data.pop("verified")
     else:
         sym = symbol_at(ws, loc["file"], loc["qualname"], loc["start_line"])
@@ -321,17 +380,30 @@ def draft_pair(cfg: RunConfig, job: PairJob, loc: LocationRecord, usage: UsageEx
         i_data = implementation_data(ws, sym, iname, pname, step, domains, cfg["updated"], usage, repairs)
     # the Principle is written from the API's docstrings and body, and from the neighbouring steps
     titles = {(s.workflow, s.number): s.title for s in wi.steps}
-    p_data = principle_data(ws, pname, iname, job["steps"], domains, cfg["updated"], (low, exact),
-                            repairs, descriptions, api_sym, api_ws, titles)
+    p_data = principle_data(
+        ws,
+        pname,
+        iname,
+        job["steps"],
+        domains,
+        cfg["updated"],
+        (low, exact),
+        repairs,
+        descriptions,
+        api_sym,
+        api_ws,
+        titles,
+    )
     notes: DraftNotes = {}
     # after the critic's last word, the drafter's extractive prose stands: no model call
-    llm = door(cfg.get("model")) if cfg.get("model_agents", "all") == "all" and not repairs.get("drafter_prose") \
-        else None
+    llm = (
+        door(cfg.get("model")) if cfg.get("model_agents", "all") == "all" and not repairs.get("drafter_prose") else None
+    )
     if llm is not None:
         source_text = ""
         if sym is not None:
             lines = ws.source.physical(sym.file).read_text(encoding="utf-8", errors="replace").splitlines()
-            source_text = "\n".join(lines[sym.start_line - 1:sym.end_line])
+            source_text = "\n".join(lines[sym.start_line - 1 : sym.end_line])
         quoted = model_evidence(sym, source_text, i_data)
         evidence = evidence_text(quoted)
         try:
@@ -340,27 +412,48 @@ def draft_pair(cfg: RunConfig, job: PairJob, loc: LocationRecord, usage: UsageEx
             def known(name: str) -> bool:
                 last = name.split(".")[-1]
                 return last in ws.index.by_name or last in params or name in source_text or name in evidence
+
             from agents.verify.rules.claim_rules import invented
+
             own = set(re.findall(r"\w+", " ".join([evidence, source_text, pname, iname, json.dumps(step)])))
             own |= params | {cfg["repo"], *cfg["repo"].split("_")}
 
             def plain_claims(text: str) -> list[tuple[str, str]]:
                 # R50 before the verifier sees it: an API named nowhere (back-ticked or not) drops the field
                 return invented(ctx, text, own, wrapper=loc["kind"] == "external")
+
             target = call_target(ws, sym) if sym is not None else None
 
             def example_problems(code: str) -> list[str]:
                 return example_findings(code, target)
-            prose, unusable = model_prose(llm, cfg, job, p_data, i_data, quoted, low, state.get("prose"),
-                                          [f for f in state.get("findings") or [] if f["severity"] == "E"], used, known,
-                                          plain_claims, example_problems)
+
+            prose, unusable = model_prose(
+                llm,
+                cfg,
+                job,
+                p_data,
+                i_data,
+                quoted,
+                low,
+                state.get("prose"),
+                [f for f in state.get("findings") or [] if f["severity"] == "E"],
+                used,
+                known,
+                plain_claims,
+                example_problems,
+            )
             prose, dropped = guard(prose, evidence)
             notes.update({"prose": prose, "guarded": dropped, "unusable": unusable})
             merge(p_data, i_data, prose, repairs)
         except ModelOutputError as exc:
             notes["model_fallback"] = f"model answer unusable ({exc}); extractive prose used"
-    return ({f"{TYPE_FOLDERS['Principle']}/{pname}.md": render_page("Principle", p_data),
-             f"{TYPE_FOLDERS['Implementation']}/{iname}.md": render_page("Implementation", i_data)}, notes)
+    return (
+        {
+            f"{TYPE_FOLDERS['Principle']}/{pname}.md": render_page("Principle", p_data),
+            f"{TYPE_FOLDERS['Implementation']}/{iname}.md": render_page("Implementation", i_data),
+        },
+        notes,
+    )
 
 
 def synthesize(state: PairState) -> PairState:
@@ -368,22 +461,32 @@ def synthesize(state: PairState) -> PairState:
     with traced(cfg, "synthesize", job["implementation"]) as rec:
         used = Usage()
         try:
-            texts, notes = draft_pair(cfg, job, state["location"], state.get("usage"), state.get("repairs") or {},
-                                      state, used)
+            texts, notes = draft_pair(
+                cfg, job, state["location"], state.get("usage"), state.get("repairs") or {}, state, used
+            )
         except BudgetExceeded as exc:
             from agents.state import result
+
             rec["outcome"] = "held: budget"
             reason = f"not drafted: {exc}; raise --max-cost/--max-tokens and --resume"
             return {"held": reason, "done": True, "results": [result(state, "held", reason, [])]}
         finally:
             if cfg.get("model"):
-                rec.update({"tokens": used.tokens, "calls": used.calls, "cost": round(used.cost, 6),
-                            "cached_calls": used.cached_calls})
+                rec.update(
+                    {
+                        "tokens": used.tokens,
+                        "calls": used.calls,
+                        "cost": round(used.cost, 6),
+                        "cached_calls": used.cached_calls,
+                    }
+                )
         if notes.get("unusable"):
             rec["dropped"] = notes["unusable"]
         if notes.get("model_fallback"):
             rec["fallback"] = notes["model_fallback"]
-        rec["outcome"] = f"drafted round {state.get('rounds', 0)}" + (
-            f"; guard dropped {notes['guarded']}" if notes.get("guarded") else "") + (
-            "; model fallback" if notes.get("model_fallback") else "")
+        rec["outcome"] = (
+            f"drafted round {state.get('rounds', 0)}"
+            + (f"; guard dropped {notes['guarded']}" if notes.get("guarded") else "")
+            + ("; model fallback" if notes.get("model_fallback") else "")
+        )
         return {"texts": texts, "prose": notes.get("prose")}

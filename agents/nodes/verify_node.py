@@ -1,5 +1,6 @@
 """The verify node of a pair: the deterministic verifier on the two drafted pages, the repair
 decision, and the pair's result. Drafts are written under the run's drafts/ as they are made."""
+
 from __future__ import annotations
 
 from typing import Literal
@@ -11,14 +12,26 @@ from agents.verify.findings import FindingRecord
 from agents.verify.verifier import verify_pages
 from tools.wiki.page import TYPE_FOLDERS
 
-RepairFlag = Literal["no_usage_example", "plain_overview", "no_pseudocode", "plain_descriptions", "drafter_params",
-                     "drafter_prose"]
+RepairFlag = Literal[
+    "no_usage_example", "plain_overview", "no_pseudocode", "plain_descriptions", "drafter_params", "drafter_prose"
+]
 # What the offline drafter can change when a rule rejects a draft.
-_REPAIR_FOR: dict[str, RepairFlag] = {"R8": "no_usage_example", "R28": "no_usage_example", "R36": "no_usage_example",
-               "R33": "plain_overview", "R34": "plain_overview", "R35": "no_pseudocode",
-               "R4": "plain_descriptions", "R5": "plain_descriptions", "R7": "plain_descriptions",
-               "R45": "no_usage_example", "R46": "no_usage_example", "R47": "no_usage_example",
-               "R48": "drafter_params", "R49": "drafter_prose"}
+_REPAIR_FOR: dict[str, RepairFlag] = {
+    "R8": "no_usage_example",
+    "R28": "no_usage_example",
+    "R36": "no_usage_example",
+    "R33": "plain_overview",
+    "R34": "plain_overview",
+    "R35": "no_pseudocode",
+    "R4": "plain_descriptions",
+    "R5": "plain_descriptions",
+    "R7": "plain_descriptions",
+    "R45": "no_usage_example",
+    "R46": "no_usage_example",
+    "R47": "no_usage_example",
+    "R48": "drafter_params",
+    "R49": "drafter_prose",
+}
 
 
 def repairs_for(findings: list[FindingRecord], current: Repairs, rounds: int) -> Repairs:
@@ -27,8 +40,15 @@ def repairs_for(findings: list[FindingRecord], current: Repairs, rounds: int) ->
         if f["rule"] in _REPAIR_FOR:
             out[_REPAIR_FOR[f["rule"]]] = True
     if out == current or rounds >= 1:  # nothing specific left to try: strip to the safest draft
-        out.update({"no_usage_example": True, "no_call_example": True, "plain_overview": True, "no_pseudocode": True,
-                    "plain_descriptions": True})
+        out.update(
+            {
+                "no_usage_example": True,
+                "no_call_example": True,
+                "plain_overview": True,
+                "no_pseudocode": True,
+                "plain_descriptions": True,
+            }
+        )
     return out
 
 
@@ -43,17 +63,24 @@ def check(state: PairState) -> PairState:
         write_draft(cfg, "drafts", state["texts"])
         repairs: Repairs = state.get("repairs") or {}
         if not errors:
-            verdict = _critic(cfg, state, rec) if cfg.get("critic") and cfg.get("model") \
-                and not repairs.get("drafter_prose") else None
+            verdict = (
+                _critic(cfg, state, rec)
+                if cfg.get("critic") and cfg.get("model") and not repairs.get("drafter_prose")
+                else None
+            )
             contradicted = as_findings(verdict, _impl_page(state)) if verdict and "error" not in verdict else []
             if contradicted and not repairs.get("drafter_prose"):
                 # the model gets the quotes and rewrites; if the claim survives its rounds, the drafter's
                 # extractive prose (which says only what the source says) is the last word
                 last = rounds >= cfg["max_repairs"]
-                rec["outcome"] = (f"critic: {len(contradicted)} claim(s) contradicted by the source; "
-                                  + ("the drafter's prose replaces the model's" if last else f"repair {rounds + 1}"))
-                return {"findings": findings + contradicted, "rounds": rounds + 1,
-                        "repairs": {**repairs, "drafter_prose": True} if last else {**repairs, "critic": True}}
+                rec["outcome"] = f"critic: {len(contradicted)} claim(s) contradicted by the source; " + (
+                    "the drafter's prose replaces the model's" if last else f"repair {rounds + 1}"
+                )
+                return {
+                    "findings": findings + contradicted,
+                    "rounds": rounds + 1,
+                    "repairs": {**repairs, "drafter_prose": True} if last else {**repairs, "critic": True},
+                }
             rec["outcome"] = "verified"
             res = result(state, "verified", None, findings)
             if verdict is not None:
@@ -61,8 +88,11 @@ def check(state: PairState) -> PairState:
             return {"findings": findings, "done": True, "results": [res]}
         if rounds < cfg["max_repairs"]:
             rec["outcome"] = f"repair {rounds + 1}: {sorted({f['rule'] for f in errors})}"
-            return {"findings": findings, "rounds": rounds + 1,
-                    "repairs": repairs_for(errors, state.get("repairs") or {}, rounds)}
+            return {
+                "findings": findings,
+                "rounds": rounds + 1,
+                "repairs": repairs_for(errors, state.get("repairs") or {}, rounds),
+            }
         rules = ", ".join(sorted({f["rule"] for f in errors}, key=lambda r: int(r[1:])))
         reason = f"fails {rules} after {rounds} repair round(s): {errors[0]['message']}"
         write_draft(cfg, "held", state["texts"])
@@ -78,6 +108,7 @@ def _critic(cfg: RunConfig, state: PairState, rec: TraceRecord) -> Verdict | Non
     """The model critic on the Implementation page against the source it documents: the definition's
     lines (its docstring among them), at most 150."""
     from agents.model.llm import BudgetExceeded, ModelOutputError, Usage, door
+
     llm = door(cfg["model"]) if cfg.get("model_agents", "all") == "all" else None
     loc = state.get("location")
     if llm is None or loc is None or loc.get("kind") != "internal":
@@ -87,7 +118,7 @@ def _critic(cfg: RunConfig, state: PairState, rec: TraceRecord) -> Verdict | Non
         return None
     ws = workspace(cfg)
     lines = ws.source.physical(file).read_text(encoding="utf-8", errors="replace").splitlines()
-    excerpt = "\n".join(lines[start - 1:end][:150])
+    excerpt = "\n".join(lines[start - 1 : end][:150])
     page = state["texts"][_impl_page(state)]
     used = Usage()
     verdict: Verdict

@@ -11,6 +11,7 @@
 RUN is a run id or 'latest' (default). Decisions go to the run's decisions.jsonl; the pipeline
 respects them on its next run (a rejected pair is held, an approved page is not overwritten).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,11 +38,22 @@ def _view(args: argparse.Namespace) -> RunView:
 
 def cmd_list(args: argparse.Namespace) -> int:
     view = _view(args)
-    rows = [(e.page, e.status, len(e.findings), f"{e.confidence:.2f}" if e.confidence is not None else "—",
-             (e.decision or {}).get("decision") or "") for e in view.entries]
+    rows = [
+        (
+            e.page,
+            e.status,
+            len(e.findings),
+            f"{e.confidence:.2f}" if e.confidence is not None else "—",
+            (e.decision or {}).get("decision") or "",
+        )
+        for e in view.entries
+    ]
     if args.json:
-        print(json.dumps([{"page": p, "status": s, "findings": n, "confidence": c, "decision": d}
-                          for p, s, n, c, d in rows]))
+        print(
+            json.dumps(
+                [{"page": p, "status": s, "findings": n, "confidence": c, "decision": d} for p, s, n, c, d in rows]
+            )
+        )
         return 0
     width = max((len(r[0]) for r in rows), default=4)
     print(f"{'page':<{width}}  {'status':<9}  findings  confidence  decision")
@@ -54,8 +66,11 @@ def cmd_list(args: argparse.Namespace) -> int:
 def cmd_show(args: argparse.Namespace) -> int:
     view = _view(args)
     e = view.entry(args.page)
-    text = (e.draft or (view.wiki / e.page)).read_text(encoding="utf-8", errors="replace") \
-        if (e.draft or (view.wiki / e.page)).is_file() else ""
+    text = (
+        (e.draft or (view.wiki / e.page)).read_text(encoding="utf-8", errors="replace")
+        if (e.draft or (view.wiki / e.page)).is_file()
+        else ""
+    )
     print(f"== {e.page} ({e.status}){' — ' + e.reason if e.reason else ''}")
     print(f"   draft: {e.draft or '(none; wiki page shown)'}")
     for i, line in enumerate(text.splitlines(), 1):
@@ -75,8 +90,10 @@ def cmd_show(args: argparse.Namespace) -> int:
     if candidates:
         print(f"== candidates (pick one: python -m agents.review pick {e.page} N)")
         for n, c in enumerate(candidates, 1):
-            print(f"  {n}. {c['qualname']}  {c['file']}:L{c['start_line']}-{c['end_line']}  score {c['score']}"
-                  + (f"  ({c['why']})" if c.get("why") else ""))
+            print(
+                f"  {n}. {c['qualname']}  {c['file']}:L{c['start_line']}-{c['end_line']}  score {c['score']}"
+                + (f"  ({c['why']})" if c.get("why") else "")
+            )
     return 0
 
 
@@ -95,40 +112,76 @@ def cmd_pick(args: argparse.Namespace) -> int:
     from agents.runctx import workflow_index, workspace
     from agents.nodes.synthesize import draft_pair
     from agents.verify.verifier import verify_pages
+
     view = _view(args)
     e = view.entry(args.page)
     v = _verdict(view, e)
     cands = v.get("candidates") or []
     if not 1 <= args.n <= len(cands):
-        raise UsageError(f"{e.page} has {len(cands)} candidate(s); pick N between 1 and {len(cands)} "
-                         f"(python -m agents.review show {e.page})")
+        raise UsageError(
+            f"{e.page} has {len(cands)} candidate(s); pick N between 1 and {len(cands)} "
+            f"(python -m agents.review show {e.page})"
+        )
     c = cands[args.n - 1]
     cfg = view.config
-    sym = next((s for s in workspace(cfg).index.file_symbols(c["file"])
-                if s.qualname == c["qualname"] and s.start_line == c["start_line"]), None)
+    sym = next(
+        (
+            s
+            for s in workspace(cfg).index.file_symbols(c["file"])
+            if s.qualname == c["qualname"] and s.start_line == c["start_line"]
+        ),
+        None,
+    )
     if sym is None:
-        raise UsageError(f"candidate {args.n} ({c['qualname']} at {c['file']}:L{c['start_line']}) is no longer in "
-                         "the source; run the pipeline again")
-    loc: LocationRecord = {"implementation": v["implementation"], "kind": "internal", "qualname": sym.qualname, "file": sym.file,
-           "start_line": sym.start_line, "end_line": sym.end_line, "confidence": 1.0,
-                           "reasons": [f"picked by the reviewer: candidate {args.n}"], "candidates": cands,
-                           "package": None, "external_location": None}
-    job: PairJob = {"principle": v["principle"], "implementation": v["implementation"], "impl_type": "API Doc",
-           "steps": v["steps"], "usage_key": None}
+        raise UsageError(
+            f"candidate {args.n} ({c['qualname']} at {c['file']}:L{c['start_line']}) is no longer in "
+            "the source; run the pipeline again"
+        )
+    loc: LocationRecord = {
+        "implementation": v["implementation"],
+        "kind": "internal",
+        "qualname": sym.qualname,
+        "file": sym.file,
+        "start_line": sym.start_line,
+        "end_line": sym.end_line,
+        "confidence": 1.0,
+        "reasons": [f"picked by the reviewer: candidate {args.n}"],
+        "candidates": cands,
+        "package": None,
+        "external_location": None,
+    }
+    job: PairJob = {
+        "principle": v["principle"],
+        "implementation": v["implementation"],
+        "impl_type": "API Doc",
+        "steps": v["steps"],
+        "usage_key": None,
+    }
     texts, _ = draft_pair(cfg, job, loc, None, {})
     wi, _ = workflow_index(cfg)
     findings = [f.as_dict() for f in verify_pages(texts, cfg["repo"], workspace(cfg), workflow_index=wi)]
     errors = [f for f in findings if f["severity"] == "E"]
     write_draft(cfg, "held", texts)
     if errors:
-        print(f"not committed: the draft at candidate {args.n} fails {', '.join(sorted({f['rule'] for f in errors}))}; "
-              f"it is under {Path(cfg['run_dir']) / 'held'} to edit and approve")
+        print(
+            f"not committed: the draft at candidate {args.n} fails {', '.join(sorted({f['rule'] for f in errors}))}; "
+            f"it is under {Path(cfg['run_dir']) / 'held'} to edit and approve"
+        )
         for f in errors:
             print(f"  {f['page']} line {f.get('line') or '-'}: {f['rule']} {f['message']}")
         return 1
-    result: PairResult = {"principle": v["principle"], "implementation": v["implementation"], "outcome": "verified",
-              "reason": None, "texts": texts, "findings": findings, "location": loc, "rounds": 0,
-              "steps": v["steps"], "seconds": 0.0}
+    result: PairResult = {
+        "principle": v["principle"],
+        "implementation": v["implementation"],
+        "outcome": "verified",
+        "reason": None,
+        "texts": texts,
+        "findings": findings,
+        "location": loc,
+        "rounds": 0,
+        "steps": v["steps"],
+        "seconds": 0.0,
+    }
     summary = commit(cfg, [result])
     done = set(summary["committed"]) | set(summary["unchanged"])
     code = 0
@@ -140,6 +193,7 @@ def cmd_pick(args: argparse.Namespace) -> int:
             code = 1
             print(f"not committed: {page}: {summary['held'].get(page, 'fails the verifier')}")
     from agents.review.site import write_site
+
     write_site(view.run_dir)
     return code
 
@@ -158,10 +212,13 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 def cmd_approve(args: argparse.Namespace) -> int:
     from agents.nodes.commit import commit
+
     view = _view(args)
     entries = [view.entry(p) for p in args.pages]
-    verdicts = {v["implementation"]: v for v in map(json.loads, (view.run_dir / "verdicts.jsonl")
-                                                    .read_text(encoding="utf-8").splitlines())}
+    verdicts = {
+        v["implementation"]: v
+        for v in map(json.loads, (view.run_dir / "verdicts.jsonl").read_text(encoding="utf-8").splitlines())
+    }
     results: dict[str, PairResult] = {}
     for e in entries:
         if e.draft is None:
@@ -170,16 +227,29 @@ def cmd_approve(args: argparse.Namespace) -> int:
         v = verdicts.get(impl)
         if v is None:
             raise UsageError(f"{e.page} is not a page of a drafted pair; approve Principle and Implementation pages")
-        r = results.setdefault(impl, {"principle": v["principle"], "implementation": impl, "outcome": "verified",
-                                      "reason": None, "texts": {}, "findings": [], "location": v["location"],
-                                      "rounds": v.get("rounds", 0), "steps": v.get("steps") or [{"title": impl}],
-                                      "seconds": 0.0})
+        r = results.setdefault(
+            impl,
+            {
+                "principle": v["principle"],
+                "implementation": impl,
+                "outcome": "verified",
+                "reason": None,
+                "texts": {},
+                "findings": [],
+                "location": v["location"],
+                "rounds": v.get("rounds", 0),
+                "steps": v.get("steps") or [{"title": impl}],
+                "seconds": 0.0,
+            },
+        )
         r["texts"][e.page] = e.draft.read_text(encoding="utf-8")
     summary = commit(view.config, list(results.values()))
     done = set(summary["committed"]) | set(summary["unchanged"])
     code = 0
     for e in entries:
-        text = results[Path(e.page if e.page.startswith("implementations/") else (e.pair or e.page)).stem]["texts"][e.page]
+        text = results[Path(e.page if e.page.startswith("implementations/") else (e.pair or e.page)).stem]["texts"][
+            e.page
+        ]
         if e.page in done:
             record_decision(view.run_dir, e.page, "approve", text=text)
             print(f"approved and committed: {e.page}")
@@ -189,6 +259,7 @@ def cmd_approve(args: argparse.Namespace) -> int:
             for f in summary["held_findings"].get(e.page, []):
                 print(f"  line {f.get('line') or '-'}: {f['rule']} {f['message']} (fix: {f['hint']})")
     from agents.review.site import write_site
+
     write_site(view.run_dir)
     return code
 
@@ -204,6 +275,7 @@ def cmd_reject(args: argparse.Namespace) -> int:
 
 def cmd_html(args: argparse.Namespace) -> int:
     from agents.review.site import write_site
+
     print(write_site(resolve_run(args.runs, args.repo, args.run)))
     return 0
 
@@ -217,8 +289,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run", nargs="?", default="latest")
     p.add_argument("--json", action="store_true")
     p.set_defaults(fn=cmd_list)
-    for name, fn, helptext in (("show", cmd_show, "a draft with its findings and source"),
-                               ("diff", cmd_diff, "the draft against the wiki page")):
+    for name, fn, helptext in (
+        ("show", cmd_show, "a draft with its findings and source"),
+        ("diff", cmd_diff, "the draft against the wiki page"),
+    ):
         p = sub.add_parser(name, help=helptext)
         p.add_argument("page")
         p.add_argument("--run", default="latest")
@@ -260,9 +334,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except OSError as exc:  # a read-only, obstructed or vanished run folder
         writes = args.cmd in _WRITING or exc.errno in (errno.EPERM, errno.EACCES, errno.EROFS)
-        print(f"error: cannot {'write' if writes else 'read'} {exc.filename or 'the run folder'} "
-              f"({exc.strerror or exc}); check that the run folder exists and is yours to "
-              f"{'write' if writes else 'read'}, or pass another --runs", file=sys.stderr)
+        print(
+            f"error: cannot {'write' if writes else 'read'} {exc.filename or 'the run folder'} "
+            f"({exc.strerror or exc}); check that the run folder exists and is yours to "
+            f"{'write' if writes else 'read'}, or pass another --runs",
+            file=sys.stderr,
+        )
         return 2
 
 

@@ -1,5 +1,6 @@
 """A finished (or interrupted) run as the reviewer sees it: its pages, their status, findings,
 locator confidence, the source they document, and the reviewer's decisions."""
+
 from __future__ import annotations
 
 import hashlib
@@ -27,6 +28,7 @@ JsonRecord = dict[str, Any]
 
 class Decision(TypedDict):
     """One line of a run's decisions.jsonl."""
+
     page: str
     decision: str  # "approve" or "reject"
     reason: str | None
@@ -93,7 +95,9 @@ def resolve_run(runs: Path, repo: str | None, run: str | None) -> Path:
     if repo is None:
         repos = sorted(p.name for p in runs.iterdir() if p.is_dir()) if runs.is_dir() else []
         if len(repos) != 1:
-            raise UsageError(f"say which repository: --repo one of {', '.join(repos) or '(none under ' + str(runs) + ')'}")
+            raise UsageError(
+                f"say which repository: --repo one of {', '.join(repos) or '(none under ' + str(runs) + ')'}"
+            )
         repo = repos[0]
     base = runs / repo
     run = run or "latest"
@@ -112,11 +116,16 @@ def decisions(run_dir: Path) -> dict[str, JsonRecord]:
     return {d["page"]: d for d in read_jsonl(run_dir / "decisions.jsonl")}
 
 
-def record_decision(run_dir: Path, page: str, decision: str, reason: str | None = None,
-                    text: str | None = None) -> Decision:
-    rec: Decision = {"page": page, "decision": decision, "reason": reason,
-           "sha256": hashlib.sha256(text.encode()).hexdigest() if text is not None else None,
-           "at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
+def record_decision(
+    run_dir: Path, page: str, decision: str, reason: str | None = None, text: str | None = None
+) -> Decision:
+    rec: Decision = {
+        "page": page,
+        "decision": decision,
+        "reason": reason,
+        "sha256": hashlib.sha256(text.encode()).hexdigest() if text is not None else None,
+        "at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
     with open(run_dir / "decisions.jsonl", "a", encoding="utf-8") as fh:
         fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
     return rec
@@ -133,8 +142,8 @@ def load_run(run_dir: Path) -> RunView:
     verdicts = read_jsonl(run_dir / "verdicts.jsonl")
     by_page: dict[str, tuple[JsonRecord, str | None]] = {}
     for verdict in verdicts:
-        p = page_path("Principle", verdict['principle'])
-        i = page_path("Implementation", verdict['implementation'])
+        p = page_path("Principle", verdict["principle"])
+        i = page_path("Implementation", verdict["implementation"])
         by_page[p] = (verdict, i)
         by_page[i] = (verdict, p)
     decided = decisions(run_dir)
@@ -151,17 +160,28 @@ def load_run(run_dir: Path) -> RunView:
         if page in held and not (decided.get(page, {}).get("decision") == "approve"):
             status = "held"
         elif draft is not None and in_wiki.is_file():
-            status = "committed" if same_but_stamp(in_wiki.read_text(encoding="utf-8"), draft.read_text(encoding="utf-8")) \
+            status = (
+                "committed"
+                if same_but_stamp(in_wiki.read_text(encoding="utf-8"), draft.read_text(encoding="utf-8"))
                 else "changed"
+            )
         elif in_wiki.is_file():
             status = "committed"
         else:
             status = "new"
-        view.entries.append(PageEntry(
-            page=page, status=status, findings=sorted(findings.get(page, []), key=lambda f: f.get("line") or 0),
-            confidence=(v or {}).get("confidence"), draft=draft, pair=pair, location=(v or {}).get("location"),
-            reason=(held.get(page) or (v or {}).get("reason")) if status == "held" else None,
-            decision=decided.get(page)))
+        view.entries.append(
+            PageEntry(
+                page=page,
+                status=status,
+                findings=sorted(findings.get(page, []), key=lambda f: f.get("line") or 0),
+                confidence=(v or {}).get("confidence"),
+                draft=draft,
+                pair=pair,
+                location=(v or {}).get("location"),
+                reason=(held.get(page) or (v or {}).get("reason")) if status == "held" else None,
+                decision=decided.get(page),
+            )
+        )
     return view
 
 
@@ -175,6 +195,7 @@ def source_excerpt(view: RunView, entry: PageEntry) -> tuple[str, int, list[str]
     if loc.get("kind") != "internal" or not loc.get("file"):
         return None
     from agents.runctx import workspace
+
     try:
         ws = workspace(view.config)
         path = ws.source.physical(loc["file"])
@@ -182,7 +203,7 @@ def source_excerpt(view: RunView, entry: PageEntry) -> tuple[str, int, list[str]
     except (OSError, UsageError):
         return None
     start, end = loc["start_line"], loc["end_line"]
-    chunk = lines[start - 1:min(end, start - 1 + MAX_EXCERPT)]
+    chunk = lines[start - 1 : min(end, start - 1 + MAX_EXCERPT)]
     if end - start + 1 > MAX_EXCERPT:
         chunk.append(f"… ({end - start + 1 - MAX_EXCERPT} more lines, to L{end})")
     return loc["file"], start, chunk

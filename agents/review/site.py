@@ -5,6 +5,7 @@ committed text) rendered, its verifier findings linked to the lines, and the sou
 The HTML is written by the templates in prompts/site/ with autoescape on, so everything from a page,
 a docstring, a finding or the source reaches it escaped; the page bodies come from tools/wiki/html.py.
 """
+
 from __future__ import annotations
 
 import json
@@ -26,8 +27,17 @@ from tools.wiki.page import TYPE_FOLDERS, parse_page
 
 # The part of summary.json (agents/nodes/report.py) the index shows; a run stopped early may lack any of it.
 _VerifyFigures = TypedDict("_VerifyFigures", {"errors": int, "pages": int}, total=False)
-_DriftFigures = TypedDict("_DriftFigures", {"from": SourceRecord | None, "from_text": str, "to": SourceRecord,
-                                            "to_text": str, "counts": list[tuple[str, int]]}, total=False)
+_DriftFigures = TypedDict(
+    "_DriftFigures",
+    {
+        "from": SourceRecord | None,
+        "from_text": str,
+        "to": SourceRecord,
+        "to_text": str,
+        "counts": list[tuple[str, int]],
+    },
+    total=False,
+)
 
 
 class _Summary(TypedDict, total=False):
@@ -42,6 +52,7 @@ class _Summary(TypedDict, total=False):
 @dataclass(frozen=True)
 class _Row:
     """One page in the index."""
+
     name: str
     page: str
     status: str
@@ -89,6 +100,7 @@ def _href_for(view: RunView, here: str) -> Callable[[str, str], str | None]:
         if name in names:
             return f"{name}.html" if here == "page" else f"pages/{name}.html"
         return None
+
     return href
 
 
@@ -118,8 +130,11 @@ def _verified_against(summary: _Summary) -> str:
     to = drift.get("to")
     if not to:
         return "—"
-    text = f"{drift.get('to_text')}" + (f" (sha256 {sha[:16]}…)" if (sha := to.get("sha256")) else "") + \
-        f", {to.get('verified_at')}"
+    text = (
+        f"{drift.get('to_text')}"
+        + (f" (sha256 {sha[:16]}…)" if (sha := to.get("sha256")) else "")
+        + f", {to.get('verified_at')}"
+    )
     if drift.get("from"):
         counts = ", ".join(f"{n} {c}" for c, n in drift.get("counts") or []) or "no recorded pages"
         text += f"; since {drift.get('from_text')}: {counts}"
@@ -129,30 +144,61 @@ def _verified_against(summary: _Summary) -> str:
 def _figures(view: RunView, summary: _Summary) -> list[tuple[str, object]]:
     c = counts(view)
     verify = summary.get("verify") or _VerifyFigures()
-    return [("Run", view.config["run_id"]), ("Repository", view.config["repo"]),
-            ("Pairs planned", summary.get("pairs_planned", "—")), ("Pairs committed", summary.get("committed_pairs", "—")),
-            ("Pairs held", summary.get("held_pairs", "—")), ("Pages skipped (already verified)", summary.get("skipped_pairs", "—")),
-            ("Whole-wiki verification", f"{verify.get('errors', '—')} errors over {verify.get('pages', '—')} pages"),
-            ("Page statuses", ", ".join(f"{k}: {v}" for k, v in sorted(c.items())) or "—"),
-            ("Verified against", _verified_against(summary))]
+    return [
+        ("Run", view.config["run_id"]),
+        ("Repository", view.config["repo"]),
+        ("Pairs planned", summary.get("pairs_planned", "—")),
+        ("Pairs committed", summary.get("committed_pairs", "—")),
+        ("Pairs held", summary.get("held_pairs", "—")),
+        ("Pages skipped (already verified)", summary.get("skipped_pairs", "—")),
+        ("Whole-wiki verification", f"{verify.get('errors', '—')} errors over {verify.get('pages', '—')} pages"),
+        ("Page statuses", ", ".join(f"{k}: {v}" for k, v in sorted(c.items())) or "—"),
+        ("Verified against", _verified_against(summary)),
+    ]
 
 
 def write_site(run_dir: Path) -> Path:
     view = load_run(run_dir)
     out = run_dir / "review"
     (out / "pages").mkdir(parents=True, exist_ok=True)
-    summary: _Summary = json.loads((run_dir / "summary.json").read_text()) if (run_dir / "summary.json").is_file() else {}
+    summary: _Summary = (
+        json.loads((run_dir / "summary.json").read_text()) if (run_dir / "summary.json").is_file() else {}
+    )
     env = html_env()
-    rows = [_Row(e.name, e.page, e.status, e.reason, len(e.findings),
-                 f"{e.confidence:.2f}" if e.confidence is not None else "—") for e in view.entries]
-    (out / "index.html").write_text(env.get_template("index.html.j2").render(
-        title=f"Review of {view.config['repo']} run {view.config['run_id']}", highlight_css=css(),
-        figures=_figures(view, summary), rows=rows), encoding="utf-8")
+    rows = [
+        _Row(
+            e.name,
+            e.page,
+            e.status,
+            e.reason,
+            len(e.findings),
+            f"{e.confidence:.2f}" if e.confidence is not None else "—",
+        )
+        for e in view.entries
+    ]
+    (out / "index.html").write_text(
+        env.get_template("index.html.j2").render(
+            title=f"Review of {view.config['repo']} run {view.config['run_id']}",
+            highlight_css=css(),
+            figures=_figures(view, summary),
+            rows=rows,
+        ),
+        encoding="utf-8",
+    )
     href = _href_for(view, "page")
     page = env.get_template("page.html.j2")
     for e in view.entries:
         text = _text_of(view, e)
-        (out / "pages" / f"{e.name}.html").write_text(page.render(
-            title=e.page, highlight_css=css(), body=page_html(parse_page(text, e.page), href) if text is not None else None,
-            status=e.status, reason=e.reason, findings=_findings(e), source=_source(view, e)), encoding="utf-8")
+        (out / "pages" / f"{e.name}.html").write_text(
+            page.render(
+                title=e.page,
+                highlight_css=css(),
+                body=page_html(parse_page(text, e.page), href) if text is not None else None,
+                status=e.status,
+                reason=e.reason,
+                findings=_findings(e),
+                source=_source(view, e),
+            ),
+            encoding="utf-8",
+        )
     return out / "index.html"

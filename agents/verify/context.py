@@ -1,4 +1,5 @@
 """What every rule may read: the wiki, the source workspace, the deny-list, the clock."""
+
 from __future__ import annotations
 
 import re
@@ -65,8 +66,9 @@ class Context:
     @cached_property
     def code_like_exports(self) -> set[str]:
         """Exported names that can only be code (snake_case or CamelCase), matched case-sensitively."""
-        return _per_source(self.ws, "code_like", lambda: {
-            n for n in self.export_names if "_" in n or any(c.isupper() for c in n[1:])})
+        return _per_source(
+            self.ws, "code_like", lambda: {n for n in self.export_names if "_" in n or any(c.isupper() for c in n[1:])}
+        )
 
     @cached_property
     def source_lines(self) -> set[str]:

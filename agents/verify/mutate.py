@@ -5,6 +5,7 @@ careless author (or model) would, pick their target deterministically (first pag
 order, that offers what they need) and return a one-line description, or None when the wiki has
 no suitable target. Each names the rule id that must catch it.
 """
+
 from __future__ import annotations
 
 import ast
@@ -76,6 +77,7 @@ def _rel(root: Path, p: Path) -> str:
 
 # --- mutations -------------------------------------------------------------------------------
 
+
 def line_shift(root: Path, src: Path | None) -> str | None:
     for p in _api_docs(root):
         m = _LINES.search(p.read_text(encoding="utf-8"))
@@ -95,8 +97,11 @@ def wrong_file(root: Path, src: Path | None) -> str | None:
         if m is None:
             continue
         cited = src / m.group(2)
-        others = sorted(f for f in cited.parent.glob("*.py") if f.name != cited.name and f.name != "__init__.py"
-                        and f.is_file() and not f.is_symlink())
+        others = sorted(
+            f
+            for f in cited.parent.glob("*.py")
+            if f.name != cited.name and f.name != "__init__.py" and f.is_file() and not f.is_symlink()
+        )
         if not others:
             continue
         new = others[0].relative_to(src).as_posix()
@@ -135,6 +140,7 @@ def required_wrong(root: Path, src: Path | None) -> str | None:
     def pred(t: str) -> re.Match[str] | None:
         io = _section(t, "Inputs", 3)
         return io and next((m for m in _INPUT_ROW.finditer(t, io[0], io[1]) if m.group(3) == "Yes"), None)
+
     hit = _first(_api_docs(root), pred)
     if hit is None:
         return None
@@ -166,7 +172,7 @@ def default_in_signature(root: Path, src: Path | None) -> str | None:
         if not m:
             continue
         new = _other_value(d.group(1))
-        p.write_text(text[:m.start(1)] + new + text[m.end(1):], encoding="utf-8")
+        p.write_text(text[: m.start(1)] + new + text[m.end(1) :], encoding="utf-8")
         return f"{_rel(root, p)}: Signature default of {row.group(1)} {d.group(1)} -> {new}"
     return None
 
@@ -186,7 +192,7 @@ def sections_swapped(root: Path, src: Path | None) -> str | None:
         text = p.read_text(encoding="utf-8")
         io, ex = _section(text, "I/O Contract"), _section(text, "Usage Examples")
         if io and ex and io[1] == ex[0]:
-            p.write_text(text[:io[0]] + text[ex[0]:ex[1]] + text[io[0]:io[1]] + text[ex[1]:], encoding="utf-8")
+            p.write_text(text[: io[0]] + text[ex[0] : ex[1]] + text[io[0] : io[1]] + text[ex[1] :], encoding="utf-8")
             return f"{_rel(root, p)}: I/O Contract and Usage Examples swapped"
     return None
 
@@ -202,7 +208,9 @@ def broken_link(root: Path, src: Path | None) -> str | None:
 
 def second_implemented_by(root: Path, src: Path | None) -> str | None:
     impls = [p.stem for p in _pages(root, "implementations")]
-    hit = _first(_pages(root, "principles"), lambda t: re.search(r"^\* \[\[implemented_by::Implementation:(\w+)\]\]$", t, re.M))
+    hit = _first(
+        _pages(root, "principles"), lambda t: re.search(r"^\* \[\[implemented_by::Implementation:(\w+)\]\]$", t, re.M)
+    )
     if hit is None or len(impls) < 2:
         return None
     p, m = hit
@@ -227,6 +235,7 @@ def wrong_import(root: Path, src: Path | None) -> str | None:
     def pred(t: str) -> re.Match[str] | None:
         imp = _section(t, "Import", 3)
         return imp and _IMPORT.search(t, imp[0], imp[1])
+
     hit = _first(_api_docs(root), pred)
     if hit is None:
         return None
@@ -251,7 +260,7 @@ def _into_example(root: Path, line: str) -> tuple[Path, str] | None:
         return None
     p, m = hit
     text = p.read_text(encoding="utf-8")
-    p.write_text(text[:m.end()] + line + "\n" + text[m.end():], encoding="utf-8")
+    p.write_text(text[: m.end()] + line + "\n" + text[m.end() :], encoding="utf-8")
     return p, line
 
 
@@ -287,7 +296,7 @@ def _example_code(text: str) -> list[re.Match[str]]:
 
 def _append_to_example(p: Path, block: re.Match[str], lines: str) -> None:
     text = p.read_text(encoding="utf-8")
-    p.write_text(text[:block.end(1)] + lines + "\n" + text[block.end(1):], encoding="utf-8")
+    p.write_text(text[: block.end(1)] + lines + "\n" + text[block.end(1) :], encoding="utf-8")
 
 
 def _fresh_name(code: str, base: str) -> str:
@@ -320,9 +329,11 @@ def example_unused_import(root: Path, src: Path | None) -> str | None:
     for p in _pages(root, "implementations"):
         text = p.read_text(encoding="utf-8")
         for block in _example_code(text):
-            module = next((m for m in ("os", "sys", "json", "math") if not re.search(rf"\b{m}\b", block.group(1))), None)
+            module = next(
+                (m for m in ("os", "sys", "json", "math") if not re.search(rf"\b{m}\b", block.group(1))), None
+            )
             if module:
-                p.write_text(text[:block.start(1)] + f"import {module}\n" + text[block.start(1):], encoding="utf-8")
+                p.write_text(text[: block.start(1)] + f"import {module}\n" + text[block.start(1) :], encoding="utf-8")
                 return f"{_rel(root, p)}: example imports {module} and never uses it"
     return None
 
@@ -352,8 +363,10 @@ def _calls_of(code: str, name: str, is_method: bool, owner: str | None) -> list[
         return []
 
     def made_here(v: ast.expr | None) -> bool:
-        return (isinstance(v, ast.Constant) and v.value is Ellipsis) or \
-            (isinstance(v, ast.Call) and isinstance(v.func, ast.Name) and v.func.id == owner)
+        return (isinstance(v, ast.Constant) and v.value is Ellipsis) or (
+            isinstance(v, ast.Call) and isinstance(v.func, ast.Name) and v.func.id == owner
+        )
+
     values = {id(t): n.value for n in ast.walk(tree) if isinstance(n, ast.Assign) for t in n.targets}
     built: dict[str, list[bool]] = {}
     for n in ast.walk(tree):
@@ -361,12 +374,20 @@ def _calls_of(code: str, name: str, is_method: bool, owner: str | None) -> list[
             built.setdefault(n.id, []).append(made_here(values.get(id(n))))
     out = []
     for n in ast.walk(tree):
-        if not isinstance(n, ast.Call) or any(isinstance(a, ast.Starred) for a in n.args) \
-                or any(k.arg is None for k in n.keywords):
+        if (
+            not isinstance(n, ast.Call)
+            or any(isinstance(a, ast.Starred) for a in n.args)
+            or any(k.arg is None for k in n.keywords)
+        ):
             continue
         f = n.func
-        if is_method and isinstance(f, ast.Attribute) and f.attr == name and isinstance(f.value, ast.Name) \
-                and all(built.get(f.value.id, [False])):
+        if (
+            is_method
+            and isinstance(f, ast.Attribute)
+            and f.attr == name
+            and isinstance(f.value, ast.Name)
+            and all(built.get(f.value.id, [False]))
+        ):
             out.append(n)
         elif not is_method and isinstance(f, ast.Name) and f.id == name:
             out.append(n)
@@ -393,8 +414,8 @@ def example_call_does_not_bind(root: Path, src: Path | None) -> str | None:
                 continue
             lines = block.group(1).split("\n")
             line = lines[end_line - 1].encode("utf-8")
-            close = len(line[:end_col - 1].decode("utf-8"))  # the call's ')'
-            head = "\n".join(lines[:end_line - 1] + [lines[end_line - 1][:close]])
+            close = len(line[: end_col - 1].decode("utf-8"))  # the call's ')'
+            head = "\n".join(lines[: end_line - 1] + [lines[end_line - 1][:close]])
             sep = "" if not (call.args or call.keywords) else (" " if head.rstrip().endswith(",") else ", ")
             at = block.start(1) + len(head)
             p.write_text(text[:at] + sep + "not_a_parameter=1" + text[at:], encoding="utf-8")
@@ -406,8 +427,11 @@ def example_call_does_not_bind(root: Path, src: Path | None) -> str | None:
         if target is None or not blocks or not first_import:
             continue
         name, is_method = target
-        appended = f"obj = ...  # the object the method belongs to\nobj.{name}(not_a_parameter=1)" if is_method else \
-            f"{first_import.group(0)}\n{name}(not_a_parameter=1)"
+        appended = (
+            f"obj = ...  # the object the method belongs to\nobj.{name}(not_a_parameter=1)"
+            if is_method
+            else f"{first_import.group(0)}\n{name}(not_a_parameter=1)"
+        )
         _append_to_example(p, blocks[0], appended)
         return f"{_rel(root, p)}: example appends a call of {name} with not_a_parameter=1"
     return None
@@ -446,7 +470,10 @@ def secret_in_example(root: Path, src: Path | None) -> str | None:
 
 
 def path_in_metadata(root: Path, src: Path | None) -> str | None:
-    hit = _first(_pages(root, "implementations"), lambda t: re.search(r"^\* \[\[source::Repo\|([^|]+)\|(https://[^\]]+)\]\]$", t, re.M))
+    hit = _first(
+        _pages(root, "implementations"),
+        lambda t: re.search(r"^\* \[\[source::Repo\|([^|]+)\|(https://[^\]]+)\]\]$", t, re.M),
+    )
     if hit is None:
         return None
     p, m = hit
@@ -474,7 +501,7 @@ def library_in_overview(root: Path, src: Path | None) -> str | None:
             continue
         m = re.compile(r"^(\S.*?)\.$", re.M).search(text, sec[0] + 1, sec[1])
         if m and not m.group(0).startswith("="):
-            p.write_text(text[:m.end(1)] + f" with {pkg}" + text[m.end(1):], encoding="utf-8")
+            p.write_text(text[: m.end(1)] + f" with {pkg}" + text[m.end(1) :], encoding="utf-8")
             return f"{_rel(root, p)}: Overview names {pkg}"
     return None
 
@@ -490,14 +517,18 @@ def source_line_in_theory(root: Path, src: Path | None) -> str | None:
         principle = root / "principles" / f"{link.group(1)}.md" if link else None
         if not file or not lines or principle is None or not principle.exists() or not (src / file.group(2)).is_file():
             continue
-        code = (src / file.group(2)).read_text(encoding="utf-8").splitlines()[int(lines.group(2)) - 1:int(lines.group(3))]
+        code = (
+            (src / file.group(2))
+            .read_text(encoding="utf-8")
+            .splitlines()[int(lines.group(2)) - 1 : int(lines.group(3))]
+        )
         line = max(code, key=lambda l: len(l.replace(" ", "")), default="").strip()
         ptext = principle.read_text(encoding="utf-8")
         basis = _section(ptext, "Theoretical Basis")
         if len(line.replace(" ", "")) < 25 or basis is None:
             continue
         block = f'<syntaxhighlight lang="python">\n{line}\n</syntaxhighlight>\n\n'
-        principle.write_text(ptext[:basis[1]] + block + ptext[basis[1]:], encoding="utf-8")
+        principle.write_text(ptext[: basis[1]] + block + ptext[basis[1] :], encoding="utf-8")
         return f"{_rel(root, principle)}: Theoretical Basis holds the source line {line[:40]!r}"
     return None
 
@@ -512,7 +543,9 @@ def markdown_heading(root: Path, src: Path | None) -> str | None:
 
 
 def realized_by_edge(root: Path, src: Path | None) -> str | None:
-    hit = _first(_pages(root, "principles"), lambda t: re.search(r"^\* \[\[implemented_by::Implementation:(\w+)\]\]$", t, re.M))
+    hit = _first(
+        _pages(root, "principles"), lambda t: re.search(r"^\* \[\[implemented_by::Implementation:(\w+)\]\]$", t, re.M)
+    )
     if hit is None:
         return None
     p, m = hit
@@ -545,8 +578,9 @@ def index_unsorted(root: Path, src: Path | None) -> str | None:
     path, rows = hit
     text = path.read_text(encoding="utf-8")
     a, b = rows[0], rows[1]
-    path.write_text(text[:a.start()] + b.group(0) + text[a.end():b.start()] + a.group(0) + text[b.end():],
-                    encoding="utf-8")
+    path.write_text(
+        text[: a.start()] + b.group(0) + text[a.end() : b.start()] + a.group(0) + text[b.end() :], encoding="utf-8"
+    )
     return "_ImplementationIndex.md: first two rows swapped"
 
 
@@ -598,12 +632,23 @@ def _documented_in_source(src: Path, text: str) -> set[str]:
     node = next((n for n in ast.walk(tree) if isinstance(n, defs) and n.lineno == int(lines.group(2))), None)
     if node is None:
         return set()
-    nodes = [node] + [n for n in getattr(node, "body", []) if isinstance(node, ast.ClassDef)
-                      and isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == "__init__"]
+    nodes = [node] + [
+        n
+        for n in getattr(node, "body", [])
+        if isinstance(node, ast.ClassDef)
+        and isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+        and n.name == "__init__"
+    ]
     names = {name for n in nodes for name in param_entries(ast.get_docstring(n))}
     if isinstance(node, ast.ClassDef):
-        names |= {s.target.id for s in node.body if isinstance(s, ast.AnnAssign) and isinstance(s.target, ast.Name)
-                  and s.value is not None and field_help(ast.get_source_segment(code, s.value))}
+        names |= {
+            s.target.id
+            for s in node.body
+            if isinstance(s, ast.AnnAssign)
+            and isinstance(s.target, ast.Name)
+            and s.value is not None
+            and field_help(ast.get_source_segment(code, s.value))
+        }
     return names
 
 
@@ -617,11 +662,11 @@ def param_doc_dropped(root: Path, src: Path | None) -> str | None:
         if io is None:
             continue
         documented = _documented_in_source(src, text)
-        for m in (_INPUT_ROW.finditer(text, io[0], io[1]) if documented else []):
+        for m in _INPUT_ROW.finditer(text, io[0], io[1]) if documented else []:
             if m.group(1) in documented and "undocumented" not in m.group(4):
                 d = _DEFAULT.search(m.group(4))
                 new = f"The `{m.group(1)}` argument (undocumented in the source)." + (f" {d.group(0)}" if d else "")
-                _edit(p, m.group(0), m.group(0)[:m.start(4) - m.start(0)] + new)
+                _edit(p, m.group(0), m.group(0)[: m.start(4) - m.start(0)] + new)
                 return f"{_rel(root, p)}: input {m.group(1)}, documented in the source, said to be undocumented"
     return None
 
@@ -648,8 +693,11 @@ def _short_name(text: str) -> str:
 
 def boilerplate_overview(root: Path, src: Path | None) -> str | None:
     """One Principle's Overview pasted onto two more, each with its own name swapped in: a template."""
-    pages = [(p, t, m) for p in _pages(root, "principles")
-             if (m := _first_line(t := p.read_text(encoding="utf-8"), "Overview", 2))]
+    pages = [
+        (p, t, m)
+        for p in _pages(root, "principles")
+        if (m := _first_line(t := p.read_text(encoding="utf-8"), "Overview", 2))
+    ]
     if len(pages) < 3:
         return None
     source_name = _short_name(pages[0][1]).replace("_", " ")
@@ -658,7 +706,7 @@ def boilerplate_overview(root: Path, src: Path | None) -> str | None:
     for p, text, m in pages[:3]:
         name = _short_name(text).replace("_", " ")
         line = f"{name} means {body.replace(source_name, name)}"
-        p.write_text(text[:m.start(1)] + line + text[m.end(1):], encoding="utf-8")
+        p.write_text(text[: m.start(1)] + line + text[m.end(1) :], encoding="utf-8")
     return f"the Overview of {pages[0][0].stem} copied onto {pages[1][0].stem} and {pages[2][0].stem}, names swapped"
 
 
@@ -668,8 +716,10 @@ def placeholder_math(root: Path, src: Path | None) -> str | None:
         return None
     p, m = hit
     text = p.read_text(encoding="utf-8")
-    p.write_text(text[:m.start()] + "Abstractly, the step computes <math>y = f(x)</math>.\n\n" + text[m.start():],
-                 encoding="utf-8")
+    p.write_text(
+        text[: m.start()] + "Abstractly, the step computes <math>y = f(x)</math>.\n\n" + text[m.start() :],
+        encoding="utf-8",
+    )
     return f"{_rel(root, p)}: Theoretical Basis says <math>y = f(x)</math>"
 
 
@@ -677,6 +727,7 @@ def sentence_twice(root: Path, src: Path | None) -> str | None:
     def pred(t: str) -> re.Match[str] | None:
         m = _first_line(t, "Description", 3)
         return m if m and len(first_sentence(m.group(1)).split()) >= 3 else None
+
     hit = _first(_pages(root, "principles"), pred)
     if hit is None:
         return None

@@ -8,6 +8,7 @@ tests/test_docs.py checks that the passing form has no finding under the rule an
 has one. An edit names text that must occur exactly once in its file, so a fixture that drifts
 breaks the example loudly instead of silently editing nothing.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -61,7 +62,9 @@ def apply(root: Path, changes: tuple[Change, ...]) -> None:
         if c.kind == "edit":
             text = path.read_text(encoding="utf-8")
             if text.count(c.before) != 1:
-                raise ValueError(f"{c.path}: the text to edit occurs {text.count(c.before)} times, not once: {c.before!r}")
+                raise ValueError(
+                    f"{c.path}: the text to edit occurs {text.count(c.before)} times, not once: {c.before!r}"
+                )
             path.write_text(text.replace(c.before, c.after), encoding="utf-8")
         elif c.kind == "add":
             if path.exists():
@@ -190,59 +193,150 @@ def on_result(job: str, result: str) -> None:
 """
 
 EXAMPLES: tuple[RuleExample, ...] = (
-    RuleExample("R1", "a page file named with a hyphen", (
-        rename("principles/acme_minipkg_Engine_Setup.md", "principles/acme_minipkg_Engine-Setup.md"),)),
+    RuleExample(
+        "R1",
+        "a page file named with a hyphen",
+        (rename("principles/acme_minipkg_Engine_Setup.md", "principles/acme_minipkg_Engine-Setup.md"),),
+    ),
     RuleExample("R2", "a notes file at the wiki root", (add("TODO.md", "* check the examples\n"),)),
-    RuleExample("R3", "the title keeps the repo prefix", (
-        edit(ENGINE, "# Implementation: Engine\n", "# Implementation: acme_minipkg_Engine\n"),)),
-    RuleExample("R5", "a heading without the blank line after it", (
-        edit(ENGINE, "=== Description ===\n\n`Engine`", "=== Description ===\n`Engine`"),)),
-    RuleExample("R7", "a code block in a language other than python or bash", (
-        edit(ENGINE, '<syntaxhighlight lang="python">\nfrom minipkg import Engine\n\n',
-             '<syntaxhighlight lang="py">\nfrom minipkg import Engine\n\n'),)),
+    RuleExample(
+        "R3",
+        "the title keeps the repo prefix",
+        (edit(ENGINE, "# Implementation: Engine\n", "# Implementation: acme_minipkg_Engine\n"),),
+    ),
+    RuleExample(
+        "R5",
+        "a heading without the blank line after it",
+        (edit(ENGINE, "=== Description ===\n\n`Engine`", "=== Description ===\n`Engine`"),),
+    ),
+    RuleExample(
+        "R7",
+        "a code block in a language other than python or bash",
+        (
+            edit(
+                ENGINE,
+                '<syntaxhighlight lang="python">\nfrom minipkg import Engine\n\n',
+                '<syntaxhighlight lang="py">\nfrom minipkg import Engine\n\n',
+            ),
+        ),
+    ),
     RuleExample("R9", "a metadata row renamed", (edit(ENGINE, "! Domains\n", "! Tags\n"),)),
-    RuleExample("R10", "a knowledge source of an unknown kind", (
-        edit(ENGINE, "[[source::Repo|acme/minipkg|", "[[source::Code|acme/minipkg|"),)),
-    RuleExample("R12", "a domain tag with a space", (
-        edit(ENGINE, "[[domain::Job_Scheduling]]", "[[domain::Job Scheduling]]"),)),
-    RuleExample("R18", "the steps numbered 1, 2, 4, 4, 5", (
-        edit(WORKFLOW, "=== Step 3: Run the jobs ===", "=== Step 4: Run the jobs ==="),)),
-    RuleExample("R19", "the only step through a Principle shown as pending", (
-        edit(WORKFLOW, "[[step::Principle:acme_minipkg_Result_Decoding]]\n\nTurning",
-             "''Pending: not yet documented.''\n\nTurning"),
-        edit(WORKFLOW, "* [[step::Principle:acme_minipkg_Result_Decoding]]\n", ""))),
-    RuleExample("R20", "a Heuristic's used_by backlink to a page that does not use it", (
-        edit(HEURISTIC, "* [[used_by::Implementation:acme_minipkg_Engine]]",
-             "* [[used_by::Implementation:acme_minipkg_run_engine]]"),), setup=(
-        add(HEURISTIC, _HEURISTIC_PAGE),
-        edit(ENGINE, "* [[implements::Principle:acme_minipkg_Engine_Setup]]\n",
-             "* [[implements::Principle:acme_minipkg_Engine_Setup]]\n\n=== Uses Heuristic ===\n\n"
-             "* [[uses_heuristic::Heuristic:acme_minipkg_Small_Batches]]\n"))),
-    RuleExample("R21", "a second page on the same API under an unrelated name", (
-        rename("implementations/acme_minipkg_Engine_verbose.md", "implementations/acme_minipkg_Runner.md"),),
-        setup=(copy(ENGINE, "implementations/acme_minipkg_Engine_verbose.md"),)),
+    RuleExample(
+        "R10",
+        "a knowledge source of an unknown kind",
+        (edit(ENGINE, "[[source::Repo|acme/minipkg|", "[[source::Code|acme/minipkg|"),),
+    ),
+    RuleExample(
+        "R12", "a domain tag with a space", (edit(ENGINE, "[[domain::Job_Scheduling]]", "[[domain::Job Scheduling]]"),)
+    ),
+    RuleExample(
+        "R18",
+        "the steps numbered 1, 2, 4, 4, 5",
+        (edit(WORKFLOW, "=== Step 3: Run the jobs ===", "=== Step 4: Run the jobs ==="),),
+    ),
+    RuleExample(
+        "R19",
+        "the only step through a Principle shown as pending",
+        (
+            edit(
+                WORKFLOW,
+                "[[step::Principle:acme_minipkg_Result_Decoding]]\n\nTurning",
+                "''Pending: not yet documented.''\n\nTurning",
+            ),
+            edit(WORKFLOW, "* [[step::Principle:acme_minipkg_Result_Decoding]]\n", ""),
+        ),
+    ),
+    RuleExample(
+        "R20",
+        "a Heuristic's used_by backlink to a page that does not use it",
+        (
+            edit(
+                HEURISTIC,
+                "* [[used_by::Implementation:acme_minipkg_Engine]]",
+                "* [[used_by::Implementation:acme_minipkg_run_engine]]",
+            ),
+        ),
+        setup=(
+            add(HEURISTIC, _HEURISTIC_PAGE),
+            edit(
+                ENGINE,
+                "* [[implements::Principle:acme_minipkg_Engine_Setup]]\n",
+                "* [[implements::Principle:acme_minipkg_Engine_Setup]]\n\n=== Uses Heuristic ===\n\n"
+                "* [[uses_heuristic::Heuristic:acme_minipkg_Small_Batches]]\n",
+            ),
+        ),
+    ),
+    RuleExample(
+        "R21",
+        "a second page on the same API under an unrelated name",
+        (rename("implementations/acme_minipkg_Engine_verbose.md", "implementations/acme_minipkg_Runner.md"),),
+        setup=(copy(ENGINE, "implementations/acme_minipkg_Engine_verbose.md"),),
+    ),
     RuleExample("R22", "Lines written without the L", (edit(ENGINE, "* '''Lines:''' L28-76", "* '''Lines:''' 28-76"),)),
-    RuleExample("R27", "the Outputs type is a base class, not the class built", (
-        edit(ENGINE, "| engine || Engine || A new engine.", "| engine || BaseEngine || A new engine."),)),
-    RuleExample("R30", "a Wrapper Doc that cites a File", (
-        edit(WRAPPER, "* '''Library:''' [https://docs.python.org/3/library/json.html json]\n",
-             "* '''Library:''' [https://docs.python.org/3/library/json.html json]\n* '''File:''' json/decoder.py\n"),)),
-    RuleExample("R31", "a Pattern Doc without Constraints", (edit(PATTERN, _CONSTRAINTS, ""),),
-                setup=(add(PATTERN, _PATTERN_PAGE),)),
-    RuleExample("R32", "a code block on a Workflow page", (
-        edit(WORKFLOW, "collecting one result per job.\n",
-             "collecting one result per job.\n\n<syntaxhighlight lang=\"python\">\n"
-             "results = run_engine(engine, jobs)\n</syntaxhighlight>\n"),)),
-    RuleExample("R33", "a second sentence in the Overview", (
-        edit(ENGINE, "provided by minipkg.\n", "provided by minipkg. It keeps the settings and the run state.\n"),)),
+    RuleExample(
+        "R27",
+        "the Outputs type is a base class, not the class built",
+        (edit(ENGINE, "| engine || Engine || A new engine.", "| engine || BaseEngine || A new engine."),),
+    ),
+    RuleExample(
+        "R30",
+        "a Wrapper Doc that cites a File",
+        (
+            edit(
+                WRAPPER,
+                "* '''Library:''' [https://docs.python.org/3/library/json.html json]\n",
+                "* '''Library:''' [https://docs.python.org/3/library/json.html json]\n* '''File:''' json/decoder.py\n",
+            ),
+        ),
+    ),
+    RuleExample(
+        "R31",
+        "a Pattern Doc without Constraints",
+        (edit(PATTERN, _CONSTRAINTS, ""),),
+        setup=(add(PATTERN, _PATTERN_PAGE),),
+    ),
+    RuleExample(
+        "R32",
+        "a code block on a Workflow page",
+        (
+            edit(
+                WORKFLOW,
+                "collecting one result per job.\n",
+                'collecting one result per job.\n\n<syntaxhighlight lang="python">\n'
+                "results = run_engine(engine, jobs)\n</syntaxhighlight>\n",
+            ),
+        ),
+    ),
+    RuleExample(
+        "R33",
+        "a second sentence in the Overview",
+        (edit(ENGINE, "provided by minipkg.\n", "provided by minipkg. It keeps the settings and the run state.\n"),),
+    ),
     RuleExample("R37", "an index file deleted", (remove("_PrincipleIndex.md"),)),
-    RuleExample("R40", "a connection token without the repo prefix", (
-        edit("_PrincipleIndex.md", "✅Impl:acme_minipkg_Engine, ✅Workflow", "✅Impl:Engine, ✅Workflow"),)),
-    RuleExample("R41", "Notes that do not start with the sub-type", (
-        edit("_ImplementationIndex.md", "| API Doc - creating a job runner |", "| creating a job runner |"),)),
-    RuleExample("R42", "a WorkflowIndex without its title line", (
-        edit("_WorkflowIndex.md", "# Workflow Index: acme_minipkg\n", "# Workflows of acme_minipkg\n"),)),
-    RuleExample("R43", "one Implementation given for two steps' Principles", (
-        edit("_WorkflowIndex.md", "| **Implementation** | `acme_minipkg_Engine_shutdown` |",
-             "| **Implementation** | `acme_minipkg_Engine` |"),)),
+    RuleExample(
+        "R40",
+        "a connection token without the repo prefix",
+        (edit("_PrincipleIndex.md", "✅Impl:acme_minipkg_Engine, ✅Workflow", "✅Impl:Engine, ✅Workflow"),),
+    ),
+    RuleExample(
+        "R41",
+        "Notes that do not start with the sub-type",
+        (edit("_ImplementationIndex.md", "| API Doc - creating a job runner |", "| creating a job runner |"),),
+    ),
+    RuleExample(
+        "R42",
+        "a WorkflowIndex without its title line",
+        (edit("_WorkflowIndex.md", "# Workflow Index: acme_minipkg\n", "# Workflows of acme_minipkg\n"),),
+    ),
+    RuleExample(
+        "R43",
+        "one Implementation given for two steps' Principles",
+        (
+            edit(
+                "_WorkflowIndex.md",
+                "| **Implementation** | `acme_minipkg_Engine_shutdown` |",
+                "| **Implementation** | `acme_minipkg_Engine` |",
+            ),
+        ),
+    ),
 )

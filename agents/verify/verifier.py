@@ -4,6 +4,7 @@
 
 Exit code 0 only when there is no error (warnings are reported); 2 on unusable input.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,6 +38,7 @@ from tools.index.workspace import Workspace, open_workspace
 
 class ExampleNames(TypedDict):
     """How many names the examples take from the package, and how many of them exist."""
+
     checked: int
     exist: int
     ratio: float | None
@@ -45,6 +47,7 @@ class ExampleNames(TypedDict):
 
 class VerifySummary(TypedDict):
     """A whole-wiki verification in brief, as a commit records it."""
+
     errors: int
     warnings: int
     pages: int
@@ -54,6 +57,7 @@ class VerifySummary(TypedDict):
 
 class ReportRecord(TypedDict):
     """A report as ``--json`` prints it."""
+
     pages: int
     errors: int
     warnings: int
@@ -80,16 +84,25 @@ class Report:
 
     def as_dict(self) -> ReportRecord:
         ratio = self.examples.found / self.examples.names if self.examples.names else None
-        return {"pages": self.pages, "errors": len(self.errors), "warnings": len(self.findings) - len(self.errors),
-                "per_rule": self.per_rule(), "seconds": round(self.seconds, 3),
-                "example_names": {"checked": self.examples.names, "exist": self.examples.found,
-                                  "ratio": round(ratio, 3) if ratio is not None else None,
-                                  "unknown": self.examples.unknown},
-                "findings": [f.as_dict() for f in self.findings]}
+        return {
+            "pages": self.pages,
+            "errors": len(self.errors),
+            "warnings": len(self.findings) - len(self.errors),
+            "per_rule": self.per_rule(),
+            "seconds": round(self.seconds, 3),
+            "example_names": {
+                "checked": self.examples.names,
+                "exist": self.examples.found,
+                "ratio": round(ratio, 3) if ratio is not None else None,
+                "unknown": self.examples.unknown,
+            },
+            "findings": [f.as_dict() for f in self.findings],
+        }
 
 
-def verify_wiki(wiki: Wiki, ws: Workspace | None, now: datetime | None = None,
-                trusted: frozenset[str] = frozenset()) -> Report:
+def verify_wiki(
+    wiki: Wiki, ws: Workspace | None, now: datetime | None = None, trusted: frozenset[str] = frozenset()
+) -> Report:
     """Every rule on every page, then the whole-wiki rules. ``trusted``: pages whose per-page verdict
     still holds (same text, none of their inputs changed since a clean verification: agents.drift);
     the whole-wiki rules still see them."""
@@ -116,13 +129,22 @@ def verify_wiki(wiki: Wiki, ws: Workspace | None, now: datetime | None = None,
     return Report(findings, len(wiki.pages), time.perf_counter() - t0, stats)
 
 
-def verify_pages(texts: dict[str, str], repo: str, ws: Workspace | None, now: datetime | None = None,
-                 workflow_index: WorkflowIndex | None = None) -> list[Finding]:
+def verify_pages(
+    texts: dict[str, str],
+    repo: str,
+    ws: Workspace | None,
+    now: datetime | None = None,
+    workflow_index: WorkflowIndex | None = None,
+) -> list[Finding]:
     """Page-level, fact and pairing rules for a few pages checked on their own (one drafted pair),
     before they meet the rest of the wiki. Rules that need the whole wiki (orphans, indexes,
     statuses) run at commit time through verify_wiki."""
-    wiki = Wiki(Path("."), repo, pages={rel: parse_page(text, rel) for rel, text in texts.items()},
-                workflow_index=workflow_index)
+    wiki = Wiki(
+        Path("."),
+        repo,
+        pages={rel: parse_page(text, rel) for rel, text in texts.items()},
+        workflow_index=workflow_index,
+    )
     ctx = Context(wiki, ws) if now is None else Context(wiki, ws, now)
     out: list[Finding] = []
     stats = ExampleStats()
@@ -164,8 +186,11 @@ def run(argv: list[str] | None = None) -> int:
         for f in report.findings:
             print(f)
         counts = ", ".join(f"{r}: {n}" for r, n in report.per_rule().items()) or "none"
-        print(f"{report.pages} pages, {len(report.errors)} errors, {len(report.findings) - len(report.errors)} "
-              f"warnings ({counts}) in {report.seconds:.2f}s", file=sys.stderr)
+        print(
+            f"{report.pages} pages, {len(report.errors)} errors, {len(report.findings) - len(report.errors)} "
+            f"warnings ({counts}) in {report.seconds:.2f}s",
+            file=sys.stderr,
+        )
     return 1 if report.errors else 0
 
 

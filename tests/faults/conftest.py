@@ -1,6 +1,7 @@
 """The scripted OpenAI-compatible endpoint on 127.0.0.1 the fault tests talk to: a real HTTP
 server in a thread, answering from a script object (``reply(body) -> (status, payload, headers)``;
 status -1 closes the connection), stopped when the test ends."""
+
 from __future__ import annotations
 
 import json
@@ -35,14 +36,14 @@ def endpoint():
 
             def log_message(self, *args):  # quiet
                 pass
+
         server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         server.timeout = 5
         threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
         servers.append(server)
         return f"http://127.0.0.1:{server.server_address[1]}/v1"
+
     yield start
     for s in servers:
         s.shutdown()
         s.server_close()
-
-

@@ -2,6 +2,7 @@
 (bounded requests, a lifetime, stopped by the test) answers the pipeline's model calls and plants
 one fault each. Every case asserts the exit code, no traceback, what is committed, a wiki that
 verifies with 0 errors, and the key nowhere on disk."""
+
 from __future__ import annotations
 
 import json
@@ -30,9 +31,14 @@ ANSWER = {"name": "answer", "arguments": {"qualname": "run_engine", "file": "src
 
 
 def _completion(content: str) -> dict:
-    return {"id": "x", "object": "chat.completion", "created": 0, "model": "fake",
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
-            "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}}
+    return {
+        "id": "x",
+        "object": "chat.completion",
+        "created": 0,
+        "model": "fake",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
+    }
 
 
 class Script:
@@ -77,44 +83,97 @@ class Script:
         if f == "unknown_tool" and agent:
             return 200, _completion(json.dumps({"name": "rm_rf", "arguments": {"path": "/"}})), {}
         if f == "outside_path" and agent:
-            return 200, _completion(json.dumps({"name": "read_lines", "arguments": {
-                "file": "../../../etc/passwd", "start": 1, "end": 5}})), {}
+            return (
+                200,
+                _completion(
+                    json.dumps(
+                        {"name": "read_lines", "arguments": {"file": "../../../etc/passwd", "start": 1, "end": 5}}
+                    )
+                ),
+                {},
+            )
         if f == "invented_api" and not agent:
-            return 200, _completion(json.dumps({**PROSE, "implementation_usage":
-                                                "Call it after the engine was created. It also calls "
-                                                "minipkg.magic_merge_all(engine, fast=True) internally."})), {}
+            return (
+                200,
+                _completion(
+                    json.dumps(
+                        {
+                            **PROSE,
+                            "implementation_usage": "Call it after the engine was created. It also calls "
+                            "minipkg.magic_merge_all(engine, fast=True) internally.",
+                        }
+                    )
+                ),
+                {},
+            )
         return 200, good, {}
 
 
 def _index(tmp_path: Path) -> Path:
     def step(n, principle, impl, call):
-        return (f"### Step {n}: {principle}\n\n| Attribute | Value |\n|---|---|\n| **Principle** | `acme_minipkg_{principle}` |\n"
-                f"| **Implementation** | `acme_minipkg_{impl}` |\n| **API Call** | `{call}` |\n\n")
+        return (
+            f"### Step {n}: {principle}\n\n| Attribute | Value |\n|---|---|\n| **Principle** | `acme_minipkg_{principle}` |\n"
+            f"| **Implementation** | `acme_minipkg_{impl}` |\n| **API Call** | `{call}` |\n\n"
+        )
+
     path = tmp_path / "wi.md"
-    path.write_text("# Workflow Index: acme_minipkg\n\n## Workflow: acme_minipkg_Run\n\n**Description:** Run jobs.\n\n"
-                    + step(1, "Engine_Setup", "Engine", "Engine(config)") + step(2, "Job_Execution", "mystery",
-                                                                                  "mystery(engine, jobs)"))
+    path.write_text(
+        "# Workflow Index: acme_minipkg\n\n## Workflow: acme_minipkg_Run\n\n**Description:** Run jobs.\n\n"
+        + step(1, "Engine_Setup", "Engine", "Engine(config)")
+        + step(2, "Job_Execution", "mystery", "mystery(engine, jobs)")
+    )
     return path
 
 
 CASES = [  # fault, times, expected exit
-    ("rate_limit", 1, 0), ("server_error", 2, 0), ("hang", 1, 0), ("reset", 1, 0), ("not_json", 2, 0),
-    ("no_choices", 1, 0), ("unknown_tool", 1, 0), ("outside_path", 1, 0), ("invented_api", 99, 0),
-    ("not_json", 99, 1), ("echo_key", 99, 3),
+    ("rate_limit", 1, 0),
+    ("server_error", 2, 0),
+    ("hang", 1, 0),
+    ("reset", 1, 0),
+    ("not_json", 2, 0),
+    ("no_choices", 1, 0),
+    ("unknown_tool", 1, 0),
+    ("outside_path", 1, 0),
+    ("invented_api", 99, 0),
+    ("not_json", 99, 1),
+    ("echo_key", 99, 3),
 ]
 
 
 @pytest.mark.parametrize("fault, times, code", CASES, ids=[f"{c[0]}x{c[1]}" for c in CASES])
-def test_the_pipeline_survives_an_endpoint_fault(fault, times, code, endpoint, fixture_repo, tmp_path, monkeypatch,
-                                                 capsys):
+def test_the_pipeline_survives_an_endpoint_fault(
+    fault, times, code, endpoint, fixture_repo, tmp_path, monkeypatch, capsys
+):
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
     monkeypatch.setattr("agents.model.llm.time.sleep", lambda s: None)  # our own backoff; the SDK's is short
     script = Script(fault, times)
     url = endpoint(script)
     runs = tmp_path / "runs"
-    got = main(["--repo", "acme_minipkg", "--source", str(fixture_repo), "--workflow-index", str(_index(tmp_path)),
-                "--runs", str(runs), "--cache-dir", str(tmp_path / "cache"), "--quiet", "--model", "fake",
-                "--base-url", url, "--timeout", "1", "--retries", "2", "--concurrency", "1"])
+    got = main(
+        [
+            "--repo",
+            "acme_minipkg",
+            "--source",
+            str(fixture_repo),
+            "--workflow-index",
+            str(_index(tmp_path)),
+            "--runs",
+            str(runs),
+            "--cache-dir",
+            str(tmp_path / "cache"),
+            "--quiet",
+            "--model",
+            "fake",
+            "--base-url",
+            url,
+            "--timeout",
+            "1",
+            "--retries",
+            "2",
+            "--concurrency",
+            "1",
+        ]
+    )
     err = capsys.readouterr().err
     assert got == code, err
     assert "Traceback" not in err

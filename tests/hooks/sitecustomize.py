@@ -1,6 +1,7 @@
 """Loaded by the subprocesses of tests/test_run.py's kill-and-resume test (PYTHONPATH=tests/hooks):
 each pair starts after REPOWIKI_TEST_PAIR_DELAY seconds, so the test can kill a run half-way. The
 product has no such hook; the wrapper is installed before agents.graph imports the node."""
+
 from __future__ import annotations
 
 import functools

@@ -8,6 +8,7 @@ Every check is conservative (R45 and R46 are errors that block a page): where th
 index leaves room for doubt (a star import, a call unpacking ``*x``, a class whose constructor
 comes from outside the package) nothing is reported.
 """
+
 from __future__ import annotations
 
 import ast
@@ -25,9 +26,23 @@ from tools.index.workspace import Workspace
 from tools import pyast
 
 # Module globals every script has, and the implicit names of class bodies and methods.
-_IMPLICIT = frozenset({"__name__", "__file__", "__doc__", "__spec__", "__loader__", "__package__",
-                       "__builtins__", "__annotations__", "__cached__", "__dict__", "__module__",
-                       "__qualname__", "__class__"})
+_IMPLICIT = frozenset(
+    {
+        "__name__",
+        "__file__",
+        "__doc__",
+        "__spec__",
+        "__loader__",
+        "__package__",
+        "__builtins__",
+        "__annotations__",
+        "__cached__",
+        "__dict__",
+        "__module__",
+        "__qualname__",
+        "__class__",
+    }
+)
 BUILTIN_NAMES = frozenset(dir(builtins)) | _IMPLICIT
 
 _FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
@@ -42,6 +57,7 @@ def _parse(code: str) -> ast.Module | None:
 
 
 # --- R45 -----------------------------------------------------------------------------------------
+
 
 def compile_problem(code: str) -> tuple[int, str] | None:
     """(line, message) when CPython's compiler rejects the block although it may parse: a top-level
@@ -110,8 +126,10 @@ def bound_names(tree: ast.AST) -> set[str]:
 def _unevaluated_annotations(tree: ast.Module) -> set[int]:
     """ids of annotation subtrees Python never evaluates: all of them under
     ``from __future__ import annotations``, and a local variable's inside a function body."""
-    future = any(isinstance(n, ast.ImportFrom) and n.module == "__future__" and any(a.name == "annotations" for a in n.names)
-                 for n in tree.body)
+    future = any(
+        isinstance(n, ast.ImportFrom) and n.module == "__future__" and any(a.name == "annotations" for a in n.names)
+        for n in tree.body
+    )
     out: set[int] = set()
 
     def visit(node: ast.AST, in_function: bool) -> None:
@@ -162,6 +180,7 @@ def unbound_names(code: str) -> list[tuple[int, str]]:
 
 # --- R47 -----------------------------------------------------------------------------------------
 
+
 def unused_imports(code: str) -> list[tuple[int, str]]:
     """(line, name) for each imported name the block never loads (``np.x`` loads ``np``; a name
     that only appears in a string, as in ``__all__``, is not used). ``__future__`` imports and star
@@ -182,6 +201,7 @@ def unused_imports(code: str) -> list[tuple[int, str]]:
 
 
 # --- R46 -----------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class CallTarget:
@@ -230,7 +250,7 @@ def _custom_metaclass(cls: Symbol) -> bool:
     at = sig.find("metaclass=")
     if at < 0:
         return False
-    value = sig[at + len("metaclass="):].split(",")[0].split(")")[0].strip()
+    value = sig[at + len("metaclass=") :].split(",")[0].split(")")[0].strip()
     return value not in _INERT_METACLASSES
 
 
@@ -258,8 +278,11 @@ def _may_add_fields(ws: Workspace, cls: Symbol) -> bool:
 def _field_params(ws: Workspace, cls: Symbol) -> tuple[Param, ...]:
     # Fields as positional-or-keyword parameters: a superset of what `kw_only` fields accept, so a
     # call is never rejected for a form the generated __init__ takes.
-    return tuple(Param(r.name, "positional_or_keyword", None, r.default)
-                 for r in expected_inputs(ws, cls) if not r.type.endswith("KW_ONLY"))
+    return tuple(
+        Param(r.name, "positional_or_keyword", None, r.default)
+        for r in expected_inputs(ws, cls)
+        if not r.type.endswith("KW_ONLY")
+    )
 
 
 def _generated_init_is_used(cls: Symbol) -> bool:
@@ -331,23 +354,34 @@ def call_target(ws: Workspace, sym: Symbol) -> CallTarget:
         if "staticmethod" in decorators:
             return CallTarget(sym.name, True, sym.params, receivers=receivers, factories=factories)
         first, rest = _strip_first(sym.params)
-        return CallTarget(sym.name, True, rest, self_param=None if "classmethod" in decorators else first,
-                          receivers=receivers, factories=factories)
+        return CallTarget(
+            sym.name,
+            True,
+            rest,
+            self_param=None if "classmethod" in decorators else first,
+            receivers=receivers,
+            factories=factories,
+        )
     return CallTarget(sym.name, False, sym.params)
 
 
-_KINDS = {"positional_only": inspect.Parameter.POSITIONAL_ONLY,
-          "positional_or_keyword": inspect.Parameter.POSITIONAL_OR_KEYWORD,
-          "var_positional": inspect.Parameter.VAR_POSITIONAL,
-          "keyword_only": inspect.Parameter.KEYWORD_ONLY,
-          "var_keyword": inspect.Parameter.VAR_KEYWORD}
+_KINDS = {
+    "positional_only": inspect.Parameter.POSITIONAL_ONLY,
+    "positional_or_keyword": inspect.Parameter.POSITIONAL_OR_KEYWORD,
+    "var_positional": inspect.Parameter.VAR_POSITIONAL,
+    "keyword_only": inspect.Parameter.KEYWORD_ONLY,
+    "var_keyword": inspect.Parameter.VAR_KEYWORD,
+}
 
 
 def _signature(params: tuple[Param, ...]) -> inspect.Signature | None:
     try:
-        ps = [inspect.Parameter(p.name, _KINDS[p.kind],
-                                default=object() if p.default is not None else inspect.Parameter.empty)
-              for p in params]
+        ps = [
+            inspect.Parameter(
+                p.name, _KINDS[p.kind], default=object() if p.default is not None else inspect.Parameter.empty
+            )
+            for p in params
+        ]
     except (ValueError, KeyError):  # a name that is not an identifier: the index misread the header
         return None
     # inherited dataclass fields may put a required field after a defaulted one (kw_only)
@@ -390,17 +424,21 @@ def _builds(value: ast.expr | None, classes: set[str], factories: set[str]) -> b
     if not isinstance(value, ast.Call):
         return False
     f = value.func
-    return (isinstance(f, ast.Name) and f.id in classes | factories) or \
-        (isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id in classes)
+    return (isinstance(f, ast.Name) and f.id in classes | factories) or (
+        isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id in classes
+    )
 
 
-def _receiver(func: ast.Attribute, classes: set[str], factories: set[str],
-              values: dict[str, list[ast.expr | None]]) -> str | None:
+def _receiver(
+    func: ast.Attribute, classes: set[str], factories: set[str], values: dict[str, list[ast.expr | None]]
+) -> str | None:
     """How the method is reached: "class" (`Owner.m(obj, ...)`), "instance" (an object the block
     builds from the method's class, or one it never binds), or None: an object of unknown or
     other origin (`AutoModel.from_pretrained(...)` is not `PeftModel.from_pretrained`)."""
     recv = func.value
-    if (isinstance(recv, ast.Name) and recv.id in classes) or (isinstance(recv, ast.Attribute) and recv.attr in classes):
+    if (isinstance(recv, ast.Name) and recv.id in classes) or (
+        isinstance(recv, ast.Attribute) and recv.attr in classes
+    ):
         return "class"
     if isinstance(recv, ast.Name):
         bound = values.get(recv.id)
@@ -430,7 +468,11 @@ def call_problems(code: str, target: CallTarget, aliases: AbstractSet[str] = fro
             for a, name in _import_names(node):
                 imported.add(name)
                 if isinstance(node, ast.ImportFrom) and a.asname:
-                    for names, of in ((callees, {target.name}), (classes, target.receivers), (factories, target.factories)):
+                    for names, of in (
+                        (callees, {target.name}),
+                        (classes, target.receivers),
+                        (factories, target.factories),
+                    ):
                         if a.name in of:
                             names.add(a.asname)
     if not target.is_method:

@@ -3,6 +3,7 @@
 Scopes are followed as far as an example needs: names bound inside a def, lambda, class body or
 comprehension do not leak out, and the free names they load do.
 """
+
 from __future__ import annotations
 
 import ast
@@ -61,8 +62,9 @@ class _Names(ast.NodeVisitor):
     def visit_Lambda(self, node: ast.Lambda) -> None:
         self._scope([node.body], _args_names(node.args), node.args.defaults)
 
-    def _comprehension(self, node: ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp,
-                       elts: list[ast.expr]) -> None:
+    def _comprehension(
+        self, node: ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp, elts: list[ast.expr]
+    ) -> None:
         gens = node.generators
         bound = {n for g in gens for n in target_names(g.target)}
         self._scope(elts + [g.iter for g in gens[1:]] + [c for g in gens for c in g.ifs], bound, [gens[0].iter])
@@ -99,6 +101,7 @@ def names_of(nodes: Sequence[ast.AST]) -> tuple[list[str], list[str]]:
 def taints(node: ast.AST) -> bool:
     """Code that cannot stand on its own at module level: return/yield/await outside a def,
     break/continue outside a loop of its own, super(), nonlocal/global."""
+
     def walk(n: ast.AST, in_loop: bool) -> bool:
         if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
             return False
@@ -110,12 +113,28 @@ def taints(node: ast.AST) -> bool:
             return True
         loop = in_loop or isinstance(n, (ast.For, ast.While, ast.AsyncFor))
         return any(walk(c, loop) for c in ast.iter_child_nodes(n))
+
     return walk(node, False)
 
 
 # the methods of Python's own containers that change them: `items.append(x)` fills `items = []`
-_CONTAINER_CHANGES = frozenset({"append", "extend", "insert", "update", "add", "setdefault", "remove", "discard",
-                                "pop", "popitem", "clear", "sort", "reverse"})
+_CONTAINER_CHANGES = frozenset(
+    {
+        "append",
+        "extend",
+        "insert",
+        "update",
+        "add",
+        "setdefault",
+        "remove",
+        "discard",
+        "pop",
+        "popitem",
+        "clear",
+        "sort",
+        "reverse",
+    }
+)
 
 
 def _base(node: ast.AST) -> str | None:
@@ -131,8 +150,12 @@ def mutated(node: ast.AST) -> set[str]:
     for n in ast.walk(node):
         if isinstance(n, (ast.Attribute, ast.Subscript)) and isinstance(n.ctx, (ast.Store, ast.Del)):
             base = _base(n.value)
-        elif isinstance(n, ast.Expr) and isinstance(n.value, ast.Call) and isinstance(n.value.func, ast.Attribute) \
-                and n.value.func.attr in _CONTAINER_CHANGES:
+        elif (
+            isinstance(n, ast.Expr)
+            and isinstance(n.value, ast.Call)
+            and isinstance(n.value.func, ast.Attribute)
+            and n.value.func.attr in _CONTAINER_CHANGES
+        ):
             base = _base(n.value.func.value)
         else:
             continue

@@ -15,6 +15,7 @@ import, a long helper function) become honest placeholders, ``model = ...  # a P
 Everything here is pure: source text in, code out (``callee_for`` and ``returns_value`` read the
 documented symbol's own file).
 """
+
 from __future__ import annotations
 
 import ast
@@ -49,7 +50,8 @@ _PARAMETRIZE = frozenset({"parametrize", "expand"})  # pytest.mark.parametrize, 
 # pytest's own fixtures that plain code can stand in for: (expression, the imports it needs)
 _PYTEST_FIXTURES: dict[str, tuple[str, tuple[str, ...]]] = {
     "tmp_path": ("pathlib.Path(tempfile.mkdtemp())", ("import pathlib", "import tempfile")),
-    "tmpdir": ("tempfile.mkdtemp()", ("import tempfile",))}
+    "tmpdir": ("tempfile.mkdtemp()", ("import tempfile",)),
+}
 _DEPTH_LIMITS = (None, 3, 2, 1, 0)  # a slice over budget is retried shallower, with more placeholders
 CalleeKind = Literal["unknown", "function", "class", "method", "classmethod", "staticmethod", "property"]
 # the nodes a slice is cut from: each has a source position
@@ -95,6 +97,7 @@ def is_documented_call(node: ast.AST, callee: Callee) -> TypeGuard[ast.Call]:
 
 # ---- facts of the documented symbol --------------------------------------------------------------
 
+
 def snake(name: str) -> str:
     """'LoraConfig' -> 'lora_config', 'PEFTModel' -> 'peft_model'."""
     s = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower().strip("_")
@@ -119,8 +122,18 @@ def result_name(sym: Symbol, returns: bool) -> str | None:
     last = first.split(".")[-1]
     if last == "Self" and sym.parent:
         return snake(sym.parent.split(".")[-1])
-    if re.fullmatch(r"[A-Z]\w*", last) and last not in ("Any", "Union", "Optional", "Tuple", "List", "Dict",
-                                                        "Iterator", "Generator", "Iterable", "Callable"):
+    if re.fullmatch(r"[A-Z]\w*", last) and last not in (
+        "Any",
+        "Union",
+        "Optional",
+        "Tuple",
+        "List",
+        "Dict",
+        "Iterator",
+        "Generator",
+        "Iterable",
+        "Callable",
+    ):
         return snake(last)
     return "result"
 
@@ -133,8 +146,14 @@ def _def_node(ws: Workspace, sym: Symbol) -> ast.ClassDef | ast.FunctionDef | as
         return None
     if sym.kind == "class":
         return next((n for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and n.lineno == sym.start_line), None)
-    return next((n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
-                 and n.lineno == sym.start_line), None)
+    return next(
+        (
+            n
+            for n in ast.walk(tree)
+            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.lineno == sym.start_line
+        ),
+        None,
+    )
 
 
 def _own_statements(node: ast.AST) -> Iterator[ast.AST]:
@@ -161,14 +180,18 @@ def returns_value(ws: Workspace, sym: Symbol) -> bool:
     for n in _own_statements(node):
         if isinstance(n, (ast.Yield, ast.YieldFrom)):
             return True
-        if isinstance(n, ast.Return) and n.value is not None and not (
-                isinstance(n.value, ast.Constant) and n.value.value is None):
+        if (
+            isinstance(n, ast.Return)
+            and n.value is not None
+            and not (isinstance(n.value, ast.Constant) and n.value.value is None)
+        ):
             return True
     return False
 
 
-def callee_for(ws: Workspace, sym: Symbol, import_code: str | None = None,
-               docs: Mapping[str, str] | None = None) -> Callee:
+def callee_for(
+    ws: Workspace, sym: Symbol, import_code: str | None = None, docs: Mapping[str, str] | None = None
+) -> Callee:
     """The documented call of ``sym``: how it is called, what it binds, what its value is called."""
     decos = {d.split("(")[0].split(".")[-1] for d in sym.decorators}
     kind: CalleeKind
@@ -179,8 +202,13 @@ def callee_for(ws: Workspace, sym: Symbol, import_code: str | None = None,
     elif sym.name == "__init__":
         kind = "class"
     else:
-        kind = "classmethod" if "classmethod" in decos else "staticmethod" if "staticmethod" in decos else \
-            ("property" if decos & {"property", "cached_property"} else "method")
+        kind = (
+            "classmethod"
+            if "classmethod" in decos
+            else "staticmethod"
+            if "staticmethod" in decos
+            else ("property" if decos & {"property", "cached_property"} else "method")
+        )
     owner = sym.parent.split(".")[-1] if sym.parent else None
     name = owner if sym.name == "__init__" and owner else sym.name
     cm = bool(decos & {"contextmanager", "asynccontextmanager"})
@@ -188,9 +216,17 @@ def callee_for(ws: Workspace, sym: Symbol, import_code: str | None = None,
     if kind == "property":
         result = snake(sym.name)
     target = call_target(ws, sym)
-    return Callee(key=name, kind=kind, owner=owner, params=target.params if target.known else None, result=result,
-                  context_manager=cm, import_code=import_code,
-                  docs=tuple((k, v) for k, v in (docs or {}).items()), target=target)
+    return Callee(
+        key=name,
+        kind=kind,
+        owner=owner,
+        params=target.params if target.known else None,
+        result=result,
+        context_manager=cm,
+        import_code=import_code,
+        docs=tuple((k, v) for k, v in (docs or {}).items()),
+        target=target,
+    )
 
 
 def free_names(code: str) -> list[str]:
@@ -199,6 +235,7 @@ def free_names(code: str) -> list[str]:
 
 
 # ---- source text ---------------------------------------------------------------------------------
+
 
 class _Text:
     """Source text addressed by ast positions (columns are UTF-8 byte offsets)."""
@@ -215,8 +252,14 @@ class _Text:
     def _col(self, lineno: int, col: int) -> int:
         return len(self.lines[lineno - 1].encode("utf-8")[:col].decode("utf-8", errors="replace"))
 
-    def render(self, node: Located, edits: Sequence[Edit] = (), *, start: tuple[int, int] | None = None,
-               indent: int | None = None) -> list[str]:
+    def render(
+        self,
+        node: Located,
+        edits: Sequence[Edit] = (),
+        *,
+        start: tuple[int, int] | None = None,
+        indent: int | None = None,
+    ) -> list[str]:
         """``node``'s text with ``edits`` (sub-node -> replacement), as lines without the statement's
         own indentation (``indent`` columns, default the first line's)."""
         sl, sc = start or (node.lineno, node.col_offset)
@@ -238,9 +281,10 @@ class _Text:
 
         def at(p: tuple[int, int]) -> int:
             return offsets[p[0]] + p[1]
-        out = flat[:at(last)]
+
+        out = flat[: at(last)]
         for a, b, text in sorted(spans, key=lambda s: at(s[0]), reverse=True):
-            out = out[:at(a)] + text + out[at(b):]
+            out = out[: at(a)] + text + out[at(b) :]
         out = out[first_col:]
         cut = self.indent_of(sl) if indent is None else indent
         lines = out.split("\n")
@@ -249,8 +293,10 @@ class _Text:
 
 def _end(node: Located) -> tuple[int, int]:
     """Where ``node`` ends (line, column); a parsed node always knows, a built one ends where it starts."""
-    return (node.end_lineno if node.end_lineno is not None else node.lineno,
-            node.end_col_offset if node.end_col_offset is not None else node.col_offset)
+    return (
+        node.end_lineno if node.end_lineno is not None else node.lineno,
+        node.end_col_offset if node.end_col_offset is not None else node.col_offset,
+    )
 
 
 # ---- the slice -----------------------------------------------------------------------------------
@@ -292,6 +338,7 @@ class _GiveUp(Exception):
 
 def _find_chain(tree: ast.Module, line: int, callee: Callee) -> list[ast.stmt] | None:
     """The statements from the module level down to the one at ``line`` that calls the documented API."""
+
     def header_nodes(s: ast.stmt) -> list[ast.AST]:
         if isinstance(s, (ast.With, ast.AsyncWith)):
             return [i.context_expr for i in s.items]
@@ -309,12 +356,14 @@ def _find_chain(tree: ast.Module, line: int, callee: Callee) -> list[ast.stmt] |
                     if hit:
                         return hit
         return None
+
     return search(tree.body, [])
 
 
 def _blocks(s: ast.stmt) -> list[list[ast.stmt]]:
-    out: list[list[ast.stmt]] = [getattr(s, a) for a in ("body", "orelse", "finalbody")
-                                 if isinstance(getattr(s, a, None), list)]
+    out: list[list[ast.stmt]] = [
+        getattr(s, a) for a in ("body", "orelse", "finalbody") if isinstance(getattr(s, a, None), list)
+    ]
     out += [h.body for h in getattr(s, "handlers", [])]
     out += [c.body for c in getattr(s, "cases", [])]
     return out
@@ -326,7 +375,9 @@ def _self_rewrite(node: _Stmt, selves: set[str]) -> tuple[_Stmt, list[Edit], set
 def _self_rewrite(node: ast.expr, selves: set[str]) -> tuple[ast.expr, list[Edit], set[str], bool]: ...
 
 
-def _self_rewrite(node: ast.stmt | ast.expr, selves: set[str]) -> tuple[ast.stmt | ast.expr, list[Edit], set[str], bool]:
+def _self_rewrite(
+    node: ast.stmt | ast.expr, selves: set[str]
+) -> tuple[ast.stmt | ast.expr, list[Edit], set[str], bool]:
     """``self.x`` -> ``x``: (rewritten copy, text edits, attributes called, bare self left). Only
     attributes are replaced, so a statement's copy is a statement of the same kind."""
     edits: list[Edit] = []
@@ -334,8 +385,12 @@ def _self_rewrite(node: ast.stmt | ast.expr, selves: set[str]) -> tuple[ast.stmt
     if not selves:
         return node, edits, called, False
     for n in ast.walk(node):
-        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and isinstance(n.func.value, ast.Name) \
-                and n.func.value.id in selves:
+        if (
+            isinstance(n, ast.Call)
+            and isinstance(n.func, ast.Attribute)
+            and isinstance(n.func.value, ast.Name)
+            and n.func.value.id in selves
+        ):
             called.add(n.func.attr)
 
     class T(ast.NodeTransformer):
@@ -345,6 +400,7 @@ def _self_rewrite(node: ast.stmt | ast.expr, selves: set[str]) -> tuple[ast.stmt
                 return ast.copy_location(ast.Name(id=a.attr, ctx=a.ctx), a)
             self.generic_visit(a)
             return a
+
     new: ast.stmt | ast.expr = T().visit(copy.deepcopy(node))
     bare = any(isinstance(n, ast.Name) and n.id in selves for n in ast.walk(new))
     return new, edits, called, bare
@@ -354,8 +410,9 @@ def _testish(module: str | None, level: int) -> bool:
     """An import a reader cannot repeat: relative, or from test scaffolding."""
     if level or not module:
         return True
-    return any(p.startswith("test") or "testing" in p or p in ("conftest", "pytest", "unittest")
-               for p in module.split("."))
+    return any(
+        p.startswith("test") or "testing" in p or p in ("conftest", "pytest", "unittest") for p in module.split(".")
+    )
 
 
 def _literal(node: ast.expr, src: _Text) -> str | None:
@@ -427,10 +484,27 @@ class _Slicer:
             return
         new, edits, called, bare = _self_rewrite(s, selves)
         binds, uses = names_of([new])
-        u = self._add(_Unit(s, role, binds=binds, uses=uses, headers=headers, edits=edits, called=called,
-                            funcs=called_names(new), mutates=mutated(new), tainted=bare or taints(s)))
-        if isinstance(new, ast.Assign) and len(new.targets) == 1 and isinstance(new.targets[0], ast.Name) \
-                and isinstance(new.value, ast.Name) and new.targets[0].id == new.value.id:
+        u = self._add(
+            _Unit(
+                s,
+                role,
+                binds=binds,
+                uses=uses,
+                headers=headers,
+                edits=edits,
+                called=called,
+                funcs=called_names(new),
+                mutates=mutated(new),
+                tainted=bare or taints(s),
+            )
+        )
+        if (
+            isinstance(new, ast.Assign)
+            and len(new.targets) == 1
+            and isinstance(new.targets[0], ast.Name)
+            and isinstance(new.value, ast.Name)
+            and new.targets[0].id == new.value.id
+        ):
             u.passthrough = True
 
     def _import(self, s: ast.Import | ast.ImportFrom, preferred: bool = False) -> None:
@@ -458,7 +532,7 @@ class _Slicer:
     def _build(self, tree: ast.Module, chain: list[ast.stmt]) -> None:
         funcs = (ast.FunctionDef, ast.AsyncFunctionDef)
         f0 = next((i for i, n in enumerate(chain) if isinstance(n, funcs)), None)
-        if any(isinstance(n, ast.ClassDef) for n in (chain[f0 + 1:] if f0 is not None else chain)):
+        if any(isinstance(n, ast.ClassDef) for n in (chain[f0 + 1 :] if f0 is not None else chain)):
             raise _GiveUp("in a class body")
         top = chain[0]
         for s in tree.body:
@@ -527,9 +601,13 @@ class _Slicer:
                 ctx = " ".join(ast.unparse(i.context_expr) for i in node.items)
                 if re.search(r"raises|Raises|warns|Warns", ctx):
                     raise _GiveUp("an expected error")
-                if not any(isinstance(i.context_expr, ast.Call) and isinstance(i.context_expr.func, ast.Attribute)
-                           and isinstance(i.context_expr.func.value, ast.Name)
-                           and i.context_expr.func.value.id in selves for i in node.items):
+                if not any(
+                    isinstance(i.context_expr, ast.Call)
+                    and isinstance(i.context_expr.func, ast.Attribute)
+                    and isinstance(i.context_expr.func.value, ast.Name)
+                    and i.context_expr.func.value.id in selves
+                    for i in node.items
+                ):
                     headers = headers + (self._header(node, headers, selves),)
             elif isinstance(node, ast.For) and level is node.body:
                 headers = headers + (self._header(node, headers, selves),)
@@ -544,15 +622,28 @@ class _Slicer:
             fixture = test and a.arg not in given
             if fixture and a.arg in _PYTEST_FIXTURES:
                 value, imports = _PYTEST_FIXTURES[a.arg]
-            self._add(_Unit(a, "param", binds=[a.arg], annotation=ast.unparse(a.annotation) if a.annotation else None,
-                            value=value, imports=imports, fixture=fixture, parametrized=a.arg in given))
+            self._add(
+                _Unit(
+                    a,
+                    "param",
+                    binds=[a.arg],
+                    annotation=ast.unparse(a.annotation) if a.annotation else None,
+                    value=value,
+                    imports=imports,
+                    fixture=fixture,
+                    parametrized=a.arg in given,
+                )
+            )
 
     def _class(self, cls: ast.ClassDef, fn: ast.AST) -> None:
         for s in cls.body:
             if isinstance(s, (ast.Assign, ast.AnnAssign)):
                 self._stmt(s, (), set(), role="attr")
-            elif isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and s is not fn \
-                    and s.name not in _SETUP:
+            elif (
+                isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+                and s is not fn
+                and s.name not in _SETUP
+            ):
                 self._add(_Unit(s, "method", binds=[s.name], opaque=True))
         for s in cls.body:
             if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and s.name in _SETUP and s is not fn:
@@ -562,8 +653,11 @@ class _Slicer:
                     self._stmt(b, (), selves, role="setup")
 
     def _header(self, node: ast.With | ast.For, headers: tuple[int, ...], selves: set[str]) -> int:
-        parts = [i.context_expr for i in node.items] + [i.optional_vars for i in node.items if i.optional_vars] \
-            if isinstance(node, ast.With) else [node.target, node.iter]
+        parts = (
+            [i.context_expr for i in node.items] + [i.optional_vars for i in node.items if i.optional_vars]
+            if isinstance(node, ast.With)
+            else [node.target, node.iter]
+        )
         binds: list[str] = []
         uses: list[str] = []
         edits: list[Edit] = []
@@ -571,8 +665,12 @@ class _Slicer:
         called: set[str] = set()
         for p in parts:
             new, e, c, bare = _self_rewrite(p, selves)
-            if isinstance(node, ast.With) and any(p is i.optional_vars for i in node.items) or \
-                    isinstance(node, ast.For) and p is node.target:
+            if (
+                isinstance(node, ast.With)
+                and any(p is i.optional_vars for i in node.items)
+                or isinstance(node, ast.For)
+                and p is node.target
+            ):
                 binds += target_names(new)
             else:
                 uses += names_of([ast.Expr(new)])[1]
@@ -584,8 +682,20 @@ class _Slicer:
         else:
             text = [f"for {self._expr(node.target, edits)} in {self._expr(node.iter, edits)}:"]
         funcs: set[str] = set().union(*(called_names(_self_rewrite(p, selves)[0]) for p in parts))
-        u = self._add(_Unit(node, "header", binds=binds, uses=list(dict.fromkeys(uses)), headers=headers, edits=edits,
-                            tainted=tainted, called=called, funcs=funcs, text=text))
+        u = self._add(
+            _Unit(
+                node,
+                "header",
+                binds=binds,
+                uses=list(dict.fromkeys(uses)),
+                headers=headers,
+                edits=edits,
+                tainted=tainted,
+                called=called,
+                funcs=funcs,
+                text=text,
+            )
+        )
         return u.idx
 
     def _expr(self, node: ast.expr, edits: Sequence[Edit]) -> str:
@@ -595,8 +705,11 @@ class _Slicer:
 
     def _target(self, s: ast.stmt, headers: tuple[int, ...], selves: set[str]) -> None:
         c = self.callee
-        calls = [n for n in ast.walk(s if not isinstance(s, ast.With) else ast.Tuple([i.context_expr for i in s.items]))
-                 if is_documented_call(n, c)]
+        calls = [
+            n
+            for n in ast.walk(s if not isinstance(s, ast.With) else ast.Tuple([i.context_expr for i in s.items]))
+            if is_documented_call(n, c)
+        ]
         self.target_call = calls[0]
         new, edits, called, bare = _self_rewrite(s, selves)
         if bare:
@@ -628,8 +741,19 @@ class _Slicer:
             binds, uses = names_of([new])
         if taints(new) and not isinstance(s, ast.Return):
             raise _GiveUp("cannot stand alone")
-        self._add(_Unit(s, "target", binds=binds, uses=uses, headers=headers, edits=edits, called=called,
-                        funcs=called_names(new), text=text))
+        self._add(
+            _Unit(
+                s,
+                "target",
+                binds=binds,
+                uses=uses,
+                headers=headers,
+                edits=edits,
+                called=called,
+                funcs=called_names(new),
+                text=text,
+            )
+        )
 
     def _header_text(self, s: ast.With, edits: Sequence[Edit]) -> str:
         items = []
@@ -675,12 +799,15 @@ class _Slicer:
             for n in u.uses:
                 b = self._binder(n, u.idx)
                 # statements between the binding and this use that change the object (x[k] = v)
-                muts = [] if b is not None and b.role == "import" else \
-                    [m for m in self.units[(b.idx + 1 if b else 0):u.idx] if n in m.mutates]
+                muts = (
+                    []
+                    if b is not None and b.role == "import"
+                    else [m for m in self.units[(b.idx + 1 if b else 0) : u.idx] if n in m.mutates]
+                )
                 blocked = [m for m in muts if not showable(m) or cut(m, depth)]
                 if blocked:  # a change that cannot be shown: the object is the reader's, as it is then
                     at.setdefault(blocked[-1].idx, {}).setdefault(n, self._describe(n, u, b))
-                    for m in muts[muts.index(blocked[-1]) + 1:]:
+                    for m in muts[muts.index(blocked[-1]) + 1 :]:
                         visit(m, depth + 1)
                     continue
                 if b is None:
@@ -703,8 +830,11 @@ class _Slicer:
 
     def _leaf(self, u: _Unit) -> bool:
         """A short statement that needs nothing but imports and builtins: ``model_id = "x"``."""
-        if u.role not in ("stmt", "attr", "setup") or not isinstance(u.node, (ast.Assign, ast.AnnAssign)) \
-                or _end(u.node)[0] - u.node.lineno > 4:
+        if (
+            u.role not in ("stmt", "attr", "setup")
+            or not isinstance(u.node, (ast.Assign, ast.AnnAssign))
+            or _end(u.node)[0] - u.node.lineno > 4
+        ):
             return False
         for n in u.uses:
             b = self._binder(n, u.idx)
@@ -738,8 +868,11 @@ class _Slicer:
                     return self._param_text(None, k.arg, name)
             if isinstance(call.func, ast.Attribute) and _is_ref(call.func.value, name) and c.owner:
                 return _a(c.owner)
-        if binder is not None and isinstance(binder.node, (ast.Assign, ast.AnnAssign)) \
-                and isinstance(binder.node.value, ast.Call):
+        if (
+            binder is not None
+            and isinstance(binder.node, (ast.Assign, ast.AnnAssign))
+            and isinstance(binder.node.value, ast.Call)
+        ):
             value = binder.node.value
             while isinstance(value.func, ast.Attribute) and isinstance(value.func.value, ast.Call):
                 value = value.func.value  # MLP().to(device): what MLP() gives
@@ -749,8 +882,13 @@ class _Slicer:
                 return _a(fname) if fname[:1].isupper() else f"as returned by {fname}()"
         for n in ast.walk(user.node):
             if isinstance(n, ast.Call):
-                fname = n.func.attr if isinstance(n.func, ast.Attribute) else \
-                    n.func.id if isinstance(n.func, ast.Name) else None
+                fname = (
+                    n.func.attr
+                    if isinstance(n.func, ast.Attribute)
+                    else n.func.id
+                    if isinstance(n.func, ast.Name)
+                    else None
+                )
                 if any(_is_ref(a, name) for a in n.args):
                     return f"the {name} passed to {fname}"
                 kw = next((k.arg for k in n.keywords if _is_ref(k.value, name)), None)
@@ -793,8 +931,12 @@ class _Slicer:
             if u.role == "import" and u.alias is not None and isinstance(u.node, (ast.Import, ast.ImportFrom)):
                 groups.setdefault(id(u.node), []).append(u.alias)
                 nodes[id(u.node)] = u.node
-        imports = order_imports([_import_line(nodes[k], aliases) for k, aliases in
-                                 sorted(groups.items(), key=lambda g: self._import_rank(nodes[g[0]], g[1]))])
+        imports = order_imports(
+            [
+                _import_line(nodes[k], aliases)
+                for k, aliases in sorted(groups.items(), key=lambda g: self._import_rank(nodes[g[0]], g[1]))
+            ]
+        )
         body: list[str] = []
         for i, u in enumerate(self.units):
             if i in at:
@@ -827,7 +969,7 @@ class _Slicer:
             return node.lineno
         names = {a.asname or a.name for a in aliases}
         own = [u.node.lineno for u in self.units if u.role == "import" and not u.preferred and set(u.binds) & names]
-        return min(own) if own else 10 ** 9
+        return min(own) if own else 10**9
 
     def _depth(self, u: _Unit, code: set[int]) -> int:
         return sum(1 for h in u.headers if h in code)
@@ -837,8 +979,12 @@ def _is_ref(node: ast.AST, name: str) -> bool:
     """``name`` or ``self.name``: how the (rewritten) name appears in the original statement."""
     if isinstance(node, ast.Name):
         return node.id == name
-    return isinstance(node, ast.Attribute) and node.attr == name and isinstance(node.value, ast.Name) \
+    return (
+        isinstance(node, ast.Attribute)
+        and node.attr == name
+        and isinstance(node.value, ast.Name)
         and node.value.id in ("self", "cls")
+    )
 
 
 def _within(inner: Located, outer: Located) -> bool:
@@ -938,8 +1084,9 @@ def self_contained(code: str) -> bool:
     return compile_problem(code) is None and not unbound_names(code) and not unused_imports(code)
 
 
-def slice_usage(text: str, line: int, callee: Callee | str, *, tree: ast.Module | None = None,
-                max_lines: int = MAX_LINES) -> str | None:
+def slice_usage(
+    text: str, line: int, callee: Callee | str, *, tree: ast.Module | None = None, max_lines: int = MAX_LINES
+) -> str | None:
     """A self-contained snippet around the statement at ``line`` of a Python file's ``text`` that
     calls the documented API; None when it cannot be made short and self-contained."""
     if isinstance(callee, str):
@@ -965,6 +1112,7 @@ def slice_usage(text: str, line: int, callee: Callee | str, *, tree: ast.Module 
 
 
 # ---- examples from the signature or from the WorkflowIndex's call text -----------------------------
+
 
 def _imported_names(import_code: str | None) -> dict[str, str]:
     """bound name -> its import line, for each name an import block binds."""
@@ -1054,8 +1202,14 @@ def call_text_example(api_call: str | None, callee: Callee, imports: Mapping[str
         # `pipe(texts)` calls Pipeline.__call__: the statement's own call is the documented one
         own = body[0].value if isinstance(body[0], (ast.Expr, ast.Assign)) else None
         return is_documented_call(n, callee) or (callee.name == "__call__" and n is own and isinstance(n, ast.Call))
-    if len(body) == 1 and isinstance(body[0], ast.Expr) and documented(body[0].value) \
-            and callee.result and not callee.context_manager:
+
+    if (
+        len(body) == 1
+        and isinstance(body[0], ast.Expr)
+        and documented(body[0].value)
+        and callee.result
+        and not callee.context_manager
+    ):
         text = f"{_free_name(callee.result, names_of(body)[1])} = {text}"
         body = pyast.parse(text).body
     call = next((n for s in body for n in ast.walk(s) if documented(n)), None)
@@ -1105,11 +1259,13 @@ def module_imports(ws: Workspace) -> dict[str, str]:
                 if b.lazy or b.name == "*" or not b.module or b.module.startswith("."):
                     continue
                 if b.attr is None:
-                    line = f"import {b.module}" if b.module.split(".")[0] == b.name \
-                        else f"import {b.module} as {b.name}"
+                    line = (
+                        f"import {b.module}" if b.module.split(".")[0] == b.name else f"import {b.module} as {b.name}"
+                    )
                 else:
                     line = f"from {b.module} import {b.attr}" + (f" as {b.name}" if b.name != b.attr else "")
                 c = counts.setdefault(b.name, {})
                 c[line] = c.get(line, 0) + 1
         return {n: max(c, key=lambda k: (c[k], k)) for n, c in counts.items()}
+
     return per_index(ws, "_example_module_imports", build)

@@ -10,6 +10,7 @@ from other packages. Both are evidence for the locator that the index alone does
 The attribute scan reads each source file once per workspace (cached on the index object) and only
 keeps assignments whose right-hand side names a function defined in the repository.
 """
+
 from __future__ import annotations
 
 import re

@@ -3,6 +3,7 @@
 A cold build parses in a process pool (tree-sitter holds the GIL); a warm build reads
 and hashes the files and re-parses only those whose content changed.
 """
+
 from __future__ import annotations
 
 import logging
@@ -46,9 +47,11 @@ class BuildStats:
 
     def summary(self) -> str:
         where = self.cache or "memory only (cache unavailable)"
-        return (f"{self.files} files, {self.lines} lines, {self.symbols} symbols; parsed {self.parsed}, "
-                f"reused {self.reused}, skipped {self.skipped}, partial {self.partial}; "
-                f"{self.seconds:.2f}s; cache: {where}")
+        return (
+            f"{self.files} files, {self.lines} lines, {self.symbols} symbols; parsed {self.parsed}, "
+            f"reused {self.reused}, skipped {self.skipped}, partial {self.partial}; "
+            f"{self.seconds:.2f}s; cache: {where}"
+        )
 
 
 @dataclass
@@ -194,8 +197,13 @@ def _counts(rec: FileRecord) -> Counts:
     return (rec.lines, len(rec.symbols), rec.status == "skipped", rec.status == "partial")
 
 
-def build_index(source: RepoSource, cache_dir: Path | None = None, workers: int | None = None,
-                max_file_bytes: int = MAX_FILE_BYTES, use_cache: bool = True) -> Index:
+def build_index(
+    source: RepoSource,
+    cache_dir: Path | None = None,
+    workers: int | None = None,
+    max_file_bytes: int = MAX_FILE_BYTES,
+    use_cache: bool = True,
+) -> Index:
     t0 = time.perf_counter()
     cache_dir = (cache_dir or default_cache_dir()).expanduser().resolve()
     if cache_dir == source.root or source.root in cache_dir.parents:

@@ -5,6 +5,7 @@ Understands the Google style (``Args:`` / ``name (type): text``), the Hugging Fa
 sections (``Parameters`` underlined, ``name : type`` over the text) and Sphinx fields
 (``:param name:`` / ``:param type name:``). The text is data: callers sanitise it before it reaches a page.
 """
+
 from __future__ import annotations
 
 import inspect
@@ -13,13 +14,40 @@ import textwrap
 
 from tools.sentences import first_sentence as _first_sentence, sentences
 
-_PARAM_HEADERS = {"args", "arguments", "parameters", "params", "keyword args", "keyword arguments", "kwargs",
-                  "other parameters", "other arguments", "keyword parameters", "attributes"}
+_PARAM_HEADERS = {
+    "args",
+    "arguments",
+    "parameters",
+    "params",
+    "keyword args",
+    "keyword arguments",
+    "kwargs",
+    "other parameters",
+    "other arguments",
+    "keyword parameters",
+    "attributes",
+}
 _RETURN_HEADERS = {"returns", "return", "yields"}
 # headers that end a parameter section even when written at its entries' indent
-_SECTION_NAMES = _PARAM_HEADERS | _RETURN_HEADERS | {"raises", "yield", "examples", "example", "note", "notes",
-                                                     "see also", "warning", "warnings", "references", "todo",
-                                                     "return type", "usage"}
+_SECTION_NAMES = (
+    _PARAM_HEADERS
+    | _RETURN_HEADERS
+    | {
+        "raises",
+        "yield",
+        "examples",
+        "example",
+        "note",
+        "notes",
+        "see also",
+        "warning",
+        "warnings",
+        "references",
+        "todo",
+        "return type",
+        "usage",
+    }
+)
 _HEADER = re.compile(r"^\s*([A-Za-z][A-Za-z ]*?)\s*:?\s*$")
 _GOOGLE_HEADER = re.compile(r"([A-Za-z][A-Za-z ]*?)\s*:")
 _WORDS = re.compile(r"[A-Za-z][A-Za-z ]*")
@@ -31,17 +59,25 @@ _ENTRY_NAMES = re.compile(rf"^({_NAME}(?:\s*,\s*{_NAME})*)")
 _ENTRY = re.compile(r"^(\*{0,2}[A-Za-z_]\w*)\s*(?:(\(.*\))\s*:?|:)\s*(.*)$")
 # where an unbalanced or wrapped type ends: `...)`:` or `...`:`
 _TYPE_END = re.compile(r"[)`]\s*:(?=\s|$)")
-_SPHINX = re.compile(r"^:(?:param|parameter|arg|argument|key|keyword)\s+(?:(?P<type>[^:]+?)\s+)?"
-                     r"(?P<name>(?:\\?\*){0,2}\w+)\s*:(?!:)\s*(?P<text>.*)$")
+_SPHINX = re.compile(
+    r"^:(?:param|parameter|arg|argument|key|keyword)\s+(?:(?P<type>[^:]+?)\s+)?"
+    r"(?P<name>(?:\\?\*){0,2}\w+)\s*:(?!:)\s*(?P<text>.*)$"
+)
 # what states a default: "defaults to", "will default to", "default:", "default=", "Default is",
 # "(default 8)", "the default value is"; not "by default", which usually says what happens
-DEFAULT_CLAUSE = re.compile(r"\bdefaults?\s+(?:to|is|=|:)|\bdefault\s*[:=]|\bdefault\s+value\s+(?:is|of)\b|"
-                            r"\(\s*default\b", re.I)
+DEFAULT_CLAUSE = re.compile(
+    r"\bdefaults?\s+(?:to|is|=|:)|\bdefault\s*[:=]|\bdefault\s+value\s+(?:is|of)\b|"
+    r"\(\s*default\b",
+    re.I,
+)
 # a parenthesised aside, one level of nesting allowed: "(default: `f(x)`)", "(defaults to 8)", "(default)"
 _PARENS = re.compile(r"\s*\((?:[^()]|\([^()]*\))*\)")
 # the separator before a trailing default clause: "The rank, defaults to 8."
-_CLAUSE_SEP = re.compile(r"\s*(?:[,;:]|\s[-\u2013\u2014]{1,2})\s*(?:and\s+|which\s+|it\s+|this\s+|will\s+|if\s+\w+\s+)*"
-                         r"(?:\w+\s+){0,3}$", re.I)
+_CLAUSE_SEP = re.compile(
+    r"\s*(?:[,;:]|\s[-\u2013\u2014]{1,2})\s*(?:and\s+|which\s+|it\s+|this\s+|will\s+|if\s+\w+\s+)*"
+    r"(?:\w+\s+){0,3}$",
+    re.I,
+)
 _CONDITION = re.compile(r"^(?:if|when|unless|in case|otherwise)\b", re.I)
 _MAX = 240
 
@@ -152,21 +188,21 @@ def _entry(s: str, numpy: bool) -> tuple[list[str], str, int] | None:
     if m is None:
         return None
     names = _names_of(m.group(1))
-    rest = s[m.end():].lstrip()
+    rest = s[m.end() :].lstrip()
     if numpy and (not rest or rest.startswith(":") and not rest.startswith("::")):
         return names, "", 0  # `name : type`: the type line; the text is below it
     if rest.startswith("("):
         end = _closing_paren(rest)
         if end < 0:
             close = _TYPE_END.search(rest)
-            return (names, rest[close.end():].strip(), 0) if close else (names, "", _depth(rest))
-        after = rest[end + 1:].lstrip(" `")  # `(`dict`)`:` : a stray back-tick after the type
+            return (names, rest[close.end() :].strip(), 0) if close else (names, "", _depth(rest))
+        after = rest[end + 1 :].lstrip(" `")  # `(`dict`)`:` : a stray back-tick after the type
         if after.startswith(":"):
             return names, after[1:].strip(), 0
         if not after or after.endswith(":"):  # the text below; `(`int`) of shape [n]:` is still the type
             return names, "", 0
         shape = re.match(r"[^:]*:\s", after)  # `(`int`) of shape [n]: text`
-        return (names, after[shape.end():].strip(), 0) if shape else None
+        return (names, after[shape.end() :].strip(), 0) if shape else None
     if rest.startswith(":") and not rest.startswith("::"):
         return names, rest[1:].strip(), 0
     return None
@@ -210,8 +246,8 @@ def _read_section(lines: list[str], start: int, header_indent: int, numpy: bool,
         if ind < base or (ind == base and _is_section(lines, j)):
             break
         close = _TYPE_END.search(s) if names is not None and open_parens > 0 and not body else None
-        if close and -_depth(s[:close.start() + 1]) >= open_parens:
-            first, open_parens = s[close.end():].strip(), 0  # the end of a type wrapped onto this line
+        if close and -_depth(s[: close.start() + 1]) >= open_parens:
+            first, open_parens = s[close.end() :].strip(), 0  # the end of a type wrapped onto this line
         elif ind == base:
             e = _entry(s, numpy)
             if e is not None:
@@ -272,9 +308,9 @@ def without_default(text: str) -> str:
         if m is None:
             out.append(sentence)
             continue
-        head = sentence[:m.start()]
+        head = sentence[: m.start()]
         cut = _CLAUSE_SEP.search(head)
-        kept = head[:cut.start()].strip() if cut else ""
+        kept = head[: cut.start()].strip() if cut else ""
         if len(kept.split()) >= 2 and not _CONDITION.match(kept):
             out.append(kept.rstrip(" ,;:") + ".")
     return " ".join(out)

@@ -4,6 +4,7 @@ the canonical signature (R24), the expected Inputs (R26) and Outputs (R27) rows.
 The synthesis writes these facts onto pages and the verifier re-derives them; both call
 this module, so a page is only ever compared with one definition of the truth.
 """
+
 from __future__ import annotations
 
 import ast
@@ -42,8 +43,8 @@ def header(ws: Workspace, s: Symbol, with_decorators: bool = True) -> list[str]:
     sig = s.signature.splitlines() or [""]
     out = [indent + sig[0]] + sig[1:]
     if with_decorators and s.decorator_line:
-        out = lines[s.decorator_line - 1:s.start_line - 1] + out
-    return [line[len(indent):] if line.startswith(indent) else line.lstrip() for line in out]
+        out = lines[s.decorator_line - 1 : s.start_line - 1] + out
+    return [line[len(indent) :] if line.startswith(indent) else line.lstrip() for line in out]
 
 
 def _field_default(value: str | None) -> str | None:
@@ -140,8 +141,9 @@ def _param_rows(s: Symbol) -> list[InputRow]:
         if i == 0 and p.name in ("self", "cls") and (s.kind == "method" or s.name == "__init__"):
             continue
         star = p.kind in ("var_positional", "var_keyword")
-        rows.append(InputRow(p.name, collapse(p.annotation) if p.annotation else "—",
-                             p.default is None and not star, p.default))
+        rows.append(
+            InputRow(p.name, collapse(p.annotation) if p.annotation else "—", p.default is None and not star, p.default)
+        )
     return rows
 
 

@@ -3,6 +3,7 @@
 Everything is static (no import of the analysed code): re-exports are followed through
 ``from .x import Y``, star imports, ``__all__`` and lazy tables (``_import_structure``).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -30,8 +31,9 @@ class Names:
         self._public_memo: dict[str, set[str]] = {}
 
     # ---- binding resolution ---------------------------------------------------------
-    def resolve(self, module: str, name: str, _depth: int = 0,
-                _seen: frozenset[tuple[str, str]] = frozenset()) -> Target | None:
+    def resolve(
+        self, module: str, name: str, _depth: int = 0, _seen: frozenset[tuple[str, str]] = frozenset()
+    ) -> Target | None:
         """What ``name`` is bound to at the top level of ``module`` (a definition or a module)."""
         key = (module, name)
         if key in self._memo:

@@ -12,6 +12,7 @@ Everything here is derived from the source; nothing is guessed. When a body is t
 least telling statements (plain assignments, calls of trivial builtins) are left out first and the
 outline says how many were.
 """
+
 from __future__ import annotations
 
 import ast
@@ -27,19 +28,101 @@ from tools.sentences import terminated
 Deny = tuple[set[str], set[str]]  # (case-insensitive words, case-sensitive names), as Context.deny_terms
 
 # calls that say nothing about the algorithm: the outline keeps their arguments' meaning only
-_TRIVIAL = {"len", "str", "int", "float", "bool", "list", "tuple", "set", "dict", "sorted", "reversed", "enumerate",
-            "zip", "range", "isinstance", "getattr", "hasattr", "setattr", "type", "id", "repr", "format", "print",
-            "get", "items", "keys", "values", "copy", "deepcopy", "append", "extend", "update", "pop", "join",
-            "split", "strip", "lower", "upper", "startswith", "endswith", "replace", "super", "min", "max", "any",
-            "all", "iter", "next", "map", "filter", "vars", "cast", "abs", "round", "sum", "callable", "issubclass",
-            "add", "insert", "remove", "setdefault", "fspath", "dirname", "basename", "exists", "isdir", "isfile"}
+_TRIVIAL = {
+    "len",
+    "str",
+    "int",
+    "float",
+    "bool",
+    "list",
+    "tuple",
+    "set",
+    "dict",
+    "sorted",
+    "reversed",
+    "enumerate",
+    "zip",
+    "range",
+    "isinstance",
+    "getattr",
+    "hasattr",
+    "setattr",
+    "type",
+    "id",
+    "repr",
+    "format",
+    "print",
+    "get",
+    "items",
+    "keys",
+    "values",
+    "copy",
+    "deepcopy",
+    "append",
+    "extend",
+    "update",
+    "pop",
+    "join",
+    "split",
+    "strip",
+    "lower",
+    "upper",
+    "startswith",
+    "endswith",
+    "replace",
+    "super",
+    "min",
+    "max",
+    "any",
+    "all",
+    "iter",
+    "next",
+    "map",
+    "filter",
+    "vars",
+    "cast",
+    "abs",
+    "round",
+    "sum",
+    "callable",
+    "issubclass",
+    "add",
+    "insert",
+    "remove",
+    "setdefault",
+    "fspath",
+    "dirname",
+    "basename",
+    "exists",
+    "isdir",
+    "isfile",
+}
 _WARN = {"warn", "warning", "warning_once", "warn_once", "warning_advice"}
 _LOG = {"info", "debug", "log", "info_once", "debug_once", "exception", "error", "critical"}
-_COMPARE = {ast.Eq: "equals", ast.NotEq: "differs from", ast.Lt: "is below", ast.LtE: "is at most",
-            ast.Gt: "is above", ast.GtE: "is at least", ast.In: "is in", ast.NotIn: "is not in",
-            ast.Is: "is", ast.IsNot: "is not"}
-_BINOP = {ast.Add: "+", ast.Sub: "-", ast.Mult: "×", ast.Div: "/", ast.FloorDiv: "//", ast.Mod: "mod",
-          ast.Pow: "^", ast.MatMult: "@", ast.BitOr: "or", ast.BitAnd: "and"}
+_COMPARE = {
+    ast.Eq: "equals",
+    ast.NotEq: "differs from",
+    ast.Lt: "is below",
+    ast.LtE: "is at most",
+    ast.Gt: "is above",
+    ast.GtE: "is at least",
+    ast.In: "is in",
+    ast.NotIn: "is not in",
+    ast.Is: "is",
+    ast.IsNot: "is not",
+}
+_BINOP = {
+    ast.Add: "+",
+    ast.Sub: "-",
+    ast.Mult: "×",
+    ast.Div: "/",
+    ast.FloorDiv: "//",
+    ast.Mod: "mod",
+    ast.Pow: "^",
+    ast.MatMult: "@",
+    ast.BitOr: "or",
+    ast.BitAnd: "and",
+}
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
 _MAX_TEXT = 130
 _AS = {"int": "an integer", "float": "a float", "str": "text", "bool": "a flag"}
@@ -112,7 +195,11 @@ class _Renderer:
         return text if len(text) <= _MAX_TEXT else self._gist(n)
 
     def _cond(self, n: ast.AST) -> str:
-        if isinstance(n, ast.UnaryOp) and isinstance(n.op, ast.Not) and isinstance(n.operand, (ast.Name, ast.Attribute)):
+        if (
+            isinstance(n, ast.UnaryOp)
+            and isinstance(n.op, ast.Not)
+            and isinstance(n.operand, (ast.Name, ast.Attribute))
+        ):
             return f"{self._expr(n.operand)} is not set"
         if isinstance(n, ast.BoolOp):
             return (" and " if isinstance(n.op, ast.And) else " or ").join(self._cond(v) for v in n.values)
@@ -120,10 +207,21 @@ class _Renderer:
 
     def _gist(self, n: ast.AST) -> str:
         funcs = {id(x.func) for x in ast.walk(n) if isinstance(x, ast.Call)}
-        found = [x.id if isinstance(x, ast.Name) else x.attr for x in ast.walk(n)
-                 if isinstance(x, (ast.Name, ast.Attribute)) and id(x) not in funcs]
-        names = list(dict.fromkeys(self.w(x) for x in found if x not in ("self", "cls", "_") and x not in self.modules
-                                   and x not in _BUILTIN_TYPES and not _class_like(x)))
+        found = [
+            x.id if isinstance(x, ast.Name) else x.attr
+            for x in ast.walk(n)
+            if isinstance(x, (ast.Name, ast.Attribute)) and id(x) not in funcs
+        ]
+        names = list(
+            dict.fromkeys(
+                self.w(x)
+                for x in found
+                if x not in ("self", "cls", "_")
+                and x not in self.modules
+                and x not in _BUILTIN_TYPES
+                and not _class_like(x)
+            )
+        )
         return "a condition on " + ", ".join(names[:3]) if names else "a condition on its arguments"
 
     def _expr(self, n: ast.AST | None) -> str:
@@ -152,8 +250,11 @@ class _Renderer:
             return joiner.join(self._expr(v) for v in n.values)
         if isinstance(n, ast.UnaryOp):
             if isinstance(n.op, ast.Not):
-                return f"not {self._expr(n.operand)}" if isinstance(n.operand, (ast.Name, ast.Attribute)) \
+                return (
+                    f"not {self._expr(n.operand)}"
+                    if isinstance(n.operand, (ast.Name, ast.Attribute))
                     else f"not ({self._expr(n.operand)})"
+                )
             return f"-{self._expr(n.operand)}"
         if isinstance(n, ast.Compare):
             return self._compare(n)
@@ -197,8 +298,11 @@ class _Renderer:
         """A receiver that is a module or a class: ``os.path.join``, ``BaseTuner.get_model_config``."""
         if isinstance(v, ast.Name):
             return v.id in ("self", "cls") or v.id in self.modules or _class_like(v.id)
-        return isinstance(v, ast.Attribute) and self._static(v.value) and not (
-            isinstance(v.value, ast.Name) and v.value.id in ("self", "cls"))
+        return (
+            isinstance(v, ast.Attribute)
+            and self._static(v.value)
+            and not (isinstance(v.value, ast.Name) and v.value.id in ("self", "cls"))
+        )
 
     def _callee(self, func: ast.AST) -> tuple[str, str | None]:
         """(name of the called function or method, words of the receiver or None)."""
@@ -215,8 +319,14 @@ class _Renderer:
 
     def note_helper(self, call: ast.Call) -> None:
         name, _ = self._callee(call.func)
-        if name and name not in _TRIVIAL and name not in _WARN and name not in _LOG and not name[:1].isupper() \
-                and name not in self.helpers:
+        if (
+            name
+            and name not in _TRIVIAL
+            and name not in _WARN
+            and name not in _LOG
+            and not name[:1].isupper()
+            and name not in self.helpers
+        ):
             self.helpers.append(name)
 
     def _call(self, n: ast.Call) -> str:
@@ -238,13 +348,19 @@ class _Renderer:
             return "/".join(self._expr(a) for a in args)
         if name in ("any", "all") and len(args) == 1 and isinstance(args[0], ast.GeneratorExp):
             g = args[0]
-            return f"for {'some' if name == 'any' else 'every'} {self._expr(g.generators[0].target)} in " \
-                   f"{self._expr(g.generators[0].iter)}, {self._expr(g.elt)}"
+            return (
+                f"for {'some' if name == 'any' else 'every'} {self._expr(g.generators[0].target)} in "
+                f"{self._expr(g.generators[0].iter)}, {self._expr(g.elt)}"
+            )
         if name in ("int", "float", "str", "bool") and len(args) == 1:
             return f"{one} as {_AS[name]}"
         if name in ("list", "tuple", "set", "sorted", "dict", "frozenset") and len(args) == 1:
-            return {"set": f"the set of {one}", "frozenset": f"the set of {one}", "sorted": f"{one}, sorted",
-                    "dict": f"a mapping of {one}"}.get(name, one)
+            return {
+                "set": f"the set of {one}",
+                "frozenset": f"the set of {one}",
+                "sorted": f"{one}, sorted",
+                "dict": f"a mapping of {one}",
+            }.get(name, one)
         if name == "getattr" and len(args) >= 2:
             return f"{one}'s attribute named {self._expr(args[1])}"
         if name == "to" and recv and len(args) == 1:
@@ -296,8 +412,12 @@ class _Renderer:
             if s.value is None or (isinstance(s.value, ast.Constant) and s.value.value is None):
                 return 5, "stop" if not last else None
             v = s.value
-            plain_call = isinstance(v, ast.Call) and not isinstance(v.func, ast.Subscript) and \
-                not self._callee(v.func)[0][:1].isupper() and self._callee(v.func)[0] not in _TRIVIAL
+            plain_call = (
+                isinstance(v, ast.Call)
+                and not isinstance(v.func, ast.Subscript)
+                and not self._callee(v.func)[0][:1].isupper()
+                and self._callee(v.func)[0] not in _TRIVIAL
+            )
             return 5, f"return {'the result of ' if plain_call else ''}{self.expr(v)}"
         if isinstance(s, ast.Raise):
             exc = s.exc.func if isinstance(s.exc, ast.Call) else s.exc
@@ -338,7 +458,10 @@ class _Renderer:
             if isinstance(value, ast.Call):
                 name, _ = self._callee(value.func)
                 if name and name not in _TRIVIAL:
-                    return 2, f"compute {tgt} with {self.expr(value)}" if not stored else f"set {tgt} to {self.expr(value)}"
+                    return (
+                        2,
+                        f"compute {tgt} with {self.expr(value)}" if not stored else f"set {tgt} to {self.expr(value)}",
+                    )
             if stored:
                 return 2, f"set {tgt} to {self.expr(value)}"
             return 0, None
@@ -424,8 +547,13 @@ def _walk(r: _Renderer, stmts: list[ast.stmt], depth: int, is_tail: bool, out: l
                 r.calls_in(g.test)
                 r.branches += 1
             first = r.cond(guards[0][0].test)
-            out.append(_Item(depth, f"check {run} conditions, raising {' or '.join(kinds)} when one fails "
-                                    f"(the first: {first})", 5))
+            out.append(
+                _Item(
+                    depth,
+                    f"check {run} conditions, raising {' or '.join(kinds)} when one fails (the first: {first})",
+                    5,
+                )
+            )
             i += run
             continue
         if isinstance(s, ast.If):
@@ -556,17 +684,25 @@ def _cut(items: list[_Item], limit: int) -> tuple[list[_Item], int]:
         keep |= need
     kept = [items[i] for i in sorted(keep)]
     while True:  # headings left without any child go too
-        bare = [k for k, it in enumerate(kept) if it.text.endswith(":") and
-                (k + 1 == len(kept) or kept[k + 1].depth <= it.depth)]
+        bare = [
+            k
+            for k, it in enumerate(kept)
+            if it.text.endswith(":") and (k + 1 == len(kept) or kept[k + 1].depth <= it.depth)
+        ]
         if not bare:
             break
         kept = [it for k, it in enumerate(kept) if k not in bare]
     return kept, len(items) - len(kept)
 
 
-def outline_function(node: ast.FunctionDef | ast.AsyncFunctionDef, deny: Deny = (set(), set()),
-                     modules: set[str] | None = None, limit: int = 10, subject: str = "function",
-                     qualname: str | None = None) -> Outline:
+def outline_function(
+    node: ast.FunctionDef | ast.AsyncFunctionDef,
+    deny: Deny = (set(), set()),
+    modules: set[str] | None = None,
+    limit: int = 10,
+    subject: str = "function",
+    qualname: str | None = None,
+) -> Outline:
     """The outline of one function's body."""
     r = _Renderer(deny, modules or set())
     items: list[_Item] = []
@@ -574,13 +710,24 @@ def outline_function(node: ast.FunctionDef | ast.AsyncFunctionDef, deny: Deny = 
     items = _shallow(items, MAX_DEPTH)
     items, omitted = _cut(_dedupe(items), limit)
     body = _body(node.body)
-    abstract = bool(body) and all(isinstance(s, ast.Raise) for s in body) and \
-        any("NotImplementedError" in ast.dump(s) for s in body)
+    abstract = (
+        bool(body)
+        and all(isinstance(s, ast.Raise) for s in body)
+        and any("NotImplementedError" in ast.dump(s) for s in body)
+    )
     lines = (body[-1].end_lineno or body[-1].lineno) - body[0].lineno + 1 if body else 0
-    return Outline(subject=subject, qualname=qualname or node.name, lines=lines,
-                   steps=tuple(OutlineStep(i.depth, _sentence(i.text)) for i in items),
-                   helpers=tuple(r.helpers), raises=tuple(r.raises), branches=r.branches, loops=r.loops,
-                   abstract=abstract, omitted=omitted)
+    return Outline(
+        subject=subject,
+        qualname=qualname or node.name,
+        lines=lines,
+        steps=tuple(OutlineStep(i.depth, _sentence(i.text)) for i in items),
+        helpers=tuple(r.helpers),
+        raises=tuple(r.raises),
+        branches=r.branches,
+        loops=r.loops,
+        abstract=abstract,
+        omitted=omitted,
+    )
 
 
 def _sentence(text: str) -> str:
@@ -589,6 +736,7 @@ def _sentence(text: str) -> str:
 
 
 # --- symbols of a workspace ------------------------------------------------------------------------
+
 
 @lru_cache(maxsize=64)
 def _tree(path: str, mtime: float) -> ast.Module | None:
@@ -613,8 +761,11 @@ def definition_node(ws: Workspace, sym: Symbol) -> ast.FunctionDef | ast.AsyncFu
     if tree is None:
         return None
     for n in ast.walk(tree):
-        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and n.lineno == sym.start_line \
-                and n.name == sym.name:
+        if (
+            isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+            and n.lineno == sym.start_line
+            and n.name == sym.name
+        ):
             return n
     return None
 
@@ -657,8 +808,12 @@ def main_method(ws: Workspace, sym: Symbol, api_call: str | None = None) -> tupl
         return sym, "method" if sym.kind == "method" else "function"
     methods = {s.name: s for s in ws.index.file_symbols(sym.file) if s.parent == sym.qualname and s.kind == "method"}
     called = _method_of_call(api_call)
-    for name, subject in ((called, "method"), ("__post_init__" if _is_dataclass(sym) else None, "post-init check"),
-                          ("__init__", "constructor"), ("__call__", "call method")):
+    for name, subject in (
+        (called, "method"),
+        ("__post_init__" if _is_dataclass(sym) else None, "post-init check"),
+        ("__init__", "constructor"),
+        ("__call__", "call method"),
+    ):
         if name and name in methods:
             return methods[name], subject
     return None
@@ -701,7 +856,9 @@ def _method_in_class(ws: Workspace, class_name: str, method: str) -> Symbol | No
     return ws.index.definition(c.module, f"{c.qualname}.{method}")
 
 
-_TEX = re.compile(r":math:`([^`]+)`|\$\$(.+?)\$\$|(?<![\w$])\$([^$\n]{2,120})\$(?![\w$])|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL)
+_TEX = re.compile(
+    r":math:`([^`]+)`|\$\$(.+?)\$\$|(?<![\w$])\$([^$\n]{2,120})\$(?![\w$])|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL
+)
 
 
 def docstring_formulas(*docs: str | None) -> tuple[str, ...]:
@@ -715,8 +872,9 @@ def docstring_formulas(*docs: str | None) -> tuple[str, ...]:
     return tuple(out[:4])
 
 
-def outline_symbol(ws: Workspace, sym: Symbol, deny: Deny = (set(), set()), api_call: str | None = None,
-                   limit: int = 10) -> Outline | None:
+def outline_symbol(
+    ws: Workspace, sym: Symbol, deny: Deny = (set(), set()), api_call: str | None = None, limit: int = 10
+) -> Outline | None:
     """The outline of what ``sym`` runs: its own body, its class's main method, or, for a body that only
     hands over to another definition of the repository, that definition's body."""
     main = main_method(ws, sym, api_call)
@@ -732,8 +890,11 @@ def outline_symbol(ws: Workspace, sym: Symbol, deny: Deny = (set(), set()), api_
         dnode = definition_node(ws, delegate)
         if isinstance(dnode, (ast.FunctionDef, ast.AsyncFunctionDef)) and _body(dnode.body):
             out = outline_function(dnode, deny, imported_modules(ws, delegate.file), limit, subject, delegate.qualname)
-            return replace(out, delegate=delegate.qualname,
-                           formulas=docstring_formulas(owner_doc, target.docstring, delegate.docstring))
+            return replace(
+                out,
+                delegate=delegate.qualname,
+                formulas=docstring_formulas(owner_doc, target.docstring, delegate.docstring),
+            )
     out = outline_function(node, deny, imported_modules(ws, target.file), limit, subject, target.qualname)
     return replace(out, formulas=docstring_formulas(owner_doc, target.docstring))
 

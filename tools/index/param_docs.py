@@ -10,6 +10,7 @@ against it, so both read one definition of "documented".
 words (docstring markup resolved), without the source's own default clause — the row adds
 ``Default: `x`.`` from the signature (R26).
 """
+
 from __future__ import annotations
 
 import ast
@@ -63,8 +64,11 @@ def _literal_text(node: ast.expr) -> str | None:
         return left + right if left is not None and right is not None else None
     if isinstance(node, ast.JoinedStr):  # f"...{x}...": the placeholders stay as written
         # the literal parts of an f-string are str constants: str() only tells mypy so
-        return "".join(str(v.value) if isinstance(v, ast.Constant) else "{" + ast.unparse(v.value) + "}"
-                       for v in node.values if isinstance(v, (ast.Constant, ast.FormattedValue)))
+        return "".join(
+            str(v.value) if isinstance(v, ast.Constant) else "{" + ast.unparse(v.value) + "}"
+            for v in node.values
+            if isinstance(v, (ast.Constant, ast.FormattedValue))
+        )
     return None
 
 

@@ -4,6 +4,7 @@ Line ranges follow CPython's ast (the def/class line, decorators excluded, to th
 last token of the body, trailing comments excluded), because that is what the
 wiki cites and what the verifier checks.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -22,14 +23,39 @@ from tools.index.records import Binding, ClassField, FileRecord, FileStatus, Par
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
 _CODING_RE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
-_CONTAINERS = {"if_statement", "elif_clause", "else_clause", "try_statement", "except_clause",
-               "finally_clause", "with_statement", "block", "except_group_clause"}
+_CONTAINERS = {
+    "if_statement",
+    "elif_clause",
+    "else_clause",
+    "try_statement",
+    "except_clause",
+    "finally_clause",
+    "with_statement",
+    "block",
+    "except_group_clause",
+}
 _SCOPES = {"function_definition", "class_definition"}
 _DEFS = _SCOPES
-_DEF_CONTAINERS = {"module", "block", "decorated_definition", "function_definition", "class_definition",
-                   "if_statement", "elif_clause", "else_clause", "for_statement", "while_statement",
-                   "try_statement", "except_clause", "except_group_clause", "finally_clause",
-                   "with_statement", "match_statement", "case_clause", "ERROR"}
+_DEF_CONTAINERS = {
+    "module",
+    "block",
+    "decorated_definition",
+    "function_definition",
+    "class_definition",
+    "if_statement",
+    "elif_clause",
+    "else_clause",
+    "for_statement",
+    "while_statement",
+    "try_statement",
+    "except_clause",
+    "except_group_clause",
+    "finally_clause",
+    "with_statement",
+    "match_statement",
+    "case_clause",
+    "ERROR",
+}
 
 
 @lru_cache(maxsize=1)
@@ -70,16 +96,13 @@ def decode_source(data: bytes) -> tuple[str | None, str | None]:
 
 
 def skipped(path: str, module: str, is_package: bool, data: bytes, reason: str) -> FileRecord:
-    return FileRecord(path, module, is_package, digest(data), data.count(b"\n"), "skipped",
-                      reason, (), (), (), None)
+    return FileRecord(path, module, is_package, digest(data), data.count(b"\n"), "skipped", reason, (), (), (), None)
 
 
-def parse_file(path: str, module: str, is_package: bool, data: bytes,
-               max_bytes: int = MAX_FILE_BYTES) -> FileRecord:
+def parse_file(path: str, module: str, is_package: bool, data: bytes, max_bytes: int = MAX_FILE_BYTES) -> FileRecord:
     """Parse ``data`` (the bytes of repository file ``path``). Never raises on bad input."""
     if len(data) > max_bytes:
-        return skipped(path, module, is_package, data,
-                       f"larger than {max_bytes} bytes ({len(data)})")
+        return skipped(path, module, is_package, data, f"larger than {max_bytes} bytes ({len(data)})")
     text, reason = decode_source(data)
     if text is None:
         return skipped(path, module, is_package, data, reason or "undecodable")
@@ -108,8 +131,19 @@ def parse_file(path: str, module: str, is_package: bool, data: bytes,
     ex = _Extractor(src, path, module, is_package)
     symbols = ex.symbols(root)
     bindings, assignments, all_names = ex.module_level(root)
-    return FileRecord(path, module, is_package, digest(data), data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1),
-                      status, why, tuple(symbols), tuple(bindings), tuple(assignments), all_names)
+    return FileRecord(
+        path,
+        module,
+        is_package,
+        digest(data),
+        data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1),
+        status,
+        why,
+        tuple(symbols),
+        tuple(bindings),
+        tuple(assignments),
+        all_names,
+    )
 
 
 _DEEP = re.compile(rb"^[ \t]{300,}\S", re.M)  # 75+ levels of 4 spaces: close to CPython's limit of 100
@@ -156,7 +190,7 @@ class _Extractor:
     def text(self, node: Node | None) -> str:
         if node is None:
             return ""
-        return self.src[node.start_byte:node.end_byte].decode("utf-8", "replace")
+        return self.src[node.start_byte : node.end_byte].decode("utf-8", "replace")
 
     @overload
     def annotation(self, node: Node) -> str: ...
@@ -232,7 +266,7 @@ class _Extractor:
             if body is not None and child.id == body.id:
                 break
         sig_end = colon.end_byte if colon is not None else (body.start_byte if body else node.end_byte)
-        signature = self.src[node.start_byte:sig_end].decode("utf-8", "replace")
+        signature = self.src[node.start_byte : sig_end].decode("utf-8", "replace")
         params: tuple[Param, ...] = ()
         returns = None
         bases: tuple[str, ...] = ()
@@ -240,8 +274,7 @@ class _Extractor:
         if is_class:
             sup = node.child_by_field_name("superclasses")
             if sup is not None:
-                bases = tuple(self.text(c) for c in sup.named_children
-                              if c.type not in ("keyword_argument", "comment"))
+                bases = tuple(self.text(c) for c in sup.named_children if c.type not in ("keyword_argument", "comment"))
             if body is not None:
                 fields = tuple(self._fields(body))
         else:
@@ -250,11 +283,23 @@ class _Extractor:
             returns = self.annotation(rt)
         is_async = any(c.type == "async" for c in node.children[:2])
         return Symbol(
-            qualname=qualname, name=name, kind=kind, file=self.path, module=self.module,
-            start_line=node.start_point.row + 1, end_line=last_line(node),
-            decorator_line=decorator_line, signature=signature,
-            docstring=self._docstring(body), params=params, returns=returns, bases=bases,
-            decorators=tuple(decorators), is_async=is_async, fields=fields, parent=parent,
+            qualname=qualname,
+            name=name,
+            kind=kind,
+            file=self.path,
+            module=self.module,
+            start_line=node.start_point.row + 1,
+            end_line=last_line(node),
+            decorator_line=decorator_line,
+            signature=signature,
+            docstring=self._docstring(body),
+            params=params,
+            returns=returns,
+            bases=bases,
+            decorators=tuple(decorators),
+            is_async=is_async,
+            fields=fields,
+            parent=parent,
         )
 
     def _docstring(self, body: Node | None) -> str | None:
@@ -280,9 +325,14 @@ class _Extractor:
             if left is None or ann is None or left.type != "identifier":
                 continue
             right = assign.child_by_field_name("right")
-            out.append(ClassField(self.text(left), self.annotation(ann),
-                                  self.text(right) if right is not None else None,
-                                  stmt.start_point.row + 1))
+            out.append(
+                ClassField(
+                    self.text(left),
+                    self.annotation(ann),
+                    self.text(right) if right is not None else None,
+                    stmt.start_point.row + 1,
+                )
+            )
         return out
 
     def _params(self, params_node: Node | None) -> list[Param]:
@@ -316,9 +366,14 @@ class _Extractor:
                     out.append(Param(self.text(inner), plain, ann, None))
             elif t in ("default_parameter", "typed_default_parameter"):
                 ann_node = child.child_by_field_name("type")
-                out.append(Param(self.text(child.child_by_field_name("name")), plain,
-                                 self.annotation(ann_node),
-                                 self.text(child.child_by_field_name("value"))))
+                out.append(
+                    Param(
+                        self.text(child.child_by_field_name("name")),
+                        plain,
+                        self.annotation(ann_node),
+                        self.text(child.child_by_field_name("value")),
+                    )
+                )
         return out
 
     # ---- module level: imports, assignments, __all__, lazy tables ------------------
@@ -415,8 +470,7 @@ class _Extractor:
         if node.type == "string":
             return [clean_string_literal(self.text(node), dedent=False)]
         if node.type in ("list", "tuple", "argument_list", "parenthesized_expression"):
-            return [clean_string_literal(self.text(c), dedent=False)
-                    for c in node.named_children if c.type == "string"]
+            return [clean_string_literal(self.text(c), dedent=False) for c in node.named_children if c.type == "string"]
         return []
 
     def _lazy(self, key: str, names: list[str], line: int) -> list[Binding]:
@@ -432,8 +486,13 @@ class _Extractor:
                 continue
             key, value = pair.child_by_field_name("key"), pair.child_by_field_name("value")
             if key is not None and key.type == "string":
-                out.extend(self._lazy(clean_string_literal(self.text(key), dedent=False),
-                                      self._strings(value), pair.start_point.row + 1))
+                out.extend(
+                    self._lazy(
+                        clean_string_literal(self.text(key), dedent=False),
+                        self._strings(value),
+                        pair.start_point.row + 1,
+                    )
+                )
         return out
 
     def _table_key(self, sub: Node) -> str | None:
@@ -482,6 +541,6 @@ def clean_string_literal(raw: str, dedent: bool = True) -> str:
     body = raw[i:]
     for q in ('"""', "'''", '"', "'"):
         if body.startswith(q) and body.endswith(q) and len(body) >= 2 * len(q):
-            body = body[len(q):-len(q)]
+            body = body[len(q) : -len(q)]
             break
     return inspect.cleandoc(body) if dedent else body

@@ -3,14 +3,13 @@
 NamedTuples rather than dataclasses: they pickle fast (the warm index load is
 one unpickle of ~100k of them) and turn into JSON with ``_asdict``.
 """
+
 from __future__ import annotations
 
 from typing import Literal, NamedTuple
 
 SymbolKind = Literal["class", "function", "method"]
-ParamKind = Literal[
-    "positional_only", "positional_or_keyword", "var_positional", "keyword_only", "var_keyword"
-]
+ParamKind = Literal["positional_only", "positional_or_keyword", "var_positional", "keyword_only", "var_keyword"]
 FileStatus = Literal["ok", "partial", "skipped"]
 
 
@@ -79,13 +78,36 @@ PlainParam = tuple[str, ParamKind, "str | None", "str | None"]
 PlainField = tuple[str, str, "str | None", int]
 PlainBinding = tuple[str, str, "str | None", int, bool]
 PlainSymbol = tuple[
-    str, str, SymbolKind, str, str, int, int, "int | None", str, "str | None",
-    tuple[PlainParam, ...], "str | None", tuple[str, ...], tuple[str, ...], bool,
-    tuple[PlainField, ...], "str | None",
+    str,
+    str,
+    SymbolKind,
+    str,
+    str,
+    int,
+    int,
+    "int | None",
+    str,
+    "str | None",
+    tuple[PlainParam, ...],
+    "str | None",
+    tuple[str, ...],
+    tuple[str, ...],
+    bool,
+    tuple[PlainField, ...],
+    "str | None",
 ]
 PlainFile = tuple[
-    str, str, bool, str, int, FileStatus, "str | None",
-    tuple[PlainSymbol, ...], tuple[PlainBinding, ...], tuple[str, ...], "tuple[str, ...] | None",
+    str,
+    str,
+    bool,
+    str,
+    int,
+    FileStatus,
+    "str | None",
+    tuple[PlainSymbol, ...],
+    tuple[PlainBinding, ...],
+    tuple[str, ...],
+    "tuple[str, ...] | None",
 ]
 
 
@@ -102,8 +124,9 @@ def to_plain(rec: FileRecord) -> PlainFile:
 
 def from_plain(t: PlainFile) -> FileRecord:
     syms = tuple(
-        Symbol(*s[:10], tuple(Param._make(p) for p in s[10]), *s[11:15],
-               tuple(ClassField._make(f) for f in s[15]), s[16])
+        Symbol(
+            *s[:10], tuple(Param._make(p) for p in s[10]), *s[11:15], tuple(ClassField._make(f) for f in s[15]), s[16]
+        )
         for s in t[7]
     )
     return FileRecord(*t[:7], syms, tuple(Binding._make(b) for b in t[8]), *t[9:])

@@ -1,4 +1,5 @@
 """A Workspace bundles what every tool needs: the resolved source, its index and name resolution."""
+
 from __future__ import annotations
 
 import logging
@@ -53,8 +54,9 @@ def installed_workspace(package: str, cache_dir: Path | None = None) -> "Workspa
         return _installed[key]
 
 
-def open_workspace(repo: str | None, source: str | None, cache_dir: Path | None = None,
-                   workers: int | None = None) -> Workspace:
+def open_workspace(
+    repo: str | None, source: str | None, cache_dir: Path | None = None, workers: int | None = None
+) -> Workspace:
     src = resolve_repo(repo or guess_repo(source), source, cache_dir)
     return Workspace(src, build_index(src, cache_dir, workers=workers))
 

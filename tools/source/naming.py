@@ -1,5 +1,6 @@
 """Names of the wiki (WIKI_FORMAT §2): the repo prefix and page names, and how names written by
 others map onto them."""
+
 from __future__ import annotations
 
 import re

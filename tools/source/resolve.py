@@ -4,6 +4,7 @@ Whatever the source (checkout, source archive, installed package), files are nam
 their repository-relative path (``src/peft/peft_model.py``): a ``RepoSource`` maps
 between that path and the folder actually read, and refuses anything outside it.
 """
+
 from __future__ import annotations
 
 import importlib.metadata
@@ -29,8 +30,22 @@ from tools.source.sdist import fetch_sdist, say_once, source_info
 log = logging.getLogger(__name__)
 CACHE_ENV = "REPOWIKI_CACHE_DIR"
 _REPO_RE = REPO_RE
-_SKIP_DIRS = {".git", ".hg", ".svn", "__pycache__", "node_modules", ".tox", ".nox", ".venv", "venv",
-              ".mypy_cache", ".pytest_cache", ".ruff_cache", ".eggs", "site-packages"}
+_SKIP_DIRS = {
+    ".git",
+    ".hg",
+    ".svn",
+    "__pycache__",
+    "node_modules",
+    ".tox",
+    ".nox",
+    ".venv",
+    "venv",
+    ".mypy_cache",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".eggs",
+    "site-packages",
+}
 
 Origin = Literal["path", "pypi", "installed"]
 
@@ -83,7 +98,7 @@ def confine(source: RepoSource, repo_path: str) -> Path:
         if source.prefix.startswith(rel + "/"):
             rel = "."  # an ancestor of the available part: show the part we have
         else:
-            rel = rel[len(source.prefix):].lstrip("/") or "."
+            rel = rel[len(source.prefix) :].lstrip("/") or "."
     candidate = source.root / rel
     resolved = candidate.resolve()
     if resolved != source.root and source.root not in resolved.parents:
@@ -107,7 +122,9 @@ def repo_name(value: str) -> str:
     and ``vllm-project/vllm`` both give ``vllm_project_vllm``."""
     name = normalize_repo(value or "")
     if not _REPO_RE.match(name):
-        raise UsageError(f"bad repo name {value!r}: write owner_name with letters, digits and '_' (e.g. huggingface_peft)")
+        raise UsageError(
+            f"bad repo name {value!r}: write owner_name with letters, digits and '_' (e.g. huggingface_peft)"
+        )
     return name
 
 
@@ -118,9 +135,11 @@ def resolve_repo(repo: str, source: str | None = None, cache_dir: Path | None = 
     url = entry.url if entry else _guess_url(repo)
     if source is None and entry is None:
         known = ", ".join(sorted(registry()))
-        raise UsageError(f"unknown repo {repo!r}: pass --source PATH (a checkout) or --source pypi:PACKAGE, or use a known repo ({known})")
+        raise UsageError(
+            f"unknown repo {repo!r}: pass --source PATH (a checkout) or --source pypi:PACKAGE, or use a known repo ({known})"
+        )
     if source is not None and source.startswith("pypi:"):
-        root = fetch_sdist(source[len("pypi:"):], cache_dir)
+        root = fetch_sdist(source[len("pypi:") :], cache_dir)
         return _from_tree(repo, root, url, "pypi", entry)
     if source is not None:
         path = Path(source).expanduser()
@@ -217,7 +236,11 @@ def guess_package(root: Path) -> str | None:
     """The top-level package of a tree: the one under src/, else the first one at the root."""
     for base in (root / "src", root):
         if base.is_dir():
-            pkgs = sorted(p.name for p in base.iterdir() if (p / "__init__.py").is_file() and p.name not in ("tests", "test", "docs", "examples"))
+            pkgs = sorted(
+                p.name
+                for p in base.iterdir()
+                if (p / "__init__.py").is_file() and p.name not in ("tests", "test", "docs", "examples")
+            )
             if pkgs:
                 return pkgs[0]
     return None

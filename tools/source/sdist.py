@@ -2,6 +2,7 @@
 
 A pinned requirement (``peft==0.18.1``) already in the cache is reused without the network.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -33,12 +34,15 @@ def _norm(name: str) -> str:
 def parse_requirement(req: str) -> tuple[str, str | None]:
     m = _REQ_RE.match(req.strip())
     if not m:
-        raise UsageError(f"bad package requirement {req!r}: write pypi:NAME or pypi:NAME==VERSION (e.g. pypi:peft==0.18.1)")
+        raise UsageError(
+            f"bad package requirement {req!r}: write pypi:NAME or pypi:NAME==VERSION (e.g. pypi:peft==0.18.1)"
+        )
     return m.group(1), m.group(2)
 
 
 class SourceMarker(TypedDict):
     """What ``fetch_sdist`` writes next to an unpacked archive (``.repowiki-source.json``)."""
+
     requirement: str  # "peft==0.18.1"
     archive: str  # the archive's file name
     sha256: str
@@ -92,8 +96,13 @@ def fetch_sdist(req: str, cache_dir: Path) -> Path:
     if not version:
         known = _known_latest(sources, name)
         if known and _cached(sources / f"{_norm(name)}-{known}") is not None:
-            say_once("%s %s is the newest release the package index named in the last day (cached; "
-                     "pass pypi:%s==VERSION to pin one)", _norm(name), known, _norm(name))
+            say_once(
+                "%s %s is the newest release the package index named in the last day (cached; "
+                "pass pypi:%s==VERSION to pin one)",
+                _norm(name),
+                known,
+                _norm(name),
+            )
             return sources / f"{_norm(name)}-{known}"
     if version:
         cached = _cached(sources / f"{_norm(name)}-{version}")
@@ -102,20 +111,37 @@ def fetch_sdist(req: str, cache_dir: Path) -> Path:
     try:
         sources.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise UsageError(f"cannot create the source cache {sources} ({exc.strerror}); set --cache-dir or REPOWIKI_CACHE_DIR to a writable folder") from exc
+        raise UsageError(
+            f"cannot create the source cache {sources} ({exc.strerror}); set --cache-dir or REPOWIKI_CACHE_DIR to a writable folder"
+        ) from exc
     spec = f"{name}=={version}" if version else name
     say_once("fetching the source archive of %s from the package index into %s", spec, sources)
     with tempfile.TemporaryDirectory(dir=sources, prefix=".download-") as tmp:
         dl = Path(tmp) / "dl"
         proc = subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
-             "--disable-pip-version-check", "-q", spec, "-d", str(dl)],
-            capture_output=True, text=True,
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "--no-binary",
+                ":all:",
+                "--disable-pip-version-check",
+                "-q",
+                spec,
+                "-d",
+                str(dl),
+            ],
+            capture_output=True,
+            text=True,
         )
         archives = sorted(p for p in dl.glob("*") if p.suffix in (".gz", ".zip")) if dl.exists() else []
         if proc.returncode != 0 or not archives:
             why = (proc.stderr.strip().splitlines() or ["no archive downloaded"])[-1]
-            raise UsageError(f"could not download the source archive of {spec} ({why}); check the name and version, or pass --source PATH to a checkout")
+            raise UsageError(
+                f"could not download the source archive of {spec} ({why}); check the name and version, or pass --source PATH to a checkout"
+            )
         archive = archives[0]
         got_version = version or _version_from_archive(archive.name, name)
         if not version:
@@ -155,7 +181,7 @@ def _version_from_archive(filename: str, name: str) -> str:
     stem = re.sub(r"\.(tar\.gz|zip)$", "", filename)
     prefix = re.compile(re.escape(name).replace(r"\-", "[-_.]").replace(r"\_", "[-_.]") + "-", re.I)
     m = prefix.match(stem)
-    return stem[m.end():] if m else stem.rsplit("-", 1)[-1]
+    return stem[m.end() :] if m else stem.rsplit("-", 1)[-1]
 
 
 def _unpack(archive: Path, dest: Path) -> None:

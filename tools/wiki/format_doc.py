@@ -12,6 +12,7 @@ code without the doc changing with it; tests/test_docs.py fails when the file on
 
     python -m tools.wiki.format_doc            # rewrite the blocks of docs/page-format.md
 """
+
 from __future__ import annotations
 
 import re
@@ -20,8 +21,18 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tools.wiki.page import TYPE_FOLDERS
-from tools.wiki.schema import (EDGES, EXTRA_SOURCE_KINDS, IMPL_SUBTYPES, IMPLEMENTATION, INDEX_FILES,
-                               INDEX_HEADERS, SOURCE_KINDS, TOKEN_KINDS, PageSchema, schema_for)
+from tools.wiki.schema import (
+    EDGES,
+    EXTRA_SOURCE_KINDS,
+    IMPL_SUBTYPES,
+    IMPLEMENTATION,
+    INDEX_FILES,
+    INDEX_HEADERS,
+    SOURCE_KINDS,
+    TOKEN_KINDS,
+    PageSchema,
+    schema_for,
+)
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "page-format.md"
 BLOCK = re.compile(r"(<!-- generated: ([^>]+?) -->\n)(.*?)(<!-- end generated -->)", re.S)
@@ -39,17 +50,33 @@ def _titles(titles: tuple[str, ...], level: int) -> str:
 
 
 def folders() -> list[str]:
-    return _table(["Page type", "Folder", "Title line", "Index file", "Token kind"], [
-        [t, f"`{TYPE_FOLDERS[t]}/`", f"`# {t}: {{Name}}`",
-         f"`{INDEX_FILES[t]}`" if t in INDEX_FILES else "`_WorkflowIndex.md` (§7)", f"`{TOKEN_KINDS[t]}`"]
-        for t in PAGE_TYPES])
+    return _table(
+        ["Page type", "Folder", "Title line", "Index file", "Token kind"],
+        [
+            [
+                t,
+                f"`{TYPE_FOLDERS[t]}/`",
+                f"`# {t}: {{Name}}`",
+                f"`{INDEX_FILES[t]}`" if t in INDEX_FILES else "`_WorkflowIndex.md` (§7)",
+                f"`{TOKEN_KINDS[t]}`",
+            ]
+            for t in PAGE_TYPES
+        ],
+    )
 
 
 def sections(schema: PageSchema) -> list[str]:
     rows = []
     for i, s in enumerate(schema.sections, 1):
-        rows.append([str(i), _titles((s.title,), 2), "yes" if s.required else "no (tolerated)",
-                     _titles(s.children, 3), _titles(s.optional_children, 3)])
+        rows.append(
+            [
+                str(i),
+                _titles((s.title,), 2),
+                "yes" if s.required else "no (tolerated)",
+                _titles(s.children, 3),
+                _titles(s.optional_children, 3),
+            ]
+        )
     return _table(["#", "Level-2 section", "Required", "Required subsections, in order", "Optional subsections"], rows)
 
 
@@ -80,20 +107,27 @@ def edges() -> list[str]:
     rows = []
     for (source, edge), target in EDGES.items():
         targets = target if isinstance(target, tuple) else (target,)
-        rows.append([source, f"`{edge}`", ", ".join(targets),
-                     " or ".join(f"`[[{edge}::{t}:{{page}}]]`" for t in targets)])
+        rows.append(
+            [source, f"`{edge}`", ", ".join(targets), " or ".join(f"`[[{edge}::{t}:{{page}}]]`" for t in targets)]
+        )
     return _table(["From", "Edge", "To", "Written as"], rows)
 
 
 def source_kinds() -> list[str]:
-    return _table(["Page type", "Knowledge source kinds"], [
-        [t, ", ".join(f"`{k}`" for k in sorted(SOURCE_KINDS | EXTRA_SOURCE_KINDS.get(t, set())))] for t in PAGE_TYPES])
+    return _table(
+        ["Page type", "Knowledge source kinds"],
+        [[t, ", ".join(f"`{k}`" for k in sorted(SOURCE_KINDS | EXTRA_SOURCE_KINDS.get(t, set())))] for t in PAGE_TYPES],
+    )
 
 
 def indexes() -> list[str]:
-    return _table(["Index file", "Rows for", "Header"], [
-        [f"`{fname}`", f"`{TYPE_FOLDERS[t]}/`", "`| " + " | ".join(INDEX_HEADERS[t]) + " |`"]
-        for t, fname in INDEX_FILES.items()])
+    return _table(
+        ["Index file", "Rows for", "Header"],
+        [
+            [f"`{fname}`", f"`{TYPE_FOLDERS[t]}/`", "`| " + " | ".join(INDEX_HEADERS[t]) + " |`"]
+            for t, fname in INDEX_FILES.items()
+        ],
+    )
 
 
 def _schema_block(page_type: str) -> Callable[[], list[str]]:
@@ -101,6 +135,7 @@ def _schema_block(page_type: str) -> Callable[[], list[str]]:
         schema = schema_for(page_type)
         assert schema is not None  # every page type but Implementation has one schema
         return sections(schema)
+
     return block
 
 
@@ -116,11 +151,13 @@ BLOCKS: dict[str, Callable[[], list[str]]] = {
 
 def render_doc(text: str) -> str:
     """``text`` with every generated block rewritten; an unknown key is an error."""
+
     def fill(m: re.Match[str]) -> str:
         key = m.group(2)
         if key not in BLOCKS:
             raise ValueError(f"docs/page-format.md: unknown generated block {key!r}; known: {', '.join(BLOCKS)}")
         return m.group(1) + "\n".join(BLOCKS[key]()) + "\n" + m.group(4)
+
     return BLOCK.sub(fill, text)
 
 

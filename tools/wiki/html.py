@@ -7,6 +7,7 @@ by a model, docstrings, names) reaches the HTML escaped, whatever it contains. T
 here is Pygments' highlighting, which escapes the code itself. Mermaid diagrams are shown as their
 source: the site works offline and carries no script.
 """
+
 from __future__ import annotations
 
 import re
@@ -31,8 +32,10 @@ _META = re.compile(r"\[\[(domain|last_updated)::([^\]]+)\]\]")
 SpanKind = Literal["strong", "code", "math", "meta"]
 # Each over the whole line, in this order: a later span may enclose an earlier one (`a '''b''' c`).
 _SPANS: tuple[tuple[re.Pattern[str], SpanKind], ...] = (
-    (re.compile(r"'''(.+?)'''"), "strong"), (re.compile(r"`([^`]+)`"), "code"),
-    (re.compile(r"<math>(.+?)</math>"), "math"))
+    (re.compile(r"'''(.+?)'''"), "strong"),
+    (re.compile(r"`([^`]+)`"), "code"),
+    (re.compile(r"<math>(.+?)</math>"), "math"),
+)
 _OPAQUE = "\x00"  # stands for a node while a span pattern runs over a line: none of the patterns names it
 FORMATTER = HtmlFormatter(nowrap=False, cssclass="hl")
 
@@ -46,6 +49,7 @@ class Text:
 @dataclass(frozen=True)
 class Span:
     """'''bold''', `code`, <math>…</math>, or the value of [[domain::…]] / [[last_updated::…]]."""
+
     kind: SpanKind
     children: tuple[Inline, ...]
 
@@ -53,6 +57,7 @@ class Span:
 @dataclass(frozen=True)
 class WikiLink:
     """[[edge::Type:Name]]; without a target (the run has no such page) it is shown as missing."""
+
     edge: str
     type: str
     name: str
@@ -63,6 +68,7 @@ class WikiLink:
 @dataclass(frozen=True)
 class WebLink:
     """[url label], and the link of [[source::Kind|label|url]]."""
+
     url: str
     label: tuple[Inline, ...]
     kind: Literal["web"] = "web"
@@ -139,7 +145,7 @@ def _split(text: str, pattern: re.Pattern[str], make: Callable[[re.Match[str]], 
     out: list[str | Inline] = []
     at = 0
     for m in pattern.finditer(text):
-        out += [text[at:m.start()], *make(m)]
+        out += [text[at : m.start()], *make(m)]
         at = m.end()
     out.append(text[at:])
     return out
@@ -152,7 +158,8 @@ def _atoms(text: str, href: Href) -> list[Inline]:
         (_SOURCE, lambda m: [Text(f"{m[1]}: "), WebLink(m[3], (Text(m[2]),))]),
         (_META, lambda m: [Span("meta", (Text(m[2]),))]),
         (_LINK, lambda m: [WikiLink(m[1], m[2], m[3], href(m[2], m[3]))]),
-        (_EXT, lambda m: [WebLink(m[1], (Text(m[2]),))])]
+        (_EXT, lambda m: [WebLink(m[1], (Text(m[2]),))]),
+    ]
     pieces: list[str | Inline] = [text]
     for pattern, make in makers:
         pieces = [q for p in pieces for q in (_split(p, pattern, make) if isinstance(p, str) else [p])]
@@ -180,12 +187,14 @@ def _span_pass(nodes: Sequence[Inline], pattern: re.Pattern[str], kind: SpanKind
     """One span pattern over a run of nodes as if over one string: a node that is not text counts as
     one character, so a span may enclose a link but never cut one. Nodes the pattern did not consume
     get the same pass inside (a link's label, an earlier span); a new span's content does not (re.sub)."""
+
     def deeper(n: Inline) -> Inline:
         if isinstance(n, Span):
             return Span(n.kind, _span_pass(n.children, pattern, kind))
         if isinstance(n, WebLink):
             return WebLink(n.url, _span_pass(n.label, pattern, kind))
         return n
+
     flat = "".join(n.text if isinstance(n, Text) else _OPAQUE for n in nodes)
     matches = list(pattern.finditer(flat))
     if not matches:  # most lines: no need to take the text apart
@@ -194,8 +203,8 @@ def _span_pass(nodes: Sequence[Inline], pattern: re.Pattern[str], kind: SpanKind
     out: list[Inline] = []
     at = 0
     for m in matches:
-        out += _regroup(units[at:m.start()], deeper)
-        out.append(Span(kind, tuple(_regroup(units[m.start(1):m.end(1)], None))))
+        out += _regroup(units[at : m.start()], deeper)
+        out.append(Span(kind, tuple(_regroup(units[m.start(1) : m.end(1)], None))))
         at = m.end()
     out += _regroup(units[at:], deeper)
     return tuple(out)
@@ -219,8 +228,11 @@ def _table(t: Table, href: Href) -> tuple[tuple[Cell, ...], ...]:
                 parts[-1] = parts[-1] + "\n" + "\n".join(cl.more)
             for c in parts:
                 lines = c.replace("&#124;", "|").split("\n")
-                cells.append(Cell(cl.kind == "!", tuple(inline(ln.strip().removeprefix("* "), href)
-                                                        for ln in lines if ln.strip())))
+                cells.append(
+                    Cell(
+                        cl.kind == "!", tuple(inline(ln.strip().removeprefix("* "), href) for ln in lines if ln.strip())
+                    )
+                )
         if cells:
             rows.append(tuple(cells))
     return tuple(rows)

@@ -1,6 +1,7 @@
 """Regenerate the four page indexes from the pages on disk (WIKI_FORMAT §6), and set the
 step statuses of ``_WorkflowIndex.md``. Notes are the one free column: kept from the existing
 index (or given by the caller), everything else is derived from the pages."""
+
 from __future__ import annotations
 
 import re
@@ -28,8 +29,13 @@ def expected_tokens(wiki: Wiki, page: Page) -> list[str]:
 
     if page.type == "Principle":
         impl = [tok("Implementation", l.target) for l in page.links if l.edge == "implemented_by"]
-        flows = sorted({w.name for w in wiki.of_type("Workflow")
-                        if any(l.edge == "step" and l.target == page.name for l in w.links)})
+        flows = sorted(
+            {
+                w.name
+                for w in wiki.of_type("Workflow")
+                if any(l.edge == "step" and l.target == page.name for l in w.links)
+            }
+        )
         return impl + [tok("Workflow", w) for w in flows]
     if page.type == "Implementation":
         out = [tok("Principle", l.target) for l in page.links if l.edge == "implements"]
@@ -37,8 +43,11 @@ def expected_tokens(wiki: Wiki, page: Page) -> list[str]:
         out += [tok("Heuristic", l.target) for l in page.links if l.edge == "uses_heuristic"]
         return out
     edge = "requires_env" if page.type == "Environment" else "uses_heuristic"
-    return [tok(p.type, p.name) for p in sorted(wiki.pages.values(), key=lambda p: p.name)
-            if p.type is not None and any(l.edge == edge and l.target == page.name for l in p.links)]
+    return [
+        tok(p.type, p.name)
+        for p in sorted(wiki.pages.values(), key=lambda p: p.name)
+        if p.type is not None and any(l.edge == edge and l.target == page.name for l in p.links)
+    ]
 
 
 def source_cell(wiki: Wiki, page: Page) -> str:
@@ -156,7 +165,7 @@ def section_texts(text: str) -> dict[str, str]:
     for line in text.split("\n"):
         if line.startswith("## ") or line.startswith("**Legend:**"):
             if current is not None:
-                out[current] = "\n".join(buf).rstrip("\n-") .rstrip()
+                out[current] = "\n".join(buf).rstrip("\n-").rstrip()
             current = line.removeprefix("## Workflow:").strip() if line.startswith("## Workflow:") else None
             buf = [line] if current else []
         elif current is not None:

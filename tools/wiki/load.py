@@ -1,4 +1,5 @@
 """A wiki folder loaded for checking: its pages, index tables and WorkflowIndex."""
+
 from __future__ import annotations
 
 import re
@@ -138,12 +139,16 @@ def load_wiki(root: Path, repo: str | None = None, ignore: tuple[str, ...] = ())
 
 def _repo_from(root: Path, wi_text: str | None) -> str:
     texts = [wi_text] if wi_text else []
-    texts += [(root / f).read_text(encoding="utf-8", errors="replace") for f in INDEX_FILES.values() if (root / f).is_file()]
+    texts += [
+        (root / f).read_text(encoding="utf-8", errors="replace") for f in INDEX_FILES.values() if (root / f).is_file()
+    ]
     for text in texts:
         m = re.match(r"^#\s+\w+ Index:\s*(\S+)", text or "")
         if m:
             return m.group(1)
-    raise UsageError(f"cannot tell the repository of {root} (no _WorkflowIndex.md or index file); pass --repo owner_name")
+    raise UsageError(
+        f"cannot tell the repository of {root} (no _WorkflowIndex.md or index file); pass --repo owner_name"
+    )
 
 
 _STAMP = re.compile(r"\[\[last_updated::[^\]]*\]\]")

@@ -4,6 +4,7 @@ A page is a list of blocks (title, heading, table, code, text, blank), each with
 starts on. Sections, links, code blocks and the metadata block are views over those blocks.
 Rendering the blocks gives the page's text back for canonically formatted pages.
 """
+
 from __future__ import annotations
 
 import re
@@ -11,14 +12,21 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Literal
 
-FOLDER_TYPES = {"workflows": "Workflow", "principles": "Principle", "implementations": "Implementation",
-                "environments": "Environment", "heuristics": "Heuristic"}
+FOLDER_TYPES = {
+    "workflows": "Workflow",
+    "principles": "Principle",
+    "implementations": "Implementation",
+    "environments": "Environment",
+    "heuristics": "Heuristic",
+}
 TYPE_FOLDERS = {v: k for k, v in FOLDER_TYPES.items()}
 
 
 def page_path(page_type: str, name: str) -> str:
     """The wiki-relative path of a page: ``page_path("Principle", "huggingface_peft_X")`` → principles/huggingface_peft_X.md."""
     return f"{TYPE_FOLDERS[page_type]}/{name}.md"
+
+
 LINK_RE = re.compile(r"\[\[(\w+)::(\w+):([^\]]+)\]\]")
 SOURCE_RE = re.compile(r"\[\[source::(\w+)\|([^|]+)\|([^\]]+)\]\]")
 DOMAIN_RE = re.compile(r"\[\[domain::([^\]]*)\]\]")
@@ -198,8 +206,11 @@ class Page:
 
     @cached_property
     def links(self) -> list[Link]:
-        return [Link(m.group(1), m.group(2), m.group(3), i)
-                for i, line in enumerate(self.lines, 1) for m in LINK_RE.finditer(line)]
+        return [
+            Link(m.group(1), m.group(2), m.group(3), i)
+            for i, line in enumerate(self.lines, 1)
+            for m in LINK_RE.finditer(line)
+        ]
 
     @property
     def code_blocks(self) -> list[Block]:
@@ -241,7 +252,7 @@ def parse_page(text: str, path: str) -> Page:
             while j < n and lines[j].strip() != CODE_CLOSE:
                 j += 1
             closed = j < n
-            blocks.append(Block("code", no, lang=cm.group(1), code=lines[i + 1:j], opener=line, closed=closed))
+            blocks.append(Block("code", no, lang=cm.group(1), code=lines[i + 1 : j], opener=line, closed=closed))
             i = j + 1 if closed else n
             continue
         if line.startswith("{|"):

@@ -2,6 +2,7 @@
 
 StrictUndefined: a field the caller forgot is an error, never an empty section.
 """
+
 from __future__ import annotations
 
 import re
@@ -13,9 +14,13 @@ import jinja2
 from prompts import template_env
 from tools.wiki.page import DOMAIN_RE, SOURCE_RE, UPDATED_RE, Page, escape_cell
 
-PAGE_TEMPLATES = {"Workflow": "workflow.md.j2", "Principle": "principle.md.j2",
-                  "Implementation": "implementation.md.j2", "Environment": "environment.md.j2",
-                  "Heuristic": "heuristic.md.j2"}
+PAGE_TEMPLATES = {
+    "Workflow": "workflow.md.j2",
+    "Principle": "principle.md.j2",
+    "Implementation": "implementation.md.j2",
+    "Environment": "environment.md.j2",
+    "Heuristic": "heuristic.md.j2",
+}
 
 
 def _cell(value: object) -> str:
@@ -42,8 +47,11 @@ def render_page(page_type: str, data: Mapping[str, object]) -> str:
 
 
 def render_index(title: str, repo: str, blurb: str, columns: list[str], rows: list[list[str]]) -> str:
-    return _tidy(environment().get_template("page_index.md.j2").render(
-        title=title, repo=repo, blurb=blurb, columns=columns, rows=rows))
+    return _tidy(
+        environment()
+        .get_template("page_index.md.j2")
+        .render(title=title, repo=repo, blurb=blurb, columns=columns, rows=rows)
+    )
 
 
 def _tidy(text: str) -> str:
@@ -95,16 +103,22 @@ def page_data(page: Page, subtype: str | None = None) -> dict[str, object]:
             if s.level == 3 and s.parent == "Execution Steps":
                 text = s.text().strip("\n").split("\n")
                 link = re.match(r"\[\[step::Principle:([^\]]+)\]\]", text[0]) if text else None
-                steps.append({"title": s.title.split(": ", 1)[-1], "principle": link.group(1) if link else "",
-                              "text": "\n".join(text[1:]).strip("\n")})
+                steps.append(
+                    {
+                        "title": s.title.split(": ", 1)[-1],
+                        "principle": link.group(1) if link else "",
+                        "text": "\n".join(text[1:]).strip("\n"),
+                    }
+                )
         data["steps"] = steps
     elif page.type == "Implementation":
         data.update(_implementation_data(page, subtype or "API Doc", body, links))
     return data
 
 
-def _implementation_data(page: Page, subtype: str, body: Callable[[str], str],
-                         links: Callable[[str], list[str]]) -> dict[str, object]:
+def _implementation_data(
+    page: Page, subtype: str, body: Callable[[str], str], links: Callable[[str], list[str]]
+) -> dict[str, object]:
     loc: dict[str, str] = {}
     for line in body("Source Location").splitlines() + body("Tool Location").splitlines():
         m = re.match(r"^\*\s*'''([^:']+):'''\s*(.*)$", line)
@@ -121,14 +135,21 @@ def _implementation_data(page: Page, subtype: str, body: Callable[[str], str],
 
     inputs: list[dict[str, object]] = []
     sec = page.section("Inputs", level=3)
-    for _, cells in (sec.tables()[0].data_rows() if sec and sec.tables() else []):
+    for _, cells in sec.tables()[0].data_rows() if sec and sec.tables() else []:
         desc = cells[3] if len(cells) > 3 else ""
         m = re.match(r"^(.*?) ?Default: `(.*)`\.$", desc, re.S)
-        inputs.append({"name": cells[0], "type": cells[1], "required": cells[2] == "Yes",
-                       "description": m.group(1) if m else desc, "default": m.group(2) if m else None})
+        inputs.append(
+            {
+                "name": cells[0],
+                "type": cells[1],
+                "required": cells[2] == "Yes",
+                "description": m.group(1) if m else desc,
+                "default": m.group(2) if m else None,
+            }
+        )
     outputs: list[dict[str, str]] = []
     sec = page.section("Outputs", level=3)
-    for _, cells in (sec.tables()[0].data_rows() if sec and sec.tables() else []):
+    for _, cells in sec.tables()[0].data_rows() if sec and sec.tables() else []:
         outputs.append({"name": cells[0], "type": cells[1], "description": cells[2] if len(cells) > 2 else ""})
     examples: list[dict[str, str | None]] = []
     for s in page.sections:
@@ -137,14 +158,24 @@ def _implementation_data(page: Page, subtype: str, body: Callable[[str], str],
     constraints = [re.sub(r"^\*\s*", "", l) for l in body("Constraints").splitlines() if l.startswith("*")]
     files = loc.get("Repository files")
     return {
-        "subtype": subtype, "repo_url": repo.group(1) if repo else "", "repo_label": repo.group(2) if repo else "",
-        "file": loc.get("File", ""), "start_line": int(lines.group(1)) if lines else 0,
+        "subtype": subtype,
+        "repo_url": repo.group(1) if repo else "",
+        "repo_label": repo.group(2) if repo else "",
+        "file": loc.get("File", ""),
+        "start_line": int(lines.group(1)) if lines else 0,
         "end_line": int(lines.group(2)) if lines else 0,
-        "signature": code("Signature") or code("Required Signature"), "import_code": code("Import"),
-        "library_url": lib.group(1) if lib else "", "library": lib.group(2) if lib else "",
+        "signature": code("Signature") or code("Required Signature"),
+        "import_code": code("Import"),
+        "library_url": lib.group(1) if lib else "",
+        "library": lib.group(2) if lib else "",
         "repository_files": [f.strip() for f in files.split(",")] if files else [],
         "external_reference": {"url": ext.group(1), "label": ext.group(2)} if ext else None,
-        "constraints": constraints, "tool": loc.get("External Tool", ""), "build_from": loc.get("Build From", ""),
-        "inputs": inputs, "outputs": outputs, "examples": examples,
-        "principle": (links("implements") or [""])[0], "environments": links("requires_env"),
+        "constraints": constraints,
+        "tool": loc.get("External Tool", ""),
+        "build_from": loc.get("Build From", ""),
+        "inputs": inputs,
+        "outputs": outputs,
+        "examples": examples,
+        "principle": (links("implements") or [""])[0],
+        "environments": links("requires_env"),
     }

@@ -3,6 +3,7 @@
 Tables are located by header text, not position, and cells are split outside back-tick
 spans, because kapso writes type unions such as ``str | None`` unescaped inside them.
 """
+
 from __future__ import annotations
 
 import keyword
@@ -17,9 +18,15 @@ from tools.source.naming import NAME_RE, REPO_RE, api_page_name, normalize_repo
 IMPL_TYPES = ("API Doc", "Wrapper Doc", "Pattern Doc", "External Tool Doc")
 _EMPTY = {"", "—", "-", "–", "n/a", "none", "None"}
 _ATTRS = {
-    "Principle": "principle", "Implementation": "implementation", "API Call": "api_call",
-    "Source Location": "source_hint", "External Dependencies": "external_deps",
-    "Environment": "environment", "Key Parameters": "key_parameters", "Inputs": "inputs", "Outputs": "outputs",
+    "Principle": "principle",
+    "Implementation": "implementation",
+    "API Call": "api_call",
+    "Source Location": "source_hint",
+    "External Dependencies": "external_deps",
+    "Environment": "environment",
+    "Key Parameters": "key_parameters",
+    "Inputs": "inputs",
+    "Outputs": "outputs",
 }
 
 
@@ -167,6 +174,7 @@ def _read_table(lines: list[str], start: int) -> tuple[_Table | None, int]:
 
 class _RawStep(TypedDict):
     """A ``### Step N:`` section as read, before the step is built."""
+
     line: int
     title: str
     attrs: dict[str, str | None]  # by Step attribute name (_ATTRS), cell values
@@ -175,6 +183,7 @@ class _RawStep(TypedDict):
 
 class _RawWorkflow(TypedDict):
     """A ``## Workflow:`` section as read, before its steps are built."""
+
     name: str
     line: int
     description: str | None
@@ -185,6 +194,7 @@ class _RawWorkflow(TypedDict):
 
 class _OverviewRow(TypedDict, total=False):
     """A Steps Overview row (a step the overview does not list reads as the empty row)."""
+
     line: int
     name: str | None
     principle: str | None
@@ -194,8 +204,11 @@ class _OverviewRow(TypedDict, total=False):
 
 
 _MARKERS = re.compile(r"[✅⬜❌✔]|\[[^\]]*\]\([^)]*\)")
-_USER_CODE = re.compile(r"\b(user[- ]defined|user[- ]written|user code|user-provided|manual(ly)?|decision point|"
-                        r"n/a|not applicable)\b", re.I)
+_USER_CODE = re.compile(
+    r"\b(user[- ]defined|user[- ]written|user code|user-provided|manual(ly)?|decision point|"
+    r"n/a|not applicable)\b",
+    re.I,
+)
 
 
 def name_text(cell: str) -> str:
@@ -211,7 +224,7 @@ def _page_name(repo: str, written: str, text: str, what: str) -> tuple[str | Non
     n = text
     for prefix in dict.fromkeys((written + "_", repo + "_")):
         if n.startswith(prefix):
-            n = n[len(prefix):]
+            n = n[len(prefix) :]
             break
     if n.lower() in _EMPTY or not n:
         return None, f"its {what} cell is empty"
@@ -241,16 +254,22 @@ def unusable_api(api_call: str | None, hint: str | None) -> str | None:
     defined"), a decision or a manual action, an import statement; None when it may name one."""
     call = (api_call or "").strip().strip("`").strip()
     if re.match(r"(async\s+)?def\s|class\s", call):
-        return (f"its API Call {api_call!r} is a function the user writes (a Pattern Doc, which the drafter "
-                "does not write yet)")
+        return (
+            f"its API Call {api_call!r} is a function the user writes (a Pattern Doc, which the drafter "
+            "does not write yet)"
+        )
     if re.match(r"(import|from)\s+[\w.]+", call):
         return f"its API Call {api_call!r} is an import statement, not an API to document"
     if first_api(api_call) is None and any(c and _USER_CODE.search(c) for c in (api_call, hint)):
-        return (f"its API Call {api_call or '(none)'!r} names user-written code, a decision or a manual step, "
-                "not a library API")
+        return (
+            f"its API Call {api_call or '(none)'!r} names user-written code, a decision or a manual step, "
+            "not a library API"
+        )
     if hint and _USER_CODE.search(hint) and not re.search(r"[\w/.-]+\.py\b", hint):
-        return (f"its Source Location {hint!r} says the code is the user's, not the library's (a Pattern Doc, "
-                "which the drafter does not write yet)")
+        return (
+            f"its Source Location {hint!r} says the code is the user's, not the library's (a Pattern Doc, "
+            "which the drafter does not write yet)"
+        )
     return None
 
 
@@ -261,7 +280,9 @@ def parse_workflow_index(text: str, path: str = "_WorkflowIndex.md") -> Workflow
     first = next((i for i, ln in enumerate(lines) if ln.strip()), None)
     m = re.match(r"^#\s+Workflow Index:\s*(\S+)\s*$", lines[first]) if first is not None else None
     if m is None or first is None:
-        raise WorkflowIndexError(f"{path}:{(first or 0) + 1}: expected the title '# Workflow Index: owner_name'; this does not look like a WorkflowIndex")
+        raise WorkflowIndexError(
+            f"{path}:{(first or 0) + 1}: expected the title '# Workflow Index: owner_name'; this does not look like a WorkflowIndex"
+        )
     written = m.group(1)
     repo = normalize_repo(written)
     if not REPO_RE.match(repo):
@@ -283,10 +304,11 @@ def parse_workflow_index(text: str, path: str = "_WorkflowIndex.md") -> Workflow
             close()
             name, why = _page_name(repo, written, name_text(wm.group(1)), "Workflow")
             if name is None:
-                raise WorkflowIndexError(f"{path}:{i + 1}: Workflow heading {wm.group(1)!r} is not a page name "
-                                         "(letters, digits and '_'); rename the workflow")
-            current = {"name": name, "line": i + 1,
-                       "description": None, "overview": None, "steps": {}, "guide": None}
+                raise WorkflowIndexError(
+                    f"{path}:{i + 1}: Workflow heading {wm.group(1)!r} is not a page name "
+                    "(letters, digits and '_'); rename the workflow"
+                )
+            current = {"name": name, "line": i + 1, "description": None, "overview": None, "steps": {}, "guide": None}
             i += 1
             continue
         if current is None:
@@ -316,8 +338,12 @@ def parse_workflow_index(text: str, path: str = "_WorkflowIndex.md") -> Workflow
                             if key == "Implementation":
                                 impl_line = row_line
                 if int(sm.group(1)) not in current["steps"]:
-                    current["steps"][int(sm.group(1))] = {"line": i + 1, "title": sm.group(2).strip(), "attrs": attrs,
-                                                          "impl_line": impl_line}
+                    current["steps"][int(sm.group(1))] = {
+                        "line": i + 1,
+                        "title": sm.group(2).strip(),
+                        "attrs": attrs,
+                        "impl_line": impl_line,
+                    }
                 i = nxt
                 continue
         i += 1
@@ -326,18 +352,28 @@ def parse_workflow_index(text: str, path: str = "_WorkflowIndex.md") -> Workflow
         page_index = any(re.match(r"^\|\s*Page\s*\|\s*File\s*\|", ln) for ln in lines)
         raise WorkflowIndexError(
             f"{path}: no '## Workflow: NAME' section found"
-            + ("; this file is a page index of Workflow pages (a '| Page | File |' table), not a WorkflowIndex "
-               "with steps" if page_index else "")
-            + "; each workflow needs a '## Workflow: NAME' section with its steps (see docs/workflow-index.md)")
+            + (
+                "; this file is a page index of Workflow pages (a '| Page | File |' table), not a WorkflowIndex "
+                "with steps"
+                if page_index
+                else ""
+            )
+            + "; each workflow needs a '## Workflow: NAME' section with its steps (see docs/workflow-index.md)"
+        )
     wi = WorkflowIndex(repo, tuple(workflows), path, written)
     if not any(s.problem is None for s in wi.steps):
         if not wi.steps:
-            raise WorkflowIndexError(f"{path}:{workflows[0].line}: {workflows[0].name} has no steps; nothing in this "
-                                     "WorkflowIndex is usable (see docs/workflow-index.md)")
+            raise WorkflowIndexError(
+                f"{path}:{workflows[0].line}: {workflows[0].name} has no steps; nothing in this "
+                "WorkflowIndex is usable (see docs/workflow-index.md)"
+            )
         more = len(wi.steps) - 1
-        raise WorkflowIndexError(f"{wi.steps[0].problem}" + (f" (and {more} more unusable step(s))" if more else "")
-                                 + "; nothing in this WorkflowIndex is usable: fix the step rows "
-                                 "(see docs/workflow-index.md)")
+        raise WorkflowIndexError(
+            f"{wi.steps[0].problem}"
+            + (f" (and {more} more unusable step(s))" if more else "")
+            + "; nothing in this WorkflowIndex is usable: fix the step rows "
+            "(see docs/workflow-index.md)"
+        )
     return wi
 
 
@@ -362,22 +398,31 @@ def _build_workflow(repo: str, written: str, w: _RawWorkflow, path: str) -> Work
         c_impl, c_api = overview.col("Implementation"), overview.col("Rough API", "API", "Key API", "Key APIs")
         c_status = overview.col("Status")
         for line_no, cells in overview.rows:
+
             def cell(c: int | None) -> str | None:
                 return _value(cells[c]) if c is not None and c < len(cells) else None
+
             num = cell(c_num)
             m = re.match(r"^\D{0,8}?(\d+)\b", num or "")
             if m is None or int(m.group(1)) in rows:
                 continue  # a row without a step number (or a repeated one) says nothing we can use
-            rows[int(m.group(1))] = {"line": line_no, "name": cell(c_name), "principle": cell(c_pr),
-                                     "implementation": cell(c_impl), "api": cell(c_api) or cell(c_impl),
-                                     "status": cell(c_status)}
+            rows[int(m.group(1))] = {
+                "line": line_no,
+                "name": cell(c_name),
+                "principle": cell(c_pr),
+                "implementation": cell(c_impl),
+                "api": cell(c_api) or cell(c_impl),
+                "status": cell(c_status),
+            }
     guide: dict[str, tuple[str | None, str]] = {}
     if w["guide"] is not None:
         g = w["guide"]
         c_pr, c_impl, c_api, c_type = g.col("Principle"), g.col("Implementation"), g.col("API"), g.col("Type")
         for line_no, cells in g.rows:
+
             def gcell(c: int | None) -> str | None:
                 return _value(cells[c]) if c is not None and c < len(cells) else None
+
             kind = gcell(c_type) or "API Doc"
             kind = next((t for t in IMPL_TYPES if t.lower() == kind.lower()), kind)
             for key in (gcell(c_pr), gcell(c_impl)):
@@ -394,29 +439,44 @@ def _build_workflow(repo: str, written: str, w: _RawWorkflow, path: str) -> Work
         api_call = attrs.get("api_call") or (row.get("api") if not detail["attrs"] else None)
         # Principle: its row, else the overview's column, else the heading's name (kapso's older variant)
         if "principle" in attrs or row.get("principle"):
-            principle, why = _page_name(repo, written, name_text(attrs.get("principle") or row.get("principle") or ""),
-                                        "Principle")
+            principle, why = _page_name(
+                repo, written, name_text(attrs.get("principle") or row.get("principle") or ""), "Principle"
+            )
         else:
             heading = _heading_name(detail["title"] or row.get("name") or "")
-            principle, why = (f"{repo}_{heading}", None) if heading else (None, "it has no Principle row and its heading gives no name")
+            principle, why = (
+                (f"{repo}_{heading}", None)
+                if heading
+                else (None, "it has no Principle row and its heading gives no name")
+            )
             if heading:
                 derived.append(f"Principle {principle} from the step heading")
         if why:
             problems.append(why)
         # Implementation: its row, else derived from the first API of the API Call
         if "implementation" in attrs:
-            implementation, why = _page_name(repo, written, name_text(attrs.get("implementation") or ""), "Implementation")
+            implementation, why = _page_name(
+                repo, written, name_text(attrs.get("implementation") or ""), "Implementation"
+            )
         else:
             ov = row.get("implementation")
             ov_name = name_text(ov) if ov else ""
-            implementation, why = (_page_name(repo, written, ov_name, "Implementation")
-                                   if ov_name and NAME_RE.match(ov_name.removeprefix(written + "_")) and "(" not in (ov or "")
-                                   and "." not in ov_name else (None, "x"))
+            implementation, why = (
+                _page_name(repo, written, ov_name, "Implementation")
+                if ov_name
+                and NAME_RE.match(ov_name.removeprefix(written + "_"))
+                and "(" not in (ov or "")
+                and "." not in ov_name
+                else (None, "x")
+            )
             if implementation is None:
                 api = first_api(api_call)
                 short = api_page_name(api) if api else None
-                implementation, why = ((f"{repo}_{short}", None) if short else
-                                       (None, "it has no Implementation row and its API Call names no API"))
+                implementation, why = (
+                    (f"{repo}_{short}", None)
+                    if short
+                    else (None, "it has no Implementation row and its API Call names no API")
+                )
                 if short:
                     derived.append(f"Implementation {implementation} from the API Call {api}")
         if why:
@@ -431,17 +491,33 @@ def _build_workflow(repo: str, written: str, w: _RawWorkflow, path: str) -> Work
         if unusable:
             problems.append(unusable)
         deps = attrs.get("external_deps")
-        steps.append(Step(
-            workflow=w["name"], number=position, title=row.get("name") or detail["title"] or short_p.replace("_", " "),
-            principle=principle or "", implementation=implementation or "", api_call=api_call,
-            source_hint=attrs.get("source_hint"),
-            external_deps=tuple(name_text(d) for d in deps.split(",") if name_text(d).lower() not in _EMPTY) if deps else (),
-            environment=attrs.get("environment"), key_parameters=attrs.get("key_parameters"),
-            inputs=attrs.get("inputs"), outputs=attrs.get("outputs"), status=row.get("status"),
-            impl_type=kind, guide_api=api, line=line, status_line=row.get("line"),
-            problem=f"{path}:{line}: step {n} of {w['name']}: " + "; ".join(problems) if problems else None,
-            derived=tuple(derived), written_number=n, impl_line=detail.get("impl_line"),
-        ))
+        steps.append(
+            Step(
+                workflow=w["name"],
+                number=position,
+                title=row.get("name") or detail["title"] or short_p.replace("_", " "),
+                principle=principle or "",
+                implementation=implementation or "",
+                api_call=api_call,
+                source_hint=attrs.get("source_hint"),
+                external_deps=tuple(name_text(d) for d in deps.split(",") if name_text(d).lower() not in _EMPTY)
+                if deps
+                else (),
+                environment=attrs.get("environment"),
+                key_parameters=attrs.get("key_parameters"),
+                inputs=attrs.get("inputs"),
+                outputs=attrs.get("outputs"),
+                status=row.get("status"),
+                impl_type=kind,
+                guide_api=api,
+                line=line,
+                status_line=row.get("line"),
+                problem=f"{path}:{line}: step {n} of {w['name']}: " + "; ".join(problems) if problems else None,
+                derived=tuple(derived),
+                written_number=n,
+                impl_line=detail.get("impl_line"),
+            )
+        )
     return Workflow(w["name"], w["description"], tuple(steps), w["line"])
 
 

@@ -9,6 +9,7 @@ A page that says what every other page says tells the reader nothing. Three chec
   are nothing more) or mostly words (``\\text{…}`` runs of six words or more making up most of it);
 * page-level: the same sentence twice in one paragraph or one table cell.
 """
+
 from __future__ import annotations
 
 import re
@@ -19,24 +20,67 @@ from agents.verify.context import Context
 from tools.wiki.page import LINK_RE, Page, Section
 from tools.sentences import sentences
 
-SECTIONS = (("Overview", 2, None), ("Description", 3, "Overview"), ("Usage", 3, "Overview"),
-            ("Theoretical Basis", 2, None))
+SECTIONS = (
+    ("Overview", 2, None),
+    ("Description", 3, "Overview"),
+    ("Usage", 3, "Overview"),
+    ("Theoretical Basis", 2, None),
+)
 MIN_PAGES = 3
 PLACEHOLDER = "\u27e8name\u27e9"
 _TICKS = re.compile(r"`[^`\n]*`")
 _MATH = re.compile(r"<math>(.*?)</math>", re.DOTALL)
 _CODE = re.compile(r"<syntaxhighlight[^>]*>.*?</syntaxhighlight>", re.DOTALL)
 _TEXT_RUN = re.compile(r"\\(?:text|textrm|textit|textbf|mbox|mathrm|operatorname)\s*\{([^{}]*)\}")
-_GREEK = ["alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta", "vartheta", "iota", "kappa", "lambda", "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi", "varphi", "chi", "psi", "omega", "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Phi", "Psi", "Omega"]
+_GREEK = [
+    "alpha",
+    "beta",
+    "gamma",
+    "delta",
+    "epsilon",
+    "varepsilon",
+    "zeta",
+    "eta",
+    "theta",
+    "vartheta",
+    "iota",
+    "kappa",
+    "lambda",
+    "mu",
+    "nu",
+    "xi",
+    "pi",
+    "rho",
+    "sigma",
+    "tau",
+    "upsilon",
+    "phi",
+    "varphi",
+    "chi",
+    "psi",
+    "omega",
+    "Gamma",
+    "Delta",
+    "Theta",
+    "Lambda",
+    "Xi",
+    "Pi",
+    "Sigma",
+    "Phi",
+    "Psi",
+    "Omega",
+]
 _LETTER = re.compile(r"^(?:[A-Za-z]|\\(?:" + "|".join(_GREEK) + r"))$")
 # y = f(x), f(x), x -> y, x \mapsto f(x): a function of a variable, nothing more
 _PLACEHOLDER_MATH = re.compile(
     r"^(?:[A-Za-z]\s*=\s*)?[A-Za-z]\s*\(\s*[A-Za-z]\s*\)$|"
-    r"^[A-Za-z]\s*(?:\\to|\\mapsto|\\rightarrow|->)\s*(?:[A-Za-z]|[A-Za-z]\s*\(\s*[A-Za-z]\s*\))$")
+    r"^[A-Za-z]\s*(?:\\to|\\mapsto|\\rightarrow|->)\s*(?:[A-Za-z]|[A-Za-z]\s*\(\s*[A-Za-z]\s*\))$"
+)
 _LIST_ITEM = re.compile(r"^\s*[*#:;]")
 
 
 # --- wiki-level ------------------------------------------------------------------------------------
+
 
 def _names(ctx: Context) -> list[str]:
     """Everything a templated text would swap per page: page names (full, short, in words), the
@@ -99,12 +143,19 @@ def check_boilerplate(ctx: Context) -> list[Finding]:
             continue
         shown = text if len(text) <= 90 else text[:87] + "…"
         for page, line in hits:
-            out.append(finding("R49", page.path, line,
-                               f"the {title} reads the same on {len(hits)} pages once names are set aside: {shown!r}"))
+            out.append(
+                finding(
+                    "R49",
+                    page.path,
+                    line,
+                    f"the {title} reads the same on {len(hits)} pages once names are set aside: {shown!r}",
+                )
+            )
     return out
 
 
 # --- page-level ------------------------------------------------------------------------------------
+
 
 def _words_in_text_runs(tex: str) -> tuple[int, int]:
     """(words, characters) inside \\text{…}-like runs."""

@@ -10,6 +10,7 @@ blocks, the wiki's page names) and its WorkflowIndex step. A token found nowhere
 the worst thing a page can say. Bare CamelCase words are not checked: prose is full of product names
 (PyTorch, HuggingFace) that look the same.
 """
+
 from __future__ import annotations
 
 import builtins
@@ -23,13 +24,42 @@ from tools.index.workspace import Workspace
 from tools.wiki.page import Page
 
 PROSE_SECTIONS = ("Overview", "Description", "Usage", "Theoretical Basis", "Inputs", "Outputs", "Constraints")
-_SKIP = re.compile(r"<syntaxhighlight[^>]*>.*?</syntaxhighlight>|<math>.*?</math>|\[\[[^\]]*\]\]|"
-                   r"\[https?://[^\]]*\]|https?://\S+", re.S)
+_SKIP = re.compile(
+    r"<syntaxhighlight[^>]*>.*?</syntaxhighlight>|<math>.*?</math>|\[\[[^\]]*\]\]|"
+    r"\[https?://[^\]]*\]|https?://\S+",
+    re.S,
+)
 _DOTTED = re.compile(r"(?<![\w./-])([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+)(\s*\()?")
 _CALL = re.compile(r"(?<![\w.])([A-Za-z_]\w*)\(")
 _SNAKE = re.compile(r"(?<![\w./-])([a-z][a-z0-9]*(?:_[a-z0-9]+)+)(?![\w-])")
-_FILE_EXT = {"py", "json", "md", "txt", "yaml", "yml", "bin", "safetensors", "pt", "pth", "gguf", "csv", "ipynb",
-             "toml", "cfg", "html", "js", "ts", "sh", "onnx", "h5", "ckpt", "zip", "gz", "tar", "model"}
+_FILE_EXT = {
+    "py",
+    "json",
+    "md",
+    "txt",
+    "yaml",
+    "yml",
+    "bin",
+    "safetensors",
+    "pt",
+    "pth",
+    "gguf",
+    "csv",
+    "ipynb",
+    "toml",
+    "cfg",
+    "html",
+    "js",
+    "ts",
+    "sh",
+    "onnx",
+    "h5",
+    "ckpt",
+    "zip",
+    "gz",
+    "tar",
+    "model",
+}
 _ABBREV = {"e.g", "i.e", "etc", "vs", "cf", "a.k.a", "et.al"}
 
 
@@ -38,8 +68,10 @@ def _known(ws: Workspace) -> set[str]:
     fields, and the words of its docstrings, comments and string literals (option values such as
     ``dare_ties_svd``, attribute names such as ``name_or_path``). An API a page invents is in none of
     them; a real one nearly always is."""
+
     def build() -> set[str]:
         from tools.source.resolve import iter_python_files
+
         raw: set[bytes] = set()
         word = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")  # on bytes: a third faster than decoding first
         for physical, _ in iter_python_files(ws.source):
@@ -48,6 +80,7 @@ def _known(ws: Workspace) -> set[str]:
             except OSError:
                 continue
         return {w.decode() for w in raw} | set(ws.names.packages)
+
     return _per_source(ws, "claim_words", build)
 
 
@@ -62,6 +95,7 @@ def _external_roots(ws: Workspace) -> set[str]:
                     roots.add(top)
                     roots.add(b.name)  # `from torch import nn`: nn.Linear is torch's
         return roots
+
     return _per_source(ws, "claim_external_roots", build)
 
 

@@ -5,6 +5,7 @@ docstring or a dataclass field's ``help`` documents it throws away what the read
 What counts as documented is ``tools.index.param_docs.documented_params``, the same function the
 drafter writes from.
 """
+
 from __future__ import annotations
 
 import re
@@ -17,7 +18,9 @@ from tools.index.records import Symbol
 from tools.wiki.page import Page
 
 _TAIL = re.compile(r"\s*Default: `.*`\.\s*$", re.S)
-_UNDOCUMENTED = re.compile(r"\bundocumented\b|\bnot documented\b|\bno (?:source )?(?:description|documentation)\b", re.I)
+_UNDOCUMENTED = re.compile(
+    r"\bundocumented\b|\bnot documented\b|\bno (?:source )?(?:description|documentation)\b", re.I
+)
 
 
 def row_text(description: str) -> str:
@@ -52,6 +55,12 @@ def check_param_docs(ctx: Context, page: Page) -> list[Finding]:
         source = " ".join(docs.get(cells[0], "").split())
         if source:
             said = source if len(source) <= 80 else source[:80].rsplit(" ", 1)[0] + " …"
-            out.append(finding("R48", page.path, line,
-                               f"{cells[0]}: the source documents it ({said!r}) but the Description does not say it"))
+            out.append(
+                finding(
+                    "R48",
+                    page.path,
+                    line,
+                    f"{cells[0]}: the source documents it ({said!r}) but the Description does not say it",
+                )
+            )
     return out

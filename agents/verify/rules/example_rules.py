@@ -1,5 +1,6 @@
 """Rules on an Implementation page's usage examples as programs: R45 (self-contained), R46 (calls of
 the documented API bind, API Doc only), R47 (no unused import, a warning)."""
+
 from __future__ import annotations
 
 

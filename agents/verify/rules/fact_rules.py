@@ -1,4 +1,5 @@
 """Rules that check an Implementation page's facts against the source: R22–R30."""
+
 from __future__ import annotations
 
 import ast
@@ -99,8 +100,14 @@ def _api_doc(ctx: Context, ws: Workspace, page: Page) -> list[Finding]:
     loc = source_location(page)
     bullets = [line for b in (sec.blocks if sec else []) for line in b.render() if line.startswith("*")]
     if [k for k in loc] != ["Repository", "File", "Lines"] or len(bullets) != 3:
-        out.append(finding("R22", page.path, sec.line if sec else None,
-                           f"Source Location bullets are {list(loc)}; expected exactly Repository, File, Lines"))
+        out.append(
+            finding(
+                "R22",
+                page.path,
+                sec.line if sec else None,
+                f"Source Location bullets are {list(loc)}; expected exactly Repository, File, Lines",
+            )
+        )
     file, file_line = loc.get("File", ("", None))
     lines, lines_line = loc.get("Lines", ("", None))
     if not file:
@@ -124,22 +131,38 @@ def _api_doc(ctx: Context, ws: Workspace, page: Page) -> list[Finding]:
         what = qualname or f"a definition starting at line {start}"
         return out + [finding("R23", page.path, lines_line, f"no {what} in {file}")]
     if (start, end) != (sym.start_line, sym.end_line):
-        out.append(finding("R23", page.path, lines_line,
-                           f"Lines L{start}-{end}, but {sym.qualname} spans L{sym.start_line}-{sym.end_line} in {file}"))
+        out.append(
+            finding(
+                "R23",
+                page.path,
+                lines_line,
+                f"Lines L{start}-{end}, but {sym.qualname} spans L{sym.start_line}-{sym.end_line} in {file}",
+            )
+        )
     elif start is not None:
         text = ws.source.physical(file).read_text(encoding="utf-8", errors="replace").splitlines()
         first = text[start - 1].lstrip() if start <= len(text) else ""
         if not re.match(rf"^(async\s+def|def|class)\s+{re.escape(sym.name)}\b", first):
-            out.append(finding("R23", page.path, lines_line, f"line {start} does not start the definition of {sym.name}"))
+            out.append(
+                finding("R23", page.path, lines_line, f"line {start} does not start the definition of {sym.name}")
+            )
     canonical = canonical_signature(ws, sym)
     sec_sig = page.section("Signature", level=3)
     if sig_code is None or sec_sig is None:  # no section gives no code
         out.append(finding("R24", page.path, sec_sig.line if sec_sig else None, "no Signature block"))
     elif [l.rstrip() for l in sig_code] != [l.rstrip() for l in canonical.splitlines()]:
-        diff = next((i for i, (a, b) in enumerate(zip(sig_code, canonical.splitlines())) if a.rstrip() != b.rstrip()),
-                    min(len(sig_code), len(canonical.splitlines())))
-        out.append(finding("R24", page.path, sec_sig.code()[0].line + 1 + diff,
-                           f"Signature differs from the source at its line {diff + 1}"))
+        diff = next(
+            (i for i, (a, b) in enumerate(zip(sig_code, canonical.splitlines())) if a.rstrip() != b.rstrip()),
+            min(len(sig_code), len(canonical.splitlines())),
+        )
+        out.append(
+            finding(
+                "R24",
+                page.path,
+                sec_sig.code()[0].line + 1 + diff,
+                f"Signature differs from the source at its line {diff + 1}",
+            )
+        )
     out.extend(_r25(ws, page, sym))
     out.extend(_r26(ws, page, sym))
     out.extend(_r27(page, sym))
@@ -217,9 +240,15 @@ def _r26(ws: Workspace, page: Page, sym: Symbol) -> list[Finding]:
             tail = f"Default: `{collapse(row.default)}`."
             if not collapse(desc).endswith(tail):
                 out.append(finding("R26", page.path, line, f"{name}: Description must end with {tail}"))
-            elif states_default(collapse(desc)[:-len(tail)]):
-                out.append(finding("R26", page.path, line, f"{name}: Description states the default before {tail}; "
-                                                           "drop the source's own default clause"))
+            elif states_default(collapse(desc)[: -len(tail)]):
+                out.append(
+                    finding(
+                        "R26",
+                        page.path,
+                        line,
+                        f"{name}: Description states the default before {tail}; drop the source's own default clause",
+                    )
+                )
     for name, row in expected.items():
         if row.required and name not in seen:
             out.append(finding("R26", page.path, table.line, f"required parameter {name!r} is missing"))
@@ -281,8 +310,14 @@ def _r28(ws: Workspace, page: Page, stats: ExampleStats) -> list[Finding]:
                             stats.found += 1
                         else:
                             stats.unknown.append(f"{target.name}.{node.attr}")
-                            out.append(finding("R28", page.path, b.line + node.lineno,
-                                               f"{target.name} has no attribute {node.attr}"))
+                            out.append(
+                                finding(
+                                    "R28",
+                                    page.path,
+                                    b.line + node.lineno,
+                                    f"{target.name} has no attribute {node.attr}",
+                                )
+                            )
     return out
 
 
@@ -293,8 +328,9 @@ def _class_attrs(ws: Workspace, cls: Symbol) -> set[str]:
 def _fully_known(ws: Workspace, cls: Symbol) -> bool:
     """Every base of the class is in the index (so a missing member really is missing)."""
     for klass in ws.names.mro(cls):
-        if len(ws.names.bases(klass)) != len([b for b in klass.bases if b not in ("object", "Generic")
-                                                   and not b.startswith(("Generic[", "Protocol"))]):
+        if len(ws.names.bases(klass)) != len(
+            [b for b in klass.bases if b not in ("object", "Generic") and not b.startswith(("Generic[", "Protocol"))]
+        ):
             return False
     return True
 
@@ -308,8 +344,14 @@ def _r29(ctx: Context, page: Page, file: str, start: int | None, end: int | None
         if row.cells and row.cells[0] == page.name and col < len(row.cells):
             want = f"{file}:L{start}-{end}"
             if row.cells[col] != want:
-                return [finding("R29", page.path, None,
-                                f"_ImplementationIndex.md line {row.line} says {row.cells[col]!r}, the page says {want!r}")]
+                return [
+                    finding(
+                        "R29",
+                        page.path,
+                        None,
+                        f"_ImplementationIndex.md line {row.line} says {row.cells[col]!r}, the page says {want!r}",
+                    )
+                ]
     return []
 
 
@@ -317,7 +359,6 @@ def _cache_dir_of(ctx: Context) -> Path | None:
     """The cache folder the checked source was indexed into (its --cache-dir), for the external index too."""
     cache = ctx.ws.index.stats.cache if ctx.ws is not None else None
     return Path(cache).parents[1] if cache else None
-
 
 
 def _external(package: str, ctx: Context) -> Workspace | None:
@@ -345,9 +386,15 @@ def _r30(ctx: Context, page: Page) -> list[Finding]:
             found = [s for s in ext.index.by_name.get(qual.split(".")[-1], []) if s.qualname == qual]
             sym = found[0] if found else None
         if ext is None or sym is None:  # no installed package gives no symbol
-            out.append(finding("R30", page.path, sec_sig.line,
-                               "Signature was not checked against the installed package; omit it"))
+            out.append(
+                finding(
+                    "R30", page.path, sec_sig.line, "Signature was not checked against the installed package; omit it"
+                )
+            )
         elif [l.rstrip() for l in sig] != [l.rstrip() for l in canonical_signature(ext, sym).splitlines()]:
-            out.append(finding("R30", page.path, sec_sig.line,
-                               f"Signature differs from {sym.qualname} in the installed package"))
+            out.append(
+                finding(
+                    "R30", page.path, sec_sig.line, f"Signature differs from {sym.qualname} in the installed package"
+                )
+            )
     return out

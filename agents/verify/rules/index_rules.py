@@ -1,4 +1,5 @@
 """Rules on the index files and the WorkflowIndex: R2, R37–R44."""
+
 from __future__ import annotations
 
 import re
@@ -53,7 +54,9 @@ def _index_table(ctx: Context, page_type: str, table: IndexTable, pages: list[Pa
         out.append(finding("R38", fname, rows[extra].line, f"row {extra} has no page file"))
     order = [r.cells[0] for r in table.rows if r.cells]
     if order != sorted(order):
-        out.append(finding("R39", fname, table.rows[0].line if table.rows else None, "rows are not sorted by page name"))
+        out.append(
+            finding("R39", fname, table.rows[0].line if table.rows else None, "rows are not sorted by page name")
+        )
     token_re = re.compile(_TOKEN_RE.format(repo=re.escape(ctx.wiki.repo)))
     for r in table.rows:
         if len(r.cells) != len(want_header):
@@ -119,22 +122,41 @@ def _workflow_index(ctx: Context, failed_pages: set[str]) -> list[Finding]:
         principles_of[step.implementation].add(step.principle)
     for impl, ps in principles_of.items():
         if len(ps) > 1:
-            out.append(finding("R43", fname, None, f"{impl} is given for {len(ps)} Principles ({', '.join(sorted(ps))})"))
+            out.append(
+                finding("R43", fname, None, f"{impl} is given for {len(ps)} Principles ({', '.join(sorted(ps))})")
+            )
     for p, impls in impl_of.items():
         if len(impls) > 1:
-            out.append(finding("R43", fname, None, f"{p} is given {len(impls)} Implementations ({', '.join(sorted(impls))})"))
+            out.append(
+                finding("R43", fname, None, f"{p} is given {len(impls)} Implementations ({', '.join(sorted(impls))})")
+            )
     for step in wi.steps:
         if step.status != "✅":
             continue
         if step.problem:
-            out.append(finding("R44", fname, step.status_line,
-                               f"{step.workflow} step {step.number} is ✅ but cannot be used: {step.problem}"))
+            out.append(
+                finding(
+                    "R44",
+                    fname,
+                    step.status_line,
+                    f"{step.workflow} step {step.number} is ✅ but cannot be used: {step.problem}",
+                )
+            )
             continue
         principle = wiki.page("Principle", step.principle)
         implementation = wiki.page("Implementation", step.implementation)
-        bad = [n for n, pg in ((step.principle, principle), (step.implementation, implementation))
-               if pg is None or pg.path in failed_pages]
+        bad = [
+            n
+            for n, pg in ((step.principle, principle), (step.implementation, implementation))
+            if pg is None or pg.path in failed_pages
+        ]
         if bad:
-            out.append(finding("R44", fname, step.status_line,
-                               f"{step.workflow} step {step.number} is ✅ but {', '.join(bad)} is missing or fails a rule"))
+            out.append(
+                finding(
+                    "R44",
+                    fname,
+                    step.status_line,
+                    f"{step.workflow} step {step.number} is ✅ but {', '.join(bad)} is missing or fails a rule",
+                )
+            )
     return out

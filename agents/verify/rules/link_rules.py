@@ -1,4 +1,5 @@
 """Rules on links across the whole wiki: R14–R21."""
+
 from __future__ import annotations
 
 import re
@@ -10,22 +11,28 @@ from tools.wiki.schema import EDGES
 from tools.wiki.page import TYPE_FOLDERS, Page, source_location
 
 
-
 def check_links(ctx: Context) -> list[Finding]:
     out: list[Finding] = []
     wiki = ctx.wiki
     for page in wiki.pages.values():
         for link in page.links:
             if link.target_type in TYPE_FOLDERS and wiki.page(link.target_type, link.target) is None:
-                out.append(finding("R14", page.path, link.line,
-                                   f"link target {link.target_type}:{link.target} does not exist"))
+                out.append(
+                    finding("R14", page.path, link.line, f"link target {link.target_type}:{link.target} does not exist")
+                )
             if link.edge == "realized_by":
                 out.append(finding("R15", page.path, link.line, "realized_by is a legacy alias; use implemented_by"))
                 continue
             allowed = EDGES.get((page.type or "", link.edge))
             if allowed is None or link.target_type not in (allowed if isinstance(allowed, tuple) else (allowed,)):
-                out.append(finding("R15", page.path, link.line,
-                                   f"edge {link.edge} from {page.type} to {link.target_type} is not allowed"))
+                out.append(
+                    finding(
+                        "R15",
+                        page.path,
+                        link.line,
+                        f"edge {link.edge} from {page.type} to {link.target_type} is not allowed",
+                    )
+                )
     out.extend(_one_to_one(ctx))
     for page in wiki.of_type("Workflow"):
         out.extend(_r18(page))
@@ -57,14 +64,26 @@ def _one_to_one(ctx: Context) -> list[Finding]:
         principle = wiki.page("Principle", pname)  # the page pname was taken from
         for impl in impls:
             if principle is not None and impl in implements and pname not in implements[impl]:
-                out.append(finding("R17", principle.path, None,
-                                   f"{pname} is implemented_by {impl}, but {impl} does not implement it"))
+                out.append(
+                    finding(
+                        "R17",
+                        principle.path,
+                        None,
+                        f"{pname} is implemented_by {impl}, but {impl} does not implement it",
+                    )
+                )
     for iname, principles in implements.items():
         implementation = wiki.page("Implementation", iname)  # the page iname was taken from
         for pname in principles:
             if implementation is not None and pname in implemented_by and iname not in implemented_by[pname]:
-                out.append(finding("R17", implementation.path, None,
-                                   f"{iname} implements {pname}, but {pname} is not implemented_by it"))
+                out.append(
+                    finding(
+                        "R17",
+                        implementation.path,
+                        None,
+                        f"{iname} implements {pname}, but {pname} is not implemented_by it",
+                    )
+                )
     return out
 
 
@@ -75,7 +94,7 @@ def mermaid_nodes(text: str) -> list[str]:
         s = line.strip()
         if s.startswith("{{#mermaid:"):
             inside = True
-            s = s[len("{{#mermaid:"):].strip()
+            s = s[len("{{#mermaid:") :].strip()
             if s.startswith("graph"):
                 continue
         if not inside:
@@ -106,8 +125,14 @@ def _r18(page: Page) -> list[Finding]:
         first = next((line for b in s.blocks for line in b.render() if line.strip()), "")
         heads.append((s, first.strip()))
     if numbers != list(range(1, len(steps) + 1)):
-        out.append(finding("R18", page.path, steps[0].line if steps else None,
-                           f"step headings are numbered {numbers}; number them 1..{len(steps)} as '=== Step n: Title ==='"))
+        out.append(
+            finding(
+                "R18",
+                page.path,
+                steps[0].line if steps else None,
+                f"step headings are numbered {numbers}; number them 1..{len(steps)} as '=== Step n: Title ==='",
+            )
+        )
     related = page.section("Related Pages", level=2)
     rel_links = [l.target for l in step_links if related is not None and l.line > related.line]
     documented = 0
@@ -118,23 +143,42 @@ def _r18(page: Page) -> list[Finding]:
             continue
         m = re.fullmatch(r"\[\[step::Principle:([^\]]+)\]\]", first)
         if m is None:
-            out.append(finding("R18", page.path, s.line, f"first line under '{s.title}' is neither a "
-                                                          f"[[step::Principle:…]] link nor {PENDING}"))
+            out.append(
+                finding(
+                    "R18",
+                    page.path,
+                    s.line,
+                    f"first line under '{s.title}' is neither a [[step::Principle:…]] link nor {PENDING}",
+                )
+            )
             continue
         if documented >= len(rel_links) or rel_links[documented] != m.group(1):
-            out.append(finding("R18", page.path, s.line,
-                               f"step {documented + 1} links {m.group(1)} but Related Pages lists "
-                               f"{rel_links[documented] if documented < len(rel_links) else 'nothing'} at that place"))
+            out.append(
+                finding(
+                    "R18",
+                    page.path,
+                    s.line,
+                    f"step {documented + 1} links {m.group(1)} but Related Pages lists "
+                    f"{rel_links[documented] if documented < len(rel_links) else 'nothing'} at that place",
+                )
+            )
         documented += 1
     if len(rel_links) != documented:
-        out.append(finding("R18", page.path, related.line if related else None,
-                           f"Related Pages has {len(rel_links)} step links for {documented} documented steps"))
+        out.append(
+            finding(
+                "R18",
+                page.path,
+                related.line if related else None,
+                f"Related Pages has {len(rel_links)} step links for {documented} documented steps",
+            )
+        )
     diagram = page.section("Execution Diagram", level=2)
     if diagram is not None:
         nodes = mermaid_nodes(diagram.text())
         if len(nodes) != len(steps):
-            out.append(finding("R18", page.path, diagram.line,
-                               f"the diagram has {len(nodes)} nodes for {len(steps)} steps"))
+            out.append(
+                finding("R18", page.path, diagram.line, f"the diagram has {len(nodes)} nodes for {len(steps)} steps")
+            )
     return out
 
 
@@ -153,8 +197,11 @@ def _r20(ctx: Context) -> list[Finding]:
             if target is None:
                 continue
             if not any(l.edge == forward and l.target == page.name for l in target.links):
-                out.append(finding("R20", page.path, link.line,
-                                   f"{back} {link.target} has no matching {forward} link on that page"))
+                out.append(
+                    finding(
+                        "R20", page.path, link.line, f"{back} {link.target} has no matching {forward} link on that page"
+                    )
+                )
     return out
 
 
@@ -179,13 +226,20 @@ def _r21(ctx: Context) -> list[Finding]:
 
         def fits(n: str, st: str) -> bool:
             return n == st or re.fullmatch(re.escape(st) + r"_[A-Za-z0-9]+(_[A-Za-z0-9]+)*", n) is not None
+
         best = max(stems, key=lambda st: sum(fits(n, st) for n in names))
         for other in names:
             if not fits(other, best):
                 page = next(p for p in pages if p.name == other)
-                out.append(finding("R21", page.path, None,
-                                   f"documents {file}:{lines} like {', '.join(n for n in names if fits(n, best))} but "
-                                   f"is not named {best} or {best}_{{context}}"))
+                out.append(
+                    finding(
+                        "R21",
+                        page.path,
+                        None,
+                        f"documents {file}:{lines} like {', '.join(n for n in names if fits(n, best))} but "
+                        f"is not named {best} or {best}_{{context}}",
+                    )
+                )
     return out
 
 

@@ -1,4 +1,5 @@
 """Rules on one page's files, markup, metadata and content: R1, R3–R13, R32–R36."""
+
 from __future__ import annotations
 
 import re
@@ -28,8 +29,12 @@ def check_page(ctx: Context, page: Page, subtype: str | None) -> list[Finding]:
 def _r1(ctx: Context, page: Page) -> list[Finding]:
     repo = re.escape(ctx.wiki.repo)
     if not re.match(rf"^{repo}_{_NAME_RE}\.md$", page.path.rsplit("/", 1)[-1]):
-        return [finding("R1", page.path, None, f"file name {page.name}.md is not {ctx.wiki.repo}_{{Name}}.md with a valid Name")]
-    name = page.name[len(ctx.wiki.repo) + 1:]
+        return [
+            finding(
+                "R1", page.path, None, f"file name {page.name}.md is not {ctx.wiki.repo}_{{Name}}.md with a valid Name"
+            )
+        ]
+    name = page.name[len(ctx.wiki.repo) + 1 :]
     if page.type != "Implementation" and name[:1].islower():
         return [finding("R1", page.path, None, f"{page.type} name {name!r} starts with a lower-case letter")]
     return []
@@ -79,8 +84,11 @@ def _r6(page: Page, subtype: str | None) -> list[Finding]:
     for t, ln in extra:
         out.append(finding("R6", page.path, ln, f"level-2 section '{t}' is not allowed on a {page.type} page"))
     known = [t for t in titles if t in allowed]
-    if [t for t in known if t in required] != required or known != sorted(known, key=allowed.index) \
-            or len(set(known)) != len(known):
+    if (
+        [t for t in known if t in required] != required
+        or known != sorted(known, key=allowed.index)
+        or len(set(known)) != len(known)
+    ):
         missing = [t for t in required if t not in titles]
         detail = f"missing {', '.join(missing)}" if missing else f"order is {', '.join(known)}"
         out.append(finding("R6", page.path, None, f"level-2 sections should be {', '.join(required)}; {detail}"))
@@ -94,10 +102,18 @@ def _r6(page: Page, subtype: str | None) -> list[Finding]:
             missing = [c for c in spec.children if c not in kids]
             rule = "R31" if spec.title in ("Interface Specification",) or "Tool Location" in spec.children else "R6"
             why = f"missing {', '.join(missing)}" if missing else f"order is {', '.join(present)}"
-            out.append(finding(rule, page.path, parent.line, f"'{spec.title}' needs subsections {', '.join(spec.children)}; {why}"))
+            out.append(
+                finding(
+                    rule, page.path, parent.line, f"'{spec.title}' needs subsections {', '.join(spec.children)}; {why}"
+                )
+            )
     # Sections whose content lives in their subsections may hold no text of their own.
-    holders = {spec.title for spec in schema.sections if spec.children} | {"Execution Steps", "Related Pages",
-                                                                           "Usage Examples", "Overview"}
+    holders = {spec.title for spec in schema.sections if spec.children} | {
+        "Execution Steps",
+        "Related Pages",
+        "Usage Examples",
+        "Overview",
+    }
     for s in page.sections:
         if s.level == 2 and s.title in required and s.title not in holders:
             if not s.text().strip():
@@ -116,7 +132,7 @@ def signature_source(code: list[str]) -> str:
         if not stripped.endswith(":"):
             continue
         indent = len(line) - len(line.lstrip())
-        nxt = next((ln for ln in code[i + 1:] if ln.strip()), None)
+        nxt = next((ln for ln in code[i + 1 :] if ln.strip()), None)
         if nxt is None or len(nxt) - len(nxt.lstrip()) <= indent:
             out.append(" " * (indent + 4) + "...")
     return "\n".join(out)
@@ -141,8 +157,9 @@ def _r7_r8(ctx: Context, page: Page) -> list[Finding]:
             try:
                 pyast.parse(src)
             except SyntaxError as exc:
-                out.append(finding("R8", page.path, b.line + (exc.lineno or 1),
-                                   f"python block does not parse: {exc.msg}"))
+                out.append(
+                    finding("R8", page.path, b.line + (exc.lineno or 1), f"python block does not parse: {exc.msg}")
+                )
     return out
 
 
@@ -156,7 +173,14 @@ def _metadata(ctx: Context, page: Page) -> list[Finding]:
     out = []
     headers = [c for row in table.rows for cl in row if cl.kind == "!" for c in cl.cells]
     if headers != ["Knowledge Sources", "Domains", "Last Updated"]:
-        out.append(finding("R9", page.path, block.line, f"metadata rows are {headers}, expected Knowledge Sources, Domains, Last Updated"))
+        out.append(
+            finding(
+                "R9",
+                page.path,
+                block.line,
+                f"metadata rows are {headers}, expected Knowledge Sources, Domains, Last Updated",
+            )
+        )
     text = "\n".join(table.render())
     kinds = SOURCE_KINDS | EXTRA_SOURCE_KINDS.get(page.type or "", set())
     sources = SOURCE_RE.findall(text)
@@ -164,15 +188,22 @@ def _metadata(ctx: Context, page: Page) -> list[Finding]:
         out.append(finding("R10", page.path, block.line, "no [[source::Kind|Title|URL]] in the metadata block"))
     for kind, _title, url in sources:
         if kind not in kinds:
-            out.append(finding("R10", page.path, block.line, f"source kind {kind!r} is not one of {', '.join(sorted(kinds))}"))
+            out.append(
+                finding("R10", page.path, block.line, f"source kind {kind!r} is not one of {', '.join(sorted(kinds))}")
+            )
         if not re.match(r"^https?://\S+$", url.strip()):
             out.append(finding("R10", page.path, block.line, f"source URL {url!r} is not an http(s) URL"))
         if kind == "Repo":
             path = re.sub(r"^https?://[^/]+", "", url.strip()).strip("/")
             if len([p for p in path.split("/") if p]) > 2:
                 out.append(finding("R11", page.path, block.line, f"Repo URL {url!r} points below the repository root"))
-    for pattern, what in ((r"\.py\b", ".py path"), (r"/blob/", "/blob/ URL"), (r"/tree/", "/tree/ URL"),
-                          (r"#L\d", "line anchor"), (r":L\d", "line range")):
+    for pattern, what in (
+        (r"\.py\b", ".py path"),
+        (r"/blob/", "/blob/ URL"),
+        (r"/tree/", "/tree/ URL"),
+        (r"#L\d", "line anchor"),
+        (r":L\d", "line range"),
+    ):
         if re.search(pattern, text):
             out.append(finding("R11", page.path, block.line, f"metadata block contains a {what}"))
     domains = DOMAIN_RE.findall(text)
@@ -265,7 +296,9 @@ def _r34_r35(ctx: Context, page: Page) -> list[Finding]:
             for i, raw in enumerate(b.code, 1):
                 collapsed = " ".join(raw.split())
                 if len(collapsed.replace(" ", "")) >= 25 and collapsed in ctx.source_lines:
-                    out.append(finding("R35", page.path, b.line + i, f"line copied from the source: {collapsed[:60]!r}"))
+                    out.append(
+                        finding("R35", page.path, b.line + i, f"line copied from the source: {collapsed[:60]!r}")
+                    )
     return out
 
 
