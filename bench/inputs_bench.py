@@ -65,7 +65,7 @@ def run_case(index: Path, source: str, env: dict) -> dict:
             return {**out, "error": p.stderr.strip().splitlines()[-1][:300] if p.stderr.strip() else ""}
         s = json.loads(p.stdout)
         v = subprocess.run(
-            [sys.executable, "-m", "agents.verify.verifier", s["wiki"], "--source", source, "--json"],
+            [sys.executable, "-m", "agents.verify", s["wiki"], "--source", source, "--json"],
             capture_output=True,
             text=True,
             env=env,

@@ -95,7 +95,7 @@ def transformers_figures(source: Path, env: dict) -> dict:
         ver, p = run(
             [
                 "-m",
-                "agents.verify.verifier",
+                "agents.verify",
                 s_warm["wiki"],
                 "--source",
                 str(source),
@@ -215,7 +215,7 @@ def bench_figures(bench: Path, env: dict) -> dict:
         _, vp = run(
             [
                 "-m",
-                "agents.verify.verifier",
+                "agents.verify",
                 s["wiki"],
                 "--source",
                 str(source),

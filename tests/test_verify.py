@@ -178,7 +178,7 @@ def test_each_fault_is_caught_under_its_rule(mutation, ws: Workspace, tmp_path: 
 def _cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     return subprocess.run(
-        [sys.executable, "-m", "agents.verify.verifier", *args],
+        [sys.executable, "-m", "agents.verify", *args],
         capture_output=True,
         text=True,
         cwd=cwd,

@@ -205,7 +205,7 @@ def excavate(state: PairState) -> PairState:
             if llm is None:
                 held = (
                     f"locator not confident ({loc.confidence:.2f}): {why}; to fix it offline, pick one of "
-                    f"{len(loc.candidates)} candidate(s) (python -m agents.review show PAGE, then agents.review.cli "
+                    f"{len(loc.candidates)} candidate(s) (python -m agents.review show PAGE, then agents.review "
                     "pick PAGE N) or correct the step's API Call / Source Location in the WorkflowIndex and run "
                     "again; with --model the excavation agent decides such steps"
                     if loc.candidates
