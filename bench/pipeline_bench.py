@@ -10,7 +10,7 @@ transformers (default: the 5.0.0 source archive from the package index, cached):
   start-up, imports and loading the index), which every run pays before drafting.
 benchmarks (every ../shared/bench folder with a truth.json): the benchmark's WorkflowIndex, offline;
 per case: internal pairs committed exact, external recognised, ambiguous held, committed pages whose
-location differs from the truth (must be 0), tracebacks (must be 0), `agents.verify.verifier` errors on the
+location differs from the truth (must be 0), tracebacks (must be 0), `python -m agents.verify` errors on the
 result (must be 0).
 Prints one JSON object. Targets: cold ≤ 60 s, warm ≤ 10 s, overhead ≤ 50 ms per step.
 """

@@ -120,16 +120,6 @@ class Usage:
         self.completion_tokens += other.completion_tokens
         self.cost += other.cost
 
-    def as_dict(self) -> dict[str, float]:
-        return {
-            "calls": self.calls,
-            "cached_calls": self.cached_calls,
-            "prompt_tokens": self.prompt_tokens,
-            "completion_tokens": self.completion_tokens,
-            "cost": round(self.cost, 6),
-            "tokens": self.tokens,
-        }
-
 
 @dataclass
 class ToolCall:
