@@ -10,7 +10,9 @@ import jinja2
 
 
 @lru_cache(maxsize=None)
-def template_env(subfolder: str = "", keep_trailing_newline: bool = True) -> jinja2.Environment:
+def template_env(
+    subfolder: str = "", keep_trailing_newline: bool = True, autoescape: bool = False
+) -> jinja2.Environment:
     folder = importlib.resources.files("prompts")
     if subfolder:
         folder = folder.joinpath(subfolder)
@@ -20,20 +22,12 @@ def template_env(subfolder: str = "", keep_trailing_newline: bool = True) -> jin
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=keep_trailing_newline,
-        autoescape=False,
-    )  # MediaWiki and Markdown text, not HTML: cells are escaped by filters
+        # wiki and Markdown text is not HTML (cells are escaped by filters); the review site's is
+        autoescape=autoescape,
+    )
 
 
-@lru_cache(maxsize=None)
 def html_env() -> jinja2.Environment:
     """The review site's HTML (prompts/site/): every value is escaped unless it is already
     `markupsafe.Markup`, so text from the analysed source or a model can only reach a page as text."""
-    folder = importlib.resources.files("prompts").joinpath("site")
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(folder)),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        autoescape=True,
-    )
+    return template_env("site", autoescape=True)

@@ -6,7 +6,7 @@ lays over the drafter's, is a record of its own (``Prose``)."""
 
 from __future__ import annotations
 
-from typing import Literal, NotRequired, TypeAlias, TypedDict
+from typing import Literal, NotRequired, TypeAlias, TypedDict, get_args
 
 from tools.index.records import Symbol
 from tools.index.workspace import Workspace
@@ -149,17 +149,7 @@ ProseKey = Literal[
     "example_title",
     "example_code",
 ]
-PROSE_KEYS: tuple[ProseKey, ...] = (
-    "principle_overview",
-    "principle_description",
-    "principle_usage",
-    "theory",
-    "implementation_description",
-    "implementation_usage",
-    "returns",
-    "example_title",
-    "example_code",
-)
+PROSE_KEYS: tuple[ProseKey, ...] = get_args(ProseKey)  # in the order the prompt asks for them
 
 
 class Prose(TypedDict, total=False):

@@ -30,7 +30,7 @@ from agents.verify.rules.index_rules import check_indexes, check_layout
 from agents.verify.rules.link_rules import check_links
 from agents.verify.rules.page_rules import check_page
 from tools.wiki.load import Wiki, load_wiki
-from tools.wiki.page import parse_page
+from tools.wiki.page import Page, parse_page
 from tools.wiki.workflow_index import WorkflowIndex
 from tools.errors import ToolError, UsageError
 from tools.index.workspace import Workspace, open_workspace
@@ -100,6 +100,16 @@ class Report:
         }
 
 
+def _page_findings(ctx: Context, page: Page, stats: ExampleStats) -> list[Finding]:
+    """The rules one page answers on its own: the same for a whole wiki and for a drafted pair."""
+    subtype = ctx.wiki.subtype(page) if page.type == "Implementation" else None
+    out = [*check_page(ctx, page, subtype), *check_claims(ctx, page), *check_param_docs(ctx, page)]
+    out += [*check_examples(ctx, page), *check_page_boilerplate(ctx, page)]
+    if page.type == "Implementation":
+        out.extend(check_facts(ctx, page, subtype, stats))
+    return out
+
+
 def verify_wiki(
     wiki: Wiki, ws: Workspace | None, now: datetime | None = None, trusted: frozenset[str] = frozenset()
 ) -> Report:
@@ -113,14 +123,7 @@ def verify_wiki(
     for page in sorted(wiki.pages.values(), key=lambda p: p.path):
         if page.path in trusted:
             continue
-        subtype = wiki.subtype(page) if page.type == "Implementation" else None
-        findings.extend(check_page(ctx, page, subtype))
-        findings.extend(check_claims(ctx, page))
-        findings.extend(check_param_docs(ctx, page))
-        findings.extend(check_examples(ctx, page))
-        findings.extend(check_page_boilerplate(ctx, page))
-        if page.type == "Implementation":
-            findings.extend(check_facts(ctx, page, subtype, stats))
+        findings.extend(_page_findings(ctx, page, stats))
     findings.extend(check_links(ctx))
     findings.extend(check_boilerplate(ctx))
     failed = {f.page for f in findings if f.severity == "E"}
@@ -149,14 +152,7 @@ def verify_pages(
     out: list[Finding] = []
     stats = ExampleStats()
     for page in wiki.pages.values():
-        subtype = wiki.subtype(page) if page.type == "Implementation" else None
-        out.extend(check_page(ctx, page, subtype))
-        out.extend(check_claims(ctx, page))
-        out.extend(check_param_docs(ctx, page))
-        out.extend(check_examples(ctx, page))
-        out.extend(check_page_boilerplate(ctx, page))
-        if page.type == "Implementation":
-            out.extend(check_facts(ctx, page, subtype, stats))
+        out.extend(_page_findings(ctx, page, stats))
     out.extend(f for f in check_links(ctx) if f.rule != "R19")
     out.sort(key=lambda f: (f.page, f.line or 0, int(f.rule[1:])))
     return out

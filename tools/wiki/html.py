@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 from dataclasses import dataclass
 from typing import Literal
 
@@ -136,8 +137,10 @@ class Diagram:
 BodyBlock = Heading | TableBlock | CodeBlock | TextBlock | Diagram
 
 
+@lru_cache(maxsize=1)
 def css() -> Markup:
-    """Pygments' stylesheet for the highlighted code: made from its style, no page data in it."""
+    """Pygments' stylesheet for the highlighted code: made from its style, no page data in it (so
+    made once, not once per page of the site)."""
     return Markup(FORMATTER.get_style_defs(".hl"))
 
 
