@@ -24,3 +24,10 @@ def make_fixture_repo(base: Path) -> Path:
     (pkg / "blob.py").write_bytes(b"\x00\x01\x02binary")
     (pkg / "huge.py").write_text("# filler\n" * (4 * 1024 * 1024 // 9 + 1))
     return repo
+
+
+def fixture_argv(source: str | Path, index: str | Path, runs: str | Path, cache: str | Path | None = None) -> list[str]:
+    """The arguments of a run over the fixture repository: its name, source, WorkflowIndex, runs
+    folder and (if given) cache folder; each test adds the options it is about."""
+    argv = ["--repo", "acme_minipkg", "--source", str(source), "--workflow-index", str(index), "--runs", str(runs)]
+    return argv + (["--cache-dir", str(cache)] if cache is not None else [])

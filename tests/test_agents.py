@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx2
 import pytest
+from fixture_repo import fixture_argv
 
 from agents.model.llm import use_transport
 from agents.run import main
@@ -100,16 +101,7 @@ def _index(tmp_path: Path, api: str = "mystery(engine, jobs)") -> Path:
 def _run(tmp_path, fixture_repo, *extra) -> int:
     return main(
         [
-            "--repo",
-            "acme_minipkg",
-            "--source",
-            str(fixture_repo),
-            "--workflow-index",
-            str(_index(tmp_path)),
-            "--runs",
-            str(tmp_path / "runs"),
-            "--cache-dir",
-            str(tmp_path / "cache"),
+            *fixture_argv(fixture_repo, _index(tmp_path), tmp_path / "runs", tmp_path / "cache"),
             "--quiet",
             "--model",
             "fake",
@@ -283,16 +275,7 @@ def test_a_run_stopped_by_an_unreachable_endpoint_resumes_with_another_base_url(
     use_transport(httpx2.MockTransport(route))
     try:
         base = [
-            "--repo",
-            "acme_minipkg",
-            "--source",
-            str(fixture_repo),
-            "--workflow-index",
-            str(_index(tmp_path)),
-            "--runs",
-            str(tmp_path / "runs"),
-            "--cache-dir",
-            str(tmp_path / "cache"),
+            *fixture_argv(fixture_repo, _index(tmp_path), tmp_path / "runs", tmp_path / "cache"),
             "--quiet",
         ]
         assert main([*base, "--model", "fake", "--base-url", "http://down/v1", "--retries", "0"]) == 3

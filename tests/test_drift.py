@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 
 import pytest
+from fixture_repo import fixture_argv
 
 from tools.wiki.load import read_pages
 from agents.drift import RECORD
@@ -30,16 +31,7 @@ def _run(tmp_path: Path, source: Path, *extra: str) -> tuple[int, dict]:
     runs = tmp_path / "runs"
     code = main(
         [
-            "--repo",
-            "acme_minipkg",
-            "--source",
-            str(source),
-            "--workflow-index",
-            str(FIXTURE_INDEX),
-            "--runs",
-            str(runs),
-            "--cache-dir",
-            str(tmp_path / "cache"),
+            *fixture_argv(source, FIXTURE_INDEX, runs, tmp_path / "cache"),
             "--quiet",
             *extra,
         ]

@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
+from fixture_repo import fixture_argv
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -141,16 +142,7 @@ def test_a_whole_offline_run_on_a_mutated_index_exits_cleanly_and_commits_only_w
     wi.write_text(_mutate(ops))
     code = main(
         [
-            "--repo",
-            "acme_minipkg",
-            "--source",
-            str(repo),
-            "--workflow-index",
-            str(wi),
-            "--runs",
-            str(tmp / "runs"),
-            "--cache-dir",
-            str(cache),
+            *fixture_argv(repo, wi, tmp / "runs", cache),
             "--quiet",
         ]
     )

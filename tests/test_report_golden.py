@@ -8,6 +8,7 @@ import json
 import re
 from pathlib import Path
 
+from fixture_repo import fixture_argv
 from tools.wiki.load import read_pages
 from agents.run import main
 
@@ -27,16 +28,7 @@ def masked(text: str, tmp: Path) -> str:
 def _run(tmp_path: Path, repo: Path) -> int:
     return main(
         [
-            "--repo",
-            "acme_minipkg",
-            "--source",
-            str(repo),
-            "--workflow-index",
-            str(FIXTURES / "minipkg_WorkflowIndex.md"),
-            "--runs",
-            str(tmp_path / "runs"),
-            "--cache-dir",
-            str(tmp_path / "cache"),
+            *fixture_argv(repo, FIXTURES / "minipkg_WorkflowIndex.md", tmp_path / "runs", tmp_path / "cache"),
             "--quiet",
         ]
     )

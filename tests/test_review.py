@@ -9,6 +9,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from fixture_repo import fixture_argv
 from read_only import run_read_only
 
 from agents.review.cli import main as review
@@ -53,16 +54,7 @@ def reviewed_run(fixture_repo, tmp_path, monkeypatch):
     (fixture_repo / "src" / "minipkg" / "keys.py").write_text(KEYS)
     runs = tmp_path / "runs"
     args = [
-        "--repo",
-        "acme_minipkg",
-        "--source",
-        str(fixture_repo),
-        "--workflow-index",
-        str(_index(tmp_path)),
-        "--runs",
-        str(runs),
-        "--cache-dir",
-        str(tmp_path / "cache"),
+        *fixture_argv(fixture_repo, _index(tmp_path), runs, tmp_path / "cache"),
         "--quiet",
     ]
     assert run([*args, "--max-repairs", "0"]) == 1  # the docstring's key fails R36: held
@@ -364,16 +356,7 @@ def test_a_reviewer_picks_a_candidate_for_a_held_step_and_the_workflow_loses_its
     assert (
         run(
             [
-                "--repo",
-                "acme_minipkg",
-                "--source",
-                str(fixture_repo),
-                "--workflow-index",
-                str(wi),
-                "--runs",
-                str(runs),
-                "--cache-dir",
-                str(tmp_path / "cache"),
+                *fixture_argv(fixture_repo, wi, runs, tmp_path / "cache"),
                 "--quiet",
             ]
         )

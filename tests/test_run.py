@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
+from fixture_repo import fixture_argv
 from read_only import run_read_only
 
 from tools.wiki.load import read_pages, same_but_stamp
@@ -31,16 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def _run(tmp_path: Path, fixture_repo: Path, *extra: str, index: Path = FIXTURE_INDEX) -> int:
     return main(
         [
-            "--repo",
-            "acme_minipkg",
-            "--source",
-            str(fixture_repo),
-            "--workflow-index",
-            str(index),
-            "--runs",
-            str(tmp_path / "runs"),
-            "--cache-dir",
-            str(tmp_path / "cache"),
+            *fixture_argv(fixture_repo, index, tmp_path / "runs", tmp_path / "cache"),
             "--quiet",
             *extra,
         ]
@@ -243,14 +235,7 @@ def test_bad_input_exits_2_and_writes_nothing(fixture_repo, tmp_path, capsys):
     assert (
         main(
             [
-                "--repo",
-                "acme_minipkg",
-                "--source",
-                str(tmp_path / "no_such_checkout"),
-                "--workflow-index",
-                str(FIXTURE_INDEX),
-                "--runs",
-                str(runs),
+                *fixture_argv(tmp_path / "no_such_checkout", FIXTURE_INDEX, runs),
             ]
         )
         == 2
@@ -270,16 +255,7 @@ def test_unwritable_wiki_is_refused_and_the_committed_wiki_is_untouched(fixture_
     p = run_read_only(
         wiki,
         "agents.run",
-        "--repo",
-        "acme_minipkg",
-        "--source",
-        str(fixture_repo),
-        "--workflow-index",
-        str(FIXTURE_INDEX),
-        "--runs",
-        str(tmp_path / "runs"),
-        "--cache-dir",
-        str(tmp_path / "cache"),
+        *fixture_argv(fixture_repo, FIXTURE_INDEX, tmp_path / "runs", tmp_path / "cache"),
         "--quiet",
         "--force",
     )

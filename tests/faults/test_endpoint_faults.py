@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from fixture_repo import fixture_argv
 
 from agents.run import main
 from agents.verify.verifier import verify_wiki
@@ -151,16 +152,7 @@ def test_the_pipeline_survives_an_endpoint_fault(
     runs = tmp_path / "runs"
     got = main(
         [
-            "--repo",
-            "acme_minipkg",
-            "--source",
-            str(fixture_repo),
-            "--workflow-index",
-            str(_index(tmp_path)),
-            "--runs",
-            str(runs),
-            "--cache-dir",
-            str(tmp_path / "cache"),
+            *fixture_argv(fixture_repo, _index(tmp_path), runs, tmp_path / "cache"),
             "--quiet",
             "--model",
             "fake",
