@@ -101,7 +101,7 @@ def speed(source: Path, cache: Path, repeat: int) -> dict:
             report = verify_wiki(load_wiki(wiki, "huggingface_transformers"), ws)
             checks.append(time.perf_counter() - t0)
             pages, errors = report.pages, len(report.errors)
-            from agents.verify.rules import context
+            from agents.verify import context
 
             context._shared.clear()  # each repeat pays the source-wide facts again, as a fresh process does
         med = statistics.median(checks)
