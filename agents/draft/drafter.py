@@ -47,7 +47,11 @@ from tools.examples.slicing import (
 )
 from tools.index.facts import canonical_signature, expected_inputs, expected_output_type
 from tools.index.records import Symbol
+from agents.draft.walk import StepFacts, entry_of, walk_for
 from agents.state import Repairs, StepInfo
+from tools.examples.walkthrough import Walk
+from tools.index.entry import Entry
+from tools.wiki.workflow_index import Step
 from tools.index.workspace import Workspace
 from tools.sentences import sentences
 from tools import pyast
@@ -76,6 +80,31 @@ def plain(text: str | None) -> str:
     text = _MARKUP.sub("", text)
     text = text.replace("|", "/")
     return text.strip()
+
+
+# what the drafter knows of the step's workflow: the facts of every step, and steps 1..k (this one last)
+WalkContext = tuple[StepFacts, list[Step]]
+
+
+def _walk_title(repo: str, steps: list[Step], walk: Walk) -> str:
+    """'Adapter Inference, steps 1–4': which part of which workflow the example walks."""
+    first = steps[max(0, len(steps) - walk.steps)].number
+    last = steps[-1].number
+    flow = words(steps[-1].workflow.removeprefix(repo + "_"))
+    return f"{flow}, step {last}" if first == last else f"{flow}, steps {first}–{last}"
+
+
+def _entry_sentence(entry: Entry | None, sym: Symbol) -> str:
+    """How the class the user holds reaches the documented definition."""
+    if entry is None:
+        return ""
+    owner = (sym.parent or "").split(".")[-1]
+    if entry.how == "mro":
+        return f" `{entry.cls.name}.{sym.name}` is inherited from `{owner}`, where it is defined."
+    return (
+        f" `{entry.cls.name}` does not define `{sym.name}` itself: its `__getattr__` forwards the call to "
+        f"`self.{entry.via}`, where `{owner}.{sym.name}` runs."
+    )
 
 
 def words(name: str) -> str:
@@ -189,6 +218,7 @@ def implementation_data(
     usage_example: Usage | None,
     repairs: Repairs,
     external: None = None,
+    walk_ctx: WalkContext | None = None,
 ) -> ApiDocData: ...
 
 
@@ -204,6 +234,7 @@ def implementation_data(
     usage_example: None,
     repairs: Repairs,
     external: ExternalFacts,
+    walk_ctx: WalkContext | None = None,
 ) -> WrapperDocData: ...
 
 
@@ -218,8 +249,11 @@ def implementation_data(
     usage_example: Usage | None,
     repairs: Repairs,
     external: ExternalFacts | None = None,
+    walk_ctx: WalkContext | None = None,
 ) -> ImplementationData:
-    """API Doc data for ``sym`` in ``ws``; Wrapper Doc data when ``external`` describes another package."""
+    """API Doc data for ``sym`` in ``ws``; Wrapper Doc data when ``external`` describes another package.
+    With ``walk_ctx`` (the step facts and steps 1..k of the step's workflow), the first example walks the
+    workflow up to this step and a method is imported through the entry the user holds."""
     short = name.removeprefix(ws.source.repo + "_")
     title = _lower_first(plain(step["title"]))
     repo = _repo_source(ws)
@@ -233,7 +267,7 @@ def implementation_data(
         "heuristics": [],
     }
     if external is not None:
-        return {**common, **_wrapper(external, title, step, repairs, ws)}
+        return {**common, **_wrapper(external, title, step, repairs, ws, walk_ctx)}
     if sym is None:  # ruled out by the overloads: an API Doc documents a definition of the index
         raise TypeError("implementation_data needs the documented symbol, or the external facts of a Wrapper Doc")
     doc = sym.docstring
@@ -244,6 +278,9 @@ def implementation_data(
     }
     what = plain(without_injections(summary(doc))) if not repairs.get("plain_descriptions") else ""
     import_code = ws.names.canonical_import(sym)
+    entry = entry_of(walk_ctx[0], sym, walk_ctx[1]) if walk_ctx and sym.parent else None
+    if entry is not None:
+        import_code = entry.import_code
     inputs: list[InputParam] = [
         {
             "name": r.name,
@@ -266,8 +303,19 @@ def implementation_data(
         }
     ]
     examples: list[Example] = []
-    callee = callee_for(ws, sym, import_code or f"import {sym.module}", {k: plain(v) for k, v in pdocs.items()})
-    call = None if repairs.get("no_call_example") else _call_example(ws, callee, step.get("api_call"))
+    docs = {k: plain(v) for k, v in pdocs.items()}
+    callee = callee_for(ws, sym, import_code or f"import {sym.module}", docs)
+    walk = None
+    if walk_ctx is not None and not repairs.get("no_call_example"):
+        walk = walk_for(walk_ctx[0], walk_ctx[1], callee, import_code, docs)
+        if walk is not None and sym.parent and (better := entry_of(walk_ctx[0], sym, walk_ctx[1], walk)) != entry:
+            entry = better  # the class of the object the walkthrough really calls the method on
+            import_code = entry.import_code if entry is not None else ws.names.canonical_import(sym)
+    if walk is not None and walk_ctx is not None:
+        examples.append({"title": _walk_title(ws.source.repo, walk_ctx[1], walk), "code": walk.code, "lang": "python"})
+    call = (
+        None if repairs.get("no_call_example") or walk is not None else _call_example(ws, callee, step.get("api_call"))
+    )
     if call:
         examples.append(
             {
@@ -277,11 +325,13 @@ def implementation_data(
             }
         )
     code = _usage_code(ws, usage_example, callee) if usage_example and not repairs.get("no_usage_example") else None
-    if code and usage_example is not None:  # a slice is only made of a usage
+    if (
+        code and usage_example is not None and code not in (e["code"] for e in examples)
+    ):  # a slice is only made of a usage
         examples.append(
             {"title": f"From {usage_example['file']} (line {usage_example['line']})", "code": code, "lang": "python"}
         )
-    elif (minimal := minimal_example(callee)) not in (e["code"] for e in examples):
+    elif not examples and (minimal := minimal_example(callee)) not in (e["code"] for e in examples):
         # no usage in the repository: a call that binds by construction
         examples.append({"title": "A call with the required arguments", "code": minimal, "lang": "python"})
     api = prose.api_facts(ws, sym, (set(), set()), step.get("api_call"))
@@ -291,7 +341,7 @@ def implementation_data(
         **common,
         "subtype": "API Doc",
         "overview": prose.implementation_overview(ws.package, api, said, (set(), set()), context),
-        "description": prose.implementation_description(api, what, context),
+        "description": prose.implementation_description(api, what, context) + _entry_sentence(entry, sym),
         "usage": prose.implementation_usage(step.get("api_call"), said, api),
         "repo_url": repo["url"],
         "repo_label": repo["title"],
@@ -318,7 +368,9 @@ def _workflow_use(title: str, step: StepInfo) -> str:
     return f" In the workflow it is used for {title}." if title else ""
 
 
-def _wrapper(ext: ExternalFacts, title: str, step: StepInfo, repairs: Repairs, ws: Workspace) -> WrapperDocFields:
+def _wrapper(
+    ext: ExternalFacts, title: str, step: StepInfo, repairs: Repairs, ws: Workspace, walk_ctx: WalkContext | None
+) -> WrapperDocFields:
     """Wrapper Doc: an API of another package. Checked against the installed package when there is
     one (``ext['ws']`` and ``ext['symbol']``), otherwise documented from the WorkflowIndex only."""
     package = ext["package"]
@@ -364,14 +416,21 @@ def _wrapper(ext: ExternalFacts, title: str, step: StepInfo, repairs: Repairs, w
         if xws is not None and sym is not None
         else Callee(qual.split(".")[-1], import_code=import_code)
     )
-    call = None if repairs.get("no_call_example") else _call_example(ws, callee, step.get("api_call"))
+    walk = (
+        walk_for(walk_ctx[0], walk_ctx[1], callee, None, {})
+        if walk_ctx is not None and not repairs.get("no_call_example")
+        else None
+    )
+    if walk is not None and walk_ctx is not None:
+        examples.append({"title": _walk_title(ws.source.repo, walk_ctx[1], walk), "code": walk.code, "lang": "python"})
+    call = None if repairs.get("no_call_example") or walk else _call_example(ws, callee, step.get("api_call"))
     if call:
         examples.append({"title": "As used in the workflow", "code": call, "lang": "python"})
-    elif verified:
+    elif verified and not examples:
         examples.append(
             {"title": "A call with the required arguments", "code": minimal_example(callee), "lang": "python"}
         )
-    else:  # nothing checked to call it with: where its documentation is, which uses the import
+    elif not examples:  # nothing checked to call it with: where its documentation is, which uses the import
         examples.append({"title": "Import", "code": _external_help(ws, package, qual), "lang": "python"})
     api = (
         prose.api_facts(xws, sym, (set(), set()), step.get("api_call")) if xws is not None and sym is not None else None

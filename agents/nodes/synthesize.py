@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Literal, TypedDict
@@ -21,6 +22,7 @@ import jinja2
 
 from tools.index.docstrings import without_default
 from agents.draft.drafter import INJECTION, implementation_data, plain, principle_data
+from agents.draft.walk import StepFacts, workflow_steps
 from agents.draft.evidence import Usage as UsageExample
 from agents.draft.page_data import (
     PROSE_KEYS,
@@ -47,6 +49,19 @@ from tools.wiki.load import Wiki
 from tools.wiki.page import TYPE_FOLDERS
 from tools.sentences import has_several, sentences
 from tools import pyast
+
+
+_facts_lock = threading.Lock()
+_facts: dict[str, StepFacts] = {}
+
+
+def step_facts(cfg: RunConfig) -> StepFacts:
+    """The run's per-step facts (each step located once per process, shared by every pair)."""
+    with _facts_lock:
+        hit = _facts.get(cfg["run_dir"])
+        if hit is None:
+            hit = _facts[cfg["run_dir"]] = StepFacts(workspace(cfg), locator(cfg), workflow_index(cfg)[0])
+        return hit
 
 
 def domains_of(cfg: RunConfig, job: PairJob) -> list[str]:
@@ -365,19 +380,24 @@ def draft_pair(
     keys = {(s["workflow"], s["number"]) for s in job["steps"]}
     low |= {d.lower() for s in wi.steps if (s.workflow, s.number) in keys for d in s.external_deps}
     step = job["steps"][0]
+    walk_ctx = (step_facts(cfg), workflow_steps(wi, step))
     sym: Symbol | None = None
     i_data: ImplementationData
     if loc["kind"] == "external":
         ext = external_facts(cfg, loc)
         api_sym, api_ws = ext.get("symbol"), ext.get("ws")
-        i_data = implementation_data(ws, None, iname, pname, step, domains, cfg["updated"], None, repairs, external=ext)
+        i_data = implementation_data(
+            ws, None, iname, pname, step, domains, cfg["updated"], None, repairs, external=ext, walk_ctx=walk_ctx
+        )
         i_data.pop("verified")
     else:
         sym = symbol_at(ws, loc["file"], loc["qualname"], loc["start_line"])
         if sym is None:  # the location names a definition of this very index
             raise LookupError(f"{loc['qualname']} at {loc['file']}:L{loc['start_line']} is not in the index")
         api_sym, api_ws = sym, ws
-        i_data = implementation_data(ws, sym, iname, pname, step, domains, cfg["updated"], usage, repairs)
+        i_data = implementation_data(
+            ws, sym, iname, pname, step, domains, cfg["updated"], usage, repairs, walk_ctx=walk_ctx
+        )
     # the Principle is written from the API's docstrings and body, and from the neighbouring steps
     titles = {(s.workflow, s.number): s.title for s in wi.steps}
     p_data = principle_data(

@@ -19,6 +19,7 @@ from tools.index.records import Symbol
 from tools.wiki.page import Page
 from tools.index.workspace import Workspace, installed_workspace
 from tools import pyast
+from tools.index.entry import entry_from_import
 
 
 @dataclass
@@ -183,8 +184,17 @@ def _r25(ws: Workspace, page: Page, sym: Symbol) -> list[Finding]:
     out: list[Finding] = []
     stmts = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
     first = ast.unparse(stmts[0]) if stmts else None
-    if first != want:
-        out.append(finding("R25", page.path, sec.code()[0].line + 1, f"first import is {first!r}, expected {want!r}"))
+    # the entry the user holds (a public class from which the method is reached) is as right as its owner
+    if first != want and not (first and sym.parent and entry_from_import(ws, sym, first)):
+        out.append(
+            finding(
+                "R25",
+                page.path,
+                sec.code()[0].line + 1,
+                f"first import is {first!r}, expected {want!r} or the import of a public class that reaches "
+                f"{sym.name} by its MRO or a forwarding __getattr__",
+            )
+        )
     for stmt in stmts[1:]:
         out.extend(_unresolved_imports(ws, page, stmt, sec.code()[0].line, "R25"))
     return out
