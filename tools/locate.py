@@ -736,7 +736,7 @@ class Locator:
                 0.0,
                 [
                     f"no definition of {root_name or (api.member if api else impl_short)} in the repository, "
-                    "and nothing says it belongs to another package: not found"
+                    "and nothing says it belongs to another package"
                 ],
             )
         s, score, why, scored = best
