@@ -259,3 +259,24 @@ def test_locate_says_not_found_and_why(fixture_repo, tmp_path):
         "the repository, and nothing says it belongs to another package"
     )
     assert "None" not in proc.stdout
+
+
+# ---- agents.run's last line ---------------------------------------------------------------------------
+
+
+def test_the_last_line_counts_steps_and_pairs_as_the_report_does_and_keeps_the_path_whole(fixture_repo, tmp_path):
+    deep = tmp_path / ("a-rather-long-folder-name-" * 3) / "runs"  # longer than the terminal
+    argv = fixture_argv(fixture_repo, FIXTURES / "minipkg_WorkflowIndex.md", deep, tmp_path / "cache")
+    env = {**os.environ, "COLUMNS": "60"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "agents.run", *argv], capture_output=True, text=True, env=env, cwd=ROOT, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr
+    report = next((deep / "acme_minipkg").glob("2*/report.md")).resolve()
+    assert proc.stderr.splitlines()[-1] == (
+        "5 steps, 5 Principle/Implementation pairs: 5 committed, 0 held, 0 skipped (already verified); "
+        f"wiki: 0 errors over 11 pages; report: {report}"
+    )
+    assert "- **WorkflowIndex:** " in report.read_text() and "(5 steps, 5 Principle/Implementation pairs)" in (
+        report.read_text()
+    )
