@@ -139,22 +139,25 @@ def _text(result: Mapping[str, object]) -> str:
 
 
 def located(loc: Location) -> str:
-    """One step's answer in words: where it is, or that it was not found and why."""
-    why = loc.reasons[0] if loc.reasons else "no reason recorded"
+    """One step's answer in words: where it is, or that it was not found and why; an answer below the
+    commit threshold says so (the run holds it)."""
+    why = "; ".join(loc.reasons) or "no reason recorded"
     if loc.kind == "held":
         return f"held: {why}"
-    if loc.qualname is None:
+    if loc.kind == "internal" and loc.qualname is None:
         return f"not found (confidence {loc.confidence:.2f}): {why}"
+    what = loc.qualname or f"an API it does not name, of {loc.package or 'another package'}"
     if loc.file:
-        where = f"{loc.file}:L{loc.start_line}-{loc.end_line}"
+        where = f" {loc.file}:L{loc.start_line}-{loc.end_line}"
     elif loc.external_location:
-        where = (
-            f"in the installed {loc.package} ({loc.external_location['file']}:L{loc.external_location['start_line']})"
-        )
+        ext = loc.external_location
+        where = f" in the installed {loc.package} ({ext['file']}:L{ext['start_line']}-{ext['end_line']})"
+    elif loc.qualname:
+        where = f" in {loc.package or 'another package'}, not installed here"
     else:
-        where = f"in {loc.package or 'another package'}, not installed here: not checked"
-    sure = "" if loc.confident else f", below the commit threshold {CONFIDENT}: {why}"
-    return f"{loc.kind} {loc.qualname} {where} confidence={loc.confidence:.2f}{sure}"
+        where = ""
+    sure = "" if loc.confident else f", below the commit threshold {CONFIDENT} (held): {why}"
+    return f"{loc.kind} {what}{where} confidence={loc.confidence:.2f}{sure}"
 
 
 def _workspace(args: argparse.Namespace) -> Workspace:
