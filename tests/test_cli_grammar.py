@@ -170,32 +170,7 @@ def test_verify_without_source_checks_against_the_recorded_archive(peft_root, tm
     assert " 0 errors" in lines[-1]
 
 
-JINJA_INDEX = """# Workflow Index: pallets_jinja
-
-## Workflow: pallets_jinja_Render_A_Template
-
-**Description:** Make an environment and compile a template from a string.
-
-### Step 1: Environment_Setup
-
-| Attribute | Value |
-|---|---|
-| **Principle** | `pallets_jinja_Environment_Setup` |
-| **Implementation** | `pallets_jinja_Environment` |
-| **API Call** | `Environment(autoescape=True)` |
-| **Inputs** | Settings |
-| **Outputs** | An environment |
-
-### Step 2: Template_Compilation
-
-| Attribute | Value |
-|---|---|
-| **Principle** | `pallets_jinja_Template_Compilation` |
-| **Implementation** | `pallets_jinja_Environment_from_string` |
-| **API Call** | `env.from_string(source)` |
-| **Inputs** | Template text |
-| **Outputs** | A template |
-"""
+JINJA_INDEX = FIXTURES / "jinja_WorkflowIndex.md"  # two steps of the installed jinja2
 
 
 def test_a_run_on_the_installed_package_and_every_later_check_read_one_layout(tmp_path):
@@ -205,7 +180,7 @@ def test_a_run_on_the_installed_package_and_every_later_check_read_one_layout(tm
     import jinja2
 
     cache = tmp_path / "cache"
-    (tmp_path / "wi.md").write_text(JINJA_INDEX)
+    shutil.copy(JINJA_INDEX, tmp_path / "wi.md")
     proc = cli(
         "agents.run", "--repo", "pallets_jinja", "--workflow-index", "wi.md", "--quiet", cache=cache, cwd=tmp_path
     )

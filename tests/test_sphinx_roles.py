@@ -40,9 +40,9 @@ def test_the_installed_jinja2_page_prose_carries_no_role(tmp_path):
     import subprocess
     import sys
 
-    from test_cli_grammar import JINJA_INDEX, ROOT
+    from fixture_repo import FIXTURES
 
-    (tmp_path / "wi.md").write_text(JINJA_INDEX)
+    (tmp_path / "wi.md").write_text((FIXTURES / "jinja_WorkflowIndex.md").read_text())
     env = {"REPOWIKI_CACHE_DIR": str(tmp_path / "cache"), "PATH": "/usr/bin:/bin"}
     proc = subprocess.run(
         [sys.executable, "-m", "agents.run", "--repo", "pallets_jinja", "--workflow-index", "wi.md", "--quiet"],
