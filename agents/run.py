@@ -31,6 +31,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from agents import PROCESS_STARTED
+from agents.drift import read_record, recorded_source
 from agents.install_check import refused_for_shadowing
 from agents.nodes.plan import input_rewrites, with_rewrites
 from agents.report_data import CoverageRow, DriftSection
@@ -160,9 +161,9 @@ def build_parser() -> argparse.ArgumentParser:
         "python -m agents.run",
         __doc__.splitlines()[0],
         EXAMPLES,
-        "Options go in any order. Without --source: the release a shipped WorkflowIndex was written for, else "
-        "the installed package (its path and version are said at the start), else its newest source archive; "
-        "--source latest skips the shipped release.",
+        "Options go in any order. Without --source: the source the wiki records (_reports/verified_source.json), "
+        "else the release a shipped WorkflowIndex was written for, else the installed package (its path and "
+        "version are said at the start), else its newest source archive; --source latest skips the first two.",
         "Exit codes: 0 every planned page committed; 1 some pages or steps held (the report says why); "
         "2 unusable input, nothing written; 3 the run stopped on a fault and can be resumed (--resume). "
         "The WorkflowIndex format and the verifier's rules: docs/workflow-index.md, docs/rules.md.",
@@ -176,7 +177,8 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument(
         "--source",
         help="checkout folder, pypi:PACKAGE==VERSION or 'latest' (the installed package, else the newest "
-        "source archive); default: the version the shipped WorkflowIndex was written for, else 'latest'",
+        "source archive); default: the source the wiki records, else the version the shipped WorkflowIndex "
+        "was written for, else 'latest'",
     )
     ap.add_argument(
         "--workflow-index",
@@ -234,7 +236,13 @@ def _new_run(args: argparse.Namespace) -> tuple[RunConfig, RunMeta]:
     notes = input_notes(wi, rewrites)
     if args.concurrency < 1 or args.max_repairs < 0:
         raise UsageError("--concurrency must be ≥ 1 and --max-repairs ≥ 0")
-    if args.source == "latest":
+    recorded = read_record(wiki) if args.source is None else None
+    if recorded is not None:
+        # one source for a wiki: a later run reads what its pages were verified against, as verify does
+        args.source, said = recorded_source(wiki, args.repo)
+        if not args.quiet:
+            print(f"source: {said}; --source to document another", file=sys.stderr)
+    elif args.source == "latest":
         args.source = None  # the installed package, else its newest source archive
     elif args.source is None and origin.startswith("agents/workflow_indexes/"):
         pinned = written_for(text, args.repo)

@@ -413,7 +413,12 @@ def build_parser() -> argparse.ArgumentParser:
         "docs/keeping-current.md says how to schedule and review updates.",
     )
     ap.add_argument("--repo", required=True, help="owner_name, e.g. huggingface_peft")
-    ap.add_argument("--source", help="the new source: checkout folder, pypi:PACKAGE==VERSION or 'latest'")
+    ap.add_argument(
+        "--source",
+        default="latest",
+        help="the new source: checkout folder, pypi:PACKAGE==VERSION or 'latest' (default: the installed package, "
+        "else the newest source archive)",
+    )
     ap.add_argument("--wiki", required=True, type=Path, help="the wiki folder, inside the wiki's git working tree")
     ap.add_argument("--branch", help="the branch to commit to (default: wiki-update/<version or short revision>)")
     ap.add_argument("--base", help="the branch the update starts from (default: the current branch)")

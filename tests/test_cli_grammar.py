@@ -150,10 +150,17 @@ def test_verify_takes_the_wiki_as_argument_or_option_and_refuses_two(fixture_rep
     assert (two.returncode, two.stderr) == (2, f"error: two wikis given ({wiki} and --wiki {tmp_path}); give one\n")
     none = cli("agents.verify", "--source", str(fixture_repo), cache=cache)
     assert none.returncode == 2 and none.stderr.startswith("error: say which wiki to check")
-    # a checkout's folder is not recorded (the wiki is committed elsewhere): the error says what to pass
-    unrecorded = cli("agents.verify", str(wiki), cache=cache)
-    assert unrecorded.returncode == 2 and unrecorded.stderr.count("\n") == 1
-    assert "whose folder is not recorded; pass it: --source PATH" in unrecorded.stderr
+    # a checkout's folder is not recorded (the wiki is committed elsewhere): the error says what to pass,
+    # to verify and to a later run alike
+    index = str(FIXTURES / "minipkg_WorkflowIndex.md")
+    for module, args in (
+        ("agents.verify", [str(wiki)]),
+        ("agents.run", ["--repo", "acme_minipkg", "--runs", str(runs), "--workflow-index", index]),
+    ):
+        unrecorded = cli(module, *args, cache=cache)
+        assert unrecorded.returncode == 2 and unrecorded.stderr.count("\n") == 1, unrecorded.stderr
+        assert "whose folder is not recorded; pass it: --source PATH" in unrecorded.stderr
+    assert len(list((runs / "acme_minipkg").glob("2*"))) == 1  # the refused run wrote nothing
 
 
 @pytest.mark.peft
@@ -168,6 +175,14 @@ def test_verify_without_source_checks_against_the_recorded_archive(peft_root, tm
     lines = proc.stderr.splitlines()
     assert lines[0] == "source: peft 0.18.1, its source archive (recorded in _reports/verified_source.json)"
     assert " 0 errors" in lines[-1]
+    # a later run over the wiki without --source documents the same release (not the newest, not another)
+    again = cli("agents.run", "--repo", "huggingface_peft", "--workflow-index", str(index), "--runs", str(runs))
+    assert again.returncode == 0, again.stderr
+    assert again.stderr.splitlines()[0] == (
+        "source: peft 0.18.1, its source archive (recorded in _reports/verified_source.json); --source to document "
+        "another"
+    )
+    assert "0 committed, 0 held, 4 skipped" in again.stderr.splitlines()[-1]
 
 
 JINJA_INDEX = FIXTURES / "jinja_WorkflowIndex.md"  # two steps of the installed jinja2
