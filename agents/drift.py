@@ -20,9 +20,10 @@ import re
 import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, TypedDict, cast
+from typing import TYPE_CHECKING, Literal, NotRequired, TypedDict, cast
 
 from tools.index.facts import canonical_signature, expected_inputs
+from tools.errors import UsageError
 from tools.index.records import Symbol
 from tools.source.sdist import source_info
 from tools.wiki.page import Page, parse_page
@@ -43,6 +44,9 @@ class SourceRecord(TypedDict):
     revision: str | None
     origin: str
     verified_at: str
+    # pypi:{requirement} reads a source archive again (agents.verify WIKI uses it); None for other origins.
+    # A checkout's folder is not recorded: the wiki is committed elsewhere, where that path means nothing.
+    requirement: NotRequired[str | None]
 
 
 class Fingerprint(TypedDict):
@@ -96,6 +100,7 @@ def source_record(ws: Workspace, now: datetime | None = None) -> SourceRecord:
         revision=src.revision,
         origin=src.origin,
         verified_at=(now or datetime.now(timezone.utc)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        requirement=info.get("requirement") if info and src.origin == "pypi" else None,
     )
 
 
@@ -109,6 +114,45 @@ def describe(rec: SourceRecord | None) -> str:
     if rec.get("revision"):
         return f"{name} at {str(rec['revision'])[:12]}"
     return name
+
+
+def recorded_source(wiki: Path, repo: str) -> tuple[str, str]:
+    """(the ``--source`` that reads again what the wiki was last verified against, that source in words),
+    from ``_reports/verified_source.json``; UsageError when the record cannot say it."""
+    from tools.source.resolve import installed_source, registry
+
+    record = read_record(wiki)
+    src = record.get("source") if record else None
+    if not src:
+        raise UsageError(
+            f"{wiki} records no source ({RECORD} is missing or unreadable; agents.run writes it); say which "
+            "source the wiki documents: --source PATH, --source pypi:PACKAGE==VERSION or --source latest"
+        )
+    said, where = describe(src), f"recorded in {RECORD}"
+    entry = registry().get(repo)
+    if src.get("origin") == "pypi" and (src.get("requirement") or src.get("version")):
+        dist = entry.distribution if entry else src.get("package")
+        requirement = src.get("requirement") or f"{dist}=={src['version']}"
+        return f"pypi:{requirement}", f"{said}, its source archive ({where})"
+    if src.get("origin") == "installed" and src.get("package"):
+        package = str(src["package"])
+        here = installed_source(package, repo, entry)
+        if here is None:
+            raise UsageError(
+                f"the wiki was verified against the installed {said} ({where}), and {package} is not installed "
+                f"here; pass --source pypi:{entry.distribution if entry else package}=={src.get('version') or 'VERSION'}"
+                " or a checkout"
+            )
+        other = (
+            f"; the installed copy here is {here.version}, not {src.get('version')}"
+            if here.version != src.get("version")
+            else ""
+        )
+        return str(here.root), f"the installed {package} {here.version or ''} at {here.root} ({where}{other})"
+    raise UsageError(
+        f"the wiki was verified against a checkout ({said}, {where}) whose folder is not recorded; "
+        "pass it: --source PATH"
+    )
 
 
 def _body(ws: Workspace, sym: Symbol) -> str:

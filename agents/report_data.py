@@ -5,7 +5,7 @@ summary.json are made of, and the part of it the run's state keeps for the run's
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TypedDict
+from typing import NotRequired, TypedDict
 
 from agents.drift import DriftClass, SourceRecord
 from agents.verify.verifier import VerifySummary
@@ -143,6 +143,8 @@ class ReportData(TypedDict):
 class ReportSummary(TypedDict):
     """The report node's output in the run's state: what the run's summary needs of the report."""
 
+    steps_total: NotRequired[int]  # absent in a checkpoint of an older version
+    pairs_total: NotRequired[int]
     committed_pairs: int
     held_pairs: int
     skipped_pairs: int

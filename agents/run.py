@@ -31,6 +31,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from agents import PROCESS_STARTED
+from agents.drift import read_record, recorded_source
 from agents.install_check import refused_for_shadowing
 from agents.nodes.plan import input_rewrites, with_rewrites
 from agents.report_data import CoverageRow, DriftSection
@@ -38,6 +39,7 @@ from agents.runctx import RunConfig
 from agents.review.runs import latest_run_id, mark_latest
 from agents.state import RunState
 from agents.verify.verifier import VerifySummary
+from tools.cliargs import command_parser
 from tools.errors import ExternalFault, ToolError, UsageError
 from tools.redact import redact
 from tools.source.resolve import default_cache_dir, repo_name, resolve_repo
@@ -81,7 +83,9 @@ class RunSummary(TypedDict):
     repo: str
     run_dir: str
     wiki: str
-    pairs_planned: int | None  # None: the run has no report (it stopped before)
+    steps: int | None  # the WorkflowIndex's steps (None: the run has no report, it stopped before)
+    pairs: int | None  # its Principle/Implementation pairs (steps that share a pair count once)
+    pairs_planned: int | None  # pairs this run drafted (the rest were skipped: already verified)
     pairs_committed: int | None
     pairs_held: int | None
     pairs_skipped: int | None
@@ -145,11 +149,22 @@ def _versions() -> dict[str, str | None]:
     return out
 
 
+EXAMPLES = (
+    "python -m agents.run --repo huggingface_peft --source pypi:peft==0.18.1",
+    "python -m agents.run --repo huggingface_peft --source path/to/peft --workflow-index FILE --wiki DIR",
+    "python -m agents.run --repo huggingface_peft --resume latest",
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(
-        prog="python -m agents.run",
-        description=__doc__.splitlines()[0],
-        epilog="exit codes: 0 every planned page committed; 1 some pages or steps held (the report says why); "
+    ap = command_parser(
+        "python -m agents.run",
+        __doc__.splitlines()[0],
+        EXAMPLES,
+        "Options go in any order. Without --source: the source the wiki records (_reports/verified_source.json), "
+        "else the release a shipped WorkflowIndex was written for, else the installed package (its path and "
+        "version are said at the start), else its newest source archive; --source latest skips the first two.",
+        "Exit codes: 0 every planned page committed; 1 some pages or steps held (the report says why); "
         "2 unusable input, nothing written; 3 the run stopped on a fault and can be resumed (--resume). "
         "The WorkflowIndex format and the verifier's rules: docs/workflow-index.md, docs/rules.md.",
     )
@@ -161,8 +176,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ap.add_argument(
         "--source",
-        help="checkout folder, pypi:PACKAGE==VERSION or 'latest' (default: the version the "
-        "shipped WorkflowIndex was written for, else the registered package)",
+        help="checkout folder, pypi:PACKAGE==VERSION or 'latest' (the installed package, else the newest "
+        "source archive); default: the source the wiki records, else the version the shipped WorkflowIndex "
+        "was written for, else 'latest'",
     )
     ap.add_argument(
         "--workflow-index",
@@ -220,7 +236,13 @@ def _new_run(args: argparse.Namespace) -> tuple[RunConfig, RunMeta]:
     notes = input_notes(wi, rewrites)
     if args.concurrency < 1 or args.max_repairs < 0:
         raise UsageError("--concurrency must be ≥ 1 and --max-repairs ≥ 0")
-    if args.source == "latest":
+    recorded = read_record(wiki) if args.source is None else None
+    if recorded is not None:
+        # one source for a wiki: a later run reads what its pages were verified against, as verify does
+        args.source, said = recorded_source(wiki, args.repo)
+        if not args.quiet:
+            print(f"source: {said}; --source to document another", file=sys.stderr)
+    elif args.source == "latest":
         args.source = None  # the installed package, else its newest source archive
     elif args.source is None and origin.startswith("agents/workflow_indexes/"):
         pinned = written_for(text, args.repo)
@@ -493,6 +515,8 @@ def summary(values: RunState, cfg: RunConfig) -> RunSummary:
         "repo": cfg["repo"],
         "run_dir": cfg["run_dir"],
         "wiki": cfg["wiki"],
+        "steps": rep.get("steps_total") if rep else None,
+        "pairs": rep.get("pairs_total") if rep else None,
         "pairs_planned": rep.get("pairs_planned") if rep else None,
         "pairs_committed": rep.get("committed_pairs") if rep else None,
         "pairs_held": rep.get("held_pairs") if rep else None,
@@ -525,16 +549,21 @@ def show(s: RunSummary, quiet: bool) -> None:
             f"held step: {h['workflow'].removeprefix(s['repo'] + '_')} {h['step']} ({h['title']}): {h['reason']}",
             markup=False,
             highlight=False,
+            soft_wrap=True,
         )
     for page, why in sorted(s["held"].items()):
-        console.print(f"held: {page}: {why}", markup=False, highlight=False)
+        console.print(f"held: {page}: {why}", markup=False, highlight=False, soft_wrap=True)
+    console.print(final_line(s), markup=False, highlight=False, soft_wrap=True)  # a path is never cut
+
+
+def final_line(s: RunSummary) -> str:
+    """The run's last line: the plan counted as report.md and the README count it (steps, then the
+    Principle/Implementation pairs they make), what happened to the pairs, the wiki, the report."""
     v: Mapping[str, object] = s["verify"] or {}
-    console.print(
-        f"{s['pairs_committed']}/{s['pairs_planned']} pairs committed, {s['pairs_held']} held, "
-        f"{s['pairs_skipped']} skipped; wiki: {v.get('errors')} errors over {v.get('pages')} pages; "
-        f"report: {s['run_dir']}/report.md",
-        markup=False,
-        highlight=False,
+    plan = f"{s['steps']} steps, {s['pairs']} Principle/Implementation pairs: " if s.get("steps") is not None else ""
+    return (
+        f"{plan}{s['pairs_committed']} committed, {s['pairs_held']} held, {s['pairs_skipped']} skipped (already "
+        f"verified); wiki: {v.get('errors')} errors over {v.get('pages')} pages; report: {s['run_dir']}/report.md"
     )
 
 

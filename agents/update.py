@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import io
 import json
 import os
@@ -27,6 +28,7 @@ from pathlib import Path
 from typing import Any, NamedTuple, TypeAlias
 
 from agents.install_check import refused_for_shadowing
+from tools.cliargs import command_parser
 from tools.errors import ToolError, UsageError
 from tools.redact import redact
 
@@ -51,6 +53,7 @@ class Checkout:
     head: str | None  # the current branch, None when HEAD is detached
     head_sha: str
     base: str
+    ignored: bool  # git ignores the wiki folder: nothing can be committed, the update is written in place
 
 
 def _git_run(cwd: Path, args: tuple[str, ...], env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -93,6 +96,47 @@ def new_pages(ck: Checkout, files: list[Change]) -> int:
     return sum(1 for c in inside if "/" in (c.path[len(wiki) + 1 :] if wiki != "." else c.path))
 
 
+class WikiChanges(NamedTuple):
+    """What a run changed in the wiki folder, from its files before and after (git may not see them)."""
+
+    rewritten: list[str]  # pages (in a type folder)
+    added: list[str]
+    removed: list[str]
+    other: list[str]  # index files, _WorkflowIndex.md, the record under _reports/
+
+    def __bool__(self) -> bool:
+        return any((self.rewritten, self.added, self.removed, self.other))
+
+    def said(self) -> str:
+        pages = f"{len(self.rewritten)} pages rewritten, {len(self.added)} new, {len(self.removed)} removed"
+        return pages + (f"; {len(self.other)} index and record files updated" if self.other else "")
+
+
+def snapshot(wiki: Path) -> dict[str, str]:
+    """Every file under the wiki folder, by digest of its bytes."""
+    if not wiki.is_dir():
+        return {}
+    return {
+        p.relative_to(wiki).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(wiki.rglob("*"))
+        if p.is_file()
+    }
+
+
+def compare(before: dict[str, str], after: dict[str, str]) -> WikiChanges:
+    def is_page(rel: str) -> bool:
+        return "/" in rel and not rel.startswith("_reports/")
+
+    changed = sorted(rel for rel in before.keys() & after.keys() if before[rel] != after[rel])
+    added, removed = sorted(after.keys() - before.keys()), sorted(before.keys() - after.keys())
+    return WikiChanges(
+        [r for r in changed if is_page(r)],
+        [r for r in added if is_page(r)],
+        [r for r in removed if is_page(r)],
+        [r for r in changed + added + removed if not is_page(r)],
+    )
+
+
 def open_checkout(wiki: Path, base: str | None, runs: Path) -> Checkout:
     """The checks made before anything runs: a git working tree, a clean wiki folder, a known base,
     a run folder outside the wiki (its files would be committed with it)."""
@@ -121,7 +165,7 @@ def open_checkout(wiki: Path, base: str | None, runs: Path) -> Checkout:
     runs = runs.expanduser().resolve()
     if runs == wiki or wiki in runs.parents:
         raise UsageError(f"the run folder {runs} is inside the wiki folder {wiki}; pass --runs DIR outside it")
-    ck = Checkout(root, wiki, head, head_sha, base)
+    ck = Checkout(root, wiki, head, head_sha, base, _ok(root, "check-ignore", "-q", "--", str(wiki)))
     dirty = changed_files(ck)
     if dirty:
         raise UsageError(
@@ -232,7 +276,18 @@ def source_line(drift: Json | None, fallback: Json) -> str:
     if old_name == name and label(old) == label(to):
         return f"{name} {label(to)} (re-verified)"  # same release: only the record or the pipeline changed
     prefix = f"{old_name} {label(old)} → " if old_name == name else f"{old_name} {label(old)} → {name} "
-    return prefix + label(to)
+    return prefix + label(to) + (" (a downgrade)" if old_name == name and downgrade(old, to) else "")
+
+
+def _release(version: object) -> tuple[int, ...] | None:
+    m = re.match(r"v?(\d+(?:\.\d+)*)", str(version or ""))
+    return tuple(int(n) for n in m.group(1).split(".")) if m else None
+
+
+def downgrade(old: Mapping[str, object], new: Mapping[str, object]) -> bool:
+    """The new source is an older release than the one the wiki was verified against."""
+    a, b = _release(old.get("version")), _release(new.get("version"))
+    return a is not None and b is not None and b < a
 
 
 def first_line(drift: Json | None, fallback: Json, new_pages: int) -> str:
@@ -336,18 +391,34 @@ def verify(repo: str, wiki: Path, run_dir: Path) -> tuple[int, str, str | None]:
 # ---- the command ------------------------------------------------------------------------------
 
 
+EXAMPLES = (
+    "python -m agents.update --repo huggingface_peft --source pypi:peft==0.18.1 --wiki WIKI_REPO/wiki",
+    "python -m agents.update --repo huggingface_peft --source path/to/peft --wiki WIKI_REPO/wiki --base main "
+    "--branch wiki-update/next --model NAME",
+    "python -m agents.update --repo huggingface_peft --source latest --wiki WIKI_REPO/wiki --runs /tmp/runs",
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(
-        prog="python -m agents.update",
-        description=__doc__.splitlines()[0],
-        allow_abbrev=False,  # a prefix of an agents.run option (--base-url) must not be taken for ours
-        epilog="Other options (--model, --base-url, --critic, --cache-dir, --workflow-index …) are passed to "
-        "python -m agents.run. Exit codes as agents.run: 0 committed (or nothing to update); 1 some pages "
-        "held, or the wiki fails its verifier (then nothing is committed); 2 unusable input; 3 a fault "
-        "stopped the run. docs/keeping-current.md says how to schedule and review updates.",
+    ap = command_parser(
+        "python -m agents.update",
+        __doc__.splitlines()[0],
+        EXAMPLES,
+        "Options go in any order; those it does not know (--model, --base-url, --critic, --cache-dir, "
+        "--workflow-index …) are passed to python -m agents.run.",
+        "A wiki folder that git ignores (the run's default runs/<repo>/wiki inside a clone) cannot be committed: "
+        "the update is then written in place and the lines it prints say what changed there.",
+        "Exit codes as agents.run: 0 committed, or nothing to update; 1 some pages held (the rest is committed), "
+        "or the wiki fails its verifier (then nothing is committed); 2 unusable input; 3 a fault stopped the run. "
+        "docs/keeping-current.md says how to schedule and review updates.",
     )
     ap.add_argument("--repo", required=True, help="owner_name, e.g. huggingface_peft")
-    ap.add_argument("--source", help="the new source: checkout folder, pypi:PACKAGE==VERSION or 'latest'")
+    ap.add_argument(
+        "--source",
+        default="latest",
+        help="the new source: checkout folder, pypi:PACKAGE==VERSION or 'latest' (default: the installed package, "
+        "else the newest source archive)",
+    )
     ap.add_argument("--wiki", required=True, type=Path, help="the wiki folder, inside the wiki's git working tree")
     ap.add_argument("--branch", help="the branch to commit to (default: wiki-update/<version or short revision>)")
     ap.add_argument("--base", help="the branch the update starts from (default: the current branch)")
@@ -372,6 +443,13 @@ def update(argv: list[str] | None = None) -> int:
 
 
 def _update_on_base(args: argparse.Namespace, rest: list[str], ck: Checkout) -> int:
+    if ck.ignored:
+        print(
+            f"note: git ignores the wiki folder {ck.wiki} (in {ck.root}): the update cannot be committed on a "
+            "branch and is written in place",
+            file=sys.stderr,
+        )
+    before = snapshot(ck.wiki)
     code, summary = run_pipeline(args.repo, args.source, ck.wiki, args.runs, rest)
     if summary is None:  # agents.run printed its error line
         if code == 3:
@@ -386,22 +464,31 @@ def _update_on_base(args: argparse.Namespace, rest: list[str], ck: Checkout) -> 
         "package": ((drift or {}).get("to") or {}).get("package") or args.repo,
     }
     held = {p: str(w) for p, w in (summary.get("held") or {}).items()}
+    held_note = f"{len(held)} pages held (report: {run_dir / 'report.md'})" if held else ""
     n_err, verified, first_error = verify(summary.get("repo") or args.repo, ck.wiki, run_dir)
-    files = changed_files(ck)
+    changes = compare(before, snapshot(ck.wiki))
     if n_err:
+        where = "written in place" if ck.ignored else "left uncommitted"
         print(
             f"error: the wiki fails its verifier after the run ({n_err} errors; first: {first_error}); nothing "
-            f"committed, the run's changes are left in {ck.wiki} (report: {run_dir / 'report.md'})",
+            f"committed, the run's changes ({changes.said()}) are {where} in {ck.wiki} (report: "
+            f"{run_dir / 'report.md'})",
             file=sys.stderr,
         )
         return 1
-    if not files:
+    if ck.ignored:
+        print(first_line(drift, fallback, len(changes.added)))
         print(
-            f"no change: the wiki is current with {source_line(drift, fallback)}"
-            + (f" ({len(held)} pages held, see {run_dir / 'report.md'})" if held else "")
-            + "; no branch made"
+            f"no branch made: git ignores {ck.wiki}; "
+            + (f"the update is written there in place: {changes.said()}" if changes else "nothing in it changed")
         )
-        return 0
+        say_held(held, held_note)
+        return code
+    files = changed_files(ck)
+    if not files:
+        print(f"no change: the wiki is current with {source_line(drift, fallback)}; no branch made")
+        say_held(held, held_note)
+        return code
     added = new_pages(ck, files)
     to = (drift or {}).get("to") or fallback
     branch = args.branch or free_branch(
@@ -428,8 +515,18 @@ def _update_on_base(args: argparse.Namespace, rest: list[str], ck: Checkout) -> 
     )
     print(message.splitlines()[0])
     print(f"branch: {branch}")
+    print(f"changed: {changes.said()}")
     print(f"pr-body: {run_dir / PR_BODY}")
+    say_held(held, held_note)
     return code
+
+
+def say_held(held: Mapping[str, str], note: str) -> None:
+    """The held pages, one line each with its reason (the run's own table is not shown under an update)."""
+    for page, why in sorted(held.items()):
+        print(f"held: {page}: {why}")
+    if note:
+        print(note)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -299,3 +299,117 @@ def test_the_ci_workflow_parses_and_calls_the_update_with_known_options():
     env = {k: v for s in steps for k, v in (s.get("env") or {}).items()}
     assert env["OPENAI_API_KEY"] == "${{ secrets.OPENAI_API_KEY }}" and env["GH_TOKEN"] == "${{ github.token }}"
     assert any("gh pr create" in r and "--body-file" in r for r in runs)
+
+
+def _files(wiki: Path) -> dict[str, bytes]:
+    return {p.relative_to(wiki).as_posix(): p.read_bytes() for p in sorted(wiki.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def ignored_wiki(first_run: Path, tmp_path: Path) -> tuple[Path, Path]:
+    """A clone whose .gitignore holds runs/ (as this project's does), with a first run's wiki at the run's
+    default place inside it: (the clone, the wiki)."""
+    shutil.copytree(first_run / "minirepo", tmp_path / "minirepo", symlinks=True)
+    clone = tmp_path / "clone"
+    clone.mkdir()
+    _git(clone, "init", "-q", "-b", "main")
+    (clone / ".gitignore").write_text("runs/\n")
+    _git(clone, "add", "-A")
+    _git(clone, "commit", "-q", "-m", "init")
+    wiki = clone / "runs" / "acme_minipkg" / "wiki"
+    shutil.copytree(first_run / "wikirepo" / "wiki", wiki)
+    return clone, wiki
+
+
+def _update_ignored(tmp_path: Path, first_run: Path, wiki: Path) -> int:
+    return update.main(
+        [
+            *["--repo", "acme_minipkg", "--source", str(tmp_path / "minirepo"), "--wiki", str(wiki)],
+            *["--runs", str(wiki.parent.parent), "--cache-dir", str(first_run / "cache")],
+            *["--workflow-index", str(FIXTURE_INDEX), "--quiet"],
+        ]
+    )
+
+
+def test_an_update_of_a_git_ignored_wiki_says_what_it_changed_in_place(ignored_wiki, first_run, tmp_path, capsys):
+    clone, wiki = ignored_wiki
+    _move_run_engine_down(tmp_path / "minirepo")
+    before = _files(wiki)
+    assert _update_ignored(tmp_path, first_run, wiki) == 0
+    out, err = capsys.readouterr()
+    after = _files(wiki)
+    assert sorted(k for k in before if before[k] != after.get(k)) == sorted(
+        [IMPL, "_ImplementationIndex.md", "_reports/verified_source.json"]
+    )
+    new, old = (_git(tmp_path / "minirepo", "rev-parse", r).strip()[:8] for r in ("HEAD", "HEAD^"))
+    assert out.splitlines() == [
+        f"wiki: minipkg {old} → {new}: 1 moved, 0 changed, 0 gone",
+        f"no branch made: git ignores {wiki}; the update is written there in place: 1 pages rewritten, 0 new, "
+        "0 removed; 2 index and record files updated",
+    ]
+    assert err == (
+        f"note: git ignores the wiki folder {wiki} (in {clone}): the update cannot be committed on a branch and "
+        "is written in place\n"
+    )
+    assert _branches(clone) == ["main"] and _git(clone, "status", "--porcelain") == ""
+    assert _update_ignored(tmp_path, first_run, wiki) == 0  # again: nothing left to do, and it says so
+    assert capsys.readouterr().out.splitlines()[1] == f"no branch made: git ignores {wiki}; nothing in it changed"
+
+
+def test_held_pages_exit_1_as_documented_with_each_page_and_reason(ignored_wiki, first_run, tmp_path, capsys):
+    _, wiki = ignored_wiki
+    core = tmp_path / "minirepo" / "src" / "minipkg" / "core.py"
+    core.write_text(core.read_text().split("\n\n@traced\ndef run_engine(")[0] + "\n")
+    _git(tmp_path / "minirepo", "commit", "-q", "-am", "run_engine removed")
+    assert _update_ignored(tmp_path, first_run, wiki) == 1
+    out = capsys.readouterr().out.splitlines()
+    held = [l for l in out if l.startswith("held: ")]
+    assert held and all(re.fullmatch(r"held: \S+\.md: .+", l) for l in held)
+    assert out[-1].startswith(f"{len(held)} pages held (report: ")
+
+
+def test_a_downgrade_is_named():
+    src = {"package": "peft", "version": "0.18.1", "sha256": "ab", "revision": None, "origin": "pypi"}
+    drift = {"from": src, "to": {**src, "version": "0.17.1"}, "pages": []}
+    assert update.first_line(drift, {}, 0) == "wiki: peft 0.18.1 → 0.17.1 (a downgrade): 0 moved, 0 changed, 0 gone"
+    up = {"from": src, "to": {**src, "version": "0.18.10"}, "pages": []}
+    assert update.first_line(up, {}, 0) == "wiki: peft 0.18.1 → 0.18.10: 0 moved, 0 changed, 0 gone"
+    assert not update.downgrade({"version": None}, {"version": "0.1"})
+
+
+@pytest.mark.peft
+def test_the_readme_users_update_peft_0_18_1_to_0_17_1_on_the_default_wiki_in_a_clone(tmp_path, capsys):
+    """As met: the run's default wiki (runs/<repo>/wiki, git-ignored in the clone), updated to an older
+    release: the output names the downgrade, says where the changes went and exits as documented."""
+    from tools.source.resolve import default_cache_dir
+    from tools.source.sdist import fetch_sdist
+
+    for version in ("0.18.1", "0.17.1"):
+        fetch_sdist(f"peft=={version}", default_cache_dir())  # cached by the README's test command
+    clone = tmp_path / "clone"
+    (clone / "runs").mkdir(parents=True)
+    (clone / "runs" / ".gitignore").write_text("*\n!.gitignore\n")
+    _git(clone, "init", "-q", "-b", "main")
+    _git(clone, "add", "-A")
+    _git(clone, "commit", "-q", "-m", "init")
+    wiki, runs = clone / "runs" / "huggingface_peft" / "wiki", clone / "runs"
+    assert (
+        run_main(["--repo", "huggingface_peft", "--source", "pypi:peft==0.18.1", "--runs", str(runs), "--quiet"]) == 0
+    )
+    before = _files(wiki)
+    argv = ["--repo", "huggingface_peft", "--source", "pypi:peft==0.17.1", "--wiki", str(wiki), "--runs", str(runs)]
+    code = update.main([*argv, "--quiet"])
+    out = capsys.readouterr().out.splitlines()
+    after = _files(wiki)
+    assert re.fullmatch(r"wiki: peft 0\.18\.1 → 0\.17\.1 \(a downgrade\): \d+ moved, \d+ changed, \d+ gone", out[0])
+    pages = [k for k in before.keys() | after.keys() if "/" in k and not k.startswith("_reports/")]
+    rewritten = sum(1 for k in pages if k in before and k in after and before[k] != after[k])
+    removed = sum(1 for k in pages if k not in after)
+    added = sum(1 for k in pages if k not in before)
+    assert out[1].startswith(
+        f"no branch made: git ignores {wiki}; the update is written there in place: {rewritten} pages rewritten, "
+        f"{added} new, {removed} removed"
+    )
+    held = [l for l in out if l.startswith("held: ")]
+    assert code == (1 if held else 0)
+    assert _branches(clone) == ["main"]

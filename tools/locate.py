@@ -25,6 +25,7 @@ from tools.index.pyparse import parser
 from tools.index.records import Symbol
 from tools.wiki.workflow_index import Step
 from tools.index.workspace import Workspace, installed_workspace
+from tools.source.scripts import ConsoleScript, console_scripts
 from tools import pyast
 
 log = logging.getLogger(__name__)
@@ -382,6 +383,34 @@ def earlier_types(earlier: Iterable[Step]) -> tuple[str, ...]:
     return tuple(out)
 
 
+_CLI_MARK = re.compile(r"\bCLI\b|^\s*`?\$\s")  # "(CLI)", a shell prompt; prose about a command line is not one
+_COMMAND = re.compile(r"^\$?\s*(?P<word>[a-z][\w.-]*)(?P<rest>\s+\S.*)?$", re.S)  # commands are lower-case
+
+
+def command_words(text: str | None) -> list[str]:
+    """The command names a step's API Call runs, when it is written as a command line (``vllm serve
+    --model M``, ``$ flask run``): the lower-case first word of each back-ticked span, or of the cell, that
+    is not Python. A bare name counts only in a cell marked as a command (``(CLI)``, a ``$`` prompt):
+    ``train`` alone is the Python name it looks like."""
+    if not text:
+        return []
+    marked = bool(_CLI_MARK.search(text))
+    out: list[str] = []
+    for span in [*re.findall(r"`([^`]+)`", text), re.sub(r"\(CLI\)|`", " ", text)]:
+        m = _COMMAND.match(span.strip())
+        if m is None or (m.group("rest") is None and not marked):
+            continue
+        try:
+            pyast.parse(span.strip(), mode="eval")
+            if m.group("rest") is not None or not marked:
+                continue  # Python: an expression, a call
+        except SyntaxError:
+            pass
+        if m.group("word") not in out and not keyword.iskeyword(m.group("word")):
+            out.append(m.group("word"))
+    return out
+
+
 _Scored = tuple[float, Symbol, list[str], str]  # (score, candidate, reasons, how it was found)
 _Best = tuple[Symbol, float, list[str], list[_Scored]]  # the best: candidate, score, reasons; then all, best first
 
@@ -390,6 +419,82 @@ class Locator:
     def __init__(self, ws: Workspace, cache_dir: Path | None = None) -> None:
         self.ws = ws
         self.cache_dir = cache_dir
+        self._scripts: dict[str, ConsoleScript] | None = None
+
+    # ---- command-line steps -----------------------------------------------------
+    def console_scripts(self) -> dict[str, ConsoleScript]:
+        if self._scripts is None:
+            self._scripts = console_scripts(self.ws.source)
+        return self._scripts
+
+    def _command_line(self, step: Step) -> Location | None:
+        """A step run as a command (``vllm serve …``): the function its console script names, or not
+        found with the reason when the cell says it is a command that the source does not declare.
+        None when the step is not a command."""
+        words = command_words(step.api_call)
+        if not words:
+            return None
+        scripts = self.console_scripts()
+        for word in words:
+            script = scripts.get(word)
+            if script is None:
+                continue
+            entry = f"{script.module}:{script.attr}"
+            found = self.ws.index.lookup(script.module, script.attr)
+            if not found:
+                return Location(
+                    step.implementation,
+                    "internal",
+                    None,
+                    None,
+                    None,
+                    None,
+                    0.0,
+                    [
+                        f"the command {word} is the console script {entry} ({script.declared_in}), which is not a "
+                        "definition in this source"
+                    ],
+                )
+            s = found[0]
+            why = [f"the command {word} runs the console script {entry} ({script.declared_in})"]
+            return Location(
+                step.implementation,
+                "internal",
+                s.qualname,
+                s.file,
+                s.start_line,
+                s.end_line,
+                0.9,
+                why,
+                [
+                    {
+                        "qualname": s.qualname,
+                        "file": s.file,
+                        "start_line": s.start_line,
+                        "end_line": s.end_line,
+                        "score": 9.0,
+                        "why": why[0],
+                    }
+                ],
+                symbol=s,
+            )
+        if not _CLI_MARK.search(step.api_call or "") or parse_api(step.api_call) is not None:
+            return None  # not said to be a command, or a Python call beside it (`trainer.train()` (CLI: …))
+        declared = ", ".join(sorted(scripts)) or "none"
+        return Location(
+            step.implementation,
+            "internal",
+            None,
+            None,
+            None,
+            None,
+            0.0,
+            [
+                f"a command-line step ({' / '.join(words)}): the source declares no such console script "
+                f"(pyproject.toml [project.scripts], setup.cfg or setup.py console_scripts; declared: {declared}); "
+                "write the API Call as the Python function the command runs"
+            ],
+        )
 
     # ---- candidate scoring ------------------------------------------------------
     def _score(self, s: Symbol, api: ApiRef | None, hint: Hint, impl_short: str, how: str) -> tuple[float, list[str]]:
@@ -684,6 +789,9 @@ class Locator:
         ws = self.ws
         if step.problem:
             return Location(step.implementation, "held", None, None, None, None, 0.0, [step.problem])
+        command = self._command_line(step)
+        if command is not None:
+            return command
         repo_packages = ws.names.packages
         api = parse_api(step.api_call) or parse_api(step.guide_api)
         hint = parse_hint(step.source_hint, repo_packages)
@@ -736,7 +844,7 @@ class Locator:
                 0.0,
                 [
                     f"no definition of {root_name or (api.member if api else impl_short)} in the repository, "
-                    "and nothing says it belongs to another package: not found"
+                    "and nothing says it belongs to another package"
                 ],
             )
         s, score, why, scored = best

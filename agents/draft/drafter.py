@@ -17,7 +17,7 @@ import ast
 import re
 from typing import overload
 
-from tools.index.docstrings import first_sentence, returns_doc, summary
+from tools.index.docstrings import first_sentence, plain_roles, returns_doc, summary
 from tools.index.param_docs import documented_params, param_description
 from agents.draft import principle_prose as prose
 from agents.draft.evidence import Usage
@@ -75,7 +75,7 @@ def plain(text: str | None) -> str:
     """Source text made safe for a page: one line, no wiki markup, no HTML tags."""
     if not text:
         return ""
-    text = " ".join(str(text).split())
+    text = plain_roles(" ".join(str(text).split()))  # Sphinx roles read as the names the built docs show
     text = _TAGS.sub("", text)
     text = _MARKUP.sub("", text)
     text = text.replace("|", "/")

@@ -17,7 +17,7 @@ from agents.model.llm import LLM, BudgetExceeded, Message, ModelOutputError, Usa
 from agents.runctx import RunConfig, locator, traced, workflow_index, workspace
 from agents.state import PairJob, PairState
 from tools.index.records import Symbol
-from tools.locate import Location, LocationRecord
+from tools.locate import CONFIDENT, Location, LocationRecord
 from tools.wiki.workflow_index import Step
 
 
@@ -199,7 +199,16 @@ def excavate(state: PairState) -> PairState:
         loc = locator(cfg).locate(step, flow.steps[: step.number - 1])
         held: str | None = None
         details = loc.details()
-        if loc.kind == "internal" and (loc.qualname is None or not loc.confident):
+        if loc.kind == "external" and not loc.confident:
+            # nothing is committed on a guess: another package's API needs the locator's own evidence (the
+            # excavation agent answers only with definitions of this repository)
+            held = (
+                f"locator not confident ({loc.confidence:.2f} < {CONFIDENT}) that the step documents "
+                f"{loc.qualname or 'an API'} of {loc.package or 'another package'}: {'; '.join(loc.reasons)}; "
+                "write the step's API Call as the call the user makes (or the Python function a command runs) "
+                "and run again"
+            )
+        elif loc.kind == "internal" and (loc.qualname is None or not loc.confident):
             why = "; ".join(loc.reasons[-2:]) or "no candidate"
             llm = door(cfg.get("model"))
             if llm is None:

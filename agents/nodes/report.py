@@ -279,6 +279,8 @@ def report_node(state: RunState) -> RunState:
         write_site(run_dir)
         rec["outcome"] = "written"
         summary: ReportSummary = {
+            "steps_total": data["steps_total"],
+            "pairs_total": data["pairs_total"],
             "committed_pairs": data["committed_pairs"],
             "held_pairs": data["held_pairs"],
             "skipped_pairs": data["skipped_pairs"],

@@ -1,6 +1,6 @@
 """``python -m agents.review``: review what a run drafted before (or after) it became the wiki.
 
-    python -m agents.review list [RUN]                   # pages, status, findings, locator confidence
+    python -m agents.review list [RUN] [--repo R]        # pages, status, findings, locator confidence
     python -m agents.review show PAGE [--run RUN]        # draft, findings, the source it documents
     python -m agents.review diff PAGE [--run RUN]        # draft against the page in the wiki
     python -m agents.review approve PAGE... [--run RUN]  # commit (edited) drafts that pass the verifier
@@ -8,7 +8,7 @@
     python -m agents.review reject PAGE... --reason TEXT [--run RUN]
     python -m agents.review html [RUN]                   # (re)write runs/<repo>/<run>/review/index.html
 
-RUN is a run id or 'latest' (default). Decisions go to the run's decisions.jsonl; the pipeline
+RUN is a run id or 'latest' (default). --repo, --runs and --run go before or after the sub-command. Decisions go to the run's decisions.jsonl; the pipeline
 respects them on its next run (a rejected pair is held, an approved page is not overwritten).
 """
 
@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from agents.install_check import refused_for_shadowing
 from agents.review.runs import JsonRecord, PageEntry, RunView, load_run, record_decision, resolve_run, source_excerpt
+from tools.cliargs import OPTIONS_ANYWHERE, command_parser, options_everywhere, sub_command
 from tools.jsonl import read_jsonl
 from tools.errors import ToolError, UsageError
 
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
 
 
 def _view(args: argparse.Namespace) -> RunView:
-    return load_run(resolve_run(args.runs, args.repo, getattr(args, "run", None)))
+    return load_run(resolve_run(args.runs, args.repo, args.run))
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -280,40 +281,90 @@ def cmd_html(args: argparse.Namespace) -> int:
     return 0
 
 
+PAGE = "implementations/huggingface_peft_get_peft_model.md"
+EXAMPLES = {
+    "": (
+        "python -m agents.review list --repo huggingface_peft",
+        f"python -m agents.review --repo huggingface_peft show {PAGE}",
+        "python -m agents.review html --repo huggingface_peft --runs runs",
+    ),
+    "list": (
+        "python -m agents.review list --repo huggingface_peft",
+        "python -m agents.review list --json --run latest",
+    ),
+    "show": (
+        f"python -m agents.review show {PAGE} --repo huggingface_peft",
+        "python -m agents.review show huggingface_peft_get_peft_model --run 20261207T101500000Z",
+    ),
+    "diff": (
+        f"python -m agents.review diff {PAGE} --repo huggingface_peft",
+        f"python -m agents.review --repo huggingface_peft diff {PAGE}",
+    ),
+    "approve": (
+        f"python -m agents.review approve {PAGE} --repo huggingface_peft",
+        "python -m agents.review approve PAGE OTHER_PAGE --run RUN_ID",
+    ),
+    "pick": (
+        "python -m agents.review pick implementations/unslothai_unsloth_FastLanguageModel_for_inference.md 1",
+        "python -m agents.review pick PAGE 2 --repo REPO --run RUN_ID",
+    ),
+    "reject": (
+        f'python -m agents.review reject {PAGE} --reason "documents the wrapper, not the function" '
+        "--repo huggingface_peft",
+        'python -m agents.review reject PAGE... --reason "why" --run RUN_ID',
+    ),
+    "html": ("python -m agents.review html --repo huggingface_peft", "python -m agents.review html RUN_ID"),
+}
+
+
+def _run_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--runs", type=Path, default=Path("runs"), help="the runs folder (default ./runs)")
+    p.add_argument("--repo", help="owner_name (default: the only repository under --runs)")
+    p.add_argument("--run", default="latest", help="a run id or 'latest' (default)")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="python -m agents.review", description=__doc__.splitlines()[0])
-    ap.add_argument("--runs", type=Path, default=Path("runs"), help="the runs folder (default ./runs)")
-    ap.add_argument("--repo", help="owner_name (default: the only repository under --runs)")
-    sub = ap.add_subparsers(dest="cmd", required=True)
-    p = sub.add_parser("list", help="pages of a run with status, findings and locator confidence")
-    p.add_argument("run", nargs="?", default="latest")
+    ap = command_parser(
+        "python -m agents.review",
+        __doc__.splitlines()[0],
+        EXAMPLES[""],
+        f"{OPTIONS_ANYWHERE} PAGE is a page's path in the wiki, its file name or its name. Exit codes: 0 done; "
+        "1 a page was not committed (it fails the verifier; the findings are listed); 2 unusable input.",
+    )
+    sub = ap.add_subparsers(dest="cmd", required=True, metavar="COMMAND")
+    subs: list[argparse.ArgumentParser] = []
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        p = sub_command(sub, name, help_text, EXAMPLES[name])
+        subs.append(p)
+        return p
+
+    p = command("list", "pages of a run with status, findings and locator confidence")
+    p.add_argument("run", nargs="?", default=argparse.SUPPRESS, help="a run id or 'latest' (or --run)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(fn=cmd_list)
     for name, fn, helptext in (
         ("show", cmd_show, "a draft with its findings and source"),
         ("diff", cmd_diff, "the draft against the wiki page"),
     ):
-        p = sub.add_parser(name, help=helptext)
+        p = command(name, helptext)
         p.add_argument("page")
-        p.add_argument("--run", default="latest")
         p.set_defaults(fn=fn)
-    p = sub.add_parser("approve", help="commit drafts (edited or held) that pass the verifier")
+    p = command("approve", "commit drafts (edited or held) that pass the verifier")
     p.add_argument("pages", nargs="+")
-    p.add_argument("--run", default="latest")
     p.set_defaults(fn=cmd_approve)
-    p = sub.add_parser("pick", help="draft a held pair at one of the locator's candidates and commit it if it verifies")
+    p = command("pick", "draft a held pair at one of the locator's candidates and commit it if it verifies")
     p.add_argument("page")
     p.add_argument("n", type=int, help="the candidate's number, as `show` lists them")
-    p.add_argument("--run", default="latest")
     p.set_defaults(fn=cmd_pick)
-    p = sub.add_parser("reject", help="record that drafts are wrong, with the reason")
+    p = command("reject", "record that drafts are wrong, with the reason")
     p.add_argument("pages", nargs="+")
     p.add_argument("--reason", required=True)
-    p.add_argument("--run", default="latest")
     p.set_defaults(fn=cmd_reject)
-    p = sub.add_parser("html", help="(re)write the run's review site")
-    p.add_argument("run", nargs="?", default="latest")
+    p = command("html", "(re)write the run's review site")
+    p.add_argument("run", nargs="?", default=argparse.SUPPRESS, help="a run id or 'latest' (or --run)")
     p.set_defaults(fn=cmd_html)
+    options_everywhere(ap, subs, _run_options)
     return ap
 
 

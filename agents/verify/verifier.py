@@ -1,8 +1,8 @@
 """The deterministic verifier: every rule of docs/rules.md over a wiki, checked against the source.
 
-    python -m agents.verify WIKI_DIR --source SRC [--repo owner_name] [--json] [--ignore NAME ...]
+    python -m agents.verify WIKI_DIR [--source SRC] [--repo owner_name] [--json] [--ignore NAME ...]
 
-Exit code 0 only when there is no error (warnings are reported); 2 on unusable input.
+Exit code 0 only when there is no error (warnings are reported); 1 with errors; 2 on unusable input.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from agents.verify.rules.page_rules import check_page
 from tools.wiki.load import Wiki, load_wiki
 from tools.wiki.page import Page, parse_page
 from tools.wiki.workflow_index import WorkflowIndex
+from tools.cliargs import command_parser
 from tools.errors import ToolError, UsageError
 from tools.index.workspace import Workspace, open_workspace
 
@@ -158,10 +159,30 @@ def verify_pages(
     return out
 
 
+EXAMPLES = (
+    "python -m agents.verify runs/huggingface_peft/wiki",
+    "python -m agents.verify --wiki runs/huggingface_peft/wiki --source pypi:peft==0.18.1 --json",
+    "python -m agents.verify path/to/wiki --source path/to/checkout --ignore README.md",
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="python -m agents.verify", description=__doc__.splitlines()[0])
-    ap.add_argument("wiki", type=Path, help="the wiki folder (holds workflows/, principles/, implementations/ …)")
-    ap.add_argument("--source", help="the repository the wiki documents: a folder or pypi:PACKAGE==VERSION")
+    ap = command_parser(
+        "python -m agents.verify",
+        __doc__.splitlines()[0],
+        EXAMPLES,
+        "Without --source the wiki is checked against the source it was last verified against, as its "
+        "_reports/verified_source.json records it (a source archive, or the installed package). "
+        "Exit codes: 0 no error (warnings are reported); 1 errors found; 2 unusable input. "
+        "Every rule, with a failing and a passing example: docs/rules.md.",
+    )
+    ap.add_argument("wiki", nargs="?", type=Path, help="the wiki folder (holds workflows/, principles/ …); or --wiki")
+    ap.add_argument("--wiki", dest="wiki_option", type=Path, metavar="WIKI", help="the wiki folder, as an option")
+    ap.add_argument(
+        "--source",
+        help="the repository the wiki documents: a folder, pypi:PACKAGE==VERSION or 'latest' (the installed "
+        "package); default: the source the wiki records",
+    )
     ap.add_argument("--repo", help="owner_name (default: read from _WorkflowIndex.md or an index file)")
     ap.add_argument("--cache-dir", type=Path, help="cache folder (default: $REPOWIKI_CACHE_DIR or the user cache)")
     ap.add_argument("--ignore", nargs="*", default=[], help="names in the wiki to leave out (e.g. README.md)")
@@ -169,12 +190,27 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 
+def wiki_argument(args: argparse.Namespace) -> Path:
+    """The wiki folder, given as the positional argument or as --wiki (the same folder if both)."""
+    given: list[Path] = [w for w in (args.wiki, args.wiki_option) if w is not None]
+    if not given:
+        raise UsageError("say which wiki to check: python -m agents.verify WIKI_DIR (or --wiki WIKI_DIR)")
+    if len(given) == 2 and given[0].resolve() != given[1].resolve():
+        raise UsageError(f"two wikis given ({given[0]} and --wiki {given[1]}); give one")
+    return given[0]
+
+
 def run(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    wiki = load_wiki(args.wiki, args.repo, tuple(args.ignore))
-    if args.source is None:
-        raise UsageError("say which source the wiki documents: --source PATH or --source pypi:PACKAGE==VERSION")
-    ws = open_workspace(wiki.repo, args.source, args.cache_dir)
+    folder = wiki_argument(args)
+    wiki = load_wiki(folder, args.repo, tuple(args.ignore))
+    source = args.source
+    if source is None:
+        from agents.drift import recorded_source
+
+        source, said = recorded_source(folder, wiki.repo)
+        print(f"source: {said}", file=sys.stderr)
+    ws = open_workspace(wiki.repo, source, args.cache_dir)
     report = verify_wiki(wiki, ws)
     if args.json:
         print(json.dumps(report.as_dict(), indent=1, ensure_ascii=False))

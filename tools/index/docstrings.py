@@ -82,6 +82,28 @@ _CONDITION = re.compile(r"^(?:if|when|unless|in case|otherwise)\b", re.I)
 _MAX = 240
 
 
+# a Sphinx cross-reference role: :class:`Response`, :py:meth:`~Session.request`, :func:`get <requests.get>`
+_ROLE = re.compile(r":(?:[A-Za-z][\w-]*:)?[A-Za-z][\w-]*:`(?P<body>[^`\n]+)`")
+_TITLED = re.compile(r"^(?P<title>.*?)\s*<[^<>]+>$")
+
+
+def _role_text(m: re.Match[str]) -> str:
+    body = m.group("body").strip()
+    titled = _TITLED.match(body)
+    if titled and titled.group("title"):
+        return titled.group("title")  # the text Sphinx shows: the explicit title
+    body = body.lstrip("!")  # "!" only stops Sphinx making a link
+    return body.rsplit(".", 1)[-1] if body.startswith("~") else body  # "~a.b.C" shows as "C"
+
+
+def plain_roles(text: str) -> str:
+    """Sphinx roles rendered as the names a reader sees in the built docs: ``Returns :class:`Response`
+    object.`` → ``Returns Response object.``; ``:meth:`~Session.request` `` → ``request``; an explicit
+    title wins (``:class:`Request <Request>` `` → ``Request``). Field lists (``:param x:``) are not roles
+    and stay."""
+    return _ROLE.sub(lambda m: _role_text(m).lstrip("~"), text)
+
+
 def summary(doc: str | None) -> str:
     """The first paragraph, on one line."""
     if not doc:

@@ -11,7 +11,7 @@ from pathlib import Path
 from tools.index.build import Index, build_index
 from tools.index.names import Names
 from tools.errors import UsageError
-from tools.source.resolve import RepoSource, guess_package, installed_source, registry, resolve_repo
+from tools.source.resolve import LATEST, RepoSource, guess_package, installed_source, registry, resolve_repo
 from tools.index.records import Symbol
 
 log = logging.getLogger(__name__)
@@ -63,6 +63,8 @@ def open_workspace(
 
 def guess_repo(source: str | None) -> str:
     """A repo name when only ``--source`` is given: the registry entry of the package it holds."""
+    if source == LATEST:
+        raise UsageError("--source latest reads an installed package: say which with --repo owner_name")
     if source and source.startswith("pypi:"):
         pkg = source[5:].split("==")[0].lower()
     elif source:

@@ -128,9 +128,14 @@ def repo_name(value: str) -> str:
     return name
 
 
+LATEST = "latest"  # --source latest: the installed package, else the newest source archive (every CLI)
+
+
 def resolve_repo(repo: str, source: str | None = None, cache_dir: Path | None = None) -> RepoSource:
     repo_name(repo)
     cache_dir = cache_dir or default_cache_dir()
+    if source == LATEST:
+        source = None
     entry = registry().get(repo)
     url = entry.url if entry else _guess_url(repo)
     if source is None and entry is None:
@@ -147,10 +152,22 @@ def resolve_repo(repo: str, source: str | None = None, cache_dir: Path | None = 
             raise UsageError(f"source path {source!r} does not exist; pass a checkout folder or pypi:PACKAGE==VERSION")
         if not path.is_dir():
             raise UsageError(f"source path {source!r} is not a folder; pass the root of a checkout or unpacked archive")
-        return _from_tree(repo, path, url, "path", entry)
+        # the folder of an installed package (a path copied from a report) is read as the installed
+        # package is, with the same repository paths: one layout for the run and every later check
+        return installed_at(repo, path, entry) or _from_tree(repo, path, url, "path", entry)
     assert entry is not None
     installed = installed_source(entry.package, repo, entry)
     if installed is not None:
+        say_once(
+            "source: the installed %s %s at %s (files named %s/…; --source pypi:%s==%s reads its source archive "
+            "instead)",
+            entry.distribution,
+            installed.version or "(version unknown)",
+            installed.root,
+            installed.prefix,
+            entry.distribution,
+            installed.version or "VERSION",
+        )
         return installed
     say_once("%s is not installed here; using its newest source archive instead", entry.distribution)
     root = fetch_sdist(entry.distribution, cache_dir)
@@ -176,6 +193,35 @@ def installed_source(package: str, repo: str | None = None, entry: RegistryEntry
     src = RepoSource(repo, pkg_dir, prefix, package, url, "installed", version, None)
     _require_python(src)
     return src
+
+
+def installed_at(repo: str, path: Path, entry: RegistryEntry | None) -> RepoSource | None:
+    """``path`` read as an installed package when it is one: an import package inside a
+    ``site-packages`` (or ``dist-packages``) folder. Its repository paths are those a run on the
+    installed package gives (``src/requests/sessions.py`` for a src-layout repository)."""
+    root = path.resolve()
+    if not (root / "__init__.py").is_file() or not any(
+        p.name in ("site-packages", "dist-packages") for p in root.parents
+    ):
+        return None
+    ours = entry is not None and entry.package == root.name
+    dist = entry.distribution if entry is not None and ours else root.name
+    prefix = f"src/{root.name}" if entry is not None and ours and entry.layout == "src" else root.name
+    url = entry.url if entry is not None else _guess_url(repo)
+    src = RepoSource(repo, root, prefix, root.name, url, "installed", _version_beside(root, dist), None)
+    _require_python(src)
+    return src
+
+
+def _version_beside(pkg_dir: Path, dist: str) -> str | None:
+    """The version in the ``*.dist-info`` next to an installed package folder (the one installed there,
+    whichever environment this process runs in)."""
+    want = re.sub(r"[-_.]+", "_", dist).lower()
+    for info in sorted(pkg_dir.parent.glob("*.dist-info")):
+        name, _, version = info.name.removesuffix(".dist-info").rpartition("-")
+        if re.sub(r"[-_.]+", "_", name).lower() == want and version:
+            return version
+    return None
 
 
 def _from_tree(repo: str, path: Path, url: str, origin: Origin, entry: RegistryEntry | None) -> RepoSource:
