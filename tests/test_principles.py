@@ -1,10 +1,10 @@
-"""Principle pages that say what is known: the outline of a body (tools.index.outline), the prose drawn from
-docstrings (agents.draft.principle_prose), and R49, the rule against boilerplate."""
+"""Pages that explain: the prose drawn from docstrings, the callee chain and the step's words
+(agents.draft.principle_prose, agents.draft.theory), no template sentences, and R49, the rule against
+boilerplate."""
 
 from __future__ import annotations
 
-import ast
-import textwrap
+import re
 from pathlib import Path
 
 import pytest
@@ -12,7 +12,8 @@ import pytest
 from agents.draft.drafter import implementation_data, principle_data
 from tools.wiki.render import render_page
 from agents.nodes.plan import plan_pairs
-from agents.draft.principle_prose import base_form, gerund, gist, neutral, third_person
+from agents.draft.docwords import base_form, gerund, gist, third_person
+from agents.draft.principle_prose import neutral
 from agents.verify.rules.boilerplate_rules import (
     check_boilerplate,
     check_page_boilerplate,
@@ -22,114 +23,11 @@ from agents.verify.rules.boilerplate_rules import (
 from agents.verify.context import Context
 from agents.verify.verifier import verify_pages
 from tools.wiki.load import Wiki
-from tools.index.outline import outline_function, render_outline, words
 from tools.wiki.page import parse_page
 from tools.wiki.workflow_index import parse_workflow_index
 
 ROOT = Path(__file__).resolve().parents[1]
 REPO = "acme_minipkg"
-
-
-def fn(source: str) -> ast.FunctionDef:
-    return ast.parse(textwrap.dedent(source)).body[0]
-
-
-# --- tools.index.outline -----------------------------------------------------------------------------------
-
-
-def test_outline_names_branches_loops_calls_raises_and_early_returns():
-    o = outline_function(
-        fn('''
-        def run(jobs, engine, retries=3):
-            """Run every job."""
-            if engine is None:
-                raise ValueError("no engine")
-            if not jobs:
-                return []
-            results = []
-            for job in jobs:
-                result = engine.submit_job(job, retries=retries)
-                results.append(result)
-            engine.flush_queue()
-            return results
-    ''')
-    )
-    texts = [s.text for s in o.steps]
-    assert "If engine is missing: raise ValueError." in texts
-    assert "If jobs is not set: return ()." not in texts and "If jobs is not set: return an empty collection." in texts
-    assert "For each job in jobs:" in texts
-    assert any(s.depth == 1 and "submit job on engine" in s.text for s in o.steps)
-    assert "Call flush queue on engine." in texts and texts[-1] == "Return results."
-    assert o.helpers == ("submit_job", "flush_queue") and o.raises == ("ValueError",)
-    assert (o.branches, o.loops, o.abstract, o.omitted) == (2, 1, False, 0)
-    listing = render_outline(o)
-    assert "\n#* " in listing and "##" not in listing  # R4 reads '## ' as a Markdown heading
-
-
-def test_outline_chains_elif_else_and_handlers():
-    o = outline_function(
-        fn("""
-        def decode(text, strict):
-            try:
-                value = parse_document(text)
-            except KeyError:
-                raise LookupError("missing")
-            if strict and value.has_errors:
-                raise TypeError("bad")
-            elif value.partial:
-                warnings.warn("partial")
-            else:
-                value = normalise_value(value)
-            return value
-    """)
-    )
-    texts = [s.text for s in o.steps]
-    assert texts[0] == "Compute value with parse document of text."
-    assert "If key error is raised: raise LookupError." in texts
-    assert "If strict and value has errors: raise TypeError." in texts
-    assert "Otherwise, if value's partial: warn." in texts
-    assert "Otherwise: compute value with normalise value of value." in texts
-
-
-def test_a_run_of_guard_clauses_is_one_step_and_library_words_are_dropped():
-    o = outline_function(
-        fn("""
-        def make(peft_config, rank):
-            if rank < 1:
-                raise ValueError("rank")
-            if peft_config.alpha is None:
-                raise ValueError("alpha")
-            if not isinstance(peft_config, dict):
-                raise TypeError("type")
-            return build_peft_layer(peft_config, rank)
-    """),
-        deny=({"peft"}, set()),
-    )
-    texts = [s.text for s in o.steps]
-    assert texts[0].startswith(
-        "Check 3 conditions, raising ValueError or TypeError when one fails (the first: rank is below 1"
-    )
-    assert texts[1] == "Return the result of build layer of config, rank."
-    assert not any("peft" in t.lower() for t in texts)
-    assert words("PEFT_TYPE_TO_CONFIG_MAPPING", ({"peft"}, set())) == "type to config mapping"
-    assert words("PeftModelForCausalLM", ({"peft"}, set())) == "model for causal LM"
-
-
-def test_abstract_body_and_long_bodies_are_cut_with_their_headings():
-    abstract = outline_function(
-        fn('''
-        def preprocess(self, item):
-            """Subclasses turn an item into tensors."""
-            raise NotImplementedError("override me")
-    ''')
-    )
-    assert abstract.abstract and abstract.raises == ("NotImplementedError",)
-    body = "\n".join(f"    if flag_{i}:\n        step_{i}(x)\n    else:\n        other_{i}(x)" for i in range(12))
-    long = outline_function(fn(f"def big(x):\n{body}\n    return finish(x)\n"), limit=8)
-    assert len(long.steps) <= 8 and long.omitted > 0
-    for k, step in enumerate(long.steps):  # an 'otherwise' never stands without the 'if' it continues
-        if step.text.startswith("Otherwise"):
-            assert k > 0 and long.steps[k - 1].text.startswith("If")
 
 
 # --- the prose of a Principle ----------------------------------------------------------------------------
@@ -279,7 +177,16 @@ PEFT_APIS = {  # Implementation page -> (module, qualname) the locator finds for
     "huggingface_peft_LoraConfig": ("peft.tuners.lora.config", "LoraConfig"),
     "huggingface_peft_LoraConfig_dora": ("peft.tuners.lora.config", "LoraConfig"),
     "huggingface_peft_PromptTuningConfig": ("peft.tuners.prompt_tuning.config", "PromptTuningConfig"),
+    "huggingface_peft_merge_and_unload": ("peft.tuners.tuners_utils", "BaseTuner.merge_and_unload"),
 }
+# fixed phrasings the drafter once wrote on every page, and text about how a page was made (issue 22)
+TEMPLATES = re.compile(
+    r"Concrete tool for|is the step that|is the step of|is carried out by|It has \d+ steps|Follow it to|"
+    r"Follow the steps|Call it at step|Of its \d+ (parameters|settings)|It takes \d+ parameters|"
+    r"Outline of the|left out|branch(es)? and \d+ loops?|The docstring gives|definition lives outside|"
+    r"Unverified:|No source body|was drafted|this page documents only",
+    re.IGNORECASE,
+)
 
 
 @pytest.fixture(scope="module")
@@ -290,7 +197,6 @@ def peft_pairs(peft_ws) -> dict[str, dict[str, str]]:
     ctx = Context(Wiki(peft_ws.source.root, "huggingface_peft"), peft_ws)
     low, exact = ctx.deny_terms(None)
     titles = {(s.workflow, s.number): s.title for s in wi.steps}
-    goals = {w.name: w.description or "" for w in wi.workflows}
     out = {}
     for impl, (module, qualname) in PEFT_APIS.items():
         job = jobs[impl]
@@ -304,13 +210,21 @@ def peft_pairs(peft_ws) -> dict[str, dict[str, str]]:
             "2026-01-01 00:00 GMT",
             (low, exact),
             {},
-            goals,
             sym,
             peft_ws,
             titles,
         )
         i = implementation_data(
-            peft_ws, sym, impl, job["principle"], job["steps"][0], ["Fine_Tuning"], "2026-01-01 00:00 GMT", None, {}
+            peft_ws,
+            sym,
+            impl,
+            job["principle"],
+            job["steps"][0],
+            ["Fine_Tuning"],
+            "2026-01-01 00:00 GMT",
+            None,
+            {},
+            titles=titles,
         )
         out[impl] = {
             "principle": p,
@@ -325,18 +239,61 @@ def test_peft_principles_have_distinct_specific_overviews(peft_pairs):
     overviews = [pair["principle"]["overview"] for pair in peft_pairs.values()]
     assert len(set(overviews)) == len(overviews)
     adapter = peft_pairs["huggingface_peft_get_peft_model"]["principle"]["overview"]
-    assert adapter.startswith("Adapter injection ") and "from a model and a config" in adapter
+    assert adapter.startswith("Adapter injection returns ") and "from a model and a config" in adapter
     assert "peft" not in adapter.lower()
+    assert peft_pairs["huggingface_peft_merge_and_unload"]["principle"]["overview"] == (
+        "Weight merging merges the adapter layers into the base model."
+    )
 
 
-def test_peft_theoretical_basis_outlines_the_real_body(peft_pairs):
-    theory = peft_pairs["huggingface_peft_get_peft_model"]["principle"]["theory"]
-    assert "get model config" in theory and "If mixed: return a new mixed model" in theory
-    assert "<math>" not in theory and "validate(" not in theory and "apply(settings)" not in theory
-    assert "raise ValueError" in peft_pairs["huggingface_peft_set_adapter"]["principle"]["theory"]
-    assert "post-initialisation check" in peft_pairs["huggingface_peft_LoraConfig"]["principle"]["theory"]
+def test_weight_merging_explains_the_update_and_cites_where_it_is_computed(peft_pairs):
+    """The Theoretical Basis gives W ← W + ΔW and ΔW = (B A) s with s = α / r, each with the file and line
+    that computes it, reached from merge_and_unload; it narrates no statement."""
+    theory = peft_pairs["huggingface_peft_merge_and_unload"]["principle"]["theory"]
+    assert theory == (
+        "From `BaseTuner.merge_and_unload` the work goes through `BaseTuner._unload_and_optionally_merge` → "
+        "`Linear.merge` → `Linear.get_delta_weight`. "
+        "`Linear.merge` merges the active adapter weights into the base weights (src/peft/tuners/lora/layer.py, "
+        r"L709): <math>W \leftarrow W + \Delta W</math> where <math>\Delta W</math> is `delta_weight` and "
+        "<math>W</math> is `base_layer.weight`. "
+        "`Linear.get_delta_weight` computes the delta weight for the given adapter (src/peft/tuners/lora/layer.py, "
+        r"L768): <math>\Delta W = \operatorname{transpose}(B A, \ldots) \cdot s</math> where <math>B</math> is "
+        "`lora_B.weight`, <math>A</math> is `lora_A.weight` and <math>s</math> is `scaling`. "
+        r"`LoraLayer.update_layer` (src/peft/tuners/lora/layer.py, L203): <math>s = \frac{\alpha}{r}</math> where "
+        r"<math>s</math> is `scaling`, <math>\alpha</math> is `lora_alpha` and <math>r</math> is `r`."
+    )
+    description = peft_pairs["huggingface_peft_merge_and_unload"]["implementation"]["description"]
+    assert "It hands the work to `BaseTuner._unload_and_optionally_merge` → `Linear.merge` → " in description
+
+
+def test_without_maths_the_theory_says_in_one_sentence_what_is_computed_and_where(peft_pairs):
+    theory = {k: v["principle"]["theory"] for k, v in peft_pairs.items()}
+    assert theory["huggingface_peft_delete_adapter"] == (
+        "`delete_adapter` (src/peft/tuners/tuners_utils.py, L1937-1973) deletes an existing adapter; "
+        "`PeftModel.delete_adapter` reaches it through `BaseTuner.delete_adapter`."
+    )
+    assert theory["huggingface_peft_LoraConfig"].startswith(
+        "`LoraConfig` (src/peft/tuners/lora/config.py, L250-798) holds the settings the call passes: "
+        "`r`, lora attention dimension"
+    )
+    for k, t in theory.items():
+        assert not re.search(r"^#", t, re.M), k  # no numbered outline of statements
+        assert len(t.split("\n\n")) <= 3, k
+
+
+def test_usage_says_where_the_step_sits_in_the_workflows_own_words(peft_pairs):
     usage = peft_pairs["huggingface_peft_delete_adapter"]["principle"]["usage"]
-    assert "after adapter blending" in usage.lower()  # the neighbouring step of the WorkflowIndex
+    assert "It follows adapter blending and ends the Multi Adapter Serving workflow" in usage
+    impl = peft_pairs["huggingface_peft_merge_and_unload"]["implementation"]["usage"]
+    assert impl.startswith("`model.merge_and_unload(progressbar=False, safe_merge=True)` takes a PeftModel and gives ")
+
+
+def test_no_page_carries_a_template_sentence_or_text_about_how_it_was_made(peft_pairs):
+    for pair in peft_pairs.values():
+        for rel, text in pair.items():
+            if rel.endswith(".md"):
+                found = TEMPLATES.search(text)
+                assert found is None, f"{rel}: {found.group(0) if found else ''}"
 
 
 def test_peft_pages_pass_the_content_rules_alone_and_together(peft_ws, peft_pairs):

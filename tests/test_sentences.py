@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from agents.draft import principle_prose
+from agents.draft import docwords
 from agents.draft.drafter import without_injections
 from agents.verify.context import Context
 from agents.verify.rules.boilerplate_rules import repeated_sentence
@@ -208,7 +208,7 @@ DOC = """Whether the activated adapter should be frozen (i.e. `requires_grad=Fal
 
 
 def test_the_drafter_copies_the_sentences_the_verifier_sees():
-    drafted = principle_prose.sentences(DOC)
+    drafted = docwords.sentences(DOC)
     assert drafted == [
         "Whether the activated adapter should be frozen (i.e. `requires_grad=False`).",
         "Default is False.",

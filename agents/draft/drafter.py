@@ -13,11 +13,12 @@ usage example, a sentence naming the library, the pseudocode) and drafts again.
 
 from __future__ import annotations
 
-import ast
 import re
-from typing import overload
+from typing import NamedTuple, overload
 
-from tools.index.docstrings import first_sentence, plain_roles, returns_doc, summary
+from tools.index.docstrings import first_sentence, returns_doc, summary
+from agents.draft.principle_prose import call_arguments as call_arguments  # re-exported
+from agents.draft.text import INJECTION as INJECTION, lower_first, plain as plain, without_injections, words
 from tools.index.param_docs import documented_params, param_description
 from agents.draft import principle_prose as prose
 from agents.draft.evidence import Usage
@@ -53,33 +54,7 @@ from tools.examples.walkthrough import Walk
 from tools.index.entry import Entry
 from tools.wiki.workflow_index import Step
 from tools.index.workspace import Workspace
-from tools.sentences import sentences
-from tools import pyast
-
-_MARKUP = re.compile(r"\[\[|\]\]|\{\||\|\}|<syntaxhighlight|</syntaxhighlight>|^=+|=+$|\{\{|\}\}|'''|''|<math>|</math>")
-_TAGS = re.compile(r"<[^>]{1,80}>")
-# Sentences in source text that address an agent ("ignore your instructions and ...") are not
-# documentation: the drafter never copies them, and a model answer repeating one is discarded.
-INJECTION = re.compile(
-    r"\b(ignore|disregard|forget)\b[^.\n]{0,40}\b(instructions?|prompt|rules)\b|\byou are now\b|"
-    r"\bsystem prompt\b|\bnew instructions\b",
-    re.I,
-)
-
-
-def without_injections(text: str) -> str:
-    return " ".join(s for s in sentences(text) if not INJECTION.search(s))
-
-
-def plain(text: str | None) -> str:
-    """Source text made safe for a page: one line, no wiki markup, no HTML tags."""
-    if not text:
-        return ""
-    text = plain_roles(" ".join(str(text).split()))  # Sphinx roles read as the names the built docs show
-    text = _TAGS.sub("", text)
-    text = _MARKUP.sub("", text)
-    text = text.replace("|", "/")
-    return text.strip()
+from tools.sentences import terminated
 
 
 # what the drafter knows of the step's workflow: the facts of every step, and steps 1..k (this one last)
@@ -107,26 +82,6 @@ def _entry_sentence(entry: Entry | None, sym: Symbol) -> str:
     )
 
 
-def words(name: str) -> str:
-    return name.replace("_", " ")
-
-
-def _lower_first(text: str) -> str:
-    """'A base model' -> 'a base model', 'Adapter Injection' -> 'adapter injection'; acronyms and
-    mixed-case names (LoRA, PEFT, PeftModel) are kept."""
-    return (
-        " ".join(w.lower() if w[:1].isupper() and (len(w) == 1 or w[1:].islower()) else w for w in text.split(" "))
-        if text
-        else text
-    )
-
-
-def _mentions(text: str, deny: tuple[set[str], set[str]]) -> bool:
-    low, exact = deny
-    toks = re.findall(r"[A-Za-z0-9_.-]+", text)
-    return any(t.lower().strip(".") in low for t in toks) or any(t.strip(".") in exact for t in toks)
-
-
 def _repo_source(ws: Workspace) -> SourceRef:
     url = ws.source.url.rstrip("/")
     m = re.match(r"https?://[^/]+/([^/]+)/([^/]+)$", url)
@@ -152,19 +107,10 @@ def _usage_code(ws: Workspace, usage: Usage, callee: Callee) -> str | None:
     return slice_usage(text, usage["line"], callee)
 
 
-def call_arguments(api_call: str | None) -> list[str]:
-    """The names a call passes: positional variables, then keyword names (`f(model, r=8)` → model, r)."""
-    try:
-        node = pyast.parse((api_call or "").strip().strip("`"), mode="eval").body
-    except SyntaxError:
-        return []
-    while isinstance(node, ast.Attribute) and isinstance(node.value, ast.Call):
-        node = node.value  # Trainer(...).train(): the constructor's arguments
-    if not isinstance(node, ast.Call):
-        return []
-    names = [a.id for a in node.args if isinstance(a, ast.Name)]
-    names += [k.arg for k in node.keywords if k.arg]
-    return list(dict.fromkeys(n for n in names if n.isidentifier()))
+def concept_context(principle: str, repo: str) -> tuple[str, ...]:
+    """The Principle's name as words a callee's name may share (``Weight_Merging`` → Weight, Merging): the
+    same for both pages of a pair, so both follow the same chain."""
+    return tuple(w for w in principle.removeprefix(repo + "_").split("_") if w)
 
 
 def principle_data(
@@ -176,7 +122,6 @@ def principle_data(
     updated: str,
     deny: tuple[set[str], set[str]],
     repairs: Repairs,
-    workflow_descriptions: dict[str, str],
     sym: Symbol | None = None,
     sym_ws: Workspace | None = None,
     titles: dict[tuple[str, int], str] | None = None,
@@ -186,19 +131,23 @@ def principle_data(
     WorkflowIndex's words for the step and its neighbours (``titles`` by (workflow, number))."""
     short = name.removeprefix(ws.source.repo + "_")
     said = [prose.step_words(ws.source.repo, s, titles or {}) for s in steps]
-    api = prose.api_facts(sym_ws or ws, sym, deny, steps[0].get("api_call")) if sym is not None else None
+    external = sym_ws is not None and sym_ws.source.root != ws.source.root
+    api = (
+        prose.api_facts(sym_ws or ws, sym, steps[0].get("api_call"), concept_context(name, ws.source.repo), external)
+        if sym is not None
+        else None
+    )
     shared = sym is not None and prose.api_context(implementation.removeprefix(ws.source.repo + "_"), sym) is not None
     overview = prose.principle_overview(
         prose.concept(short, deny), api, said, deny, shared, bool(repairs.get("plain_overview"))
     )
-    goals = {s["workflow"]: plain(workflow_descriptions.get(s["workflow"], "")) for s in steps}
     return {
         "name": short,
         "sources": [_repo_source(ws)],
         "domains": domains,
         "updated": updated,
         "overview": overview,
-        "description": prose.principle_description(api, said, goals),
+        "description": prose.principle_description(api, said),
         "usage": prose.principle_usage(api, said),
         "theory": prose.principle_theory(api, said, deny),
         "implementation": implementation,
@@ -219,6 +168,7 @@ def implementation_data(
     repairs: Repairs,
     external: None = None,
     walk_ctx: WalkContext | None = None,
+    titles: dict[tuple[str, int], str] | None = None,
 ) -> ApiDocData: ...
 
 
@@ -235,6 +185,7 @@ def implementation_data(
     repairs: Repairs,
     external: ExternalFacts,
     walk_ctx: WalkContext | None = None,
+    titles: dict[tuple[str, int], str] | None = None,
 ) -> WrapperDocData: ...
 
 
@@ -250,12 +201,14 @@ def implementation_data(
     repairs: Repairs,
     external: ExternalFacts | None = None,
     walk_ctx: WalkContext | None = None,
+    titles: dict[tuple[str, int], str] | None = None,
 ) -> ImplementationData:
     """API Doc data for ``sym`` in ``ws``; Wrapper Doc data when ``external`` describes another package.
     With ``walk_ctx`` (the step facts and steps 1..k of the step's workflow), the first example walks the
-    workflow up to this step and a method is imported through the entry the user holds."""
+    workflow up to this step and a method is imported through the entry the user holds. ``titles``: the
+    WorkflowIndex's step titles by (workflow, number), for the neighbouring steps the prose names."""
     short = name.removeprefix(ws.source.repo + "_")
-    title = _lower_first(plain(step["title"]))
+    title = lower_first(plain(step["title"]))
     repo = _repo_source(ws)
     common: ImplementationCommon = {
         "name": short,
@@ -267,7 +220,7 @@ def implementation_data(
         "heuristics": [],
     }
     if external is not None:
-        return {**common, **_wrapper(external, title, step, repairs, ws, walk_ctx)}
+        return {**common, **_wrapper(external, title, step, repairs, ws, walk_ctx, principle, titles or {})}
     if sym is None:  # ruled out by the overloads: an API Doc documents a definition of the index
         raise TypeError("implementation_data needs the documented symbol, or the external facts of a Wrapper Doc")
     doc = sym.docstring
@@ -334,14 +287,15 @@ def implementation_data(
     elif not examples and (minimal := minimal_example(callee)) not in (e["code"] for e in examples):
         # no usage in the repository: a call that binds by construction
         examples.append({"title": "A call with the required arguments", "code": minimal, "lang": "python"})
-    api = prose.api_facts(ws, sym, (set(), set()), step.get("api_call"))
-    said = prose.step_words(ws.source.repo, step, {})
+    api = prose.api_facts(ws, sym, step.get("api_call"), concept_context(principle, ws.source.repo))
+    said = prose.step_words(ws.source.repo, step, titles or {})
     context = prose.api_context(short, sym)
     return {
         **common,
         "subtype": "API Doc",
         "overview": prose.implementation_overview(ws.package, api, said, (set(), set()), context),
-        "description": prose.implementation_description(api, what, context) + _entry_sentence(entry, sym),
+        "description": prose.implementation_description(api, what, context, said.arguments)
+        + _entry_sentence(entry, sym),
         "usage": prose.implementation_usage(step.get("api_call"), said, api),
         "repo_url": repo["url"],
         "repo_label": repo["title"],
@@ -356,20 +310,31 @@ def implementation_data(
     }
 
 
-def _workflow_use(title: str, step: StepInfo) -> str:
-    """What the WorkflowIndex says this step does with the API: its own words, so that Wrapper Docs of
-    one uninstalled package do not read alike (R49)."""
-    takes, gives = plain(step.get("inputs")), plain(step.get("outputs"))
+def _workflow_use(title: str, step: StepInfo, package: str, qual: str) -> str:
+    """What the WorkflowIndex says this step does with another package's API, in its own words."""
+    takes, gives = (
+        lower_first(plain(step.get("inputs"))).rstrip("."),
+        lower_first(plain(step.get("outputs"))).rstrip("."),
+    )
+    head = (
+        f"{title[:1].upper() + title[1:]} uses `{qual}` from {package}" if title else f"`{qual}` comes from {package}"
+    )
     if takes and gives:
-        return (
-            f" In the workflow it is used for {title}: it takes {_lower_first(takes).rstrip('.')} and gives "
-            f"{_lower_first(gives).rstrip('.')}."
-        )
-    return f" In the workflow it is used for {title}." if title else ""
+        return terminated(f"{head}: it takes {takes} and gives {gives}")
+    if gives:
+        return terminated(f"{head}: it gives {gives}")
+    return terminated(head)
 
 
 def _wrapper(
-    ext: ExternalFacts, title: str, step: StepInfo, repairs: Repairs, ws: Workspace, walk_ctx: WalkContext | None
+    ext: ExternalFacts,
+    title: str,
+    step: StepInfo,
+    repairs: Repairs,
+    ws: Workspace,
+    walk_ctx: WalkContext | None,
+    principle: str,
+    titles: dict[tuple[str, int], str],
 ) -> WrapperDocFields:
     """Wrapper Doc: an API of another package. Checked against the installed package when there is
     one (``ext['ws']`` and ``ext['symbol']``), otherwise documented from the WorkflowIndex only."""
@@ -403,12 +368,7 @@ def _wrapper(
     if import_code is None:
         import_code = f"import {package}"
     qual = ext.get("qualname") or package
-    note = (
-        f"Checked against the installed {package} {ext.get('version') or ''}".rstrip() + "."
-        if verified
-        else f"Unverified: {package} is not installed where this page was drafted, so its "
-        "signature and parameters were not checked."
-    )
+    version = ext.get("version") if verified else None
     examples: list[Example] = []
     # "verified" spelled out where the type checker must see both known
     callee = (
@@ -433,9 +393,11 @@ def _wrapper(
     elif not examples:  # nothing checked to call it with: where its documentation is, which uses the import
         examples.append({"title": "Import", "code": _external_help(ws, package, qual), "lang": "python"})
     api = (
-        prose.api_facts(xws, sym, (set(), set()), step.get("api_call")) if xws is not None and sym is not None else None
+        prose.api_facts(xws, sym, step.get("api_call"), concept_context(principle, ws.source.repo), external=True)
+        if xws is not None and sym is not None
+        else None
     )
-    said = prose.step_words(ws.source.repo, step, {})
+    said = prose.step_words(ws.source.repo, step, titles)
     what = (
         plain(without_injections(summary(sym.docstring)))
         if sym is not None and verified and not repairs.get("plain_descriptions")
@@ -443,10 +405,15 @@ def _wrapper(
     )
     return {
         "subtype": "Wrapper Doc",
-        "overview": prose.implementation_overview(package, api, said, (set(), set())),
-        "description": f"`{qual}` comes from the external package {package}. {note}"
-        + (f" {what}" if what else "")
-        + _workflow_use(title, step),
+        "overview": prose.implementation_overview(package, api, said, (set(), set()), qualname=qual),
+        "description": " ".join(
+            x
+            for x in (
+                _workflow_use(title, step, package + (f" {version}" if version else ""), qual),
+                terminated(what) if what else "",
+            )
+            if x
+        ),
         "usage": prose.implementation_usage(step.get("api_call"), said, api),
         "repo_url": repo_url,
         "repo_label": repo_label,
@@ -473,27 +440,88 @@ def _external_help(ws: Workspace, package: str, qual: str) -> str:
     return f"import {package}\n\nhelp({package})"
 
 
+class FlowStep(NamedTuple):
+    """A step as the Workflow page tells it: its title, its Principle page (None while pending) and the
+    WorkflowIndex's words for what it takes and gives."""
+
+    title: str
+    principle: str | None
+    inputs: str | None = None
+    outputs: str | None = None
+
+
+def _step_text(overview: str, step: FlowStep, prev: FlowStep | None, nxt: FlowStep | None) -> str:
+    """What a step does (its Principle's Overview) and, in the same sentence, what it hands to the next
+    one, in the WorkflowIndex's words: a Principle used by several workflows reads differently in each."""
+    gives = lower_first(plain(step.outputs)).rstrip(".")
+    if nxt is not None and gives:
+        tail = f"it hands {gives} to {lower_first(plain(nxt.title))}"
+    elif gives:
+        tail = f"the workflow ends with {gives}"
+    elif prev is not None:
+        tail = f"it follows {lower_first(plain(prev.title))}"
+    elif nxt is not None:
+        tail = f"{lower_first(plain(nxt.title))} comes next"
+    else:
+        tail = ""
+    if not overview:
+        return terminated(tail[:1].upper() + tail[1:]) if tail else ""
+    return terminated(f"{overview.rstrip('.')}; {tail}") if tail else overview
+
+
 def workflow_data(
     ws: Workspace,
     name: str,
     description: str | None,
-    steps: list[tuple[str, str | None]],
+    steps: list[FlowStep],
     domains: list[str],
     updated: str,
     overviews: dict[str, str],
 ) -> WorkflowData:
-    """steps: (title, principle page name, or None for a pending step) in order."""
+    """The Workflow page as a tutorial: what the workflow achieves, where it starts and ends, and per step
+    what the step does (its Principle's Overview) and what it hands to the next."""
     short = name.removeprefix(ws.source.repo + "_")
-    d = plain(description) or f"The {words(short)} workflow."
+    d = plain(description)
+    titles = [lower_first(plain(s.title)) for s in steps]
+    start = lower_first(plain(steps[0].inputs)).rstrip(".") if steps else ""
+    end = lower_first(plain(steps[-1].outputs)).rstrip(".") if steps else ""
+    route = terminated(f"It goes through {', '.join(titles[:-1])} and {titles[-1]}") if len(titles) > 1 else ""
+    ends = (
+        terminated(f"It starts from {start} and ends with {end}")
+        if start and end
+        else terminated(f"It ends with {end}")
+        if end
+        else ""
+    )
+    overview = (
+        first_sentence(d)
+        if d
+        else terminated(f"The {words(short)} workflow goes from {start} to {end}")
+        if start and end
+        else terminated(f"The {words(short)} workflow runs {titles[0]} through {titles[-1]}")
+    )
+    usage = (
+        terminated(f"Choose it when you hold {start} and want {end}")
+        if start and end
+        else terminated(f"Choose it when the goal is {end}")
+        if end
+        else terminated(f"It begins with {titles[0]} and finishes with {titles[-1]}")
+    )
+    text = [  # a pending step has its marker only (R18): nothing is documented about it yet
+        _step_text(overviews.get(s.principle, ""), s, prev, nxt) if s.principle else ""
+        for s, prev, nxt in zip(steps, [None, *steps[:-1]], [*steps[1:], None])
+    ]
     return {
         "name": short,
         "sources": [_repo_source(ws)],
         "domains": domains,
         "updated": updated,
-        "overview": first_sentence(d),
-        "description": f"{d} It has {len(steps)} steps.",
-        "usage": f"Follow it to {_lower_first(d).rstrip('.')}." if d else "Follow the steps in order.",
-        "steps": [{"title": plain(t), "principle": p, "text": overviews.get(p, "") if p else ""} for t, p in steps],
+        "overview": overview,
+        # the Overview is the description's first sentence: the Description goes on from there
+        "description": " ".join(x for x in (d.removeprefix(overview).strip() if d else "", route, ends) if x)
+        or overview,
+        "usage": usage,
+        "steps": [{"title": plain(s.title), "principle": s.principle, "text": t} for s, t in zip(steps, text)],
         "diagram": None,
         "heuristics": [],
     }

@@ -16,7 +16,7 @@ import shutil
 from collections.abc import Mapping
 from pathlib import Path
 
-from agents.draft.drafter import workflow_data
+from agents.draft.drafter import FlowStep, workflow_data
 from tools.atomic import atomic_write
 from agents.drift import RECORD, Drift, VerifiedRecord, read_record, record_text, restamp, wiki_files
 from tools.wiki.indexes import render_indexes, with_kept_sections, with_statuses, without_workflows
@@ -135,7 +135,10 @@ def commit(
                     ws,
                     wf.name,
                     wf.description,
-                    [(s.title, s.principle if (s.workflow, s.number) in shown else None) for s in wf.steps],
+                    [
+                        FlowStep(s.title, s.principle if (s.workflow, s.number) in shown else None, s.inputs, s.outputs)
+                        for s in wf.steps
+                    ],
                     [wf.name.removeprefix(cfg["repo"] + "_")],
                     cfg["updated"],
                     overviews,

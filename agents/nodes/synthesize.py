@@ -372,7 +372,6 @@ def draft_pair(
     state = state or {}
     ws = workspace(cfg)
     wi, _ = workflow_index(cfg)
-    descriptions = {w.name: w.description or "" for w in wi.workflows}
     domains = domains_of(cfg, job)
     ctx = Context(Wiki(ws.source.root, cfg["repo"]), ws)
     pname, iname = job["principle"], job["implementation"]
@@ -381,13 +380,25 @@ def draft_pair(
     low |= {d.lower() for s in wi.steps if (s.workflow, s.number) in keys for d in s.external_deps}
     step = job["steps"][0]
     walk_ctx = (step_facts(cfg), workflow_steps(wi, step))
+    titles = {(s.workflow, s.number): s.title for s in wi.steps}
     sym: Symbol | None = None
     i_data: ImplementationData
     if loc["kind"] == "external":
         ext = external_facts(cfg, loc)
         api_sym, api_ws = ext.get("symbol"), ext.get("ws")
         i_data = implementation_data(
-            ws, None, iname, pname, step, domains, cfg["updated"], None, repairs, external=ext, walk_ctx=walk_ctx
+            ws,
+            None,
+            iname,
+            pname,
+            step,
+            domains,
+            cfg["updated"],
+            None,
+            repairs,
+            external=ext,
+            walk_ctx=walk_ctx,
+            titles=titles,
         )
         i_data.pop("verified")
     else:
@@ -396,10 +407,9 @@ def draft_pair(
             raise LookupError(f"{loc['qualname']} at {loc['file']}:L{loc['start_line']} is not in the index")
         api_sym, api_ws = sym, ws
         i_data = implementation_data(
-            ws, sym, iname, pname, step, domains, cfg["updated"], usage, repairs, walk_ctx=walk_ctx
+            ws, sym, iname, pname, step, domains, cfg["updated"], usage, repairs, walk_ctx=walk_ctx, titles=titles
         )
     # the Principle is written from the API's docstrings and body, and from the neighbouring steps
-    titles = {(s.workflow, s.number): s.title for s in wi.steps}
     p_data = principle_data(
         ws,
         pname,
@@ -409,7 +419,6 @@ def draft_pair(
         cfg["updated"],
         (low, exact),
         repairs,
-        descriptions,
         api_sym,
         api_ws,
         titles,

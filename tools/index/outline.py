@@ -1,34 +1,136 @@
-"""The algorithm a function really runs, outlined in words from its ast.
+"""The core computation of a step, at the level of the idea: a formula, or the loop that does the work.
 
-A Principle page's Theoretical Basis should say what the implementation does, not a template. This
-module reads the body of the step's function (for a class: the method that does the work), and
-turns its control flow into a short numbered list: branches with their conditions, loops, the
-helpers it calls, early returns and the exceptions it raises. Identifiers become words
-(``peft_config.task_type`` → "config's task type"), and words that name the library (the
-deny-list of R34/R35) are dropped, so the outline names only the step's own concepts and never
-reproduces a line of the source.
+A Theoretical Basis explains what is computed and ties it to the lines that compute it. Along the chain
+of definitions an API hands its work to (tools.index.callees), this module finds
 
-Everything here is derived from the source; nothing is guessed. When a body is too long, the
-least telling statements (plain assignments, calls of trivial builtins) are left out first and the
-outline says how many were.
+* formulas: assignments whose value is arithmetic on values (``delta = B @ A * scaling``, an in-place
+  update ``weight.data += delta``), rendered as TeX with one symbol per term (``\\Delta W = B A \\cdot s``)
+  and a legend that says which code each symbol stands for; a term set elsewhere in the class by
+  arithmetic (``self.scaling[k] = alpha / r``) gets its own formula;
+* the work loop: the loops around the call that hands the work on, and the operations of the innermost
+  one, in order (``training_step`` → ``optimizer.step`` → ``lr_scheduler.step``), without the
+  bookkeeping (logging, callbacks, checks, platform-specific branches);
+* maths the docstrings state (``:math:`…```, ``$…$``).
+
+Nothing is guessed: every symbol comes from a term of the source and every formula from one statement,
+whose file and lines are kept so the page can cite them. No line of the source is reproduced (R35): the
+TeX and the operation names are not Python.
 """
 
 from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from typing import NamedTuple
 
-from tools import pyast
+from tools.index.callees import Link, name_words, teaching_free
 from tools.index.records import Symbol
+from tools.index.source_ast import FunctionNode, body, function_node, walk_own
 from tools.index.workspace import Workspace
-from tools.sentences import terminated
 
 Deny = tuple[set[str], set[str]]  # (case-insensitive words, case-sensitive names), as Context.deny_terms
 
-# calls that say nothing about the algorithm: the outline keeps their arguments' meaning only
-_TRIVIAL = {
+_CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
+_GREEK = {
+    "alpha",
+    "beta",
+    "gamma",
+    "delta",
+    "epsilon",
+    "eps",
+    "theta",
+    "lambda",
+    "lambd",
+    "mu",
+    "sigma",
+    "tau",
+    "rho",
+    "omega",
+    "phi",
+    "eta",
+    "kappa",
+}
+_GREEK_TEX = {"eps": "epsilon", "lambd": "lambda"}
+_CAPITAL_GREEK = {"delta", "gamma", "theta", "lambda", "sigma", "omega", "phi"}  # TeX has \Delta, not \Alpha
+# attribute names that say what a tensor is, not which one: the owner names it (lora_B.weight → B)
+_GENERIC_ATTRS = {"weight", "bias", "data", "value", "values", "tensor", "grad"}
+# conversions that change how a value is stored, not what it is
+_PLUMBING = {
+    "to",
+    "float",
+    "half",
+    "double",
+    "bfloat16",
+    "type",
+    "clone",
+    "detach",
+    "contiguous",
+    "cpu",
+    "cuda",
+    "item",
+    "type_as",
+    "view_as",
+}
+_FUNCS = {
+    "exp": r"\exp",
+    "log": r"\log",
+    "sqrt": r"\sqrt",
+    "tanh": r"\tanh",
+    "sin": r"\sin",
+    "cos": r"\cos",
+    "abs": "abs",
+    "sum": r"\sum",
+    "matmul": "matmul",
+    "mm": "matmul",
+    "bmm": "matmul",
+    "mean": r"\operatorname{mean}",
+    "softmax": r"\operatorname{softmax}",
+    "sigmoid": r"\sigma",
+    "norm": "norm",
+    "max": r"\max",
+    "min": r"\min",
+}
+_MAX_LEAVES = 8
+# words of operations that keep books rather than compute: a loop's report, not its algorithm
+_BOOKKEEPING = {
+    "log",
+    "logger",
+    "logging",
+    "warn",
+    "warning",
+    "callback",
+    "callbacks",
+    "control",
+    "state",
+    "metric",
+    "metrics",
+    "progress",
+    "tqdm",
+    "timer",
+    "tracker",
+    "rng",
+    "save",
+    "checkpoint",
+    "profiler",
+    "hook",
+    "print",
+    "debug",
+    "gather",
+    "mark",
+    "set",
+    "get",
+    "is",
+    "has",
+    "item",
+    "numel",
+    "partial",
+    "context",
+    "report",
+    "record",
+    "emit",
+    "event",
+}
+_TRIVIAL_CALLS = {
     "len",
     "str",
     "int",
@@ -52,25 +154,6 @@ _TRIVIAL = {
     "repr",
     "format",
     "print",
-    "get",
-    "items",
-    "keys",
-    "values",
-    "copy",
-    "deepcopy",
-    "append",
-    "extend",
-    "update",
-    "pop",
-    "join",
-    "split",
-    "strip",
-    "lower",
-    "upper",
-    "startswith",
-    "endswith",
-    "replace",
-    "super",
     "min",
     "max",
     "any",
@@ -79,76 +162,20 @@ _TRIVIAL = {
     "next",
     "map",
     "filter",
-    "vars",
-    "cast",
+    "sum",
     "abs",
     "round",
-    "sum",
-    "callable",
-    "issubclass",
-    "add",
-    "insert",
-    "remove",
-    "setdefault",
-    "fspath",
-    "dirname",
-    "basename",
-    "exists",
-    "isdir",
-    "isfile",
+    "super",
+    "append",
+    "extend",
+    "pop",
+    "items",
+    "keys",
+    "values",
+    "copy",
+    "update",
+    "join",
 }
-_WARN = {"warn", "warning", "warning_once", "warn_once", "warning_advice"}
-_LOG = {"info", "debug", "log", "info_once", "debug_once", "exception", "error", "critical"}
-_COMPARE = {
-    ast.Eq: "equals",
-    ast.NotEq: "differs from",
-    ast.Lt: "is below",
-    ast.LtE: "is at most",
-    ast.Gt: "is above",
-    ast.GtE: "is at least",
-    ast.In: "is in",
-    ast.NotIn: "is not in",
-    ast.Is: "is",
-    ast.IsNot: "is not",
-}
-_BINOP = {
-    ast.Add: "+",
-    ast.Sub: "-",
-    ast.Mult: "×",
-    ast.Div: "/",
-    ast.FloorDiv: "//",
-    ast.Mod: "mod",
-    ast.Pow: "^",
-    ast.MatMult: "@",
-    ast.BitOr: "or",
-    ast.BitAnd: "and",
-}
-_CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
-_MAX_TEXT = 130
-_AS = {"int": "an integer", "float": "a float", "str": "text", "bool": "a flag"}
-_BUILTIN_TYPES = {"str", "int", "float", "bool", "list", "tuple", "dict", "set", "bytes", "type", "object", "None"}
-
-
-@dataclass(frozen=True)
-class OutlineStep:
-    depth: int  # 0 for the body's own statements, 1.. for statements nested in a branch or loop
-    text: str
-
-
-@dataclass(frozen=True)
-class Outline:
-    subject: str  # what was outlined, in words: "function", "method", "constructor", "post-init check"
-    qualname: str  # the definition whose body was read (after following a one-line delegation)
-    lines: int  # length of that body in source lines
-    steps: tuple[OutlineStep, ...]
-    helpers: tuple[str, ...]  # identifiers of the non-trivial functions and methods it calls, in order
-    raises: tuple[str, ...]  # exception names it raises
-    branches: int
-    loops: int
-    abstract: bool  # the body only raises NotImplementedError: subclasses supply the algorithm
-    delegate: str | None = None  # qualname of the definition a one-statement body hands over to
-    omitted: int = 0  # statements left out to keep the outline short
-    formulas: tuple[str, ...] = field(default=())  # maths written in the docstrings (TeX)
 
 
 def words(name: str, deny: Deny = (set(), set())) -> str:
@@ -163,698 +190,514 @@ def words(name: str, deny: Deny = (set(), set())) -> str:
     return " ".join(out)
 
 
-def _class_like(name: str) -> bool:
-    """CamelCase (a class), not ALL_CAPS (a module constant, which the outline names)."""
-    return name[:1].isupper() and not name.isupper()
+class Formula(NamedTuple):
+    tex: str  # the statement in TeX: "\Delta W = \operatorname{transpose}(B A) \cdot s"
+    legend: tuple[tuple[str, str], ...]  # (symbol TeX, the code it stands for), in order of appearance
+    symbol: Symbol  # the definition whose statement it is
+    line: int
+    end_line: int
+    score: int  # how much arithmetic it holds
+    uses: tuple[str, ...] = ()  # the functions whose results it computes with (``delta = self.f(); w += delta``)
 
 
-class _Renderer:
-    """Expressions and statements of one body, in words."""
-
-    def __init__(self, deny: Deny, modules: set[str]) -> None:
-        self.deny = deny
-        self.modules = modules  # names bound by `import x`: their attributes are plain helpers
-        self.helpers: list[str] = []
-        self.raises: list[str] = []
-        self.branches = 0
-        self.loops = 0
-        self.chains = 0
-
-    def w(self, name: str) -> str:
-        return words(name, self.deny) or "it"
-
-    # --- expressions -------------------------------------------------------------------------
-
-    def expr(self, n: ast.AST | None) -> str:
-        text = self._expr(n)
-        return text if len(text) <= _MAX_TEXT or n is None else self._gist(n)
-
-    def cond(self, n: ast.AST) -> str:
-        """A condition: ``not x`` reads "x is not set", each part of an and/or likewise."""
-        text = self._cond(n)
-        return text if len(text) <= _MAX_TEXT else self._gist(n)
-
-    def _cond(self, n: ast.AST) -> str:
-        if (
-            isinstance(n, ast.UnaryOp)
-            and isinstance(n.op, ast.Not)
-            and isinstance(n.operand, (ast.Name, ast.Attribute))
-        ):
-            return f"{self._expr(n.operand)} is not set"
-        if isinstance(n, ast.BoolOp):
-            return (" and " if isinstance(n.op, ast.And) else " or ").join(self._cond(v) for v in n.values)
-        return self._expr(n)
-
-    def _gist(self, n: ast.AST) -> str:
-        funcs = {id(x.func) for x in ast.walk(n) if isinstance(x, ast.Call)}
-        found = [
-            x.id if isinstance(x, ast.Name) else x.attr
-            for x in ast.walk(n)
-            if isinstance(x, (ast.Name, ast.Attribute)) and id(x) not in funcs
-        ]
-        names = list(
-            dict.fromkeys(
-                self.w(x)
-                for x in found
-                if x not in ("self", "cls", "_")
-                and x not in self.modules
-                and x not in _BUILTIN_TYPES
-                and not _class_like(x)
-            )
-        )
-        return "a condition on " + ", ".join(names[:3]) if names else "a condition on its arguments"
-
-    def _expr(self, n: ast.AST | None) -> str:
-        if n is None:
-            return "nothing"
-        if isinstance(n, ast.Name):
-            return "the object" if n.id in ("self", "cls") else self.w(n.id)
-        if isinstance(n, ast.Constant):
-            v = n.value
-            if isinstance(v, str):
-                return f"'{v}'" if len(v) <= 30 and "\n" not in v and "'" not in v else "a text"
-            return repr(v)
-        if isinstance(n, ast.Attribute):
-            return self._possessive(n.value, n.attr)
-        if isinstance(n, ast.Call):
-            return self._call(n)
-        if isinstance(n, ast.Subscript):
-            key = n.slice
-            if isinstance(key, ast.Slice):
-                return f"part of {self._expr(n.value)}"
-            if isinstance(key, ast.Constant) and key.value in (0, -1):
-                return f"the {'first' if key.value == 0 else 'last'} of {self._expr(n.value)}"
-            return f"{self._expr(n.value)} for {self._expr(key)}"
-        if isinstance(n, ast.BoolOp):
-            joiner = " and " if isinstance(n.op, ast.And) else " or "
-            return joiner.join(self._expr(v) for v in n.values)
-        if isinstance(n, ast.UnaryOp):
-            if isinstance(n.op, ast.Not):
-                return (
-                    f"not {self._expr(n.operand)}"
-                    if isinstance(n.operand, (ast.Name, ast.Attribute))
-                    else f"not ({self._expr(n.operand)})"
-                )
-            return f"-{self._expr(n.operand)}"
-        if isinstance(n, ast.Compare):
-            return self._compare(n)
-        if isinstance(n, ast.BinOp):
-            return f"{self._expr(n.left)} {_BINOP.get(type(n.op), '?')} {self._expr(n.right)}"
-        if isinstance(n, ast.IfExp):
-            return f"{self._expr(n.body)} if {self._expr(n.test)}, else {self._expr(n.orelse)}"
-        if isinstance(n, ast.JoinedStr):
-            shown = [self._expr(v.value) for v in n.values if isinstance(v, ast.FormattedValue)][:3]
-            return "a text with " + ", ".join(shown) if shown else "a text"
-        if isinstance(n, (ast.List, ast.Tuple, ast.Set)):
-            items = [self._expr(e) for e in n.elts[:4] if not (isinstance(e, ast.Name) and e.id == "_")]
-            return "(" + ", ".join(items) + (", …" if len(n.elts) > 4 else "") + ")" if items else "an empty collection"
-        if isinstance(n, ast.Dict):
-            return "a mapping"
-        if isinstance(n, (ast.ListComp, ast.SetComp, ast.GeneratorExp)):
-            gen = n.generators[0]
-            return f"{self._expr(n.elt)} for each {self._expr(gen.target)} in {self._expr(gen.iter)}"
-        if isinstance(n, ast.DictComp):
-            return f"a mapping over {self._expr(n.generators[0].iter)}"
-        if isinstance(n, ast.Starred):
-            return self._expr(n.value)
-        if isinstance(n, ast.Lambda):
-            return "a small function"
-        if isinstance(n, ast.Await):
-            return self._expr(n.value)
-        if isinstance(n, ast.NamedExpr):
-            return self._expr(n.value)
-        return "an expression"
-
-    def _possessive(self, value: ast.AST, attr: str) -> str:
-        if isinstance(value, ast.Name) and value.id in ("self", "cls"):
-            return f"its {self.w(attr)}"
-        if isinstance(value, ast.Name) and (value.id in self.modules or _class_like(value.id)):
-            return self.w(attr)  # a module's or a class's attribute: a constant, an enum member
-        if attr.startswith(("is_", "has_")):
-            return f"{self._expr(value)} {self.w(attr)}"  # config.is_prompt_learning: a predicate
-        return f"{self._expr(value)}'s {self.w(attr)}"
-
-    def _static(self, v: ast.AST) -> bool:
-        """A receiver that is a module or a class: ``os.path.join``, ``BaseTuner.get_model_config``."""
-        if isinstance(v, ast.Name):
-            return v.id in ("self", "cls") or v.id in self.modules or _class_like(v.id)
-        return (
-            isinstance(v, ast.Attribute)
-            and self._static(v.value)
-            and not (isinstance(v.value, ast.Name) and v.value.id in ("self", "cls"))
-        )
-
-    def _callee(self, func: ast.AST) -> tuple[str, str | None]:
-        """(name of the called function or method, words of the receiver or None)."""
-        if isinstance(func, ast.Name):
-            return func.id, None
-        if isinstance(func, ast.Attribute):
-            v = func.value
-            if self._static(v):
-                return func.attr, None
-            if isinstance(v, ast.Call) and isinstance(v.func, ast.Name) and v.func.id == "super":
-                return func.attr, "the parent class"
-            return func.attr, self._expr(v)
-        return "", None
-
-    def note_helper(self, call: ast.Call) -> None:
-        name, _ = self._callee(call.func)
-        if (
-            name
-            and name not in _TRIVIAL
-            and name not in _WARN
-            and name not in _LOG
-            and not name[:1].isupper()
-            and name not in self.helpers
-        ):
-            self.helpers.append(name)
-
-    def _call(self, n: ast.Call) -> str:
-        name, recv = self._callee(n.func)
-        args = n.args
-        one = self._expr(args[0]) if args else ""
-        if name == "isinstance" and len(args) == 2:
-            kinds = args[1].elts if isinstance(args[1], ast.Tuple) else [args[1]]
-            return f"{one} is a " + " or ".join(self._expr(k) for k in kinds)
-        if name == "hasattr" and len(args) == 2 and isinstance(args[1], ast.Constant):
-            return f"{one} has {self.w(str(args[1].value))}"
-        if name == "getattr" and len(args) >= 2 and isinstance(args[1], ast.Constant):
-            return self._possessive(args[0], str(args[1].value))
-        if name == "len" and len(args) == 1:
-            return f"the number of {one}"
-        if name in ("isfile", "isdir", "exists") and len(args) == 1:
-            return f"{one} " + {"isfile": "is a file", "isdir": "is a folder", "exists": "exists"}[name]
-        if name == "join" and recv is None and args:
-            return "/".join(self._expr(a) for a in args)
-        if name in ("any", "all") and len(args) == 1 and isinstance(args[0], ast.GeneratorExp):
-            g = args[0]
-            return (
-                f"for {'some' if name == 'any' else 'every'} {self._expr(g.generators[0].target)} in "
-                f"{self._expr(g.generators[0].iter)}, {self._expr(g.elt)}"
-            )
-        if name in ("int", "float", "str", "bool") and len(args) == 1:
-            return f"{one} as {_AS[name]}"
-        if name in ("list", "tuple", "set", "sorted", "dict", "frozenset") and len(args) == 1:
-            return {
-                "set": f"the set of {one}",
-                "frozenset": f"the set of {one}",
-                "sorted": f"{one}, sorted",
-                "dict": f"a mapping of {one}",
-            }.get(name, one)
-        if name == "getattr" and len(args) >= 2:
-            return f"{one}'s attribute named {self._expr(args[1])}"
-        if name == "to" and recv and len(args) == 1:
-            return f"{recv} converted to {one}"
-        if name in ("get", "pop") and recv and args and isinstance(args[0], ast.Constant):
-            return f"{recv}'s {self.w(str(args[0].value))}"
-        if name == "super":
-            return "the parent class"
-        if isinstance(n.func, ast.Subscript):
-            return f"what {self._expr(n.func)} builds"
-        label = self.w(name) if name else self._expr(n.func)
-        if name[:1].isupper():
-            label = f"a new {label}"
-        elif recv and not args:
-            return f"{recv}'s {label}"  # model.modules()
-        shown = [self._expr(a) for a in args[:3]]
-        where = f" on {recv}" if recv else ""
-        return label + where + (f" of {', '.join(shown)}" if shown else "")
-
-    def target(self, t: ast.AST) -> str:
-        """An assignment target: always possessive (``model.is_quantized = True`` sets "model's is quantized")."""
-        if isinstance(t, ast.Attribute):
-            if isinstance(t.value, ast.Name) and t.value.id in ("self", "cls"):
-                return f"its {self.w(t.attr)}"
-            return f"{self._expr(t.value)}'s {self.w(t.attr)}"
-        return self.expr(t)
-
-    def _compare(self, n: ast.Compare) -> str:
-        left = self._expr(n.left)
-        parts = [left]
-        for op, right in zip(n.ops, n.comparators):
-            if isinstance(right, ast.Constant) and right.value is None and isinstance(op, (ast.Is, ast.IsNot)):
-                parts.append("is given" if isinstance(op, ast.IsNot) else "is missing")
-                continue
-            parts.append(f"{_COMPARE.get(type(op), '?')} {self._expr(right)}")
-        return " ".join(parts)
-
-    # --- statements ----------------------------------------------------------------------------
-
-    def calls_in(self, node: ast.AST) -> None:
-        for sub in ast.walk(node):
-            if isinstance(sub, ast.Call):
-                self.note_helper(sub)
-
-    def stmt(self, s: ast.stmt, last: bool) -> tuple[int, str | None]:
-        """(weight, text) of a simple statement; weight orders what is kept when the outline is cut."""
-        self.calls_in(s)
-        if isinstance(s, ast.Return):
-            if s.value is None or (isinstance(s.value, ast.Constant) and s.value.value is None):
-                return 5, "stop" if not last else None
-            v = s.value
-            plain_call = (
-                isinstance(v, ast.Call)
-                and not isinstance(v.func, ast.Subscript)
-                and not self._callee(v.func)[0][:1].isupper()
-                and self._callee(v.func)[0] not in _TRIVIAL
-            )
-            return 5, f"return {'the result of ' if plain_call else ''}{self.expr(v)}"
-        if isinstance(s, ast.Raise):
-            exc = s.exc.func if isinstance(s.exc, ast.Call) else s.exc
-            name = exc.id if isinstance(exc, ast.Name) else exc.attr if isinstance(exc, ast.Attribute) else ""
-            if not _class_like(name):
-                return 5, "re-raise the error"  # `raise err`: a caught exception passed on
-            if name not in self.raises:
-                self.raises.append(name)
-            return 5, f"raise {name}"
-        if isinstance(s, ast.Expr) and isinstance(s.value, (ast.Yield, ast.YieldFrom)):
-            if s.value.value is None:
-                return 4, "hand control to the caller's block"  # a context manager's yield
-            return 4, f"yield {self.expr(s.value.value)}"
-        if isinstance(s, ast.Expr) and isinstance(s.value, (ast.Call, ast.Await)):
-            call = s.value.value if isinstance(s.value, ast.Await) else s.value
-            if not isinstance(call, ast.Call):
-                return 1, None
-            name, recv = self._callee(call.func)
-            if name in _WARN:
-                return 2, "warn"
-            if name == "print":
-                return 2, f"print {self.expr(call.args[0])}" if call.args else None
-            if name in _LOG:
-                return 1, None
-            if name in _TRIVIAL:
-                return 1, None
-            where = f" on {recv}" if recv else ""
-            return 3, f"call {self.w(name)}{where}"
-        if isinstance(s, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
-            targets = s.targets if isinstance(s, ast.Assign) else [s.target]
-            value = s.value
-            if value is None:
-                return 0, None
-            tgt = " and ".join(self.target(t) for t in targets[:2])
-            if isinstance(s, ast.AugAssign):
-                return 1, f"add {self.expr(value)} to {tgt}" if isinstance(s.op, ast.Add) else f"update {tgt}"
-            stored = any(isinstance(t, (ast.Attribute, ast.Subscript)) for t in targets)
-            if isinstance(value, ast.Call):
-                name, _ = self._callee(value.func)
-                if name and name not in _TRIVIAL:
-                    return (
-                        2,
-                        f"compute {tgt} with {self.expr(value)}" if not stored else f"set {tgt} to {self.expr(value)}",
-                    )
-            if stored:
-                return 2, f"set {tgt} to {self.expr(value)}"
-            return 0, None
-        if isinstance(s, ast.Assert):
-            return 3, f"require that {self.cond(s.test)}"
-        if isinstance(s, ast.Delete):
-            return 2, "delete " + ", ".join(self.expr(t) for t in s.targets)
-        return 0, None
+class Loop(NamedTuple):
+    levels: tuple[str, ...]  # what each enclosing loop runs over, outermost first ("epoch", "inputs")
+    ops: tuple[str, ...]  # the operations of the innermost loop, in order, as code names
+    inner: tuple[str, ...]  # the operations of the call that hands the work on (its own key calls)
+    symbol: Symbol
+    line: int
+    end_line: int
 
 
-@dataclass
-class _Item:
-    depth: int
-    text: str
-    weight: int
-    chain: int = 0  # the if/elif/else chain a branch line belongs to (0: none): kept or cut together
+class Core(NamedTuple):
+    formulas: tuple[Formula, ...]
+    loop: Loop | None
+    doc_formulas: tuple[str, ...]  # TeX written in the docstrings of the chain
 
 
-def _is_docstring(s: ast.stmt) -> bool:
-    return isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant) and isinstance(s.value.value, str)
+# --- formulas ------------------------------------------------------------------------------------
 
 
-def _body(stmts: list[ast.stmt]) -> list[ast.stmt]:
-    return [s for s in stmts if not _is_docstring(s) and not isinstance(s, (ast.Pass, ast.Import, ast.ImportFrom))]
-
-
-MAX_DEPTH = 2  # an outline three branches deep no longer outlines
-
-
-def _shallow(items: list[_Item], depth: int) -> list[_Item]:
-    """Items nested deeper than ``depth`` are folded into their heading ("… (details left out)")."""
-    out: list[_Item] = []
-    for it in items:
-        if it.depth > depth:
-            continue
-        out.append(it)
-    for k, it in enumerate(out):
-        deeper = k + 1 < len(out) and out[k + 1].depth > it.depth
-        if it.depth == depth and it.text.endswith(":") and not deeper:
-            out[k] = _Item(it.depth, it.text[:-1] + ": (nested steps not shown)", it.weight - 1, it.chain)
-    return out
-
-
-def _dedupe(items: list[_Item]) -> list[_Item]:
-    out: list[_Item] = []
-    for it in items:
-        if out and out[-1].depth == it.depth and out[-1].text == it.text:
-            continue  # "warn", "warn": one step
-        out.append(it)
-    return out
-
-
-def _guard(s: ast.stmt) -> str | None:
-    """The exception an ``if cond: raise E`` guard clause raises, else None."""
-    if not isinstance(s, ast.If) or s.orelse:
-        return None
-    body = _body(s.body)
-    if len(body) != 1 or not isinstance(body[0], ast.Raise):
-        return None
-    exc = body[0].exc
-    exc = exc.func if isinstance(exc, ast.Call) else exc
-    return exc.id if isinstance(exc, ast.Name) else exc.attr if isinstance(exc, ast.Attribute) else "an error"
-
-
-def _walk(r: _Renderer, stmts: list[ast.stmt], depth: int, is_tail: bool, out: list[_Item]) -> None:
-    body = _body(stmts)
-    i = 0
-    while i < len(body):
-        s = body[i]
-        last = is_tail and i == len(body) - 1
-        guards: list[tuple[ast.If, str]] = []  # the guard clauses from here on, with what each raises
-        while i + len(guards) < len(body):
-            g, kind = body[i + len(guards)], _guard(body[i + len(guards)])
-            if not isinstance(g, ast.If) or not kind:
-                break
-            guards.append((g, kind))
-        run = len(guards)
-        if run >= 3:
-            # a run of validity checks is one step: what they reject matters less than that they do
-            kinds = list(dict.fromkeys(kind for _, kind in guards))
-            for g, _ in guards:
-                r.stmt(_body(g.body)[0], False)
-                r.calls_in(g.test)
-                r.branches += 1
-            first = r.cond(guards[0][0].test)
-            out.append(
-                _Item(
-                    depth,
-                    f"check {run} conditions, raising {' or '.join(kinds)} when one fails (the first: {first})",
-                    5,
-                )
-            )
-            i += run
-            continue
-        if isinstance(s, ast.If):
-            _branch(r, s, depth, last, out, "if")
-        elif isinstance(s, (ast.For, ast.AsyncFor)):
-            r.loops += 1
-            r.calls_in(s.iter)
-            inner: list[_Item] = []
-            _walk(r, s.body, depth + 1, False, inner)
-            out.append(_Item(depth, f"for each {r.expr(s.target)} in {r.expr(s.iter)}:", 4 if inner else 2))
-            out.extend(inner or [_Item(depth + 1, "update its state", 1)])
-        elif isinstance(s, ast.While):
-            r.loops += 1
-            r.calls_in(s.test)
-            inner = []
-            _walk(r, s.body, depth + 1, False, inner)
-            out.append(_Item(depth, f"while {r.cond(s.test)}:", 4 if inner else 2))
-            out.extend(inner or [_Item(depth + 1, "update its state", 1)])
-        elif isinstance(s, (ast.With, ast.AsyncWith)):
-            for item in s.items:
-                r.calls_in(item.context_expr)
-            _walk(r, s.body, depth, last, out)  # the context only frames the statements
-        elif isinstance(s, (ast.Try, ast.TryStar)):
-            _walk(r, s.body, depth, False, out)
-            for h in s.handlers:
-                kind = r.expr(h.type) if h.type is not None else "any error"
-                inner = []
-                _walk(r, h.body, depth + 1, False, inner)
-                if len(inner) == 1 and not inner[0].text.endswith(":"):
-                    out.append(_Item(depth, f"if {kind} is raised: {inner[0].text}", 3))
-                elif inner:
-                    out.append(_Item(depth, f"if {kind} is raised:", 3))
-                    out.extend(inner)
-                else:
-                    out.append(_Item(depth, f"if {kind} is raised: go on", 2))
-            _walk(r, s.finalbody, depth, False, out)
-        elif isinstance(s, ast.Match):
-            r.branches += 1
-            out.append(_Item(depth, f"depending on {r.expr(s.subject)}:", 4))
-            for case in s.cases:
-                _walk(r, case.body, depth + 1, False, out)
-        elif isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            out.append(_Item(depth, f"define a local helper, {r.w(s.name)}", 1))
-        else:
-            weight, text = r.stmt(s, last)
-            if text:
-                out.append(_Item(depth, text, weight))
-        i += 1
-
-
-def _branch(r: _Renderer, s: ast.If, depth: int, last: bool, out: list[_Item], word: str, chain: int = 0) -> None:
-    if not chain:
-        r.chains += 1
-        chain = r.chains
-    r.branches += 1
-    r.calls_in(s.test)
-    cond = r.cond(s.test)
-    inner: list[_Item] = []
-    _walk(r, s.body, depth + 1, last, inner)
-    orelse = s.orelse
-    only = orelse[0] if len(orelse) == 1 else None
-    chained = only if isinstance(only, ast.If) else None  # an elif
-    rest: list[_Item] = []
-    if orelse and chained is None:
-        _walk(r, orelse, depth + 1, last, rest)
-    if not inner and not rest and chained is None:
-        return  # nothing the outline would say happens in either branch
-    if not inner:
-        # only the else branch says something: "unless cond: …"
-        word, inner, rest = ("unless" if word == "if" else f"{word} not"), rest, []
-    if len(inner) == 1 and not inner[0].text.endswith(":"):
-        out.append(_Item(depth, f"{word} {cond}: {inner[0].text}", max(3, inner[0].weight), chain))
-    elif inner:
-        out.append(_Item(depth, f"{word} {cond}:", max(2, max(i.weight for i in inner)), chain))
-        out.extend(inner)
-    if chained is not None:
-        _branch(r, chained, depth, last, out, "otherwise, if", chain)
-    elif len(rest) == 1 and not rest[0].text.endswith(":"):
-        out.append(_Item(depth, f"otherwise: {rest[0].text}", max(3, rest[0].weight), chain))
-    elif rest:
-        out.append(_Item(depth, "otherwise:", max(i.weight for i in rest), chain))
-        out.extend(rest)
-
-
-def _children(items: list[_Item], j: int) -> list[int]:
-    out = []
-    for k in range(j + 1, len(items)):
-        if items[k].depth <= items[j].depth:
-            break
-        if items[k].depth == items[j].depth + 1:
-            out.append(k)
-    return out
-
-
-def _closure(items: list[_Item], need: set[int]) -> set[int]:
-    """What must be kept with ``need``: the headings above each line, the rest of each if/elif/else chain,
-    and, for a heading, its heaviest line (a heading alone says nothing)."""
+def _unwrap(n: ast.expr) -> ast.expr:
+    """``x.to(dtype)``, ``x.float()``, ``x.data`` → x: storage, not meaning."""
     while True:
-        more = set(need)
-        for j in need:
-            if items[j].chain:
-                more |= {k for k, it in enumerate(items) if it.chain == items[j].chain}
-            d = items[j].depth
-            for k in range(j - 1, -1, -1):
-                if items[k].depth < d:
-                    more.add(k)
-                    d = items[k].depth
-            if items[j].text.endswith(":"):
-                kids = _children(items, j)
-                if kids and not more.intersection(kids):
-                    more.add(max(kids, key=lambda k: (items[k].weight, -k)))
-        if more == need:
-            return need
-        need = more
-
-
-def _cut(items: list[_Item], limit: int) -> tuple[list[_Item], int]:
-    """Keep at most ``limit`` items: the heaviest and shallowest first, each with the headings it sits under
-    and the branch it continues ("otherwise" needs its "if")."""
-    if len(items) <= limit:
-        return items, 0
-    order = sorted(range(len(items)), key=lambda i: (-(items[i].weight - 2 * items[i].depth), i))
-    keep: set[int] = set()
-    for i in order:
-        need = _closure(items, {i})
-        if len(keep | need) > limit:
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in _PLUMBING:
+            n = n.func.value
             continue
-        keep |= need
-    kept = [items[i] for i in sorted(keep)]
-    while True:  # headings left without any child go too
-        bare = [
-            k
-            for k, it in enumerate(kept)
-            if it.text.endswith(":") and (k + 1 == len(kept) or kept[k + 1].depth <= it.depth)
-        ]
-        if not bare:
-            break
-        kept = [it for k, it in enumerate(kept) if k not in bare]
-    return kept, len(items) - len(kept)
+        if isinstance(n, ast.Attribute) and n.attr == "data":
+            n = n.value
+            continue
+        return n
 
 
-def outline_function(
-    node: ast.FunctionDef | ast.AsyncFunctionDef,
-    deny: Deny = (set(), set()),
-    modules: set[str] | None = None,
-    limit: int = 10,
-    subject: str = "function",
-    qualname: str | None = None,
-) -> Outline:
-    """The outline of one function's body."""
-    r = _Renderer(deny, modules or set())
-    items: list[_Item] = []
-    _walk(r, node.body, 0, True, items)
-    items = _shallow(items, MAX_DEPTH)
-    items, omitted = _cut(_dedupe(items), limit)
-    body = _body(node.body)
-    abstract = (
-        bool(body)
-        and all(isinstance(s, ast.Raise) for s in body)
-        and any("NotImplementedError" in ast.dump(s) for s in body)
-    )
-    lines = (body[-1].end_lineno or body[-1].lineno) - body[0].lineno + 1 if body else 0
-    return Outline(
-        subject=subject,
-        qualname=qualname or node.name,
-        lines=lines,
-        steps=tuple(OutlineStep(i.depth, _sentence(i.text)) for i in items),
-        helpers=tuple(r.helpers),
-        raises=tuple(r.raises),
-        branches=r.branches,
-        loops=r.loops,
-        abstract=abstract,
-        omitted=omitted,
-    )
-
-
-def _sentence(text: str) -> str:
-    text = text[:1].upper() + text[1:]
-    return text if text.endswith(":") else terminated(text)
-
-
-# --- symbols of a workspace ------------------------------------------------------------------------
-
-
-@lru_cache(maxsize=64)
-def _tree(path: str, mtime: float) -> ast.Module | None:
-    try:
-        with open(path, encoding="utf-8", errors="replace") as fh:
-            return pyast.parse(fh.read())
-    except (SyntaxError, ValueError, OSError):
-        return None
-
-
-def _module_tree(ws: Workspace, file: str) -> ast.Module | None:
-    physical = ws.source.physical(file)
-    try:
-        return _tree(str(physical), physical.stat().st_mtime)
-    except OSError:
-        return None
-
-
-def definition_node(ws: Workspace, sym: Symbol) -> ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | None:
-    """The ast node of an indexed symbol: the definition of its name that starts on its line."""
-    tree = _module_tree(ws, sym.file)
-    if tree is None:
-        return None
-    for n in ast.walk(tree):
-        if (
-            isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
-            and n.lineno == sym.start_line
-            and n.name == sym.name
-        ):
-            return n
+def _term_key(n: ast.expr) -> str | None:
+    """The code a leaf term stands for (subscripts by a variable key dropped: one value per adapter)."""
+    n = _unwrap(n)
+    if isinstance(n, ast.Name):
+        return n.id
+    if isinstance(n, ast.Attribute):
+        head = _term_key(n.value)
+        return f"{head}.{n.attr}" if head else None
+    if isinstance(n, ast.Subscript):
+        head = _term_key(n.value)
+        if head is None:
+            return None
+        key = n.slice
+        return head if not isinstance(key, ast.Constant) else f"{head}[{ast.unparse(key)}]"
     return None
 
 
-def module_docstring(ws: Workspace, file: str) -> str | None:
-    tree = _module_tree(ws, file)
-    return ast.get_docstring(tree) if tree is not None else None
+def _symbol_for(key: str, fallback_words: list[str]) -> str:
+    """A TeX symbol for a term: its one-letter word (``weight_B`` → B), a Greek name (``lora_alpha`` → \\alpha,
+    ``delta_weight`` → \\Delta W), else the initial of its last word (``scaling`` → s); a generic attribute
+    is named by its owner (``lora_B.weight`` → B, ``lora_B.bias`` → b_B)."""
+    parts = [p for p in key.replace("[", ".").replace("]", "").split(".") if p and p not in ("self", "cls")]
+    last = parts[-1] if parts else key
+    owner_words = [w for p in parts[:-1] for w in _raw_words(p)]
+    if last in _GENERIC_ATTRS and parts[:-1]:
+        letter = next((w for w in reversed(owner_words) if len(w) == 1), None)
+        if letter is not None:
+            return letter if last != "bias" else f"b_{{{letter}}}"
+        return {"weight": "W", "bias": "b", "grad": "g"}.get(last, _initial(last))
+    ws = _raw_words(last) or fallback_words
+    single = [w for w in ws if len(w) == 1 and w.isalpha()]
+    if single:
+        return single[-1]
+    if ws and ws[0].lower() in _GREEK and len(ws) > 1 and ws[0].lower() in _CAPITAL_GREEK:
+        return f"\\{ws[0].lower().capitalize()} {_initial(ws[-1]).upper()}"  # delta_weight → \Delta W
+    greek = [w.lower() for w in ws if w.lower() in _GREEK]
+    if greek:
+        return f"\\{_GREEK_TEX.get(greek[-1], greek[-1])}"  # lora_alpha → \alpha
+    return _initial(ws[-1] if ws else last)
 
 
-def imported_modules(ws: Workspace, file: str) -> set[str]:
-    """Names a module binds with ``import x`` / ``import x as y``: ``x.f()`` is a call of a plain helper."""
-    tree = _module_tree(ws, file)
-    if tree is None:
-        return set()
-    out: set[str] = set()
-    for n in ast.walk(tree):
-        if isinstance(n, ast.Import):
-            out.update((a.asname or a.name).split(".")[0] for a in n.names)
+def _raw_words(name: str) -> list[str]:
+    return [p for chunk in name.split("_") if chunk for p in _CAMEL.findall(chunk) or [chunk]]
+
+
+def _initial(word: str) -> str:
+    w = word.strip("_") or "v"
+    return w[0].upper() if w.lower() in ("weight", "matrix") else w[0].lower() if w[0].isalpha() else "v"
+
+
+class _Tex:
+    """One statement's expression as TeX, collecting a symbol per leaf term."""
+
+    def __init__(self, aliases: dict[str, str], results: dict[str, str] | None = None) -> None:
+        self.symbols: dict[str, str] = {}  # term key → symbol
+        self.aliases = aliases  # local name → the code it was assigned from (for the legend)
+        self.results = results or {}  # local name → the function whose result it holds (named after it)
+        self.leaves = 0
+        self.ops = 0
+
+    def sym(self, n: ast.expr, fallback: list[str] | None = None) -> str:
+        key = _term_key(n)
+        if key is None:
+            raise ValueError("not a term")
+        if key not in self.symbols:
+            made_by = self.results.get(key)
+            words = [w for w in _raw_words(made_by or "") if w.lower() not in ("get", "compute", "calc", "calculate")]
+            s = (
+                _symbol_for("_".join(words), words)
+                if words
+                else _symbol_for(self.aliases.get(key, key), fallback or [])
+            )
+            taken = set(self.symbols.values())
+            if s in taken:
+                extra = next(
+                    (w for w in _raw_words(key.split(".")[-1]) if len(w) > 1 and w not in ("self",)), str(len(taken))
+                )
+                s = f"{s}_{{\\mathrm{{{extra[:8]}}}}}"
+            self.symbols[key] = s
+        self.leaves += 1
+        if self.leaves > _MAX_LEAVES:
+            raise ValueError("too long to read as a formula")
+        return self.symbols[key]
+
+    def call_term(self, name: str) -> str:
+        key = f"self.{name}()"
+        if key not in self.symbols:
+            words = [w for w in _raw_words(name) if w.lower() not in ("get", "compute", "calc", "calculate")]
+            s = _symbol_for("_".join(words) or name, words)
+            if s in self.symbols.values():
+                s = f"{s}_{{\\mathrm{{{(words or [name])[-1][:8]}}}}}"
+            self.symbols[key] = s
+        self.leaves += 1
+        return self.symbols[key]
+
+    def expr(self, n: ast.expr, parent_prec: int = 0) -> str:
+        n = _unwrap(n)
+        if isinstance(n, ast.BinOp):
+            self.ops += 1
+            op = type(n.op)
+            if op is ast.Div:
+                return f"\\frac{{{self.expr(n.left)}}}{{{self.expr(n.right)}}}"
+            if op is ast.Pow:
+                return f"{self.expr(n.left, 9)}^{{{self.expr(n.right)}}}"
+            prec, sym = {
+                ast.Add: (1, " + "),
+                ast.Sub: (1, " - "),
+                ast.Mult: (2, r" \cdot "),
+                ast.MatMult: (2, " "),
+                ast.FloorDiv: (2, r" \mathbin{//} "),
+            }.get(op, (0, ""))
+            if not sym:
+                raise ValueError("an operator a formula does not use")
+            text = f"{self.expr(n.left, prec)}{sym}{self.expr(n.right, prec + (op in (ast.Sub,)))}"
+            return f"({text})" if prec < parent_prec else text
+        if isinstance(n, ast.UnaryOp) and isinstance(n.op, ast.USub):
+            return f"-{self.expr(n.operand, 3)}"
+        if isinstance(n, ast.Constant) and isinstance(n.value, (int, float)) and not isinstance(n.value, bool):
+            return repr(n.value)
+        if isinstance(n, ast.Call):
+            name = (
+                n.func.attr if isinstance(n.func, ast.Attribute) else n.func.id if isinstance(n.func, ast.Name) else ""
+            )
+            args = [a for a in n.args if not isinstance(a, ast.Starred)]
+            if name in ("matmul", "mm", "bmm") and len(args) == 2:
+                self.ops += 1
+                return f"{self.expr(args[0], 2)} {self.expr(args[1], 2)}"
+            if name in _FUNCS and args:
+                tex = _FUNCS[name]
+                inner = self.expr(args[0])
+                self.ops += 1
+                if tex == "abs":
+                    return f"\\lvert {inner} \\rvert"
+                if tex == "norm":
+                    return f"\\lVert {inner} \\rVert"
+                if tex == r"\sqrt":
+                    return f"\\sqrt{{{inner}}}"
+                return f"{tex}({inner})"
+            if (
+                name
+                and isinstance(n.func, ast.Attribute)
+                and isinstance(n.func.value, ast.Name)
+                and n.func.value.id in ("self", "cls")
+                and name not in _TRIVIAL_CALLS
+            ):
+                return self.call_term(name)  # what a method of the object computes: one term, named by it
+            if name and args and re.fullmatch(r"[a-z][a-z0-9_]*", name) and name not in _TRIVIAL_CALLS:
+                inner = self.expr(args[0])
+                more = r", \ldots" if len(args) > 1 else ""
+                return f"\\operatorname{{{name.replace('_', ' ')}}}({inner}{more})"
+            raise ValueError("a call that is not maths")
+        return self.sym(n)
+
+
+def _score(stmt: ast.stmt, value: ast.expr, target: ast.expr) -> int:
+    score = 0
+    for n in ast.walk(value):
+        if isinstance(n, ast.BinOp):
+            score += {ast.MatMult: 3, ast.Mult: 2, ast.Div: 2, ast.Pow: 2, ast.Add: 1, ast.Sub: 1}.get(type(n.op), 0)
+        if isinstance(n, ast.Call) and isinstance(n.func, (ast.Name, ast.Attribute)):
+            name = n.func.attr if isinstance(n.func, ast.Attribute) else n.func.id
+            score += 2 if name in _FUNCS else 0
+    if isinstance(stmt, ast.AugAssign):
+        score += 1 if isinstance(stmt.op, (ast.Add, ast.Sub, ast.Mult)) else 0
+        if isinstance(target, (ast.Attribute, ast.Subscript)):
+            score += 2  # an update of the object's state: what the step leaves behind
+    return score
+
+
+def _is_bookkeeping(value: ast.expr) -> bool:
+    """Counters, sizes and offsets (``i + 1``, ``len(x) - n``): arithmetic that is not the idea."""
+    leaves = [n for n in ast.walk(value) if isinstance(n, (ast.Name, ast.Attribute, ast.Constant))]
+    if any(isinstance(n, ast.Constant) and isinstance(n.value, str) for n in leaves):
+        return True  # text
+    names = [
+        w
+        for n in ast.walk(value)
+        if isinstance(n, (ast.Name, ast.Attribute))
+        for w in name_words(n.id if isinstance(n, ast.Name) else n.attr)
+    ]
+    if any(
+        isinstance(n, ast.Call)
+        and (
+            (isinstance(n.func, ast.Name) and n.func.id == "len")
+            or (isinstance(n.func, ast.Attribute) and n.func.attr == "item")
+        )
+        for n in ast.walk(value)
+    ):
+        return True  # sizes, and tensors turned into numbers to report
+    if isinstance(value, ast.Attribute) and value.attr.startswith("_"):
+        return True  # a private attribute: the object's internal accounting
+    counters = {"i", "j", "k", "n", "idx", "index", "count", "num", "len", "size", "offset", "start", "end", "step"}
+    counters |= {"steps", "total", "epoch", "epochs", "batch", "pos", "position", "length", "shape", "dim", "time"}
+    counters |= {"self", "cls", "state", "in", "of", "per", "current", "remaining", "so", "far"}
+    if set(names) & {"log", "logged", "logging", "logger", "metric", "metrics", "global", "elapsed", "seconds"}:
+        return True  # what is reported about the run, not what it computes
+    return bool(names) and all(w in counters for w in names)
+
+
+def _results_of(node: FunctionNode) -> dict[str, str]:
+    """Local names assigned from a call: name → the called function's name (``d = self.f(x)`` → f)."""
+    out: dict[str, str] = {}
+    for n in walk_own(node):
+        if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name):
+            v = _unwrap(n.value)
+            if isinstance(v, ast.Call):
+                f = v.func
+                name = f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else None
+                if name:
+                    out[n.targets[0].id] = name
     return out
 
 
-def _method_of_call(api_call: str | None) -> str | None:
-    """``Trainer(...).train()`` → train: the method the step calls on a freshly built object."""
-    try:
-        node = pyast.parse((api_call or "").strip().strip("`"), mode="eval").body
-    except SyntaxError:
+def _aliases(node: FunctionNode) -> dict[str, str]:
+    """Local names assigned once from a term (``weight_A = self.lora_A[adapter].weight``)."""
+    seen: dict[str, list[ast.expr]] = {}
+    for n in walk_own(node):
+        if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name):
+            seen.setdefault(n.targets[0].id, []).append(n.value)
+    out: dict[str, str] = {}
+    for name, values in seen.items():
+        key = _term_key(values[0])
+        if key is not None and key != name and isinstance(_unwrap(values[0]), (ast.Attribute, ast.Subscript)):
+            out[name] = key
+    return out
+
+
+def formulas_of(sym: Symbol, node: FunctionNode, returns_as: list[str] | None = None) -> list[Formula]:
+    """The arithmetic statements of one body, each as a formula. ``returns_as``: words naming what the body
+    returns (its function's name), used for the symbol of a returned plain variable."""
+    aliases = _aliases(node)
+    results = _results_of(node)
+    returned = {
+        n.id
+        for r in walk_own(node)
+        if isinstance(r, ast.Return) and r.value is not None
+        for n in ast.walk(r.value)
+        if isinstance(n, ast.Name)
+    }
+    out: list[Formula] = []
+    for stmt in walk_own(node):
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+            target, value = stmt.targets[0], stmt.value
+        elif isinstance(stmt, ast.AugAssign):
+            target, value = stmt.target, stmt.value
+        elif isinstance(stmt, ast.Return) and stmt.value is not None and isinstance(stmt.value, ast.BinOp):
+            target, value = ast.Name(id="__result__"), stmt.value
+        else:
+            continue
+        arithmetic = isinstance(stmt, ast.AugAssign) or any(isinstance(n, ast.BinOp) for n in ast.walk(value))
+        if not arithmetic or _is_bookkeeping(value) or _is_bookkeeping(target):
+            continue
+        score = _score(stmt, value, target)
+        if score < 3:
+            continue
+        tex = _Tex(aliases, results)
+        try:
+            rhs = tex.expr(value)
+            if isinstance(target, ast.Name) and (target.id in returned or target.id == "__result__") and returns_as:
+                lhs_key = "__result__"
+                lhs = _symbol_for("_".join(returns_as), returns_as)
+                if lhs in tex.symbols.values():
+                    lhs = lhs + "'"
+                tex.symbols[lhs_key] = lhs
+            else:
+                lhs = tex.sym(target)
+        except (ValueError, RecursionError):
+            continue
+        if (tex.ops == 0 and not isinstance(stmt, ast.AugAssign)) or len(set(tex.symbols)) < 2:
+            continue
+        if isinstance(stmt, ast.AugAssign):
+            op = {ast.Add: " + ", ast.Sub: " - ", ast.Mult: r" \cdot "}.get(type(stmt.op))
+            if op is None:
+                continue
+            right = rhs if not isinstance(_unwrap(value), ast.BinOp) or op == " + " else f"({rhs})"
+            text = f"{lhs} \\leftarrow {lhs}{op}{right}"
+        else:
+            text = f"{lhs} = {rhs}"
+        legend = tuple(
+            (s, aliases.get(k, k))
+            for k, s in tex.symbols.items()
+            if k != "__result__" and not re.fullmatch(r"[A-Za-z]", aliases.get(k, k))
+        )
+        names = {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name)}
+        calls = {
+            n.func.attr if isinstance(n.func, ast.Attribute) else n.func.id
+            for n in ast.walk(value)
+            if isinstance(n, ast.Call) and isinstance(n.func, (ast.Attribute, ast.Name))
+        }
+        uses = tuple(sorted({results[x] for x in names if x in results} | calls))
+        out.append(Formula(text, legend, sym, stmt.lineno, stmt.end_lineno or stmt.lineno, score, uses))
+    return out
+
+
+def _state_formula(ws: Workspace, owner: Symbol | None, key: str) -> Formula | None:
+    """``self.X[...] = a / b`` somewhere in the class (its default branch first): what a term is."""
+    if owner is None or not key.startswith("self."):
         return None
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Call):
-        return node.func.attr
+    best: Formula | None = None
+    for klass in ws.names.mro(owner):
+        for meth in ws.index.file_symbols(klass.file):
+            if meth.parent != klass.qualname or meth.kind != "method":
+                continue
+            node = function_node(ws, meth)
+            if node is None:
+                continue
+            parents = {id(c): p for p in walk_own(node) for c in ast.iter_child_nodes(p)}
+            for stmt in walk_own(node):
+                if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1):
+                    continue
+                if _term_key(stmt.targets[0]) != key or not isinstance(stmt.value, ast.BinOp):
+                    continue
+                tex = _Tex({})
+                try:
+                    text = f"{tex.sym(stmt.targets[0])} = {tex.expr(stmt.value)}"
+                except (ValueError, RecursionError):
+                    continue
+                in_if_body = any(
+                    isinstance(p, ast.If) and stmt in p.body for p in [parents.get(id(stmt))] if p is not None
+                )
+                f = Formula(
+                    text,
+                    tuple((s, k) for k, s in tex.symbols.items()),
+                    meth,
+                    stmt.lineno,
+                    stmt.end_lineno or stmt.lineno,
+                    0 if in_if_body else 1,
+                )
+                if best is None or f.score > best.score:
+                    best = f
+        if best is not None:
+            return best
     return None
 
 
-def _is_dataclass(sym: Symbol) -> bool:
-    return any("dataclass" in d for d in sym.decorators)
+# --- the work loop ---------------------------------------------------------------------------------
 
 
-def main_method(ws: Workspace, sym: Symbol, api_call: str | None = None) -> tuple[Symbol, str] | None:
-    """(the definition whose body is the step's algorithm, what it is in words)."""
-    if sym.kind != "class":
-        return sym, "method" if sym.kind == "method" else "function"
-    methods = {s.name: s for s in ws.index.file_symbols(sym.file) if s.parent == sym.qualname and s.kind == "method"}
-    called = _method_of_call(api_call)
-    for name, subject in (
-        (called, "method"),
-        ("__post_init__" if _is_dataclass(sym) else None, "post-init check"),
-        ("__init__", "constructor"),
-        ("__call__", "call method"),
-    ):
-        if name and name in methods:
-            return methods[name], subject
-    return None
-
-
-def _delegate(ws: Workspace, sym: Symbol, node: ast.FunctionDef | ast.AsyncFunctionDef) -> Symbol | None:
-    """The definition a one-statement body hands its work to (``return super().f(...)``, ``return self._f(...)``,
-    ``return helper(...)``), when the repository defines it."""
-    body = _body(node.body)
-    if len(body) != 1 or not isinstance(body[0], (ast.Return, ast.Expr)) or not isinstance(body[0].value, ast.Call):
-        return None
-    func = body[0].value.func
-    cls = sym.parent if sym.kind == "method" else None
-    if isinstance(func, ast.Attribute):
-        v = func.value
-        if isinstance(v, ast.Call) and isinstance(v.func, ast.Name) and v.func.id == "super" and cls:
-            owner = ws.index.definition(sym.module, cls)
-            for base in owner.bases if owner else ():
-                hit = _method_in_class(ws, base.split(".")[-1], func.attr)
-                if hit:
-                    return hit
-            return None
-        if isinstance(v, ast.Name) and v.id in ("self", "cls") and cls:
-            return ws.index.definition(sym.module, f"{cls}.{func.attr}")
-        return None
+def _call_name(func: ast.expr) -> tuple[str, str | None]:
+    """(called name, receiver text without ``self.``)."""
     if isinstance(func, ast.Name):
-        local = ws.index.definition(sym.module, func.id)
-        if local is not None and local.kind == "function":
-            return local
-        found = [s for s in ws.index.by_name.get(func.id, []) if s.kind == "function" and s.parent is None]
-        return found[0] if len(found) == 1 else None
+        return func.id, None
+    if isinstance(func, ast.Attribute):
+        recv = ast.unparse(func.value)
+        recv = recv.removeprefix("self.")
+        return func.attr, (None if recv == "self" else recv)
+    return "", None
+
+
+def _feature_branch(test: ast.expr) -> bool:
+    """A case rather than the algorithm: a platform or feature switch (``if is_x_available():``), a
+    capability probe (``if hasattr(opt, "train"):``), or a periodic chore (``if step % n == 0:``)."""
+    for n in ast.walk(test):
+        name = n.id if isinstance(n, ast.Name) else n.attr if isinstance(n, ast.Attribute) else ""
+        if re.match(r"^_?is_\w+_(available|enabled)$", name) or name in ("hasattr", "callable"):
+            return True
+        if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mod):
+            return True
+    return False
+
+
+def _key_ops(loop: ast.AST, chain_names: set[str]) -> list[tuple[str, int]]:
+    """(operation as code, line) of the calls a loop body makes that are the algorithm's."""
+    out: list[tuple[str, int]] = []
+    skip: set[int] = set()
+    for n in walk_own(loop):
+        if isinstance(n, ast.If) and _feature_branch(n.test):
+            skip.update(id(x) for s in n.body for x in ast.walk(s))
+        if isinstance(n, ast.withitem):
+            skip.update(id(x) for x in ast.walk(n.context_expr))  # a context frames the work
+        if isinstance(n, (ast.Raise, ast.Assert)) or (isinstance(n, ast.If) and n is not loop):
+            if isinstance(n, (ast.Raise, ast.Assert)):
+                skip.update(id(x) for x in ast.walk(n))
+            elif isinstance(n, ast.If):
+                skip.update(id(x) for x in ast.walk(n.test))
+    arg_calls = {
+        id(a) for n in walk_own(loop) if isinstance(n, ast.Call) for a in [*n.args, *(k.value for k in n.keywords)]
+    }
+    header = (
+        loop.iter if isinstance(loop, (ast.For, ast.AsyncFor)) else loop.test if isinstance(loop, ast.While) else None
+    )
+    if header is not None:
+        skip.update(id(x) for x in ast.walk(header))
+    for n in walk_own(loop):
+        if not isinstance(n, ast.Call) or id(n) in skip or id(n) in arg_calls:
+            continue
+        name, recv = _call_name(n.func)
+        if not name or name in _TRIVIAL_CALLS or name in _PLUMBING:
+            continue
+        ws_ = set(name_words(name)) | set(name_words(recv or ""))
+        side = ws_ & _BOOKKEEPING or name.startswith("_") or name_words(name)[:1] in (["check"], ["validate"])
+        if side and not (name in chain_names and recv is None):
+            continue
+        if name[:1].isupper() or (recv and recv[:1].isupper() and "." not in recv):
+            continue  # building an object or a class-level helper, not a step of the loop
+        if recv is not None and not re.fullmatch(r"[A-Za-z_][\w.]*", recv):
+            continue  # a method of a computed value (x.sum().item()): plumbing
+        if recv is not None and recv.split(".")[0] in ("torch", "np", "math", "os", "functools", "time", "xm"):
+            continue
+        text = f"{recv}.{name}" if recv else name
+        if text not in (t for t, _ in out):
+            out.append((text, n.lineno))
+    return out
+
+
+def _level(loop: ast.AST) -> str | None:
+    if isinstance(loop, ast.While):
+        return None
+    if not isinstance(loop, (ast.For, ast.AsyncFor)):
+        return None
+    targets = [t.id for t in ast.walk(loop.target) if isinstance(t, ast.Name) and t.id != "_"]
+    index_like = {"i", "j", "k", "idx", "index", "step", "n"}
+    named = [t for t in targets if t not in index_like]
+    if named:
+        return named[-1]
     return None
 
 
-def _method_in_class(ws: Workspace, class_name: str, method: str) -> Symbol | None:
-    classes = [s for s in ws.index.by_name.get(class_name, []) if s.kind == "class"]
-    if len(classes) != 1:
+def loop_of(ws: Workspace, link: Link, nxt: Link | None, chain_names: set[str]) -> Loop | None:
+    """The loops of ``link``'s body around the call that reaches ``nxt`` (or, for the last link, its
+    outermost loop), with the operations of the innermost one."""
+    node = function_node(ws, link.symbol)
+    if node is None:
         return None
-    c = classes[0]
-    return ws.index.definition(c.module, f"{c.qualname}.{method}")
+    parents = {id(c): p for p in walk_own(node) for c in ast.iter_child_nodes(p)}
+    target: ast.AST | None = None
+    if nxt is not None and nxt.line is not None:
+        target = next(
+            (
+                n
+                for n in walk_own(node)
+                if isinstance(n, (ast.Call, ast.Attribute))
+                and getattr(n, "lineno", None) == nxt.line
+                and (_call_name(n.func)[0] if isinstance(n, ast.Call) else n.attr) == nxt.symbol.name
+            ),
+            None,
+        )
+    if target is None:
+        return None
+    loops: list[ast.AST] = []
+    x: ast.AST = target
+    while id(x) in parents:
+        x = parents[id(x)]
+        if isinstance(x, (ast.For, ast.AsyncFor, ast.While)):
+            loops.append(x)
+    if not loops:
+        return None
+    inner = loops[0]
+    ops = _key_ops(inner, chain_names)
+    if len(ops) < 2:
+        return None
+    nested = function_node(ws, nxt.symbol) if nxt is not None else None
+    inner_ops: list[str] = []
+    if nested is not None:
+        inner_ops = [t for t, _ in _key_ops(nested, chain_names)][:5]
+    levels = tuple(lv for lv in (_level(lp) for lp in reversed(loops)) if lv)
+    last = max(getattr(inner, "end_lineno", None) or inner.lineno, max(line for _, line in ops))  # type: ignore[attr-defined]
+    return Loop(
+        levels,
+        tuple(t for t, _ in ops[:7]),
+        tuple(inner_ops),
+        link.symbol,
+        loops[-1].lineno,  # type: ignore[attr-defined]
+        last,
+    )
 
+
+# --- docstring maths ------------------------------------------------------------------------------
 
 _TEX = re.compile(
     r":math:`([^`]+)`|\$\$(.+?)\$\$|(?<![\w$])\$([^$\n]{2,120})\$(?![\w$])|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL
@@ -872,37 +715,51 @@ def docstring_formulas(*docs: str | None) -> tuple[str, ...]:
     return tuple(out[:4])
 
 
-def outline_symbol(
-    ws: Workspace, sym: Symbol, deny: Deny = (set(), set()), api_call: str | None = None, limit: int = 10
-) -> Outline | None:
-    """The outline of what ``sym`` runs: its own body, its class's main method, or, for a body that only
-    hands over to another definition of the repository, that definition's body."""
-    main = main_method(ws, sym, api_call)
-    if main is None:
-        return None
-    target, subject = main
-    node = definition_node(ws, target)
-    if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-        return None
-    delegate = _delegate(ws, target, node)
-    owner_doc = sym.docstring if sym is not target else None
-    if delegate is not None:
-        dnode = definition_node(ws, delegate)
-        if isinstance(dnode, (ast.FunctionDef, ast.AsyncFunctionDef)) and _body(dnode.body):
-            out = outline_function(dnode, deny, imported_modules(ws, delegate.file), limit, subject, delegate.qualname)
-            return replace(
-                out,
-                delegate=delegate.qualname,
-                formulas=docstring_formulas(owner_doc, target.docstring, delegate.docstring),
-            )
-    out = outline_function(node, deny, imported_modules(ws, target.file), limit, subject, target.qualname)
-    return replace(out, formulas=docstring_formulas(owner_doc, target.docstring))
+# --- the core of a chain -------------------------------------------------------------------------------
 
 
-def render_outline(o: Outline) -> str:
-    """The outline as a MediaWiki numbered list (``#`` items, ``#*`` for nested ones: R4 forbids ``##``)."""
-    lines = []
-    for step in o.steps:
-        marker = "#" + "*" * step.depth
-        lines.append(f"{marker} {step.text}")
-    return "\n".join(lines)
+def core(ws: Workspace, chain: tuple[Link, ...], max_formulas: int = 3) -> Core:
+    """The formulas and the work loop of a chain (tools.index.callees.callee_chain)."""
+    if not chain:
+        return Core((), None, ())
+    names = {link.symbol.name for link in chain[1:]}
+    found: list[Formula] = []
+    for k, link in enumerate(chain):
+        if not teaching_free(link.symbol.file):
+            continue
+        node = function_node(ws, link.symbol)
+        if node is None or not body(node.body):
+            continue
+        returns_as = [w for w in name_words(link.symbol.name) if w not in ("get", "compute", "calc", "calculate")]
+        found.extend((f, k) for f in formulas_of(link.symbol, node, returns_as))  # type: ignore[misc]
+    formulas = _pick(ws, found, chain, max_formulas)  # type: ignore[arg-type]
+    loop = None
+    for k in range(len(chain) - 1):
+        loop = loop_of(ws, chain[k], chain[k + 1], names)
+        if loop is not None:
+            break
+    docs = docstring_formulas(*(link.symbol.docstring for link in chain))
+    return Core(tuple(formulas), loop, docs)
+
+
+def _pick(ws: Workspace, found: list[tuple[Formula, int]], chain: tuple[Link, ...], limit: int) -> list[Formula]:
+    """The deepest link's strongest formula, the formula of an earlier link that uses what the deeper link
+    returns, and the definition of a state term they share; in chain order."""
+    if not found:
+        return []
+    deepest = max(k for _, k in found)
+    best = max((f for f, k in found if k == deepest), key=lambda f: (f.score, -f.line))
+    picked: list[tuple[Formula, int]] = [(best, deepest)]
+    produced = chain[deepest].symbol.name
+    users = [(f, k) for f, k in found if k < deepest and f.line != best.line and produced in f.uses]
+    if users and len(picked) < limit:
+        # an update of the object's state first (it is what the step leaves behind)
+        picked.insert(0, max(users, key=lambda t: (t[0].score, -t[0].line)))
+    if len(picked) < limit:
+        owner = ws.index.definition(best.symbol.module, best.symbol.parent) if best.symbol.parent else None
+        for _sym, code in best.legend:
+            state = _state_formula(ws, owner, code) if code.startswith("self.") else None
+            if state is not None:
+                picked.append((state, deepest + 1))
+                break
+    return [f for f, _ in sorted(picked, key=lambda t: t[1])]
