@@ -17,6 +17,10 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from agents.draft.drafter import FlowStep, workflow_data
+from agents.draft.rewrite import repair_page_text, repair_repeated_sections, source_sentences, workflow_sentences
+from agents.verify.context import Context
+from tools.index.workspace import Workspace, symbol_at
+from tools.wiki.load import Wiki
 from tools.atomic import atomic_write
 from agents.drift import RECORD, Drift, VerifiedRecord, read_record, record_text, restamp, wiki_files
 from tools.wiki.indexes import render_indexes, with_kept_sections, with_statuses, without_workflows
@@ -30,7 +34,7 @@ from tools.wiki.schema import INDEX_FILES
 from tools.wiki.page import TYPE_FOLDERS, page_path
 from tools.wiki.workflow_index import WorkflowIndex
 
-MAX_ROUNDS = 6
+MAX_ROUNDS = 10  # whole-wiki verifications: holds, stale pages and wording repairs each take one
 
 
 def _pair_of(rel: str, text: str) -> list[str]:
@@ -101,6 +105,8 @@ def commit(
     held_flows: set[str] = set()
     removed: dict[str, str] = {}  # pages of the wiki that no longer verify and were not redrafted
     stage = Path(cfg["run_dir"]) / "staging"
+    attempts: dict[str, int] = {}  # wording repairs per page (R49): two, then the page is held as before
+    reworded: dict[str, tuple[str, str]] = {}  # workflow page → (text as drawn, text as repaired)
     for _ in range(MAX_ROUNDS):
         for rel in [r for r in ours if r.startswith("workflows/")]:
             ours.pop(rel)  # regenerated each round from the pages that remain
@@ -129,7 +135,7 @@ def commit(
                 )
                 continue
             shown = {(s.workflow, s.number) for s in documented}
-            candidate[rel] = ours[rel] = render_page(
+            drawn = render_page(
                 "Workflow",
                 workflow_data(
                     ws,
@@ -144,6 +150,9 @@ def commit(
                     overviews,
                 ),
             )
+            # a workflow page is drawn again each round: its wording repair holds while the drawing is the same
+            fix = reworded.get(rel)
+            candidate[rel] = ours[rel] = fix[1] if fix is not None and fix[0] == drawn else drawn
         done = _documented_steps(wi, candidate)
         gone = {w for w in held_flows if page_path("Workflow", w) not in candidate}
         files = dict(candidate)
@@ -167,6 +176,26 @@ def commit(
         for f in report.errors:
             if f.page not in ours:
                 failing |= {rel for stem, rel in stems.items() if re.search(rf"\b{re.escape(stem)}\b", f.message)}
+        # wording is repaired, not held (R49 as amended): a page whose only errors are R49 gets the repeated
+        # sentences rewritten from the source, and the wiki is verified again
+        wording = {
+            rel
+            for rel in failing
+            if attempts.get(rel, 0) < 2
+            and (own := [f for f in report.errors if f.page == rel])
+            and all(f.rule == "R49" for f in own)
+        }
+        if wording:
+            fixed = _repair_wording(ws, load_wiki(stage, cfg["repo"]), wi, ours, results, wording)
+            for rel in wording:
+                attempts[rel] = attempts.get(rel, 0) + (1 if rel in fixed else 2)
+            for rel, text in fixed.items():
+                if rel.startswith(TYPE_FOLDERS["Workflow"] + "/"):
+                    drawn_first = reworded[rel][0] if rel in reworded else ours[rel]
+                    reworded[rel] = (drawn_first, text)
+            if fixed:
+                ours.update(fixed)
+                continue
         if not failing:
             stale = {
                 f.page
@@ -281,6 +310,44 @@ def commit(
             "example_names": report.as_dict()["example_names"],
         },
     )
+
+
+def _repair_wording(
+    ws: Workspace, wiki: Wiki, wi: WorkflowIndex, ours: dict[str, str], results: list[PairResult], pages: set[str]
+) -> dict[str, str]:
+    """Rewritten texts for ``pages`` (ours, failing R49 only): repeated sentences dropped or replaced by
+    sentences from the source (for a Workflow page, the WorkflowIndex's words for it), placeholder maths
+    and doubled sentences removed."""
+    ctx = Context(wiki, ws)
+    flows = {page_path("Workflow", w.name): w for w in wi.workflows}
+    titles = {(s.workflow, s.number): s.title for s in (wiki.workflow_index.steps if wiki.workflow_index else [])}
+    by_page = {rel: r for r in results for rel in r["texts"]}
+
+    def candidates(rel: str, section: str) -> list[str]:
+        r = by_page.get(rel)
+        if rel in flows:
+            return workflow_sentences(
+                flows[rel].description, [(s.title, s.inputs, s.outputs) for s in flows[rel].steps]
+            )
+        if r is None:
+            return []
+        loc: Mapping[str, object] = r.get("location") or {}
+        sym = (
+            symbol_at(ws, str(loc.get("file")), str(loc.get("qualname")), int(str(loc.get("start_line"))))
+            if loc.get("kind") == "internal" and loc.get("start_line") is not None
+            else None
+        )
+        kind = "Principle" if rel.startswith(TYPE_FOLDERS["Principle"] + "/") else "Implementation"
+        deny = ctx.deny_terms(wiki.pages.get(rel))  # with the step's external packages (R34)
+        return source_sentences(ws, sym, r["steps"], r["principle"], titles, deny, kind, section)
+
+    mine = {rel: ours[rel] for rel in pages if rel in ours}
+    out = repair_repeated_sections(ctx, mine, candidates)
+    for rel, text in mine.items():
+        fixed = repair_page_text(out.get(rel, text))
+        if fixed != text:
+            out[rel] = fixed
+    return out
 
 
 def _documented_steps(wi: WorkflowIndex, files: Mapping[str, str]) -> set[tuple[str, int]]:

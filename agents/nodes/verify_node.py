@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from agents.draft.rewrite import repair_page_text
 from agents.model.critic import Verdict, as_findings, critic_verdict
 from agents.runctx import RunConfig, TraceRecord, traced, workflow_index, workspace, write_draft
 from agents.state import PairState, Repairs, result
@@ -57,10 +58,21 @@ def check(state: PairState) -> PairState:
     with traced(cfg, "verify", job["implementation"]) as rec:
         ws = workspace(cfg)
         wi, _ = workflow_index(cfg)
-        findings = [f.as_dict() for f in verify_pages(state["texts"], cfg["repo"], ws, workflow_index=wi)]
+        texts = state["texts"]
+        findings = [f.as_dict() for f in verify_pages(texts, cfg["repo"], ws, workflow_index=wi)]
         errors = [f for f in findings if f["severity"] == "E"]
+        if errors and all(f["rule"] == "R49" for f in errors):
+            # wording is repaired, not a reason for another round or a hold (R49 as amended): a sentence
+            # said twice loses its second copy, placeholder maths goes, and the pair is checked again
+            fixed = {rel: repair_page_text(t) for rel, t in texts.items()}
+            if fixed != texts:
+                texts = fixed
+                state = state.copy()
+                state["texts"] = texts
+                findings = [f.as_dict() for f in verify_pages(texts, cfg["repo"], ws, workflow_index=wi)]
+                errors = [f for f in findings if f["severity"] == "E"]
         rounds = state.get("rounds", 0)
-        write_draft(cfg, "drafts", state["texts"])
+        write_draft(cfg, "drafts", texts)
         repairs: Repairs = state.get("repairs") or {}
         if not errors:
             verdict = (
@@ -85,7 +97,7 @@ def check(state: PairState) -> PairState:
             res = result(state, "verified", None, findings)
             if verdict is not None:
                 res["critic"] = verdict
-            return {"findings": findings, "done": True, "results": [res]}
+            return {"findings": findings, "done": True, "results": [res], "texts": texts}
         if rounds < cfg["max_repairs"]:
             rec["outcome"] = f"repair {rounds + 1}: {sorted({f['rule'] for f in errors})}"
             return {

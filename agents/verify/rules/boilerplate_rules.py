@@ -125,22 +125,36 @@ def _section(page: Page, title: str, level: int, parent: str | None) -> Section 
     return page.section(title, level=level, parent=parent) if parent else page.section(title, level=level)
 
 
-def check_boilerplate(ctx: Context) -> list[Finding]:
-    """R49, wiki-level: the same section text (names set aside) on three or more pages."""
+def section_of(page: Page, title: str) -> Section | None:
+    """One of the sections R49 compares (Description and Usage under the Overview)."""
+    for t, level, parent in SECTIONS:
+        if t == title:
+            return _section(page, t, level, parent)
+    return None
+
+
+def boilerplate_groups(ctx: Context) -> list[tuple[str, str, list[tuple[Page, int]]]]:
+    """(section title, text with names set aside, pages and lines) of every section text that three or
+    more pages share."""
     pattern = names_pattern(ctx)
     groups: dict[tuple[str, str], list[tuple[Page, int]]] = defaultdict(list)
     for page in sorted(ctx.wiki.pages.values(), key=lambda p: p.path):
-        for title, level, parent in SECTIONS:
-            sec = _section(page, title, level, parent)
+        for title, _level, _parent in SECTIONS:
+            sec = section_of(page, title)
             if sec is None:
                 continue
             text = normalised(sec.text(), pattern)
             if text:
                 groups[(title, text)].append((page, sec.line))
+    return [
+        (title, text, hits) for (title, text), hits in groups.items() if len({p.path for p, _ in hits}) >= MIN_PAGES
+    ]
+
+
+def check_boilerplate(ctx: Context) -> list[Finding]:
+    """R49, wiki-level: the same section text (names set aside) on three or more pages."""
     out = []
-    for (title, text), hits in groups.items():
-        if len({p.path for p, _ in hits}) < MIN_PAGES:
-            continue
+    for title, text, hits in boilerplate_groups(ctx):
         shown = text if len(text) <= 90 else text[:87] + "…"
         for page, line in hits:
             out.append(
