@@ -104,6 +104,31 @@ _BASE_VERBS = {
 }
 _MAX_GIST = 190
 # first words that open a noun phrase, not a verb ("Main training entry point.")
+# first words that cannot be a verb in the third person: prepositions, conjunctions, articles' company
+_NOT_LEADING_VERBS = {
+    "from",
+    "for",
+    "in",
+    "on",
+    "with",
+    "by",
+    "to",
+    "at",
+    "of",
+    "if",
+    "given",
+    "using",
+    "based",
+    "after",
+    "before",
+    "during",
+    "once",
+    "only",
+    "also",
+    "then",
+    "internal",
+    "private",
+}
 _NOT_VERBS = {
     "main",
     "base",
@@ -354,6 +379,8 @@ def _gist_of(s: str, deny: Deny) -> Gist | None:
         return _phrase(None, None, deny, ing=f"{first.lower()} {rest}")
     if rest.split(" ", 1)[0].lower() in ("is", "are", "was", "has", "can", "of", "for"):
         return None  # a noun phrase subject ("Trainer is", "Utility for")
+    if first.lower() in _NOT_LEADING_VERBS or (first.lower().endswith("ed") and not first.lower().endswith("eed")):
+        return None  # "From a name, resolve …", "Prepared inputs …": no verb leads the sentence
     if first.lower() in _NOT_VERBS:
         return _phrase(None, f"the {first.lower()} {rest}" if first.lower() not in ("the", "a", "an") else s, deny)
     verb = first.lower() if first.lower().endswith("s") and not first.lower().endswith("ss") else third_person(first)

@@ -227,7 +227,8 @@ def principle_description(api: Api | None, steps: list[StepWords]) -> str:
     paras: list[str] = []
     if api is not None:
         own = _described(api)
-        settings = _settings(api, steps[0].arguments, "other") if api.sym.kind == "class" and len(own) < 2 else ""
+        built = api.sym.kind == "class" or api.sym.name == "__init__"
+        settings = _settings(api, steps[0].arguments, "other") if built and len(own) < 2 else ""
         if settings:
             # a class with a one-line docstring (which its Implementation page quotes) is told by what it holds
             own = []
@@ -309,10 +310,15 @@ def principle_theory(api: Api | None, steps: list[StepWords], deny: Deny) -> str
             f"{s.title} is where the {s.workflow} workflow {'gets ' + s.outputs if s.outputs else 'moves on'}"
         )
     c = api.core
-    if api.sym.kind == "class" and not (c.formulas or c.loop or c.doc_formulas):
+    if (api.sym.kind == "class" or api.sym.name == "__init__") and not (c.formulas or c.loop or c.doc_formulas):
         held = _settings(api, s.arguments, "passed")
         if held:  # a class the step builds computes little: what it holds is its basis
             return held
+        cls = api.sym if api.sym.kind == "class" else api.owner
+        g = dw.gist(cls.docstring, deny) if cls is not None else None
+        if cls is not None and g is not None and (g.verb or g.noun):
+            where = api.naming.place(cls, cls.start_line, cls.end_line)
+            return terminated(f"`{api.naming.name(cls)}` ({where}) " + (g.verb or f"is {g.noun}"))
     return theory.principle_theory(api.chain, c.formulas, c.loop, c.doc_formulas, deny, s.outputs, s.inputs, api.naming)
 
 
@@ -393,7 +399,7 @@ def implementation_description(
         g = dw.gist(work.docstring, (set(), set()))
         does = f", which {g.verb}" if g is not None and g.verb else ""
         out.append(f"It hands the work to {via} ({api.naming.place(work, work.start_line, work.end_line)}){does}.")
-    elif sym.kind == "class" and (held := _settings(api, step_arguments, "passed")):
+    elif (sym.kind == "class" or sym.name == "__init__") and (held := _settings(api, step_arguments, "passed")):
         out.append(held)
     elif not out:
         kind = {"class": "class", "function": "function", "method": "method"}.get(sym.kind, sym.kind)

@@ -125,8 +125,10 @@ def what_is_computed(chain: tuple[Link, ...], deny: Deny, outputs: str, nm: Nami
         return terminated(f"{name} returns {lower_first(returns).rstrip('.')}")
     if work.returns and work.returns not in ("None", "Any") and not nm.external:
         return terminated(f"{name} computes and returns a `{work.returns}`" + (f"; {path}" if path else ""))
-    if outputs:
-        return terminated(f"{name} gives {outputs.rstrip('.')}")
+    if outputs:  # what the step gives is the entry's result, whatever the work definition returns
+        return terminated(
+            f"`{nm.name(entry)}` ({nm.place(entry, entry.start_line, entry.end_line)}) gives {outputs.rstrip('.')}"
+        )
     return terminated(f"The work is done by {name}" + (f"; {path}" if path else ""))
 
 

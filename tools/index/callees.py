@@ -29,7 +29,7 @@ import ast
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Set as AbstractSet
 from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
@@ -102,6 +102,23 @@ _SIDE = {
     "format",
     "repr",
     "str",
+    "sanitize",
+}
+# words of helpers that measure rather than work: find_batch_size, get_num_items
+_MEASURE = {
+    "find",
+    "get",
+    "compute",
+    "batch",
+    "size",
+    "sizes",
+    "count",
+    "length",
+    "num",
+    "number",
+    "shape",
+    "len",
+    "total",
 }
 
 
@@ -122,6 +139,7 @@ class _Site(NamedTuple):
     in_loop: bool
     conditional: bool  # under an if / try handler: one case, not the main path
     framing: bool  # a context manager (`with f():`): it frames the work, the body does it
+    feature: bool  # under `if is_x_available():` and the like: one platform's case
     operand: bool  # inside this body's own arithmetic: part of the formula computed here
 
 
@@ -205,9 +223,10 @@ def _teaching_words(root: str) -> Counter[str]:
     return counts
 
 
-def _most_taught(ws: Workspace, candidates: list[Symbol]) -> Symbol | None:
+def _most_taught(ws: Workspace, candidates: list[Symbol], context: AbstractSet[str] = frozenset()) -> Symbol | None:
     """The candidate whose distinctive words (its module path and class name, minus what all candidates
-    share) the README and docs mention most; ties go to the larger body, then the path."""
+    share) the step's own words name (``context``, stems), else the README and docs mention most; ties go
+    to the larger body, then the path."""
     if not candidates:
         return None
     if len(candidates) == 1:
@@ -225,7 +244,10 @@ def _most_taught(ws: Workspace, candidates: list[Symbol]) -> Symbol | None:
         # a word in many module paths ("model", "utils") is the library's vocabulary, not this candidate's
         return sum(counts[w] / (1 + spread[w]) for w in words(s) - common)
 
-    ranked = sorted(candidates, key=lambda s: (-taught(s), -(s.end_line - s.start_line), s.file, s.qualname))
+    def named(s: Symbol) -> int:
+        return len({stem(w) for w in words(s) - common} & context)
+
+    ranked = sorted(candidates, key=lambda s: (-named(s), -taught(s), -(s.end_line - s.start_line), s.file, s.qualname))
     return ranked[0]
 
 
@@ -408,11 +430,12 @@ def _overrides(ws: Workspace, sym: Symbol) -> list[Symbol]:
     return out
 
 
-def _concrete(ws: Workspace, sym: Symbol) -> tuple[Symbol, bool]:
-    """An abstract method's most taught override (and True), or the method itself (and False)."""
+def _concrete(ws: Workspace, sym: Symbol, context: AbstractSet[str] = frozenset()) -> tuple[Symbol, bool]:
+    """An abstract method's override the step names or the README teaches (and True), or the method itself
+    (and False)."""
     if not _abstract(ws, sym):
         return sym, False
-    best = _most_taught(ws, _overrides(ws, sym))
+    best = _most_taught(ws, _overrides(ws, sym), context)
     return (best, True) if best is not None else (sym, False)
 
 
@@ -504,7 +527,7 @@ class _Scope:
             if (o := owners[(s.file, s.qualname)]) is not None
             and any((o.module, o.qualname) in m for k, m in mros.items() if k != (s.file, s.qualname))
         ]
-        best = _most_taught(ws, roots or concrete)
+        best = _most_taught(ws, roots or concrete, words)
         return (best, "name") if best is not None else None
 
     def _callable(self, t: Symbol | ModuleRef | None, via: str) -> tuple[Symbol, str] | None:
@@ -524,6 +547,25 @@ def _parents(node: ast.AST) -> dict[int, ast.AST]:
     for child in ast.iter_child_nodes(node):
         out[id(child)] = node
     return out
+
+
+def feature_case(test: ast.expr, probes: bool = False) -> bool:
+    """A case rather than the algorithm: a platform or feature switch (``if is_x_available():``,
+    ``if self.is_deepspeed_enabled:``) or a periodic chore (``if step % n == 0:``); with ``probes``, also a
+    capability probe (``if hasattr(opt, "train"):``), which in a loop's body is an optional extra but in a
+    dispatch over objects (``elif hasattr(target, "base_layer"):``) is the main path."""
+    for n in ast.walk(test):
+        name = n.id if isinstance(n, ast.Name) else n.attr if isinstance(n, ast.Attribute) else ""
+        if re.match(r"^_?is_\w+_(available|enabled)$", name) or (probes and name in ("hasattr", "callable")):
+            return True
+        if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mod):
+            return True
+    return False
+
+
+def _in_body(branch: ast.If, node: ast.AST) -> bool:
+    """Whether ``node`` is in the ``if`` branch's body (not its ``else``)."""
+    return any(node is x for stmt in branch.body for x in ast.walk(stmt))
 
 
 def _plain_names(target: ast.AST) -> list[ast.Name]:
@@ -608,7 +650,7 @@ def _sites(ws: Workspace, sym: Symbol, node: FunctionNode, self_cls: Symbol | No
             if target.kind != "method":
                 continue
             via = "reference"
-        target, overridden = _concrete(ws, target)  # an abstract method is judged by what overrides it
+        target, overridden = _concrete(ws, target, words)  # an abstract method is judged by its override
         via = "override" if overridden else via
         anc = ancestors(n)
         names = assigned_to(n)
@@ -635,6 +677,7 @@ def _sites(ws: Workspace, sym: Symbol, node: FunctionNode, self_cls: Symbol | No
                 in_loop=any(isinstance(a, (ast.For, ast.AsyncFor, ast.While)) for a in anc),
                 conditional=conditional,
                 framing=any(isinstance(a, ast.withitem) for a in anc),
+                feature=any(isinstance(a, ast.If) and feature_case(a.test) and _in_body(a, n) for a in anc),
                 operand=any(isinstance(a, ast.BinOp) for a in anc),
             )
         )
@@ -674,6 +717,9 @@ def _score(ws: Workspace, site: _Site, only: bool, words: set[str]) -> float:
     s += 3 if size >= 100 else 2 if size >= 40 else 1 if size >= 15 else -3 if size < 5 else 0
     s -= 3 if "<locals>" in target.qualname else 0
     s -= 4 if site.framing else 0
+    s -= 5 if site.feature else 0
+    named = [w for w in name_words(target.name) if w not in _STOP]
+    s -= 4 if named and set(named) <= _MEASURE else 0
     s -= 3 if site.operand else 0
     if first in _SIDE or (target.name.startswith("__") and target.name not in ("__init__", "__call__")):
         s -= 5
@@ -717,7 +763,7 @@ def callee_chain(
     if main is None:
         return ()
     start, _ = main
-    start, _ = _concrete(ws, start)
+    start, _ = _concrete(ws, start, stems([sym.name, *context]))
     words = stems([sym.name, start.name, *context])
     chain = [Link(start, "entry", None)]
     seen = {(start.file, start.qualname, start.start_line)}

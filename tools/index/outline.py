@@ -23,7 +23,7 @@ import ast
 import re
 from typing import NamedTuple
 
-from tools.index.callees import Link, name_words, teaching_free
+from tools.index.callees import Link, feature_case, name_words, teaching_free
 from tools.index.records import Symbol
 from tools.index.source_ast import FunctionNode, body, function_node, walk_own
 from tools.index.workspace import Workspace
@@ -426,6 +426,11 @@ def _is_bookkeeping(value: ast.expr) -> bool:
     counters |= {"self", "cls", "state", "in", "of", "per", "current", "remaining", "so", "far"}
     if set(names) & {"log", "logged", "logging", "logger", "metric", "metrics", "global", "elapsed", "seconds"}:
         return True  # what is reported about the run, not what it computes
+    if any(isinstance(n, ast.Attribute) and n.attr == "shape" for n in ast.walk(value)):
+        return True  # sizes of tensors
+    last = value.attr if isinstance(value, ast.Attribute) else value.id if isinstance(value, ast.Name) else None
+    if last is not None and set(name_words(last)) <= counters | {"max", "min"}:
+        return True  # a length, a count, a bound: what the computation is sized by, not what it computes
     return bool(names) and all(w in counters for w in names)
 
 
@@ -579,24 +584,12 @@ def _call_name(func: ast.expr) -> tuple[str, str | None]:
     return "", None
 
 
-def _feature_branch(test: ast.expr) -> bool:
-    """A case rather than the algorithm: a platform or feature switch (``if is_x_available():``), a
-    capability probe (``if hasattr(opt, "train"):``), or a periodic chore (``if step % n == 0:``)."""
-    for n in ast.walk(test):
-        name = n.id if isinstance(n, ast.Name) else n.attr if isinstance(n, ast.Attribute) else ""
-        if re.match(r"^_?is_\w+_(available|enabled)$", name) or name in ("hasattr", "callable"):
-            return True
-        if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mod):
-            return True
-    return False
-
-
 def _key_ops(loop: ast.AST, chain_names: set[str]) -> list[tuple[str, int]]:
     """(operation as code, line) of the calls a loop body makes that are the algorithm's."""
     out: list[tuple[str, int]] = []
     skip: set[int] = set()
     for n in walk_own(loop):
-        if isinstance(n, ast.If) and _feature_branch(n.test):
+        if isinstance(n, ast.If) and feature_case(n.test, probes=True):
             skip.update(id(x) for s in n.body for x in ast.walk(s))
         if isinstance(n, ast.withitem):
             skip.update(id(x) for x in ast.walk(n.context_expr))  # a context frames the work
@@ -620,7 +613,11 @@ def _key_ops(loop: ast.AST, chain_names: set[str]) -> list[tuple[str, int]]:
         if not name or name in _TRIVIAL_CALLS or name in _PLUMBING:
             continue
         ws_ = set(name_words(name)) | set(name_words(recv or ""))
-        side = ws_ & _BOOKKEEPING or name.startswith("_") or name_words(name)[:1] in (["check"], ["validate"])
+        named = [w for w in name_words(name) if w not in ("get", "find", "compute")]
+        measure = not named or set(named) <= {"batch", "size", "sizes", "count", "length", "num", "shape", "total"}
+        side = (
+            ws_ & _BOOKKEEPING or name.startswith("_") or name_words(name)[:1] in (["check"], ["validate"]) or measure
+        )
         if side and not (name in chain_names and recv is None):
             continue
         if name[:1].isupper() or (recv and recv[:1].isupper() and "." not in recv):
@@ -667,6 +664,13 @@ def loop_of(ws: Workspace, link: Link, nxt: Link | None, chain_names: set[str]) 
             ),
             None,
         )
+    if target is None and nxt is None:
+        # the last definition of the chain: its own main loop, the one whose body does the most
+        found = [n for n in walk_own(node) if isinstance(n, (ast.For, ast.AsyncFor))]
+        scored = sorted(((len(_key_ops(lp, chain_names)), -k, lp) for k, lp in enumerate(found)), reverse=True)
+        if not scored or scored[0][0] < 3:
+            return None
+        target = scored[0][2].body[0]
     if target is None:
         return None
     loops: list[ast.AST] = []
@@ -679,12 +683,12 @@ def loop_of(ws: Workspace, link: Link, nxt: Link | None, chain_names: set[str]) 
         return None
     inner = loops[0]
     ops = _key_ops(inner, chain_names)
-    if len(ops) < 2:
+    if len(ops) < (2 if nxt is not None else 3):
         return None
     nested = function_node(ws, nxt.symbol) if nxt is not None else None
     inner_ops: list[str] = []
     if nested is not None:
-        inner_ops = [t for t, _ in _key_ops(nested, chain_names)][:5]
+        inner_ops = [t for t, _ in _key_ops(nested, chain_names) if nxt is None or t != nxt.symbol.name][:5]
     levels = tuple(lv for lv in (_level(lp) for lp in reversed(loops)) if lv)
     last = max(getattr(inner, "end_lineno", None) or inner.lineno, max(line for _, line in ops))  # type: ignore[attr-defined]
     return Loop(
@@ -734,8 +738,8 @@ def core(ws: Workspace, chain: tuple[Link, ...], max_formulas: int = 3) -> Core:
         found.extend((f, k) for f in formulas_of(link.symbol, node, returns_as))  # type: ignore[misc]
     formulas = _pick(ws, found, chain, max_formulas)  # type: ignore[arg-type]
     loop = None
-    for k in range(len(chain) - 1):
-        loop = loop_of(ws, chain[k], chain[k + 1], names)
+    for k in range(len(chain)):
+        loop = loop_of(ws, chain[k], chain[k + 1] if k + 1 < len(chain) else None, names)
         if loop is not None:
             break
     docs = docstring_formulas(*(link.symbol.docstring for link in chain))
