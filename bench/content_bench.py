@@ -7,8 +7,8 @@ Cases: peft 0.18.1 with the shipped WorkflowIndex and with ../shared/bench/peft'
 by the offline pipeline (a fresh process, a temporary run folder) and measured on the committed
 wiki: examples total / self-contained (compile, no unbound name: R45) / binding (R46) / with an
 unused import (R47); parameters the source documents and how many reached the page (target ≥ 95 %);
-rows falsely "undocumented"; R48 / R49 findings; Principle pages whose Theoretical Basis outlines the
-real body or quotes maths from the source; pages held for content (R45–R49), named; seconds.
+rows falsely "undocumented"; R48 / R49 findings; Principle pages whose Theoretical Basis cites the
+source lines that compute it or gives maths; pages held for content (R45–R49), named; seconds.
 Prints one JSON object.
 """
 
@@ -119,8 +119,8 @@ def case(name: str, repo: str, source: str, index: Path | None) -> dict:
                     "principles",
                     "distinct_overviews",
                     "distinct_theories_names_aside",
-                    "theory_outlines_body",
-                    "theory_quotes_source_maths",
+                    "theory_cites_source_lines",
+                    "theory_gives_maths",
                 )
             },
             "held_for_content": held_for_content,

@@ -1,5 +1,6 @@
 """How specific a wiki's Principle pages are: R49 findings, distinct Overviews and Theoretical Bases, and
-how many Theoretical Bases outline the real body (or quote maths from the source).
+how many Theoretical Bases tie the computation to the source (cite a file and line) and give it as
+maths.
 
     python bench/principle_bench.py WIKI --source SRC [--repo owner_name] [--json]
 
@@ -20,8 +21,7 @@ from agents.verify.verifier import verify_wiki
 from tools.wiki.load import load_wiki
 from tools.index.workspace import open_workspace
 
-_OUTLINE = re.compile(r"^# ", re.MULTILINE)
-_ABSTRACT = re.compile(r"is abstract here")
+_CITES = re.compile(r"\.py, L\d+")  # "(src/peft/tuners/lora/layer.py, L768)"
 
 
 def measure(wiki_dir: Path, source: str, repo: str | None = None) -> dict:
@@ -39,8 +39,8 @@ def measure(wiki_dir: Path, source: str, repo: str | None = None) -> dict:
 
     overviews = [body(p, "Overview") for p in principles]
     theories = [body(p, "Theoretical Basis") for p in principles]
-    outlined = sum(1 for t in theories if _OUTLINE.search(t) or _ABSTRACT.search(t))
-    maths = sum(1 for t in theories if "<math>" in t and "documentation states" in t)
+    cited = sum(1 for t in theories if _CITES.search(t))
+    maths = sum(1 for t in theories if "<math>" in t)
     return {
         "wiki": str(wiki_dir),
         "pages": report.pages,
@@ -52,8 +52,8 @@ def measure(wiki_dir: Path, source: str, repo: str | None = None) -> dict:
         "distinct_overviews_names_aside": len({normalised(o, pattern) for o in overviews}),
         "distinct_theories": len(set(theories)),
         "distinct_theories_names_aside": len({normalised(t, pattern) for t in theories}),
-        "theory_outlines_body": outlined,
-        "theory_quotes_source_maths": maths,
+        "theory_cites_source_lines": cited,
+        "theory_gives_maths": maths,
     }
 
 
@@ -81,8 +81,8 @@ def main() -> None:
             f"{r['wiki']}: {r['principles']} Principles, {r['pages']} pages, {r['errors']} errors, R49 {r['r49']} "
             f"{r['r49_by_kind']}; distinct Overviews {r['distinct_overviews']} ({r['distinct_overviews_names_aside']} "
             f"names aside), Theoretical Bases {r['distinct_theories']} ({r['distinct_theories_names_aside']} names "
-            f"aside); Theoretical Basis outlines the body: {r['theory_outlines_body']}, quotes source maths: "
-            f"{r['theory_quotes_source_maths']}"
+            f"aside); Theoretical Basis cites source lines: {r['theory_cites_source_lines']}, gives maths: "
+            f"{r['theory_gives_maths']}"
         )
 
 

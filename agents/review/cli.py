@@ -188,6 +188,7 @@ def cmd_pick(args: argparse.Namespace) -> int:
     code = 0
     for page, text in texts.items():
         if page in done:
+            text = (Path(cfg["wiki"]) / page).read_text(encoding="utf-8")  # as committed (wording repairs too)
             record_decision(view.run_dir, page, "approve", text=text, reason=f"picked candidate {args.n}")
             print(f"picked candidate {args.n} ({sym.qualname}) and committed: {page}")
         else:
@@ -252,6 +253,9 @@ def cmd_approve(args: argparse.Namespace) -> int:
             e.page
         ]
         if e.page in done:
+            # what the wiki now holds: the commit may have repaired the wording (R49), and the next run
+            # keeps an approved page by comparing it with this text
+            text = (view.wiki / e.page).read_text(encoding="utf-8")
             record_decision(view.run_dir, e.page, "approve", text=text)
             print(f"approved and committed: {e.page}")
         else:

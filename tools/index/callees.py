@@ -41,7 +41,6 @@ from tools.index.source_ast import (
     FunctionNode,
     body,
     body_lines,
-    definition_node,
     function_node,
     is_abstract,
     module_tree,
@@ -580,14 +579,10 @@ def _sites(ws: Workspace, sym: Symbol, node: FunctionNode, self_cls: Symbol | No
     scope = _Scope(ws, sym, node, self_cls)
     parents = _parents(node)
     everything = walk_own(node)
-    returns = [r for r in everything if isinstance(r, ast.Return) and r.value is not None]
-    last_return = returns[-1] if returns else None
-    returned_names = {n.id for r in returns for n in ast.walk(r.value) if isinstance(n, ast.Name)}  # type: ignore[arg-type]
-    last_names = (
-        {n.id for n in ast.walk(last_return.value) if isinstance(n, ast.Name)}  # type: ignore[arg-type]
-        if last_return is not None
-        else set()
-    )
+    returns = [(r, r.value) for r in everything if isinstance(r, ast.Return) and r.value is not None]
+    last_return = returns[-1][0] if returns else None
+    returned_names = {n.id for _, v in returns for n in ast.walk(v) if isinstance(n, ast.Name)}
+    last_names = {n.id for n in ast.walk(returns[-1][1]) if isinstance(n, ast.Name)} if returns else set()
     math_names = {
         n.id
         for b in everything
@@ -633,7 +628,7 @@ def _sites(ws: Workspace, sym: Symbol, node: FunctionNode, self_cls: Symbol | No
             and isinstance(n.value, ast.Name)
             and n.value.id == "self"
             and isinstance(n.ctx, ast.Load)
-            and not (isinstance(parents.get(id(n)), ast.Call) and parents[id(n)].func is n)  # type: ignore[attr-defined]
+            and not ((p := parents.get(id(n))) is not None and isinstance(p, ast.Call) and p.func is n)
         ):
             func = n  # self.m passed as a value: run later by what it is passed to
         if func is None:
@@ -795,8 +790,3 @@ def callee_chain(
             cls = owner  # the work moved to another object (or to a subclass): its class resolves self-calls
         cur = target
     return tuple(chain)
-
-
-def work_node(ws: Workspace, link: Link) -> FunctionNode | None:
-    node = definition_node(ws, link.symbol)
-    return node if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) else None

@@ -673,7 +673,7 @@ def loop_of(ws: Workspace, link: Link, nxt: Link | None, chain_names: set[str]) 
         target = scored[0][2].body[0]
     if target is None:
         return None
-    loops: list[ast.AST] = []
+    loops: list[ast.For | ast.AsyncFor | ast.While] = []
     x: ast.AST = target
     while id(x) in parents:
         x = parents[id(x)]
@@ -690,13 +690,13 @@ def loop_of(ws: Workspace, link: Link, nxt: Link | None, chain_names: set[str]) 
     if nested is not None:
         inner_ops = [t for t, _ in _key_ops(nested, chain_names) if nxt is None or t != nxt.symbol.name][:5]
     levels = tuple(lv for lv in (_level(lp) for lp in reversed(loops)) if lv)
-    last = max(getattr(inner, "end_lineno", None) or inner.lineno, max(line for _, line in ops))  # type: ignore[attr-defined]
+    last = max(inner.end_lineno or inner.lineno, max(line for _, line in ops))
     return Loop(
         levels,
         tuple(t for t, _ in ops[:7]),
         tuple(inner_ops),
         link.symbol,
-        loops[-1].lineno,  # type: ignore[attr-defined]
+        loops[-1].lineno,
         last,
     )
 
@@ -727,7 +727,7 @@ def core(ws: Workspace, chain: tuple[Link, ...], max_formulas: int = 3) -> Core:
     if not chain:
         return Core((), None, ())
     names = {link.symbol.name for link in chain[1:]}
-    found: list[Formula] = []
+    found: list[tuple[Formula, int]] = []
     for k, link in enumerate(chain):
         if not teaching_free(link.symbol.file):
             continue
@@ -735,8 +735,8 @@ def core(ws: Workspace, chain: tuple[Link, ...], max_formulas: int = 3) -> Core:
         if node is None or not body(node.body):
             continue
         returns_as = [w for w in name_words(link.symbol.name) if w not in ("get", "compute", "calc", "calculate")]
-        found.extend((f, k) for f in formulas_of(link.symbol, node, returns_as))  # type: ignore[misc]
-    formulas = _pick(ws, found, chain, max_formulas)  # type: ignore[arg-type]
+        found.extend((f, k) for f in formulas_of(link.symbol, node, returns_as))
+    formulas = _pick(ws, found, chain, max_formulas)
     loop = None
     for k in range(len(chain)):
         loop = loop_of(ws, chain[k], chain[k + 1] if k + 1 < len(chain) else None, names)
