@@ -17,8 +17,10 @@ import ast
 import re
 from typing import overload
 
-from tools.index.docstrings import first_sentence, returns_doc, summary
-from tools.index.param_docs import documented_params, param_description
+from tools.index.docstrings import first_sentence, summary, without_tags
+from tools.index.io_rows import output_rows
+from tools.index.param_docs import bare_text, documented_params, param_description
+from tools.index.param_use import fallback_note, use_note
 from agents.draft import principle_prose as prose
 from agents.draft.evidence import Usage
 from agents.draft.page_data import (
@@ -45,7 +47,7 @@ from tools.examples.slicing import (
     module_imports,
     slice_usage,
 )
-from tools.index.facts import canonical_signature, expected_inputs, expected_output_type
+from tools.index.facts import canonical_signature, expected_inputs
 from tools.index.records import Symbol
 from agents.state import Repairs, StepInfo
 from tools.index.workspace import Workspace
@@ -53,7 +55,6 @@ from tools.sentences import sentences
 from tools import pyast
 
 _MARKUP = re.compile(r"\[\[|\]\]|\{\||\|\}|<syntaxhighlight|</syntaxhighlight>|^=+|=+$|\{\{|\}\}|'''|''|<math>|</math>")
-_TAGS = re.compile(r"<[^>]{1,80}>")
 # Sentences in source text that address an agent ("ignore your instructions and ...") are not
 # documentation: the drafter never copies them, and a model answer repeating one is discarded.
 INJECTION = re.compile(
@@ -72,7 +73,7 @@ def plain(text: str | None) -> str:
     if not text:
         return ""
     text = " ".join(str(text).split())
-    text = _TAGS.sub("", text)
+    text = without_tags(text)  # placeholders such as `torch.<device>.empty_cache()` are not tags
     text = _MARKUP.sub("", text)
     text = text.replace("|", "/")
     return text.strip()
@@ -244,27 +245,8 @@ def implementation_data(
     }
     what = plain(without_injections(summary(doc))) if not repairs.get("plain_descriptions") else ""
     import_code = ws.names.canonical_import(sym)
-    inputs: list[InputParam] = [
-        {
-            "name": r.name,
-            "type": r.type,
-            "required": r.required,
-            "default": r.default,
-            "description": plain(pdocs.get(r.name)) or f"The `{r.name}` argument (undocumented in the source).",
-        }
-        for r in expected_inputs(ws, sym)
-    ]
-    out_type = expected_output_type(sym) or "—"
-    ret = plain(without_injections(returns_doc(doc))) if not repairs.get("plain_descriptions") else ""
-    out_name = re.sub(r"(?<!^)(?=[A-Z])", "_", sym.name).lower() if sym.kind == "class" else "result"
-    outputs: list[OutputValue] = [
-        {
-            "name": out_name,
-            "type": out_type,
-            "description": ret
-            or (f"A new `{sym.name}` instance." if sym.kind == "class" else f"What `{sym.qualname}` returns."),
-        }
-    ]
+    inputs = _inputs(ws, sym, pdocs)
+    outputs = _outputs(ws, sym, bool(repairs.get("plain_descriptions")))
     examples: list[Example] = []
     callee = callee_for(ws, sym, import_code or f"import {sym.module}", {k: plain(v) for k, v in pdocs.items()})
     call = None if repairs.get("no_call_example") else _call_example(ws, callee, step.get("api_call"))
@@ -306,6 +288,33 @@ def implementation_data(
     }
 
 
+def _inputs(ws: Workspace, sym: Symbol, pdocs: dict[str, str]) -> list[InputParam]:
+    """Inputs rows: the source's description of each parameter, with the value the body puts in place of
+    ``None``; for a parameter the source does not describe, what the body does with it (R48: never a
+    claim that it is undocumented when the source documents it)."""
+    rows: list[InputParam] = []
+    for r in expected_inputs(ws, sym):
+        said = plain(pdocs.get(r.name))
+        use = "" if said else plain(use_note(ws, sym, r.name))
+        note = plain(fallback_note(ws, sym, r.name, r.default))
+        text = " ".join(t for t in (said, note, use) if t)
+        rows.append({"name": r.name, "type": r.type, "required": r.required, "default": r.default, "description": text})
+    return rows
+
+
+def _outputs(ws: Workspace, sym: Symbol, bare: bool) -> list[OutputValue]:
+    """Outputs rows from the source (tools.index.io_rows): the result with its derived type, then what the
+    call leaves behind. A repair after markup rules failed keeps the words without their markup."""
+    return [
+        {
+            "name": r.name,
+            "type": r.type,
+            "description": plain(without_injections(bare_text(r.description) if bare else r.description)),
+        }
+        for r in output_rows(ws, sym)
+    ]
+
+
 def _workflow_use(title: str, step: StepInfo) -> str:
     """What the WorkflowIndex says this step does with the API: its own words, so that Wrapper Docs of
     one uninstalled package do not read alike (R49)."""
@@ -338,16 +347,7 @@ def _wrapper(ext: ExternalFacts, title: str, step: StepInfo, repairs: Repairs, w
             k: param_description(without_injections(v), bare=bool(repairs.get("plain_descriptions")))
             for k, v in documented_params(xws, sym).items()
         }
-        inputs = [
-            {
-                "name": r.name,
-                "type": r.type,
-                "required": r.required,
-                "default": r.default,
-                "description": plain(pdocs.get(r.name)) or f"The `{r.name}` argument.",
-            }
-            for r in expected_inputs(xws, sym)
-        ]
+        inputs = _inputs(xws, sym, pdocs)
     if import_code is None:
         import_code = f"import {package}"
     qual = ext.get("qualname") or package
@@ -398,10 +398,19 @@ def _wrapper(ext: ExternalFacts, title: str, step: StepInfo, repairs: Repairs, w
         "import_code": import_code,
         "external_reference": {"url": url, "label": f"{package} on PyPI"},
         "inputs": inputs,
-        "outputs": [{"name": "result", "type": "—", "description": plain(step.get("outputs")) or "The call's result."}],
+        "outputs": _outputs(xws, sym, bool(repairs.get("plain_descriptions")))
+        if xws is not None and sym is not None
+        else _step_outputs(step),
         "examples": examples,
         "verified": verified,
     }
+
+
+def _step_outputs(step: StepInfo) -> list[OutputValue]:
+    """An unchecked API's result as the WorkflowIndex states it; no row when it states nothing (a row
+    saying only that the call returns something tells the reader nothing)."""
+    said = plain(step.get("outputs"))
+    return [{"name": "result", "type": "—", "description": said}] if said else []
 
 
 def _external_help(ws: Workspace, package: str, qual: str) -> str:
