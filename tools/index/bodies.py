@@ -9,6 +9,7 @@ what it writes, what it does with a parameter) read it here, so they all see the
 from __future__ import annotations
 
 import ast
+import tokenize
 from collections.abc import Iterator
 from functools import lru_cache
 
@@ -59,19 +60,85 @@ def source_of(ws: Workspace, file: str, node: ast.AST) -> str | None:
     return ast.get_source_segment(text, node) if text is not None else None
 
 
-def definition_node(ws: Workspace, sym: Symbol) -> FunctionNode | ast.ClassDef | None:
-    """The node of an indexed symbol: the definition of its name that starts on its line."""
-    tree = module_tree(ws, sym.file)
-    if tree is None:
+@lru_cache(maxsize=1024)
+def _lines(path: str, mtime: float) -> tuple[str, ...]:
+    text = _text(path, mtime)
+    return tuple(text.splitlines(keepends=True)) if text is not None else ()
+
+
+@lru_cache(maxsize=1024)
+def _definition(
+    path: str, mtime: float, first: int, start: int, end: int, name: str, pad: bool = False
+) -> FunctionNode | ast.ClassDef | None:
+    """The definition on lines ``first``..``end`` (decorators from ``first``, ``def``/``class`` at
+    ``start``), parsed on its own: a big module is not parsed whole for one of its functions. The lines
+    keep their indentation (an ``if 1:`` header makes an indented block parse), so positions are the
+    file's own."""
+    lines = _lines(path, mtime)
+    if not 0 < first <= start <= end <= len(lines):
         return None
-    for n in ast.walk(tree):
-        if (
-            isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
-            and n.lineno == sym.start_line
-            and n.name == sym.name
-        ):
-            return n
-    return None
+    segment = "".join(lines[first - 1 : end])
+    if pad:  # a header cut from its body: an indented `pass` makes it a definition again
+        def_line = lines[start - 1]
+        segment = segment.rstrip("\n") + "\n" + def_line[: len(def_line) - len(def_line.lstrip())] + "    pass\n"
+    indented = segment[:1] in (" ", "\t")
+    try:
+        tree = pyast.parse(("if 1:\n" if indented else "") + segment)
+    except (SyntaxError, ValueError):
+        return None
+    body = tree.body[0].body if indented and isinstance(tree.body[0], ast.If) else tree.body
+    node = body[0] if body else None
+    if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) or node.name != name:
+        return None
+    ast.increment_lineno(node, first - 1 - (1 if indented else 0))
+    return node
+
+
+@lru_cache(maxsize=1024)
+def _head_end(path: str, mtime: float, start: int, end: int) -> int:
+    """The last line of a definition's header and docstring; minus the header's last line when it has no
+    docstring. What a reader of its decorators and docstring needs, without the body."""
+    lines = _lines(path, mtime)
+    rows = iter(lines[start - 1 : end])
+    header_done = False
+    depth = 0
+    try:
+        for tok in tokenize.generate_tokens(lambda: next(rows, "")):
+            if not header_done:
+                if tok.type == tokenize.OP and tok.string in "([{":
+                    depth += 1
+                elif tok.type == tokenize.OP and tok.string in ")]}":
+                    depth -= 1
+                elif tok.type == tokenize.OP and tok.string == ":" and depth == 0:
+                    header_done = True
+                continue
+            if tok.type in (tokenize.NEWLINE, tokenize.NL, tokenize.INDENT, tokenize.COMMENT):
+                continue
+            if tok.type == tokenize.STRING:
+                return start - 1 + tok.end[0]
+            return -(start - 1 + tok.start[0] - 1)  # no docstring: the header ends before this token
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        return end
+    return end
+
+
+def definition_head(ws: Workspace, sym: Symbol) -> FunctionNode | ast.ClassDef | None:
+    """The node of a symbol's decorators, header and docstring only (its body cut after the docstring):
+    enough for what decorators add to the docstring, cheap for a class of thousands of lines."""
+    key = _key(ws, sym.file)
+    if key is None:
+        return None
+    last = _head_end(*key, sym.start_line, sym.end_line)
+    node = _definition(*key, sym.decorator_line or sym.start_line, sym.start_line, abs(last), sym.name, last < 0)
+    return node if node is not None else definition_node(ws, sym)
+
+
+def definition_node(ws: Workspace, sym: Symbol) -> FunctionNode | ast.ClassDef | None:
+    """The node of an indexed symbol: its own lines, decorators included, parsed with CPython's ``ast``."""
+    key = _key(ws, sym.file)
+    if key is None:
+        return None
+    return _definition(*key, sym.decorator_line or sym.start_line, sym.start_line, sym.end_line, sym.name)
 
 
 def function_node(ws: Workspace, sym: Symbol) -> FunctionNode | None:

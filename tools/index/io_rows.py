@@ -23,6 +23,7 @@ from tools.index.runtime_doc import runtime_docstring
 from tools.index.workspace import Workspace
 
 _MAX_LISTED = 3
+_MAX_SAVERS = 8  # every saver a reader may meet (branches for other hardware included), within reason
 
 
 class OutputRow(NamedTuple):
@@ -146,7 +147,7 @@ def effect_rows(ws: Workspace, sym: Symbol, found: list[Effect]) -> list[OutputR
             OutputRow(
                 "files",
                 "files",
-                f"Written under `{under}` by {_listed([e.how for e in group])}"
+                f"Written under `{under}` by {_listed([e.how for e in group], _MAX_SAVERS)}"
                 + (", under some conditions" if cond else "")
                 + ".",
             )

@@ -58,8 +58,15 @@ _UNKNOWN = Returned(None, "")
 
 
 def output_type(ws: Workspace, sym: Symbol) -> str | None:
-    """The first Outputs row's Type (R27): annotation, class name, docstring Returns type, body."""
-    return returned(ws, sym).type
+    """The first Outputs row's Type (R27): class name, annotation, docstring Returns type, body; each
+    read only when the ones before it say nothing."""
+    if sym.kind == "class":
+        return sym.name
+    if sym.name == "__init__" and sym.parent:
+        return sym.parent.split(".")[-1]
+    if sym.returns is not None:
+        return " ".join(sym.returns.split())
+    return returns_entry(runtime_docstring(ws, sym)).type or _from_body(ws, sym, 0, frozenset()).type
 
 
 def returned(ws: Workspace, sym: Symbol) -> Returned:

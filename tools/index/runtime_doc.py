@@ -15,7 +15,7 @@ import ast
 from collections.abc import Callable
 from typing import Literal
 
-from tools.index.bodies import definition_node, dotted, function_node, own_nodes
+from tools.index.bodies import definition_head, dotted, function_node, own_nodes
 from tools.index.constants import string_value
 from tools.index.records import Symbol
 from tools.index.workspace import Workspace
@@ -25,7 +25,9 @@ Position = Literal["start", "end"]
 
 def runtime_docstring(ws: Workspace, sym: Symbol) -> str | None:
     """``sym``'s docstring with the text its docstring decorators add, in the order they add it."""
-    node = definition_node(ws, sym)
+    if not any("(" in d for d in sym.decorators):  # only a decorator call can take the text to add
+        return sym.docstring
+    node = definition_head(ws, sym)
     if node is None or not node.decorator_list:
         return sym.docstring
     # as written, indentation kept: the added constants are indented to continue its sections
