@@ -137,6 +137,36 @@ def find_batch_size(function, size=8):
     return functools.partial(function, batch_size=size)
 
 
+INSTALLED_DOC = r"""
+        Load one.
+
+        Args:
+            name_or_path (`str`):
+                Where to load from.
+"""
+
+
+def _load(cls, name_or_path, **kwargs):
+    return cls()
+
+
+def install_loader(cls, head=""):
+    doc = INSTALLED_DOC.replace("one", head)
+    loader = _load
+    loader.__doc__ = doc
+    cls.load = classmethod(loader)
+    return cls
+
+
+class AutoThing:
+    @classmethod
+    def load(cls, name_or_path, **kwargs):
+        return cls()
+
+
+AutoThing = install_loader(AutoThing, head="a thing")
+
+
 @dataclass
 class Arguments:
     """Settings.
@@ -239,6 +269,11 @@ def test_call_is_documented_by_its_class_and_docstrings_send_readers_elsewhere(m
     assert save == {}  # Trainer.train documents nothing either: the reference adds only what exists
     described = documented_params(mini_ws, _sym(mini_ws, "Trainer.described"))
     assert described == {"resume": "Checks the `resume` path before anything runs."}
+
+
+def test_a_docstring_installed_on_the_method_by_a_class_level_function(mini_ws: Workspace):
+    # AutoThing = install_loader(AutoThing, ...) sets loader.__doc__ from INSTALLED_DOC and installs it as load
+    assert documented_params(mini_ws, _sym(mini_ws, "AutoThing.load")) == {"name_or_path": "Where to load from."}
 
 
 @pytest.mark.peft

@@ -4,7 +4,8 @@
 docstring as ``help()`` shows it (with the text docstring decorators add: tools.index.runtime_doc),
 then — for a method — the same-named method's in its class's bases; for a class (or its ``__init__``,
 or its ``__call__``: calling the object is how the class is used) the class docstring, ``__init__``'s,
-and a dataclass field's ``metadata={"help": ...}``, along the MRO; then the API a docstring sends the
+and a dataclass field's ``metadata={"help": ...}``, along the MRO; a docstring a class-level function
+installs on the method (``C = auto_class_update(C)``); then the API a docstring sends the
 reader to for its arguments ("For the description of each arg, see [`X.f`]"); last, a sentence of the
 docstring's prose that names the parameter in back-ticks. The drafter writes from it and the verifier
 checks against it, so both read one definition of "documented".
@@ -23,7 +24,7 @@ from collections.abc import Iterator
 from tools.index.docstrings import first_sentence, outside_code, param_entries, prose_text, without_default
 from tools.index.facts import is_dataclass
 from tools.index.records import Symbol
-from tools.index.runtime_doc import runtime_docstring
+from tools.index.runtime_doc import installed_docstring, runtime_docstring
 from tools.sentences import sentences
 from tools.index.workspace import Workspace
 from tools import pyast
@@ -109,6 +110,8 @@ def _sources(ws: Workspace, sym: Symbol) -> Iterator[dict[str, str]]:
                     yield param_entries(runtime_docstring(ws, base))
             if sym.name == "__call__":  # `obj(...)`: the class docstring describes what the call takes
                 yield from _class_texts(ws, owner)
+        for klass in ws.names.mro(owner):  # a docstring installed on the method by a class-level function
+            yield param_entries(installed_docstring(ws, klass, sym.name))
     for ref in _argument_references(ws, sym, doc):
         yield param_entries(runtime_docstring(ws, ref))
     yield _prose_mentions(doc, [p.name for p in sym.params])

@@ -5,6 +5,8 @@ Libraries assemble docstrings from shared constants with decorators (transformer
 ``@add_start_docstrings(...)`` on model classes). A decorator counts when the repository defines it and
 its body assigns a ``__doc__`` made of the decorated object's own ``__doc__`` and the decorator's
 arguments: the order of the two in that expression says whether the arguments go before or after.
+A function applied to a class at module level can also install a documented method on it
+(``installed_docstring``).
 The arguments must evaluate to strings (tools.index.constants); anything else leaves the docstring as
 written. Nothing is guessed from a decorator's name.
 """
@@ -15,7 +17,7 @@ import ast
 from collections.abc import Callable
 from typing import Literal
 
-from tools.index.bodies import definition_head, dotted, function_node, own_nodes
+from tools.index.bodies import definition_head, dotted, function_node, module_tree, own_nodes
 from tools.index.constants import string_value
 from tools.index.records import Symbol
 from tools.index.workspace import Workspace
@@ -115,3 +117,73 @@ def _kind(leaf: ast.expr, added: set[str], own: set[str], params: set[str]) -> s
     if names & (added | params):
         return "added"
     return None
+
+
+def installed_docstring(ws: Workspace, owner: Symbol, method: str) -> str | None:
+    """The docstring a class-level installer gives ``owner.method``: a function of the repository applied
+    to the class at module level (``AutoModelForCausalLM = auto_class_update(AutoModelForCausalLM, ...)``)
+    whose body sets ``<f>.__doc__`` from a string constant and installs ``<f>`` as ``cls.<method>``. The
+    constant's text is what the installed docstring is made from (the installer may still substitute
+    words in it); None when no such installer is found."""
+    tree = module_tree(ws, owner.file)
+    if tree is None or "." in owner.qualname:
+        return None
+    for stmt in tree.body:
+        if not (
+            isinstance(stmt, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == owner.name for t in stmt.targets)
+            and isinstance(stmt.value, ast.Call)
+            and stmt.value.args
+            and isinstance(stmt.value.args[0], ast.Name)
+            and stmt.value.args[0].id == owner.name
+        ):
+            continue
+        name = dotted(stmt.value.func)
+        installer = ws.names.resolve_dotted(owner.module, name) if name else None
+        if isinstance(installer, Symbol) and installer.kind == "function":
+            doc = _installed(ws, installer, method)
+            if doc is not None:
+                return doc
+    return None
+
+
+def _installed(ws: Workspace, installer: Symbol, method: str) -> str | None:
+    fn = function_node(ws, installer)
+    if fn is None or not fn.args.args:
+        return None
+    cls = fn.args.args[0].arg
+    assigns = _assignments(fn)
+    installed: set[str] = set()  # locals that end up as cls.<method>
+    docs: dict[str, ast.expr] = {}  # local -> what its __doc__ is set to
+    for n in own_nodes(fn.body):
+        if not isinstance(n, ast.Assign):
+            continue
+        for t in n.targets:
+            if isinstance(t, ast.Attribute) and dotted(t) == f"{cls}.{method}":
+                installed.update(x.id for x in ast.walk(n.value) if isinstance(x, ast.Name))
+            elif isinstance(t, ast.Attribute) and t.attr == "__doc__" and isinstance(t.value, ast.Name):
+                docs[t.value.id] = n.value
+    for local, value in docs.items():
+        if local not in installed:
+            continue
+        for constant in _constants_in(ws, installer.module, value, assigns, 0):
+            return constant
+    return None
+
+
+def _constants_in(
+    ws: Workspace, module: str, expr: ast.expr, assigns: dict[str, list[ast.expr]], depth: int
+) -> list[str]:
+    """Module-level string constants an expression is made from, through the locals it reads."""
+    out: list[str] = []
+    for n in ast.walk(expr):
+        if not isinstance(n, ast.Name):
+            continue
+        if n.id in assigns and depth < 8:
+            for v in assigns[n.id]:
+                out += _constants_in(ws, module, v, assigns, depth + 1)
+        else:
+            text = string_value(ws, module, n)
+            if text is not None and text not in out:
+                out.append(text)
+    return out
