@@ -100,6 +100,11 @@ class Tokenizer:
         return Encoding(text, stride)
 
 
+def prepare(model: "Encoding", flag=False):
+    model.ready = flag
+    return model
+
+
 @add_start_docstrings("Shared start. ")
 def started(x):
     """Own text."""
@@ -347,7 +352,10 @@ def test_the_type_every_return_constructs(mini_ws: Workspace):
     assert output_rows(mini_ws, call)[0].description == "A `Encoding` of `ids` and `stride`."
     described = _sym(mini_ws, "Trainer.described")
     assert expected_output_type(mini_ws, described) == "TrainOutput | dict"  # the docstring before the body
-    assert expected_output_type(mini_ws, _sym(mini_ws, "Pipeline.__call__")) is None  # returns a parameter
+    assert expected_output_type(mini_ws, _sym(mini_ws, "Pipeline.__call__")) is None  # an unannotated argument
+    assert output_rows(mini_ws, _sym(mini_ws, "prepare"))[0] == OutputRow(
+        "result", '"Encoding"', "The `model` it was given, the same object."
+    )
     assert expected_output_type(mini_ws, _sym(mini_ws, "Trainer.save")) == "None"
 
 

@@ -3,7 +3,7 @@
 The type is the return annotation; without one, the type the docstring's Returns section names (the
 docstring as ``help()`` shows it: tools.index.runtime_doc); without that, the class every ``return``
 statement of the body constructs. A body builds a value by calling a class of the repository (or a
-builtin one, or a literal ``{}``/``[]``/``()``), by returning ``self``, or hands it over: ``return
+builtin one, or a literal ``{}``/``[]``/``()``), returns ``self`` or an annotated argument, or hands it over: ``return
 self._loop(...)``, ``return helper(...)``, ``return super().f(...)``, a local bound to one of these, or
 a callable made from a method of ``self`` (``loop = wrapper(self._loop, ...)``; ``return loop(...)``:
 the usual shape of retry and batch-size decorators and of ``functools.partial``), whose own type is
@@ -178,13 +178,13 @@ class _Body:
                     if isinstance(t, ast.Name):
                         self.assigned.setdefault(t.id, []).append(n.value)
                     else:
-                        self.rebound.update(x.id for x in ast.walk(t) if isinstance(x, ast.Name))
+                        self.rebound.update(_bound_names(t))
             elif isinstance(n, ast.AnnAssign) and isinstance(n.target, ast.Name) and n.value is not None:
                 self.assigned.setdefault(n.target.id, []).append(n.value)
             elif isinstance(n, (ast.AugAssign, ast.For, ast.AsyncFor, ast.withitem, ast.NamedExpr)):
                 target = n.optional_vars if isinstance(n, ast.withitem) else n.target
                 if target is not None:
-                    self.rebound.update(x.id for x in ast.walk(target) if isinstance(x, ast.Name))
+                    self.rebound.update(_bound_names(target))
 
     def follow(self, target: Symbol | None) -> Returned:
         if target is None or self.depth >= _MAX_DEPTH:
@@ -204,6 +204,18 @@ class _Body:
     def resolve(self, name: str) -> Symbol | None:
         target = self.ws.names.resolve_dotted(self.sym.module, name)
         return target if isinstance(target, Symbol) else None
+
+
+def _bound_names(target: ast.expr) -> set[str]:
+    """The names an assignment target binds: ``a``, ``a, (b, *c)``; not ``obj.attr`` or ``obj[key]``,
+    which change an object without rebinding its name."""
+    if isinstance(target, ast.Name):
+        return {target.id}
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return {n for e in target.elts for n in _bound_names(e)}
+    if isinstance(target, ast.Starred):
+        return _bound_names(target.value)
+    return set()
 
 
 def _from_body(ws: Workspace, sym: Symbol, depth: int, seen: frozenset[tuple[str, str]]) -> Returned:
@@ -259,7 +271,11 @@ def _expr(body: _Body, node: ast.expr, depth: int) -> Returned:
         if node.id == body.first == "self" and body.owner is not None:
             return Returned(body.owner.name, f"The `{body.owner.name}` it was called on (`self`).")
         if node.id in body.params and node.id not in body.assigned and node.id not in body.rebound:
-            return Returned(None, f"The `{node.id}` it was given, the same object.")
+            # the argument itself comes back: its annotation, when it has one, is the type
+            typed = next((p.annotation for p in body.sym.params if p.name == node.id and p.annotation), None)
+            return Returned(
+                " ".join(typed.split()) if typed else None, f"The `{node.id}` it was given, the same object."
+            )
         values = body.assigned.get(node.id, [])
         if values and node.id not in body.rebound:
             return _combine([_expr(body, v, depth + 1) for v in values])
