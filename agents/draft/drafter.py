@@ -16,10 +16,12 @@ from __future__ import annotations
 import re
 from typing import NamedTuple, overload
 
-from tools.index.docstrings import first_sentence, returns_doc, summary
+from tools.index.docstrings import first_sentence, summary
 from agents.draft.principle_prose import call_arguments as call_arguments  # re-exported
 from agents.draft.text import INJECTION as INJECTION, lower_first, plain as plain, without_injections, words
-from tools.index.param_docs import documented_params, param_description
+from tools.index.io_rows import output_rows
+from tools.index.param_docs import bare_text, documented_params, param_description
+from tools.index.param_use import fallback_note, use_note
 from agents.draft import principle_prose as prose
 from agents.draft.evidence import Usage
 from agents.draft.page_data import (
@@ -46,7 +48,7 @@ from tools.examples.slicing import (
     module_imports,
     slice_usage,
 )
-from tools.index.facts import canonical_signature, expected_inputs, expected_output_type
+from tools.index.facts import canonical_signature, expected_inputs
 from tools.index.records import Symbol
 from agents.draft.walk import StepFacts, entry_of, walk_for
 from agents.state import Repairs, StepInfo
@@ -234,27 +236,8 @@ def implementation_data(
     entry = entry_of(walk_ctx[0], sym, walk_ctx[1]) if walk_ctx and sym.parent else None
     if entry is not None:
         import_code = entry.import_code
-    inputs: list[InputParam] = [
-        {
-            "name": r.name,
-            "type": r.type,
-            "required": r.required,
-            "default": r.default,
-            "description": plain(pdocs.get(r.name)) or f"The `{r.name}` argument (undocumented in the source).",
-        }
-        for r in expected_inputs(ws, sym)
-    ]
-    out_type = expected_output_type(sym) or "—"
-    ret = plain(without_injections(returns_doc(doc))) if not repairs.get("plain_descriptions") else ""
-    out_name = re.sub(r"(?<!^)(?=[A-Z])", "_", sym.name).lower() if sym.kind == "class" else "result"
-    outputs: list[OutputValue] = [
-        {
-            "name": out_name,
-            "type": out_type,
-            "description": ret
-            or (f"A new `{sym.name}` instance." if sym.kind == "class" else f"What `{sym.qualname}` returns."),
-        }
-    ]
+    inputs = _inputs(ws, sym, pdocs)
+    outputs = _outputs(ws, sym, bool(repairs.get("plain_descriptions")))
     examples: list[Example] = []
     docs = {k: plain(v) for k, v in pdocs.items()}
     callee = callee_for(ws, sym, import_code or f"import {sym.module}", docs)
@@ -310,6 +293,33 @@ def implementation_data(
     }
 
 
+def _inputs(ws: Workspace, sym: Symbol, pdocs: dict[str, str]) -> list[InputParam]:
+    """Inputs rows: the source's description of each parameter, with the value the body puts in place of
+    ``None``; for a parameter the source does not describe, what the body does with it (R48: never a
+    claim that it is undocumented when the source documents it)."""
+    rows: list[InputParam] = []
+    for r in expected_inputs(ws, sym):
+        said = plain(pdocs.get(r.name))
+        use = "" if said else plain(use_note(ws, sym, r.name))
+        note = plain(fallback_note(ws, sym, r.name, r.default))
+        text = " ".join(t for t in (said, note, use) if t)
+        rows.append({"name": r.name, "type": r.type, "required": r.required, "default": r.default, "description": text})
+    return rows
+
+
+def _outputs(ws: Workspace, sym: Symbol, bare: bool) -> list[OutputValue]:
+    """Outputs rows from the source (tools.index.io_rows): the result with its derived type, then what the
+    call leaves behind. A repair after markup rules failed keeps the words without their markup."""
+    return [
+        {
+            "name": r.name,
+            "type": r.type,
+            "description": plain(without_injections(bare_text(r.description) if bare else r.description)),
+        }
+        for r in output_rows(ws, sym)
+    ]
+
+
 def _workflow_use(title: str, step: StepInfo, package: str, qual: str) -> str:
     """What the WorkflowIndex says this step does with another package's API, in its own words."""
     takes, gives = (
@@ -355,16 +365,7 @@ def _wrapper(
             k: param_description(without_injections(v), bare=bool(repairs.get("plain_descriptions")))
             for k, v in documented_params(xws, sym).items()
         }
-        inputs = [
-            {
-                "name": r.name,
-                "type": r.type,
-                "required": r.required,
-                "default": r.default,
-                "description": plain(pdocs.get(r.name)) or f"The `{r.name}` argument.",
-            }
-            for r in expected_inputs(xws, sym)
-        ]
+        inputs = _inputs(xws, sym, pdocs)
     if import_code is None:
         import_code = f"import {package}"
     qual = ext.get("qualname") or package
@@ -424,10 +425,19 @@ def _wrapper(
         "import_code": import_code,
         "external_reference": {"url": url, "label": f"{package} on PyPI"},
         "inputs": inputs,
-        "outputs": [{"name": "result", "type": "—", "description": plain(step.get("outputs")) or "The call's result."}],
+        "outputs": _outputs(xws, sym, bool(repairs.get("plain_descriptions")))
+        if xws is not None and sym is not None
+        else _step_outputs(step),
         "examples": examples,
         "verified": verified,
     }
+
+
+def _step_outputs(step: StepInfo) -> list[OutputValue]:
+    """An unchecked API's result as the WorkflowIndex states it; no row when it states nothing (a row
+    saying only that the call returns something tells the reader nothing)."""
+    said = plain(step.get("outputs"))
+    return [{"name": "result", "type": "—", "description": said}] if said else []
 
 
 def _external_help(ws: Workspace, package: str, qual: str) -> str:

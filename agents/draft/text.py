@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import re
 
-from tools.index.docstrings import plain_roles
+from tools.index.docstrings import plain_roles, without_tags
 from tools.sentences import sentences
 
 _MARKUP = re.compile(r"\[\[|\]\]|\{\||\|\}|<syntaxhighlight|</syntaxhighlight>|^=+|=+$|\{\{|\}\}|'''|''|<math>|</math>")
-_TAGS = re.compile(r"<[^>]{1,80}>")
 # Sentences in source text that address an agent ("ignore your instructions and ...") are not
 # documentation: the drafter never copies them, and a model answer repeating one is discarded.
 INJECTION = re.compile(
@@ -31,7 +30,7 @@ def plain(text: str | None) -> str:
     if not text:
         return ""
     text = plain_roles(" ".join(str(text).split()))  # Sphinx roles read as the names the built docs show
-    text = _TAGS.sub("", text)
+    text = without_tags(text)  # placeholders such as `torch.<device>.empty_cache()` are not tags
     text = _MARKUP.sub("", text)
     text = text.replace("|", "/")
     return text.strip()

@@ -80,7 +80,11 @@ RULES: dict[str, tuple[Severity, str, str]] = {
         "inputs table",
         "list the real parameters with their annotation, Required Yes exactly when there is no default, and 'Default: `…`.' once, at the end (drop the source's own 'defaults to …')",
     ),
-    "R27": ("E", "outputs table", "make the first Outputs row's Type the return annotation (or the class name)"),
+    "R27": (
+        "E",
+        "outputs table",
+        "make the first Outputs row's Type the return annotation (the class name for a class; without an annotation, the type the docstring's Returns names or the class every return constructs) and say what the result is, not only that something is returned",
+    ),
     "R28": ("E", "examples import real names", "import only modules and names that exist in the package"),
     "R29": ("E", "index agrees with page", "regenerate _ImplementationIndex.md from the pages"),
     "R30": (
@@ -133,7 +137,7 @@ RULES: dict[str, tuple[Severity, str, str]] = {
     "R48": (
         "E",
         "parameter docs from the source",
-        "describe the parameter from its docstring entry (the class's, __init__'s or a base's) or its dataclass field help; say 'undocumented' only when the source says nothing",
+        "describe the parameter from the source: its docstring entry (as help() shows it, decorator-added text included; the class's, __init__'s, a base's, the API the docstring refers to), its dataclass field help, or the docstring sentence naming it",
     ),
     "R49": (
         "E",

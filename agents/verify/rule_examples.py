@@ -275,8 +275,14 @@ EXAMPLES: tuple[RuleExample, ...] = (
     RuleExample("R22", "Lines written without the L", (edit(ENGINE, "* '''Lines:''' L28-76", "* '''Lines:''' 28-76"),)),
     RuleExample(
         "R27",
-        "the Outputs type is a base class, not the class built",
-        (edit(ENGINE, "| engine || Engine || A new engine.", "| engine || BaseEngine || A new engine."),),
+        "the Outputs description only says that the method returns something",
+        (
+            edit(
+                "implementations/acme_minipkg_Engine_shutdown.md",
+                "| was_running || bool || True when the engine was running.",
+                "| was_running || bool || What `BaseEngine.shutdown` returns.",
+            ),
+        ),
     ),
     RuleExample(
         "R30",

@@ -11,6 +11,8 @@ from __future__ import annotations
 import inspect
 import re
 import textwrap
+from collections.abc import Callable
+from typing import NamedTuple
 
 from tools.sentences import first_sentence as _first_sentence, sentences
 
@@ -79,6 +81,7 @@ _CLAUSE_SEP = re.compile(
     re.I,
 )
 _CONDITION = re.compile(r"^(?:if|when|unless|in case|otherwise)\b", re.I)
+_SPHINX_FIELD = re.compile(r"^:\w+(?:\s+[^:]+)?:")
 _MAX = 240
 
 
@@ -102,6 +105,39 @@ def plain_roles(text: str) -> str:
     title wins (``:class:`Request <Request>` `` → ``Request``). Field lists (``:param x:``) are not roles
     and stay."""
     return _ROLE.sub(lambda m: _role_text(m).lstrip("~"), text)
+
+
+_CODE_SPAN = re.compile(r"`[^`\n]*`")
+# what docstrings use as HTML: a closing tag, a tag with attributes or self-closing, or an element name
+# of HTML or of the documentation builders (Hugging Face's <Tip>, <hfoptions>); anything else in angle
+# brackets is a placeholder the reader must see (`torch.<device>.empty_cache()`, model.<variant>.bin)
+_HTML_NAMES = (
+    "a abbr b blockquote br caption center code dd del details div dl dt em figcaption figure font h1 h2 h3 h4 "
+    "h5 h6 hr i img ins kbd li ol p pre q s samp small span strike strong sub summary sup table tbody td tfoot "
+    "th thead tr tt u ul var video source iframe tip hfoption hfoptions youtube add_code_sample_docstrings"
+)
+_TAG = re.compile(
+    r"</[A-Za-z][\w:-]*\s*>|<[A-Za-z][\w:-]*(?:\s+[^<>]*?)?/>|<[A-Za-z][\w:-]*\s+[^<>]*=[^<>]*>|"
+    rf"<(?:{'|'.join(_HTML_NAMES.split())})>",
+    re.I,
+)
+
+
+def outside_code(text: str, change: Callable[[str], str]) -> str:
+    """``change`` applied to the text between back-tick code spans; the spans are kept as written."""
+    out: list[str] = []
+    last = 0
+    for m in _CODE_SPAN.finditer(text):
+        out.append(change(text[last : m.start()]))
+        out.append(m.group(0))
+        last = m.end()
+    out.append(change(text[last:]))
+    return "".join(out)
+
+
+def without_tags(text: str) -> str:
+    """HTML tags removed outside code spans; angle-bracket placeholders (``<device>``) kept."""
+    return outside_code(text, lambda part: _TAG.sub("", part))
 
 
 def summary(doc: str | None) -> str:
@@ -143,6 +179,21 @@ def _sections(doc: str) -> dict[str, list[str]]:
                 out[current].append(line)
         i += 1
     return out
+
+
+def prose_text(doc: str | None) -> str:
+    """The docstring's prose: what comes before its first section (``Args:``, ``Returns``, a Sphinx
+    field), on one line."""
+    if not doc:
+        return ""
+    lines = inspect.cleandoc(doc).expandtabs().splitlines()
+    kept: list[str] = []
+    for i, line in enumerate(lines):
+        header = _header(lines, i)
+        if header is not None and (header[1] or header[0] in _SECTION_NAMES) or _SPHINX_FIELD.match(line.strip()):
+            break
+        kept.append(line)
+    return " ".join(" ".join(kept).split())
 
 
 def param_docs(doc: str | None) -> dict[str, str]:
@@ -338,12 +389,69 @@ def without_default(text: str) -> str:
     return " ".join(out)
 
 
-def returns_doc(doc: str | None) -> str:
+class ReturnsEntry(NamedTuple):
+    """What a docstring's Returns section says: the type it names (None when it names none) and its text."""
+
+    type: str | None
+    text: str
+
+
+# what a Returns section's leading type may be made of: `code`, [`refs`], dotted names, brackets, "or", "of"
+_TYPE_CHARS = r"[\w.\[\](),|~`'\"]"
+_RETURN_TYPE = re.compile(
+    rf"^((?:{_TYPE_CHARS}+)(?:\s+(?:or|of)\s+{_TYPE_CHARS}+|\s*,\s*{_TYPE_CHARS}+)*)\s*:\s+(.*)$", re.S
+)
+_RTYPE = re.compile(r"^:rtype:\s*(.+)$", re.M)
+_SPHINX_RETURNS = re.compile(r"^:returns?:\s*(.+?)(?=^:\w|\Z)", re.M | re.S)
+_XREF_NAME = re.compile(r"\[`~?([^`\]]+)`\]")
+_PLAIN_TYPE = re.compile(r"[A-Za-z_][\w.]*(?:[\[(][\w., \[\]()|]*[\])])?")
+
+
+def _type_name(text: str) -> str | None:
+    """A Returns section's type written the way annotations are: [`~a.B`] → B, `x.Y` → x.Y, "A or B" →
+    ``A | B``; None when it is not made of type names (a sentence that happens to hold a colon)."""
+    text = _XREF_NAME.sub(lambda m: m.group(1).split(".")[-1] if "~" in m.group(0) else m.group(1), text)
+    parts = [p.strip().strip("`").strip() for p in re.split(r"\s+or\s+", text)]
+    if not parts or not all(_PLAIN_TYPE.fullmatch(p) for p in parts):
+        return None
+    if len(parts) == 1 and not re.search(r"[`\[]", text) and not _PLAIN_TYPE.fullmatch(text.strip()):
+        return None
+    return " | ".join(parts)
+
+
+def returns_entry(doc: str | None) -> ReturnsEntry:
+    """The Returns section (Google ``Returns:``, NumPy ``Returns`` over dashes, Sphinx ``:returns:`` /
+    ``:rtype:``) as (type, text); the text is raw source text on one line."""
     if not doc:
-        return ""
+        return ReturnsEntry(None, "")
     for name, body in _sections(doc).items():
-        if name in _RETURN_HEADERS:
-            text = " ".join(l.strip() for l in body if l.strip())
-            m = re.match(r"^`?[\w.\[\], |]+`?\s*:\s*(.+)$", text)
-            return first_sentence(m.group(1) if m else text)
-    return ""
+        if name not in _RETURN_HEADERS:
+            continue
+        lines = [l for l in body if l.strip()]
+        if not lines:
+            break
+        first = lines[0].strip()
+        numpy = re.fullmatch(r"(?:(\w+)\s*:\s*)?([\w.\[\], |]+)", first)
+        if numpy and len(lines) > 1 and _indent(lines[1]) > _indent(lines[0]):  # `name : type` over its text
+            return ReturnsEntry(_type_name(numpy.group(2)), " ".join(l.strip() for l in lines[1:]))
+        text = " ".join(l.strip() for l in lines)
+        m = _RETURN_TYPE.match(text)
+        if m:
+            typ = _type_name(m.group(1))
+            if typ is not None:
+                return ReturnsEntry(typ, m.group(2).strip())
+        return ReturnsEntry(None, text)
+    cleaned = inspect.cleandoc(doc)
+    rtype = _RTYPE.search(cleaned)
+    said = _SPHINX_RETURNS.search(cleaned)
+    if rtype or said:
+        return ReturnsEntry(
+            _type_name(rtype.group(1).strip()) if rtype else None, " ".join(said.group(1).split()) if said else ""
+        )
+    return ReturnsEntry(None, "")
+
+
+def returns_doc(doc: str | None) -> str:
+    """The first sentence of what the Returns section says (its leading type left out)."""
+    text = returns_entry(doc).text
+    return first_sentence(text) if text else ""

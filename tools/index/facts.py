@@ -1,5 +1,5 @@
 """The checkable facts of an API, derived from the source exactly as RULES.md defines them:
-the canonical signature (R24), the expected Inputs (R26) and Outputs (R27) rows.
+the canonical signature (R24), the expected Inputs (R26) and the Outputs (R27) type.
 
 The synthesis writes these facts onto pages and the verifier re-derives them; both call
 this module, so a page is only ever compared with one definition of the truth.
@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from tools.index.records import ClassField, Symbol
+from tools.index.returns import output_type
 from tools.index.workspace import Workspace
 from tools import pyast
 
@@ -147,11 +148,9 @@ def _param_rows(s: Symbol) -> list[InputRow]:
     return rows
 
 
-def expected_output_type(s: Symbol) -> str | None:
-    """First Outputs row's Type (R27): the return annotation, or the class name (for a class, and for
-    its ``__init__``: a constructor page documents what the call gives)."""
-    if s.kind == "class":
-        return s.name
-    if s.name == "__init__" and s.parent:
-        return s.parent.split(".")[-1]
-    return collapse(s.returns) if s.returns is not None else None
+def expected_output_type(ws: Workspace, s: Symbol) -> str | None:
+    """First Outputs row's Type (R27 as amended): the return annotation; the class name for a class and
+    its ``__init__`` (a constructor page documents what the call gives); without an annotation, the type
+    the docstring's Returns section names, else the class every ``return`` of the body constructs
+    (tools.index.returns); None when none is known."""
+    return output_type(ws, s)

@@ -1,10 +1,14 @@
 """What the source says about each parameter of an API, and the line an Inputs row makes of it.
 
 ``documented_params`` gathers every description the source gives (RULES.md R48): the symbol's
-docstring, then — for a method — the same-named method's in its class's bases; for a class (or
-its ``__init__``) the class docstring, ``__init__``'s, and a dataclass field's
-``metadata={"help": ...}``, along the MRO. The drafter writes from it and the verifier checks
-against it, so both read one definition of "documented".
+docstring as ``help()`` shows it (with the text docstring decorators add: tools.index.runtime_doc),
+then — for a method — the same-named method's in its class's bases; for a class (or its ``__init__``,
+or its ``__call__``: calling the object is how the class is used) the class docstring, ``__init__``'s,
+and a dataclass field's ``metadata={"help": ...}``, along the MRO; a docstring a class-level function
+installs on the method (``C = auto_class_update(C)``); then the API a docstring sends the
+reader to for its arguments ("For the description of each arg, see [`X.f`]"); last, a sentence of the
+docstring's prose that names the parameter in back-ticks. The drafter writes from it and the verifier
+checks against it, so both read one definition of "documented".
 
 ``param_description`` turns one such text into a row's Description: the first sentence, in plain
 words (docstring markup resolved), without the source's own default clause — the row adds
@@ -17,9 +21,11 @@ import ast
 import re
 from collections.abc import Iterator
 
-from tools.index.docstrings import first_sentence, param_entries, without_default
+from tools.index.docstrings import first_sentence, outside_code, param_entries, prose_text, without_default
 from tools.index.facts import is_dataclass
 from tools.index.records import Symbol
+from tools.index.runtime_doc import installed_docstring, runtime_docstring
+from tools.sentences import sentences
 from tools.index.workspace import Workspace
 from tools import pyast
 
@@ -79,10 +85,10 @@ def _method(ws: Workspace, klass: Symbol, name: str) -> Symbol | None:
 def _class_texts(ws: Workspace, cls: Symbol) -> Iterator[dict[str, str]]:
     """Along the MRO: each class's docstring, its own ``__init__``'s, its dataclass field help."""
     for klass in ws.names.mro(cls):
-        yield param_entries(klass.docstring)
+        yield param_entries(runtime_docstring(ws, klass))
         init = _method(ws, klass, "__init__")
         if init is not None:
-            yield param_entries(init.docstring)
+            yield param_entries(runtime_docstring(ws, init))
         if is_dataclass(klass):
             yield {f.name: h for f in klass.fields if (h := field_help(f.value))}
 
@@ -91,17 +97,72 @@ def _sources(ws: Workspace, sym: Symbol) -> Iterator[dict[str, str]]:
     if sym.kind == "class":
         yield from _class_texts(ws, sym)
         return
-    yield param_entries(sym.docstring)
+    doc = runtime_docstring(ws, sym)
+    yield param_entries(doc)
     owner = ws.index.definition(sym.module, sym.parent) if sym.kind == "method" and sym.parent else None
-    if owner is None or owner.kind != "class":
-        return
-    if sym.name == "__init__":  # a constructor is documented by its class as much as by itself
-        yield from _class_texts(ws, owner)
-        return
-    for klass in ws.names.mro(owner)[1:]:
-        base = _method(ws, klass, sym.name)
-        if base is not None:
-            yield param_entries(base.docstring)
+    if owner is not None and owner.kind == "class":
+        if sym.name == "__init__":  # a constructor is documented by its class as much as by itself
+            yield from _class_texts(ws, owner)
+        else:
+            for klass in ws.names.mro(owner)[1:]:
+                base = _method(ws, klass, sym.name)
+                if base is not None:
+                    yield param_entries(runtime_docstring(ws, base))
+            if sym.name == "__call__":  # `obj(...)`: the class docstring describes what the call takes
+                yield from _class_texts(ws, owner)
+        for klass in ws.names.mro(owner):  # a docstring installed on the method by a class-level function
+            yield param_entries(installed_docstring(ws, klass, sym.name))
+    for ref in _argument_references(ws, sym, doc):
+        yield param_entries(runtime_docstring(ws, ref))
+    yield _prose_mentions(doc, [p.name for p in sym.params])
+
+
+# "For the description of each arg, see [`PreTrainedModel.from_pretrained`]": where the arguments are documented
+_SEE = re.compile(r"\bsee\b|\brefer to\b|\bsame as\b|\bdocumented in\b", re.I)
+_ARGUMENTS = re.compile(r"\b(?:arg|args|argument|arguments|param|params|parameters?|kwargs)\b", re.I)
+_REFERENCE = re.compile(r"\[`~?([\w.]+)`\]|:(?:py:)?(?:meth|func|class):`~?([\w.]+)`|`([\w.]+\.[\w]+)`")
+
+
+def _argument_references(ws: Workspace, sym: Symbol, doc: str | None) -> list[Symbol]:
+    """The definitions a docstring's prose sends the reader to for the arguments."""
+    out: list[Symbol] = []
+    for sentence in sentences(prose_text(doc)):
+        if not (_SEE.search(sentence) and _ARGUMENTS.search(sentence)):
+            continue
+        for m in _REFERENCE.finditer(sentence):
+            target = _reference(ws, sym.module, next(g for g in m.groups() if g))
+            if target is not None and target.kind != "class" and target not in out and target != sym:
+                out.append(target)
+    return out
+
+
+def _reference(ws: Workspace, module: str, ref: str) -> Symbol | None:
+    """``Class.method`` / ``module.Class.method`` / ``function`` as a docstring writes it: resolved in the
+    module, else in its top-level package, else through the one class (or the one module-level function) of the repository so named."""
+    for scope in (module, module.split(".")[0]):  # Hugging Face's [`X`] names X as the package exports it
+        found = ws.names.resolve_dotted(scope, ref)
+        if isinstance(found, Symbol):
+            return found
+    parts = ref.split(".")
+    if len(parts) >= 2:
+        classes = [s for s in ws.index.by_name.get(parts[-2], []) if s.kind == "class"]
+        if len(classes) == 1:
+            return ws.names.member(classes[0], parts[-1])
+    functions = [s for s in ws.index.by_name.get(parts[-1], []) if s.kind == "function" and s.parent is None]
+    return functions[0] if len(functions) == 1 else None
+
+
+def _prose_mentions(doc: str | None, names: list[str]) -> dict[str, str]:
+    """Parameter → the first sentence of the docstring's prose that names it in back-ticks (`` `x` `` or
+    `` `x=...` ``): what a docstring without an entry for it still says."""
+    out: dict[str, str] = {}
+    said = sentences(prose_text(doc))
+    for name in names:
+        mention = re.compile(rf"`{re.escape(name)}(?:\s*=[^`]*)?`")
+        hit = next((s for s in said if mention.search(s)), None)
+        if hit is not None:
+            out[name] = hit
+    return out
 
 
 def documented_params(ws: Workspace, sym: Symbol) -> dict[str, str]:
@@ -123,9 +184,14 @@ def doc_text(text: str) -> str:
     text = _ROLE.sub(lambda m: f"`{m.group(2).split('.')[-1] if m.group(1) else m.group(2)}`", text)
     text = _LINK.sub(r"\1", text)
     text = _RST_CODE.sub(r"`\1`", text)
-    text = _BOLD.sub(r"\1", text)
-    text = _ITALIC.sub(r"\1", text)
+    # emphasis is prose markup: inside a code span (`*args`, `a*b*c`) the stars are the code
+    text = outside_code(text, lambda part: _ITALIC.sub(r"\1", _BOLD.sub(r"\1", part)))
     return " ".join(text.split())
+
+
+def bare_text(text: str) -> str:
+    """``text`` without any character wiki or Markdown markup is made of (a repair's last resort)."""
+    return " ".join(_BARE.sub("", text).split())
 
 
 def param_description(text: str, bare: bool = False) -> str:
@@ -134,5 +200,5 @@ def param_description(text: str, bare: bool = False) -> str:
     removes every markup character. Never empty for a non-empty source text."""
     cleaned = without_default(doc_text(text))
     if bare:
-        cleaned = " ".join(_BARE.sub("", cleaned).split())
+        cleaned = bare_text(cleaned)
     return first_sentence(cleaned) if cleaned.strip() else (_SHOWS_ONLY_DEFAULT if text.strip() else "")

@@ -166,7 +166,7 @@ def _api_doc(ctx: Context, ws: Workspace, page: Page) -> list[Finding]:
         )
     out.extend(_r25(ws, page, sym))
     out.extend(_r26(ws, page, sym))
-    out.extend(_r27(page, sym))
+    out.extend(_r27(ws, page, sym))
     out.extend(_r29(ctx, page, file, start, end))
     return out
 
@@ -265,13 +265,35 @@ def _r26(ws: Workspace, page: Page, sym: Symbol) -> list[Finding]:
     return out
 
 
-def _r27(page: Page, sym: Symbol) -> list[Finding]:
+# the words of a description that only says the API returns something: "What `X` returns.", "The
+# call's result.", "A new `X` instance.", "The return value."
+_RESTATING = frozenset(
+    "what returns return returned the a an of value values result results output outputs call calls s it its "
+    "this that function method api gives given by from new instance object is are".split()
+)
+_CODE_SPAN = re.compile(r"`[^`]*`")
+_IDENTIFIER = re.compile(r"\b[A-Za-z_]\w*(?:\.\w+)+\b|\b\w*_\w*\b|\b[a-z]+[A-Z]\w*\b|\b[A-Z][a-z]+[A-Z]\w*\b")
+
+
+def restates_return(description: str, api: str) -> bool:
+    """An Outputs Description that tells the reader nothing but that something is returned (R27): no name
+    besides the API's own (``api``: its qualified name, page name or parts of them), and besides it only
+    words like "what", "returns", "the", "result", "new", "instance" (or nothing at all)."""
+    own = {p for p in re.split(r"[._]", api) if p} | {api}
+    text = _CODE_SPAN.sub(" ", description)
+    names = [m.strip("`") for m in _CODE_SPAN.findall(description)] + _IDENTIFIER.findall(text)
+    other = [n for n in names if not {p for p in re.split(r"[._]", n) if p} <= own]
+    words = re.findall(r"[a-z]+", _IDENTIFIER.sub(" ", text).lower())
+    return not other and all(w in _RESTATING or w in {p.lower() for p in own} for w in words)
+
+
+def _r27(ws: Workspace, page: Page, sym: Symbol) -> list[Finding]:
     sec = page.section("Outputs", level=3)
     if sec is None or not sec.tables():
         return [finding("R27", page.path, sec.line if sec else None, "no Outputs table")]
     table = sec.tables()[0]
     rows = table.data_rows()
-    want = expected_output_type(sym)
+    want = expected_output_type(ws, sym)
     if table.header != ["Name", "Type", "Description"]:
         return [finding("R27", page.path, table.line, f"Outputs header is {table.header}")]
     if not rows:
@@ -279,9 +301,19 @@ def _r27(page: Page, sym: Symbol) -> list[Finding]:
     line, cells = rows[0]
     if len(cells) != 3:
         return [finding("R27", page.path, line, f"row has {len(cells)} cells (a raw '|'? write &#124;)")]
+    out: list[Finding] = []
     if want is not None and collapse(cells[1]) != want:
-        return [finding("R27", page.path, line, f"Type {cells[1]!r}, the source says {want!r}")]
-    return []
+        out.append(finding("R27", page.path, line, f"Type {cells[1]!r}, the source says {want!r}"))
+    if restates_return(cells[2], sym.qualname):
+        out.append(
+            finding(
+                "R27",
+                page.path,
+                line,
+                f"Description {cells[2]!r} only says that {sym.qualname} returns something; say what it is",
+            )
+        )
+    return out
 
 
 def _r28(ws: Workspace, page: Page, stats: ExampleStats) -> list[Finding]:
