@@ -89,7 +89,7 @@ def _types(ws: Workspace, sym: Symbol | None, step: Step) -> tuple[str, ...]:
         decos = {d.split("(")[0].split(".")[-1] for d in sym.decorators}
         if "classmethod" in decos and recv[:1].isupper():
             found.append(recv)  # Class.from_pretrained(...) gives a Class
-        out = expected_output_type(sym) or ""
+        out = expected_output_type(ws, sym) or ""
         found += [t for t in _CLASS.findall(out) if t not in ("Optional", "Union", "None")]
     found += [t for t in _CLASS.findall(step.outputs or "") if _is_class(ws, t)]
     return tuple(dict.fromkeys(found))

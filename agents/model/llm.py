@@ -79,7 +79,9 @@ class ModelSettings:
     max_retries: int = 3
     concurrency: int = 2
     temperature: float = 0.0
-    max_output_tokens: int = 700
+    max_output_tokens: int = (
+        4000  # a whole synthesis answer (~3,500 characters) is ~1,200 tokens; headroom for longer ones
+    )
     prices: dict[str, list[float]] = field(default_factory=dict)  # model -> [prompt, completion] USD per 1M tokens
     max_cost: float | None = None
     max_tokens: int | None = None

@@ -38,6 +38,10 @@ from agents.verify.findings import FindingRecord
 from tools.examples.check import CallTarget
 from tools.index.records import Symbol
 from tools.locate import LocationRecord
+from tools.errors import ToolError
+from tools.index.callees import callee_chain
+from tools.index.source_ast import module_docstring
+from tools.index.workspace import Workspace
 from tools.index.workspace import symbol_at
 from agents.model.llm import BudgetExceeded, LLM, ModelOutputError, Usage, door
 from tools.examples.check import call_target
@@ -192,36 +196,82 @@ def sanitize(
     return out, dropped
 
 
-MAX_DOC_CHARS = 4000
-MAX_BODY_LINES = 60
+# Sized so that a strong model sees what it must describe whole (a long TrainingArguments docstring, a
+# train() body) and answers in full: the answer of a complete pair runs to ~3,500 characters.
+MAX_DOC_CHARS = 16000
+MAX_CONTEXT_DOC_CHARS = 3000
+MAX_BODY_LINES = 200
+MAX_WORK_LINES = 120  # per definition the work is handed to
+MAX_WORK_LINKS = 4
 
 
 class ModelEvidence(TypedDict):
     """What the model is shown of the source, each part quoted in the prompt."""
 
     docstring: str
+    class_doc: str
+    module_doc: str
     body: str
+    work: str
+    walkthrough: str
     examples: str
 
 
-def model_evidence(sym: Symbol | None, source_text: str, i_data: ImplementationData) -> ModelEvidence:
-    """What the model may describe: the full docstring, the definition's source (bounded) and the
-    drafter's examples, which already passed R45–R47. All of it is data, quoted in the prompt."""
+def _lines(ws: Workspace, sym: Symbol, limit: int) -> str:
+    try:
+        text = ws.source.physical(sym.file).read_text(encoding="utf-8", errors="replace").splitlines()
+    except (OSError, ToolError):
+        return ""
+    body = text[(sym.decorator_line or sym.start_line) - 1 : sym.end_line]
+    shown = "\n".join(body[:limit])
+    return shown + (f"\n# … {len(body) - limit} more lines" if len(body) > limit else "")
+
+
+def _cut(text: str | None, limit: int) -> str:
+    text = (text or "").strip()
+    return text[:limit] + (" …" if len(text) > limit else "")
+
+
+def model_evidence(
+    ws: Workspace | None, sym: Symbol | None, source_text: str, i_data: ImplementationData, api_call: str | None = None
+) -> ModelEvidence:
+    """What the model may describe: the full docstring, those of its class and module, the definition's
+    source, the definitions its work is handed to (tools.index.callees), the walkthrough and the other
+    examples, which already passed R45–R47. All of it is data, quoted in the prompt."""
     doc = ((sym.docstring if sym is not None else "") or "").strip()
     body = source_text.splitlines()
     shown = "\n".join(body[:MAX_BODY_LINES]) + (
         f"\n# … {len(body) - MAX_BODY_LINES} more lines" if len(body) > MAX_BODY_LINES else ""
     )
-    examples = "\n\n".join(e["code"] for e in i_data.get("examples", []) if e.get("lang") == "python")
+    codes = [e["code"] for e in i_data.get("examples", []) if e.get("lang") == "python"]
+    class_doc = module_doc = work = ""
+    if ws is not None and sym is not None:
+        owner = ws.names.owner(sym)
+        if owner is not None and owner is not sym and owner.qualname != sym.qualname:
+            class_doc = _cut(owner.docstring, MAX_CONTEXT_DOC_CHARS)
+        module_doc = _cut(module_docstring(ws, sym.file), MAX_CONTEXT_DOC_CHARS)
+        chain = callee_chain(ws, sym, api_call)[1 : 1 + MAX_WORK_LINKS]
+        work = "\n\n".join(
+            f"# {link.symbol.qualname} ({link.symbol.file}:L{link.symbol.start_line}-{link.symbol.end_line})\n"
+            + _lines(ws, link.symbol, MAX_WORK_LINES)
+            for link in chain
+        )
     return {
         "docstring": doc[:MAX_DOC_CHARS] + (" …" if len(doc) > MAX_DOC_CHARS else "") or "(no docstring)",
+        "class_doc": class_doc,
+        "module_doc": module_doc,
         "body": shown or "(not in this repository)",
-        "examples": examples or "(none)",
+        "work": work,
+        "walkthrough": codes[0] if codes else "(none)",
+        "examples": "\n\n".join(codes[1:]) or "(none)",
     }
 
 
 def evidence_text(evidence: ModelEvidence) -> str:
-    return "\n\n".join((evidence["docstring"], evidence["body"], evidence["examples"]))
+    e = evidence
+    return "\n\n".join(
+        (e["docstring"], e["class_doc"], e["module_doc"], e["body"], e["work"], e["walkthrough"], e["examples"])
+    )
 
 
 def example_findings(code: str, target: CallTarget | None) -> list[str]:
@@ -256,6 +306,11 @@ def model_prose(
     step = job["steps"][0]
     wi, _ = workflow_index(cfg)
     goal = next((w.description for w in wi.workflows if w.name == step["workflow"]), "") or ""
+    flow = [
+        {"number": s.number, "title": s.title, "api_call": s.api_call or "-", "current": s.number == step["number"]}
+        for s in wi.steps
+        if s.workflow == step["workflow"]
+    ]
     params = [p["name"] for p in i_data.get("inputs", [])]
     env = _prompts()
     system = env.get_template("synthesize_system.md.j2").render(forbidden=sorted(deny)[:12])
@@ -264,6 +319,7 @@ def model_prose(
         principle=job["principle"],
         implementation=job["implementation"],
         goal=goal,
+        steps=flow,
         api_call=step.get("api_call") or "-",
         inputs=step.get("inputs") or "-",
         outputs=step.get("outputs") or "-",
@@ -271,7 +327,11 @@ def model_prose(
         signature=i_data.get("signature") or "(external API)",
         parameters=params or ["(none)"],
         docstring=evidence["docstring"],
+        class_doc=evidence["class_doc"],
+        module_doc=evidence["module_doc"],
         body=evidence["body"],
+        work=evidence["work"],
+        walkthrough=evidence["walkthrough"],
         examples=evidence["examples"],
         findings=[
             f"{f['rule']} on {f['page'].split('/')[0].rstrip('s')} page line {f.get('line') or '-'}: {f['message']}"
@@ -347,7 +407,9 @@ def merge(p_data: PrincipleData, i_data: ImplementationData, prose: Prose, repai
             "code": prose["example_code"].strip("\n"),
             "lang": "python",
         }
-        i_data["examples"] = [ex] + [e for e in i_data["examples"] if e["title"].startswith("From ")]
+        # the walkthrough (the drafter's first example) stays first: the model's example is another use
+        first, rest = i_data["examples"][:1], i_data["examples"][1:]
+        i_data["examples"] = first + [ex] + [e for e in rest if e["title"].startswith("From ")]
 
 
 class DraftNotes(TypedDict, total=False):
@@ -433,7 +495,7 @@ def draft_pair(
         if sym is not None:
             lines = ws.source.physical(sym.file).read_text(encoding="utf-8", errors="replace").splitlines()
             source_text = "\n".join(lines[sym.start_line - 1 : sym.end_line])
-        quoted = model_evidence(sym, source_text, i_data)
+        quoted = model_evidence(ws if sym is not None else None, sym, source_text, i_data, step.get("api_call"))
         evidence = evidence_text(quoted)
         try:
             params = {r["name"] for r in i_data.get("inputs", [])}
