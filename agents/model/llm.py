@@ -79,9 +79,7 @@ class ModelSettings:
     max_retries: int = 3
     concurrency: int = 2
     temperature: float = 0.0
-    max_output_tokens: int = (
-        4000  # a whole synthesis answer (~3,500 characters) is ~1,200 tokens; headroom for longer ones
-    )
+    max_output_tokens: int = 700  # a tool call or a critic's verdict; a synthesis answer asks for more
     prices: dict[str, list[float]] = field(default_factory=dict)  # model -> [prompt, completion] USD per 1M tokens
     max_cost: float | None = None
     max_tokens: int | None = None
@@ -316,7 +314,12 @@ class LLM:
             log.warning("cannot cache a model response (%s)", exc)
 
     def complete(
-        self, messages: Sequence[Message], *, step: str, tools: Sequence[Mapping[str, object]] | None = None
+        self,
+        messages: Sequence[Message],
+        *,
+        step: str,
+        tools: Sequence[Mapping[str, object]] | None = None,
+        max_tokens: int | None = None,
     ) -> Reply:
         s = self.settings
         # the keyword arguments of the SDK's create(), values of several types: the request body as
@@ -325,7 +328,7 @@ class LLM:
             "model": s.model,
             "messages": messages,
             "temperature": s.temperature,
-            "max_tokens": s.max_output_tokens,
+            "max_tokens": max_tokens or s.max_output_tokens,
         }
         if tools:
             payload["tools"] = tools
@@ -406,6 +409,7 @@ class LLM:
         validate: Callable[[dict[str, object]], list[str]],
         attempts: int = 3,
         used: Usage | None = None,
+        max_tokens: int | None = None,
     ) -> dict[str, object]:
         """A JSON object that passes ``validate`` (which returns problems); the model sees each
         problem and answers again, at most ``attempts`` times. Every call's usage is added to
@@ -413,7 +417,7 @@ class LLM:
         convo = list(messages)
         problems: list[str] = []
         for _ in range(attempts):
-            reply = self.complete(convo, step=step)
+            reply = self.complete(convo, step=step, max_tokens=max_tokens)
             if used is not None:
                 used.add(reply.usage)
             candidates = [o for o in json_objects(reply.content) if isinstance(o, dict)] + [salvage(reply.content)]

@@ -199,6 +199,9 @@ def sanitize(
 # Sized so that a strong model sees what it must describe whole (a long TrainingArguments docstring, a
 # train() body) and answers in full: the answer of a complete pair runs to ~3,500 characters.
 MAX_DOC_CHARS = 16000
+# a whole answer for both pages (~3,500 characters, ~1,200 tokens) with room for longer ones: 700 cut
+# answers mid-JSON
+SYNTHESIS_MAX_TOKENS = 4000
 MAX_CONTEXT_DOC_CHARS = 3000
 MAX_BODY_LINES = 200
 MAX_WORK_LINES = 120  # per definition the work is handed to
@@ -344,6 +347,7 @@ def model_prose(
         step=job["implementation"],
         validate=_validate,
         used=used,
+        max_tokens=SYNTHESIS_MAX_TOKENS,
     )
     return sanitize(answer, deny, set(params), known, plain_claims, example_problems)
 
