@@ -41,6 +41,10 @@ def index_node(state: RunState) -> RunState:
         return {"index": {k: v for k, v in stats.items() if isinstance(v, (int, float, str)) or v is None}}
 
 
+# what a move of the definition breaks, and re-stamping the page's Lines mends: location, range, index row
+_PLACE_RULES = {"R22", "R23", "R29"}
+
+
 def plan_node(state: RunState) -> RunState:
     cfg = state["config"]
     with traced(cfg, "plan") as rec:
@@ -60,22 +64,23 @@ def plan_node(state: RunState) -> RunState:
         if not cfg["force"] and (wiki_dir / "principles").is_dir():
             # pages whose files did not change keep their verdict (git diff, else content digests)
             keep = trusted_pages(record, files, workspace(cfg)) if record is not None and not same else frozenset()
-            failing = (
-                set()
-                if same
-                else {
-                    f.page for f in verify_wiki(load_wiki(wiki_dir, cfg["repo"]), workspace(cfg), trusted=keep).errors
-                }
-            )
+            # a page can break where its own file did not change: its walkthrough calls the APIs of the
+            # workflow's earlier steps, so every page is verified again against a changed source
+            errors = [] if same else verify_wiki(load_wiki(wiki_dir, cfg["repo"]), workspace(cfg)).errors
+            failing = {f.page for f in errors}
             rec["reverified"] = None if same else sum(1 for rel in files if "/" in rel and rel not in keep)
             skipped = already_done(jobs, wiki_dir, failing)
-            # moved pages are re-stamped at commit (no redraft, no model call); changed and gone ones are
-            # redrafted even where the old page still passes (its prose describes the old docstring or body)
+            # moved pages are re-stamped at commit (no redraft, no model call) unless something other than their
+            # place fails; changed and gone ones are redrafted even where the old page still passes (its prose
+            # describes the old docstring or body)
             by_page = {page_path("Implementation", j["implementation"]): j["implementation"] for j in jobs}
             for d in drift["pages"]:
                 if d["page"] in by_page:
                     if d["cls"] == "moved":
-                        skipped.add(by_page[d["page"]])
+                        if {f.rule for f in errors if f.page == d["page"]} <= _PLACE_RULES:
+                            skipped.add(by_page[d["page"]])
+                        else:
+                            skipped.discard(by_page[d["page"]])
                     elif d["cls"] in ("changed", "gone"):
                         skipped.discard(by_page[d["page"]])
         # a reviewer's decisions stand: a rejected pair is not redrafted the same way, an approved

@@ -359,7 +359,8 @@ def _keep_math(line: str) -> str:
     out = []
     for part in parts:
         if part.startswith("<math>") and part.endswith("</math>"):
-            body = re.sub(r"\[\[|\]\]|\{\||\|\}|</?math>", "", part[6:-7])
+            # TeX's {|B|} is not a wiki table inside <math>: only link markup and nested tags go
+            body = re.sub(r"\[\[|\]\]|</?math>", "", part[6:-7])
             out.append(f"<math>{body}</math>")
         else:
             out.append(plain(part))

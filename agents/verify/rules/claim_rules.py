@@ -32,6 +32,9 @@ _SKIP = re.compile(
 _DOTTED = re.compile(r"(?<![\w./-])([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+)(\s*\()?")
 _CALL = re.compile(r"(?<![\w.])([A-Za-z_]\w*)\(")
 _SNAKE = re.compile(r"(?<![\w./-])([a-z][a-z0-9]*(?:_[a-z0-9]+)+)(?![\w-])")
+# a symbol of a formula written in prose ("where x_i is an input", "f_θ(x)"): one letter with a short
+# subscript, which no API is named like
+_SYMBOL = re.compile(r"[A-Za-z\u0370-\u03ff]_[A-Za-z0-9\u0370-\u03ff]{1,3}")
 _FILE_EXT = {
     "py",
     "json",
@@ -155,11 +158,15 @@ def invented(ctx: Context, text: str, own: Set[str] = frozenset(), wrapper: bool
             out.append((token, f"names {'.'.join(missing)}, which appears nowhere in the source"))
     for m in _CALL.finditer(text):
         name = m.group(1)
+        if _SYMBOL.fullmatch(name):
+            continue
         if not (name in builtin or name in known or name in own or name in external or name[:1].isupper()):
             out.append((f"{name}(...)", "calls a name that appears nowhere in the source"))
     if not wrapper:
         for m in _SNAKE.finditer(text):
             word = m.group(1)
+            if _SYMBOL.fullmatch(word):
+                continue
             if not (word in known or word in own or word in external or word in builtin):
                 out.append((word, "appears nowhere in the source"))
     return out
