@@ -209,37 +209,51 @@ def overview_options(
     return good or [f"{head}."]
 
 
-def _described(api: Api) -> list[str]:
+def _described(api: Api, step: StepWords | None = None) -> list[str]:
     """The docstring sentences the Principle's Description quotes (the Usage does not repeat them): those
-    after the summary, which the Implementation page gives, unless the summary is all there is."""
+    after the summary, which the Implementation page gives; the summary itself only when the step's own
+    words cannot say what the concept turns into what (an API that serves two Principles reads alike
+    otherwise)."""
     doc = api.sym.docstring
     if not dw.sentences(doc, limit=1) and api.sym.name == "__init__" and api.owner is not None:
         doc = api.owner.docstring
     every = dw.sentences(doc, limit=6)
     summary = set(dw.sentences(dw.first_paragraph(doc), limit=6))
     beyond = [x for x in every if x not in summary]
-    return beyond[:3] or every[:3]
+    if beyond or (step is not None and step.outputs):
+        return beyond[:3]
+    return every[:3]
 
 
 def principle_description(api: Api | None, steps: list[StepWords]) -> str:
-    """What the source says the concept is: the API's docstring, where its work is done and what that
-    definition's docstring says; without either, what its class or module is about, or the step's words."""
+    """What the concept is: the API's docstring beyond the summary its Implementation page quotes, else what
+    the step turns into what (the WorkflowIndex's words); where the work is done and what that definition's
+    docstring says; for a class, what else it holds; without any of these, its class or module doc."""
+    s = steps[0]
+    step_sentence = (
+        terminated(f"{s.title} takes {s.inputs} and gives {s.outputs}")
+        if s.inputs and s.outputs
+        else terminated(f"{s.title} gives {s.outputs}")
+        if s.outputs
+        else ""
+    )
     paras: list[str] = []
     if api is not None:
-        own = _described(api)
+        own = _described(api, s)
         built = api.sym.kind == "class" or api.sym.name == "__init__"
-        settings = _settings(api, steps[0].arguments, "other") if built and len(own) < 2 else ""
+        settings = _settings(api, s.arguments, "other") if built and len(own) < 2 else ""
         if settings:
-            # a class with a one-line docstring (which its Implementation page quotes) is told by what it holds
-            own = []
+            own = []  # a class with a one-line docstring (its Implementation page quotes it) is told by what it holds
         if own:
             paras.append(" ".join(own))
-        elif api.owner is not None and (cls := dw.sentences(api.owner.docstring, limit=2)):
-            paras.append(f"`{api.naming.name(api.owner)}`: " + " ".join(cls))
+        elif step_sentence:
+            paras.append(step_sentence)
+        elif not dw.sentences(api.sym.docstring, 1) and api.owner is not None:
+            if cls := dw.sentences(api.owner.docstring, limit=2):
+                paras.append(f"`{api.naming.name(api.owner)}`: " + " ".join(cls))
         work = api.work
         if work is not None:
-            said = dw.sentences(work.docstring, limit=2)
-            said = [x for x in said if x not in own]
+            said = [x for x in dw.sentences(work.docstring, limit=2) if x not in own]
             if said:
                 nm = api.naming
                 paras.append(
@@ -250,14 +264,10 @@ def principle_description(api: Api | None, steps: list[StepWords]) -> str:
             paras.append(settings)
         if not paras and (mod := dw.sentences(api.module_doc, limit=2)):
             paras.append(f"`{api.sym.module}`: " + " ".join(mod))  # a module path is its own qualified name
+        if not paras and (summary := dw.sentences(api.sym.docstring, limit=3)):
+            paras.append(" ".join(summary))
     if not paras:
-        s = steps[0]
-        if s.inputs and s.outputs:
-            paras.append(terminated(f"{s.title} takes {s.inputs} and gives {s.outputs}"))
-        elif s.outputs:
-            paras.append(terminated(f"{s.title} gives {s.outputs}"))
-        else:
-            paras.append(terminated(f"{s.title} is step {s.number} of the {s.workflow} workflow"))
+        paras.append(step_sentence or terminated(f"{s.title} is step {s.number} of the {s.workflow} workflow"))
     return "\n\n".join(p for p in paras if p)
 
 
