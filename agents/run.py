@@ -257,7 +257,6 @@ def _new_run(args: argparse.Namespace) -> tuple[RunConfig, RunMeta]:
 
         if args.source == "latest":
             args.source = None
-        _check_writable(wiki)
         d, discovery = run_discovery(
             args.repo,
             args.source,
@@ -657,15 +656,19 @@ def run(argv: list[str] | None = None) -> int:
     set_overrides({})  # a process may run several times (tests): nothing carries over
     from agents.model.recording import cassette
 
-    # the discover phase may ask the model too: inside the cassette, so that a replay replays it
-    with cassette(args.record, args.replay):
-        cfg, meta = _resumed_run(args) if args.resume else _new_run(args)
-        try:
+    started: RunConfig | None = None  # set once the run folder exists: a fault after it is resumable
+    try:
+        # the discover phase may ask the model too: inside the cassette, so that a replay replays it
+        with cassette(args.record, args.replay):
+            cfg, meta = _resumed_run(args) if args.resume else _new_run(args)
+            started = cfg
             values = execute(cfg, bool(args.resume), args.concurrency, args.quiet or args.json, meta.get("steps", 50))
-        except (UsageError, ToolError, ExternalFault, KeyboardInterrupt):
+    except (UsageError, ToolError, ExternalFault, KeyboardInterrupt):
+        raise
+    except Exception as exc:  # a fault inside a node: the checkpoint holds every finished step
+        if started is None:
             raise
-        except Exception as exc:  # a fault inside a node: the checkpoint holds every finished step
-            raise RunStopped(cfg, exc) from None
+        raise RunStopped(started, exc) from None
     s = summary(values, cfg)
     s["seconds"] = round(time.perf_counter() - t0, 3)
     if args.json:
