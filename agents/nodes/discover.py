@@ -18,9 +18,9 @@ from typing import TypedDict
 
 from agents.model.llm import BudgetExceeded, ModelOutputError, ModelRecord, Usage, door
 from prompts import template_env
-from tools.discover.discovery import CoverageItem, Discovery, ProposalContext, discover
+from tools.discover.discovery import CoverageItem, Discovery, discover
 from tools.discover.grouping import Bounds
-from tools.discover.proposals import Proposed, ProposedStep
+from tools.discover.proposals import ProposalContext, Proposed, ProposedStep
 from tools.errors import UsageError
 from tools.index.workspace import open_workspace
 from tools.usage.material import Skip

@@ -11,27 +11,25 @@ evidence span is left out too. What no workflow covers is listed, most used firs
 
 from __future__ import annotations
 
-import re
 import time
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 from typing import TypedDict
 
-from tools.discover import naming
-from tools.discover.attributes import api_call, environment, inputs, key_parameters, outputs, symbol_of
+from tools.discover.attributes import environment
 from tools.discover.grounding import Span, check_span
 from tools.discover.grouping import MIN_STEPS, Bounds, Group, candidates, choose
-from tools.discover.proposals import Proposed, ground
-from tools.discover.sequences import Sequence, is_public, sequences
-from tools.discover.write import StepPlan, WorkflowPlan, render
-from tools.index.docstrings import first_sentence, summary
+from tools.discover.planning import Names, plan_workflow, unique_workflow_names
+from tools.discover.proposals import Propose, ground, proposal_context
+from tools.discover.sequences import is_public, sequences
+from tools.discover.settle import Settler, roles
+from tools.discover.write import WorkflowPlan, render
 from tools.index.records import Symbol
 from tools.index.workspace import Workspace
 from tools.locate import Location, Locator
 from tools.usage.material import Skip
-from tools.usage.miner import Mined, SymbolKey, UsageRecord, api_id, mine_usages, symbol_key
-from tools.wiki.workflow_index import Step, WorkflowIndex, parse_workflow_index
+from tools.usage.miner import Mined, UsageRecord, api_id, mine_usages, symbol_key
+from tools.wiki.workflow_index import WorkflowIndex, parse_workflow_index
 
 MAX_UNCOVERED_WHERE = 3
 MAX_ROUNDS = 8  # rounds of locating and grounding the plan, each after dropping what failed
@@ -70,248 +68,6 @@ def source_description(ws: Workspace) -> str:
     if src.origin == "installed":
         return f"the installed {pkg} {src.version or '(version unknown)'}"
     return f"a {pkg} checkout at revision {rev[:12]}" if rev else f"a {pkg} source folder (no revision recorded)"
-
-
-def _library_words(ws: Workspace) -> set[str]:
-    out = {w.lower() for w in re.split(r"[^A-Za-z0-9]+", ws.source.repo) if w}
-    for p in ws.names.packages:
-        out.add(p.lower())
-    if ws.source.package:
-        out.add(ws.source.package.lower())
-    return out
-
-
-def _probe(repo: str, api_call_text: str, member: str, receiver: str | None) -> tuple[Step, list[Step]]:
-    """A step as a WorkflowIndex would give it, to ask the locator where a call goes."""
-
-    def step(n: int, outputs: str | None, call: str | None) -> Step:
-        return Step(
-            workflow=f"{repo}_Probe",
-            number=n,
-            title="probe",
-            principle=f"{repo}_Probe_{n}",
-            implementation=f"{repo}_{naming.implementation('x:' + member) or 'Probe'}",
-            api_call=call,
-            source_hint=None,
-            external_deps=(),
-            environment=None,
-            key_parameters=None,
-            inputs=None,
-            outputs=outputs,
-            status=None,
-            impl_type="API Doc",
-            guide_api=None,
-            line=0,
-            status_line=None,
-        )
-
-    earlier = [step(1, f"a {receiver}", None)] if receiver else []
-    return step(2, None, api_call_text), earlier
-
-
-class _Settler:
-    """Calls the miner could not place (a method reached through ``__getattr__``, an object of
-    unknown class), placed by the run's own locator: kept only when it is confident."""
-
-    def __init__(self, ws: Workspace, locator: Locator) -> None:
-        self.ws, self.locator = ws, locator
-        self.memo: dict[tuple[str | None, str, tuple[str, ...]], SymbolKey | None] = {}
-
-    def __call__(self, rec: UsageRecord) -> SymbolKey | None:
-        member = rec["member"] or ""
-        # the keywords a call passes tell overloads of one name apart (LoraModel's add_weighted_adapter
-        # takes combination_type, IA3Model's does not): one question per receiver, name and keywords
-        key = (rec["receiver_type"], member, tuple(sorted(rec["keywords"])))
-        if key not in self.memo:
-            receiver = rec["receiver_type"].split(":")[-1].split(".")[-1] if rec["receiver_type"] else None
-            step, earlier = _probe(self.ws.source.repo, api_call(rec), member, receiver)
-            loc = self.locator.locate(step, earlier)
-            ok = loc.kind == "internal" and loc.confident and loc.symbol is not None and loc.symbol.name == member
-            self.memo[key] = symbol_key(loc.symbol) if ok and loc.symbol is not None else None
-        return self.memo[key]
-
-
-def _roles(ws: Workspace, apis: set[str]) -> dict[str, str]:
-    """An API's family: a class's topmost base in the repository (sibling config classes share
-    one), a method by its class's family and its name."""
-
-    def family(cls: Symbol) -> str:
-        mro = [c for c in ws.names.mro(cls) if c.kind == "class"]
-        top = mro[-1] if len(mro) > 1 else cls
-        return f"{top.module}:{top.qualname}"
-
-    out: dict[str, str] = {}
-    for api in apis:
-        if ":" not in api:
-            continue
-        module, qualname = api.split(":", 1)
-        sym = ws.index.definition(module, qualname)
-        if sym is None:
-            continue
-        if sym.kind == "class":
-            out[api] = family(sym)
-        elif sym.kind == "method" and sym.parent:
-            owner = ws.index.definition(module, sym.parent)
-            if owner is not None:
-                out[api] = f"{family(owner)}.{sym.name}"
-    return out
-
-
-class _Names:
-    """Principle and Implementation names, one pair per API (1:1), unique, and the previous
-    index's names kept for the same API so that verified pages stay verified."""
-
-    def __init__(self, ws: Workspace, previous: WorkflowIndex | None) -> None:
-        self.library = _library_words(ws)
-        self.repo = ws.source.repo
-        self.by_api: dict[str, tuple[str, str]] = {}
-        self.taken: set[str] = set()
-        self.previous: dict[str, str] = {}  # Implementation -> Principle, from the previous index
-        if previous is not None:
-            for st in previous.usable_steps:
-                self.previous.setdefault(
-                    st.implementation.removeprefix(self.repo + "_"), st.principle.removeprefix(self.repo + "_")
-                )
-            self.taken.update(self.previous.values())
-
-    def of(self, api: str, preferred: str | None = None) -> tuple[str, str] | None:
-        if api in self.by_api:
-            return self.by_api[api]
-        impl = naming.implementation(api)
-        if impl is None:
-            return None
-        principle = self.previous.get(impl)
-        if principle is None:
-            principle = preferred or naming.concept(
-                api.split(":", 1)[1] if ":" in api else ".".join(api.split(".")[1:]), self.library
-            )
-            if principle in self.taken:
-                principle = f"{principle}_{impl}"
-            n = 2
-            base = principle
-            while principle in self.taken:
-                principle, n = f"{base}_{n}", n + 1
-        self.taken.add(principle)
-        self.by_api[api] = (principle, impl)
-        return principle, impl
-
-
-def _plan(
-    ws: Workspace,
-    group: Group,
-    names: _Names,
-    by_id: dict[int, UsageRecord],
-    uses_of: dict[str, list[UsageRecord]],
-    env: str | None,
-    preferred: dict[str, str],
-    override: tuple[str | None, str | None],
-) -> WorkflowPlan | None:
-    steps: list[StepPlan] = []
-    earlier: list[tuple[int, UsageRecord]] = []
-    for n, (api, rid) in enumerate(zip(group.apis, group.records), 1):
-        rec = by_id[rid]
-        named = names.of(api, preferred.get(api))
-        if named is None:
-            return None
-        principle, impl = named
-        internal = ":" in api
-        sym = symbol_of(ws, rec) if internal and rec["symbol"] is not None else None
-        if internal and sym is None:
-            module, qualname = api.split(":", 1)
-            sym = ws.index.definition(module, qualname)
-            if sym is None:
-                return None
-        package = api.split(".")[0] if not internal else None
-        steps.append(
-            {
-                "api": api,
-                "principle": principle,
-                "implementation": impl,
-                "title": naming.step_title(principle),
-                "api_call": api_call(rec).replace("`", "'"),
-                "source": f"{sym.file}:L{sym.start_line}-{sym.end_line}"
-                if sym is not None
-                else f"{package} (external library)",
-                "external_deps": [package] if package else [],
-                "environment": env,
-                "key_parameters": key_parameters(ws, sym, uses_of.get(api, [rec])),
-                "inputs": inputs(ws, rec, sym, earlier),
-                "outputs": outputs(ws, rec, sym),
-                "impl_type": "API Doc" if internal else "Wrapper Doc",
-            }
-        )
-        earlier.append((n, rec))
-    first = group.evidence[0]
-    titles = [s["title"].lower() for s in steps]
-    description = f"{_goal(ws, steps)}: {', '.join(titles[:-1])} and {titles[-1]}."
-    name = override[0] or naming.workflow_name(first.title if first.rank <= 2 else "", steps[-1]["principle"])
-    return {
-        "name": name,
-        "description": (override[1] or description).replace("|", "/"),
-        "evidence": [{"file": e.file, "start": e.start, "end": e.end} for e in group.evidence],
-        "steps": steps,
-    }
-
-
-_NOT_VERBS = {"this", "these", "those", "its", "it", "a", "an", "the", "is", "was", "has", "does", "thus", "as"}
-
-
-def _imperative(sentence: str) -> str:
-    """A docstring's summary as a goal: "Sends a PreparedRequest." → "Send a PreparedRequest"."""
-    words = sentence.strip().rstrip(".").split()
-    if not words:
-        return ""
-    head = words[0]
-    if head.lower() in _NOT_VERBS:
-        return " ".join(words)
-    if head[:1].isupper() and head.lower().endswith(("ches", "shes", "sses", "xes", "zes")):
-        head = head[:-2]
-    elif head[:1].isupper() and head.endswith("s") and not head.endswith("ss") and len(head) > 3:
-        head = head[:-1]
-    return " ".join([head] + words[1:])
-
-
-def _goal(ws: Workspace, steps: list[StepPlan]) -> str:
-    """Where the workflow leads, in the library's own words: the summary of the docstring of its last
-    step that has one (the page's Overview and Usage are made of it)."""
-    for st in reversed(steps):
-        if ":" not in st["api"]:
-            continue
-        module, qualname = st["api"].split(":", 1)
-        sym = ws.index.definition(module, qualname)
-        first = first_sentence(summary(sym.docstring)) if sym is not None and sym.docstring else ""
-        first = re.sub(r":[a-z]+:", "", first)  # reST roles (:class:`X`)
-        first = re.sub(r"[`*|\[\]<>]", "", first).strip()
-        if 3 <= len(first.split()) <= 30 and not first.endswith((":", "…")):
-            return _imperative(first)
-    return f"Reach {steps[-1]['title'].lower()}"
-
-
-def _unique_workflow_names(plans: list[WorkflowPlan], previous: WorkflowIndex | None, repo: str) -> None:
-    """Workflow names unique; a workflow that documents what a previous one did keeps its name."""
-    taken: set[str] = set()
-    old = (
-        [
-            (w.name.removeprefix(repo + "_"), {s.implementation.removeprefix(repo + "_") for s in w.steps})
-            for w in previous.workflows
-        ]
-        if previous is not None
-        else []
-    )
-    for p in plans:
-        impls = {s["implementation"] for s in p["steps"]}
-        best = max(
-            ((len(impls & o) / len(impls | o), n) for n, o in old if n not in taken and impls & o),
-            default=None,
-        )
-        if best is not None and best[0] >= 0.5:
-            p["name"] = best[1]
-        elif p["name"] in taken or p["name"] in {n for n, _ in old}:
-            k = 2
-            while f"{p['name']}_{k}" in taken:
-                k += 1
-            p["name"] = f"{p['name']}_{k}"
-        taken.add(p["name"])
 
 
 _Asked = tuple[str | None, str | None, str, str, tuple[str | None, ...]]
@@ -381,63 +137,6 @@ def _coverage(ws: Workspace, mined: Mined, api_of: dict[int, str | None], covere
     return sorted(out, key=lambda c: (-c["uses"], c["api"]))
 
 
-class ProposalContext(TypedDict):
-    """What a model sees to propose workflows: the README, the public API with first docstring
-    lines and where each is used, and the sequences the material teaches (all of it quoted data)."""
-
-    repo: str
-    package: str
-    readme: str
-    api_map: list[str]
-    taught: list[str]
-
-
-Propose = Callable[[ProposalContext], list[Proposed]]
-MAX_README = 8000
-MAX_API_MAP = 150
-MAX_TAUGHT = 40
-
-
-def _readme(ws: Workspace) -> str:
-    for name in ("README.md", "README.rst", "README.txt", "README"):
-        path = ws.source.root / name
-        if path.is_file() and not path.is_symlink() and path.stat().st_size < 1_000_000:
-            return path.read_text(encoding="utf-8", errors="replace")[:MAX_README]
-    return ""
-
-
-def proposal_context(
-    ws: Workspace, uses: Counter[str], uses_of: dict[str, list[UsageRecord]], seqs: list[Sequence]
-) -> ProposalContext:
-    api_map: list[str] = []
-    for api, _ in sorted(uses.items(), key=lambda t: (-t[1], t[0])):
-        if ":" not in api or len(api_map) >= MAX_API_MAP:
-            continue
-        module, qualname = api.split(":", 1)
-        sym = ws.index.definition(module, qualname)
-        first = (sym.docstring or "").strip().split("\n")[0][:120] if sym is not None else ""
-        where = ", ".join(
-            f"{r['file']}:{r['line']}"
-            for r in sorted(uses_of.get(api, []), key=lambda r: (r["rank"], r["file"], r["line"]))[:2]
-        )
-        api_map.append(f"{module}.{qualname} — {first or '(no docstring)'} — used in {where}")
-    taught: list[str] = []
-    for seq in sorted(seqs, key=lambda q: (q.evidence.rank, -len(q.apis), q.evidence.file, q.evidence.start))[
-        :MAX_TAUGHT
-    ]:
-        taught.append(
-            " → ".join(a.replace(":", ".") for a in seq.apis)
-            + f" ({seq.evidence.file} L{seq.evidence.start}-{seq.evidence.end})"
-        )
-    return {
-        "repo": ws.source.repo,
-        "package": ws.package or "",
-        "readme": _readme(ws),
-        "api_map": api_map,
-        "taught": taught,
-    }
-
-
 def discover(
     ws: Workspace,
     cache_dir: Path | None = None,
@@ -453,7 +152,7 @@ def discover(
     t0 = time.perf_counter()
     mined = mine_usages(ws, cache_dir)
     locator = Locator(ws, cache_dir)
-    settle = _Settler(ws, locator)
+    settle = Settler(ws, locator)
     seqs = sequences(mined, settle)
     by_id = {r["id"]: r for r in mined["usages"]}
     api_of: dict[int, str | None] = {}
@@ -504,13 +203,13 @@ def discover(
             dropped.append("no proposed workflow is grounded in the material: the offline grouping stands")
             method = f"offline mining (the proposals of {method} were not grounded)"
     if groups is None:
-        roles = _roles(ws, set(uses))
-        groups = choose(candidates(seqs, bounds, cuts, roles), uses, bounds, cuts, roles)
-    names = _Names(ws, previous)
+        families = roles(ws, set(uses))
+        groups = choose(candidates(seqs, bounds, cuts, families), uses, bounds, cuts, families)
+    names = Names(ws, previous)
     env = environment(ws)
     plans: list[WorkflowPlan] = []
     for i, g in enumerate(groups):
-        p = _plan(ws, g, names, by_id, uses_of, env, preferred, overrides.get(i, (None, None)))
+        p = plan_workflow(ws, g, names, by_id, uses_of, env, preferred, overrides.get(i, (None, None)))
         if p is not None:
             plans.append(p)
     about = [""]
@@ -518,7 +217,7 @@ def discover(
     clean = False
     for _ in range(MAX_ROUNDS):  # a dropped step changes what later steps' receivers are: check again
         plans = [p for p in plans if _keep(p, dropped)]
-        _unique_workflow_names(plans, previous, ws.source.repo)
+        unique_workflow_names(plans, previous, ws.source.repo)
         if not plans:
             clean = True
             break
@@ -540,7 +239,7 @@ def discover(
         dropped += [f"{p['name']}: workflow left out: still not grounded after {MAX_ROUNDS} rounds" for p in plans]
         plans = []
     plans = [p for p in plans if _keep(p, dropped)]
-    _unique_workflow_names(plans, previous, ws.source.repo)
+    unique_workflow_names(plans, previous, ws.source.repo)
     covered = {s["api"] for p in plans for s in p["steps"]}
     n_steps = sum(len(p["steps"]) for p in plans)
     about = [

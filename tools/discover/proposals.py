@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from typing import NamedTuple, TypedDict
 
 from tools.discover.grouping import MAX_EVIDENCE, Group
@@ -16,6 +17,7 @@ from tools.index.records import Symbol
 from tools.index.workspace import Workspace
 from tools.navigate import search_symbols
 from tools.source.naming import NAME_RE
+from tools.usage.miner import UsageRecord
 
 MIN_STEPS = 3
 
@@ -122,3 +124,60 @@ def ground(
             )
         )
     return out, dropped
+
+
+class ProposalContext(TypedDict):
+    """What a model sees to propose workflows: the README, the public API with first docstring
+    lines and where each is used, and the sequences the material teaches (all of it quoted data)."""
+
+    repo: str
+    package: str
+    readme: str
+    api_map: list[str]
+    taught: list[str]
+
+
+Propose = Callable[[ProposalContext], list[Proposed]]
+MAX_README = 8000
+MAX_API_MAP = 150
+MAX_TAUGHT = 40
+
+
+def _readme(ws: Workspace) -> str:
+    for name in ("README.md", "README.rst", "README.txt", "README"):
+        path = ws.source.root / name
+        if path.is_file() and not path.is_symlink() and path.stat().st_size < 1_000_000:
+            return path.read_text(encoding="utf-8", errors="replace")[:MAX_README]
+    return ""
+
+
+def proposal_context(
+    ws: Workspace, uses: Counter[str], uses_of: dict[str, list[UsageRecord]], seqs: list[Sequence]
+) -> ProposalContext:
+    api_map: list[str] = []
+    for api, _ in sorted(uses.items(), key=lambda t: (-t[1], t[0])):
+        if ":" not in api or len(api_map) >= MAX_API_MAP:
+            continue
+        module, qualname = api.split(":", 1)
+        sym = ws.index.definition(module, qualname)
+        first = (sym.docstring or "").strip().split("\n")[0][:120] if sym is not None else ""
+        where = ", ".join(
+            f"{r['file']}:{r['line']}"
+            for r in sorted(uses_of.get(api, []), key=lambda r: (r["rank"], r["file"], r["line"]))[:2]
+        )
+        api_map.append(f"{module}.{qualname} — {first or '(no docstring)'} — used in {where}")
+    taught: list[str] = []
+    for seq in sorted(seqs, key=lambda q: (q.evidence.rank, -len(q.apis), q.evidence.file, q.evidence.start))[
+        :MAX_TAUGHT
+    ]:
+        taught.append(
+            " → ".join(a.replace(":", ".") for a in seq.apis)
+            + f" ({seq.evidence.file} L{seq.evidence.start}-{seq.evidence.end})"
+        )
+    return {
+        "repo": ws.source.repo,
+        "package": ws.package or "",
+        "readme": _readme(ws),
+        "api_map": api_map,
+        "taught": taught,
+    }
