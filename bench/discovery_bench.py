@@ -151,10 +151,14 @@ def run_case(
             "traceback": "Traceback (most recent call last)" in p.stderr,
             "run_seconds": seconds,
         }
-        if p.returncode not in (0, 1):
+        try:
+            summary = json.loads(p.stdout) if p.returncode in (0, 1) else None
+        except ValueError:
+            summary = None
+        if summary is None:
             row["error"] = p.stderr.strip().splitlines()[-1:] if p.stderr.strip() else []
+            row["targets_met"] = False
             return row
-        summary = json.loads(p.stdout)
         run_dir = Path(summary["run_dir"])
         disc = json.loads((run_dir / "discovery.json").read_text(encoding="utf-8"))
         index = run_dir / "workflow_index.md"

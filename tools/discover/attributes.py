@@ -150,7 +150,11 @@ def inputs(ws: Workspace, rec: UsageRecord, s: Symbol | None, earlier: list[tupl
         parts.append(
             "values for " + ", ".join(set_here[:MAX_PARAMS]) + (" and more" if len(set_here) > MAX_PARAMS else "")
         )
-    return _cell("; ".join(parts)) if parts else "no arguments"
+    if parts:
+        return _cell("; ".join(parts))
+    # said in the API's own words: a bare "no arguments" would read the same on every such step
+    what = _plain(first_sentence(summary(s.docstring))) if s is not None and s.docstring else ""
+    return _cell(f"no arguments ({what})" if what else "no arguments")
 
 
 def _set_parameters(ws: Workspace, rec: UsageRecord, s: Symbol | None, produced: Mapping[str, object]) -> list[str]:
