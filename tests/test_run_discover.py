@@ -104,3 +104,21 @@ def test_a_library_that_teaches_nothing_is_refused_in_one_line(fixture_repo, tmp
     assert len(err) == 1 and err[0].startswith("error: no workflow could be discovered for acme_minipkg (")
     assert "pass --workflow-index FILE" in err[0]
     assert not (tmp_path / "runs" / "acme_minipkg" / "latest").exists()
+
+
+def test_the_main_job_on_an_installed_library_needs_no_other_input(tmp_path, capsys):
+    """`python -m agents.run --repo psf_requests`: requests is installed beside the project (a
+    dependency of its dependencies), so the run reads that copy, offline, and discovers its
+    workflows from the examples in its docstrings."""
+    import importlib.util
+
+    if importlib.util.find_spec("requests") is None:
+        pytest.skip("requests is not installed here; the run would fetch its newest source archive")
+    code = main(
+        ["--repo", "psf_requests", "--runs", str(tmp_path / "runs"), "--cache-dir", str(tmp_path / "c"), "--json"]
+    )
+    summary = json.loads(capsys.readouterr().out)
+    assert code in (0, 1) and summary["verify"]["errors"] == 0
+    assert summary["discovery"]["workflows"] >= 2 and summary["pairs_committed"] >= 6
+    wi = parse_workflow_index((Path(summary["wiki"]) / "_WorkflowIndex.md").read_text())
+    assert all(w.evidence and w.evidence[0][1].startswith("`src/requests/") for w in wi.workflows)

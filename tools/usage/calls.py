@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import warnings
 from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
 
@@ -72,7 +73,9 @@ def parse_tolerant(code: str) -> ast.Module | None:
     lines = code.split("\n")
     for _ in range(MAX_PARSE_RETRIES + 1):
         try:
-            return pyast.parse("\n".join(lines))
+            with warnings.catch_warnings():  # "invalid escape sequence" in the material is its own business
+                warnings.simplefilter("ignore", (DeprecationWarning, SyntaxWarning))
+                return pyast.parse("\n".join(lines))
         except SyntaxError as exc:
             no = exc.lineno
             if no is None or not 1 <= no <= len(lines) or not lines[no - 1].strip():
