@@ -6,7 +6,8 @@ Each case runs ``python -m agents.run`` as a user would (a fresh process, a fres
 requests, flask and click from their source archives with no WorkflowIndex (the discover phase is
 the default path), the installed requests with no --source at all (the README's main job), and
 peft, transformers and unsloth with ``--discover`` (their shipped or benchmark indexes ignored).
-The cache's source archives and indexes are reused; the mined usages are not (a fresh usage cache
+jinja2 and accelerate are measured the same way, as libraries the grouping was not looked at
+while it was written. The cache's source archives and indexes are reused; the mined usages are not (a fresh usage cache
 per case), so the discovery seconds are those of a first discovery.
 
 Per case: exit code (0 or 1 expected), a traceback on stderr (must be none), workflows, steps,
@@ -49,6 +50,9 @@ CASES: list[tuple[str, str, str | None, list[str], str | None]] = [
     ("peft", "huggingface_peft", "pypi:peft==0.18.1", ["--discover"], "peft"),
     ("transformers", "huggingface_transformers", "pypi:transformers==5.0.0", ["--discover"], None),
     ("unsloth", "unslothai_unsloth", "pypi:unsloth==2025.12.6", ["--discover"], "unsloth"),
+    # not tuned to: libraries the grouping was never looked at while it was written
+    ("jinja2", "pallets_jinja", "pypi:jinja2==3.1.4", [], None),
+    ("accelerate", "huggingface_accelerate", "pypi:accelerate==1.2.1", [], None),
 ]
 
 
