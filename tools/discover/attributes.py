@@ -176,7 +176,8 @@ def _set_parameters(ws: Workspace, rec: UsageRecord, s: Symbol | None, produced:
 
 def _plain(text: str) -> str:
     """Docstring words as plain prose: no reST roles, back-ticks, brackets or dotted code names."""
-    t = re.sub(r":[a-z]+:", "", text)
+    t = re.sub(r":[a-z]+:`([^`<]+?)\s*<[^>`]+>`", r"\1", text)  # :class:`Text <Target>` → Text
+    t = re.sub(r":[a-z]+:", "", t)
     t = re.sub(r"[`*\[\]<>|\"]", "", t)
     t = re.sub(r"\b[A-Za-z_][\w]*\.(?=[A-Za-z_])", "", t)  # a.b.C -> C
     t = " ".join(t.split()).strip().rstrip(".")

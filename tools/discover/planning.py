@@ -149,6 +149,7 @@ def _goal(ws: Workspace, steps: list[StepPlan]) -> str:
         module, qualname = st["api"].split(":", 1)
         sym = ws.index.definition(module, qualname)
         first = first_sentence(summary(sym.docstring)) if sym is not None and sym.docstring else ""
+        first = re.sub(r":[a-z]+:`([^`<]+?)\s*<[^>`]+>`", r"\1", first)  # :class:`Text <Target>` → Text
         first = re.sub(r":[a-z]+:", "", first)  # reST roles (:class:`X`)
         first = re.sub(r"[`*|\[\]<>]", "", first).strip()
         if 3 <= len(first.split()) <= 30 and not first.endswith((":", "…")):
