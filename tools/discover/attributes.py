@@ -126,14 +126,45 @@ def type_name(returns: str | None) -> str | None:
     return last if last[:1].isupper() else None
 
 
-def inputs(ws: Workspace, rec: UsageRecord, s: Symbol | None, earlier: list[tuple[int, UsageRecord]]) -> str:
-    """What the call takes: the results of earlier steps (by data flow, or by the name an earlier
-    result is bound to), then the parameters the example sets. Plain words: the Principle page's
-    Overview is made of them, and it names no API (R34)."""
-    produced: dict[str, tuple[int, UsageRecord]] = {}
+def bound_names(
+    earlier: list[tuple[int, UsageRecord]], unit: Mapping[int, UsageRecord], before: int | None = None
+) -> dict[str, tuple[int, UsageRecord]]:
+    """The names earlier steps' results are bound to when a call at record ``before`` is made: the
+    step's own target, or the target of a call made on its result (``model = AutoModel.
+    from_pretrained(x).to(device)`` binds step 1's model); a name bound again later means the later
+    result (``model = get_peft_model(model, config)``)."""
+    steps = {r["id"]: (n, r) for n, r in earlier}
+    found: list[tuple[int, str, tuple[int, UsageRecord]]] = []
     for n, r in earlier:
         if r["target"]:
-            produced.setdefault(r["target"], (n, r))
+            found.append((r["id"], r["target"], (n, r)))
+    for r in unit.values():
+        seen, cur = 0, r
+        while cur["receiver"] is not None and cur["receiver"] in unit and seen < 8:
+            seen += 1
+            if cur["receiver"] in steps and r["target"] and r["id"] not in steps:
+                found.append((r["id"], r["target"], steps[cur["receiver"]]))
+                break
+            cur = unit[cur["receiver"]]
+    out: dict[str, tuple[int, UsageRecord]] = {}
+    for rid, name, step in sorted(found, key=lambda t: t[0]):
+        if before is None or rid < before or rid not in unit:
+            out[name] = step
+    return out
+
+
+def inputs(
+    ws: Workspace,
+    rec: UsageRecord,
+    s: Symbol | None,
+    earlier: list[tuple[int, UsageRecord]],
+    unit: Mapping[int, UsageRecord] | None = None,
+) -> str:
+    """What the call takes: the results of earlier steps (by data flow, or by the name an earlier
+    result is bound to), then the parameters the example sets. Plain words: the Principle page's
+    Overview is made of them, and it names no API (R34). ``unit``: the calls of the material the
+    step comes from, by id (what a result goes through before it is bound)."""
+    produced = bound_names(earlier, unit or {}, rec["id"])
     by_id = {r["id"]: (n, r) for n, r in earlier}
     parts: list[str] = []
     recv = _receiver(rec["callee"])

@@ -104,7 +104,7 @@ def plan_workflow(
                 "external_deps": [package] if package else [],
                 "environment": env,
                 "key_parameters": key_parameters(ws, sym, uses_of.get(api, [rec])),
-                "inputs": inputs(ws, rec, sym, earlier),
+                "inputs": inputs(ws, rec, sym, earlier, {i: r for i, r in by_id.items() if r["unit"] == rec["unit"]}),
                 "outputs": outputs(ws, rec, sym),
                 "impl_type": "API Doc" if internal else "Wrapper Doc",
             }
