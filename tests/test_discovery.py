@@ -305,3 +305,40 @@ def test_evidence_spans_are_checked_like_any_fact(taught, cache_dir):
         None,
     )
     assert parse_evidence("see the README") == ([], "see the README")
+
+
+def _rec(rid: int, call: str, target: str | None, returns: str | None, receiver: int | None = None) -> dict:
+    return {
+        "id": rid,
+        "unit": 0,
+        "file": "README.md",
+        "line": rid + 1,
+        "end_line": rid + 1,
+        "rank": 0,
+        "call": call,
+        "callee": call.split("(")[0],
+        "symbol": None,
+        "external": None,
+        "how": "",
+        "receiver": receiver,
+        "inputs": [receiver] if receiver is not None else [],
+        "keywords": [],
+        "returns": returns,
+        "member": None,
+        "receiver_type": None,
+        "target": target,
+    }
+
+
+def test_inputs_follow_a_name_as_it_is_rebound_and_through_a_call_on_a_result(ws):
+    from tools.discover.attributes import inputs
+
+    load = _rec(0, "AutoModel.from_pretrained(name)", None, "transformers.AutoModel")
+    moved = _rec(1, "AutoModel.from_pretrained(name).to(device)", "model", None, receiver=0)
+    wrap = _rec(2, "wrap(model, config)", "model", "pkg:Wrapped")
+    save = _rec(3, "model.save('out')", None, None, receiver=2)
+    unit = {r["id"]: r for r in (load, moved, wrap, save)}
+    # step 1's model went through .to(device) before it was bound
+    assert inputs(ws, wrap, None, [(1, load)], unit) == "the AutoModel of step 1"
+    # model is rebound by step 2: step 3 calls the Wrapped, not the base model
+    assert inputs(ws, save, None, [(1, load), (2, wrap)], unit) == "the Wrapped of step 2, whose method it calls"
