@@ -101,6 +101,27 @@ DriftSection = TypedDict(
 )
 
 
+class UncoveredRow(TypedDict):
+    api: str
+    uses: int
+    where: str  # "file:line, …", most authoritative first
+
+
+class DiscoverySection(TypedDict):
+    """What the discover phase did (discovery.json), when the run discovered its WorkflowIndex."""
+
+    method: str
+    workflows: int
+    steps: int
+    seconds: float
+    material: dict[str, int]
+    uncovered: list[UncoveredRow]  # the first MAX_UNCOVERED_ROWS
+    uncovered_total: int
+    cuts: list[str]
+    dropped: list[str]
+    skips: list[str]
+
+
 class ReportData(TypedDict):
     repo: str
     run_id: str
@@ -138,6 +159,7 @@ class ReportData(TypedDict):
     critic: list[CriticRow]
     confidence: Confidence | None
     drift: DriftSection
+    discovery: DiscoverySection | None
 
 
 class ReportSummary(TypedDict):

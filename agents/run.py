@@ -48,6 +48,8 @@ from tools.wiki.workflow_index import WorkflowIndex, parse_workflow_index
 if TYPE_CHECKING:
     from langchain_core.runnables import RunnableConfig
 
+    from agents.nodes.discover import DiscoveryRecord
+
     from agents.model.llm import ModelOverrides, ModelRecord
 
 log = logging.getLogger("agents.run")
@@ -76,6 +78,14 @@ class HeldStep(TypedDict):
     reason: str
 
 
+class DiscoveredSummary(TypedDict):
+    method: str
+    workflows: int
+    steps: int
+    uncovered: int  # public APIs no workflow covers (the report lists them)
+    seconds: float
+
+
 class RunSummary(TypedDict):
     """What a run prints with --json (agents.update reads it) and shows at its end."""
 
@@ -96,11 +106,16 @@ class RunSummary(TypedDict):
     coverage: list[CoverageRow] | None
     drift: DriftSection | None
     steps_held: list[HeldStep]
+    discovery: DiscoveredSummary | None  # when the run discovered its WorkflowIndex
     seconds: NotRequired[float]
 
 
-def find_workflow_index(repo: str, given: Path | None, wiki: Path) -> tuple[str, str]:
-    """(text, where it came from): --workflow-index, else the wiki's own, else the one shipped."""
+DISCOVERED = "the discovered _WorkflowIndex.md"  # the origin of a WorkflowIndex the discover phase wrote
+
+
+def find_workflow_index(repo: str, given: Path | None, wiki: Path) -> tuple[str, str] | None:
+    """(text, where it came from): --workflow-index, else the wiki's own, else the one shipped;
+    None when there is none (the discover phase writes one)."""
     if given is not None:
         if not given.is_file():
             raise UsageError(f"WorkflowIndex {given} does not exist; pass an existing file to --workflow-index")
@@ -111,10 +126,7 @@ def find_workflow_index(repo: str, given: Path | None, wiki: Path) -> tuple[str,
     shipped = _shipped_text(repo)
     if shipped is not None:
         return shipped, f"agents/workflow_indexes/{repo}.md"
-    raise UsageError(
-        f"no WorkflowIndex for {repo}: pass --workflow-index FILE or put _WorkflowIndex.md in the wiki "
-        "folder (format: docs/workflow-index.md)"
-    )
+    return None
 
 
 def _shipped_text(repo: str) -> str | None:
@@ -185,6 +197,16 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         help="the _WorkflowIndex.md to follow (default: the wiki's own, else the one shipped for --repo)",
     )
+    ap.add_argument(
+        "--discover",
+        action="store_true",
+        help="write a fresh WorkflowIndex from the library's own README, docs, examples, docstrings and tests, "
+        "ignoring a shipped or wiki one (without any WorkflowIndex this is what a run does)",
+    )
+    ap.add_argument("--max-workflows", type=int, default=12, help="discovery: at most this many workflows (default 12)")
+    ap.add_argument(
+        "--max-steps", type=int, default=8, help="discovery: at most this many steps a workflow (default 8)"
+    )
     ap.add_argument("--wiki", type=Path, help="wiki folder (default: RUNS/<repo>/wiki)")
     ap.add_argument("--runs", type=Path, default=Path("runs"), help="folder for run output (default: ./runs)")
     ap.add_argument("--cache-dir", type=Path, help="cache folder (default: $REPOWIKI_CACHE_DIR or the user cache)")
@@ -225,7 +247,35 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _new_run(args: argparse.Namespace) -> tuple[RunConfig, RunMeta]:
     wiki = args.wiki or args.runs / args.repo / "wiki"
-    text, origin = find_workflow_index(args.repo, args.workflow_index, wiki)
+    if args.discover and args.workflow_index is not None:
+        raise UsageError("--discover writes the WorkflowIndex itself; pass either --discover or --workflow-index")
+    found = None if args.discover else find_workflow_index(args.repo, args.workflow_index, wiki)
+    discovery: DiscoveryRecord | None = None
+    if found is None:
+        from agents.nodes.discover import run_discovery
+        from tools.discover.grouping import Bounds
+
+        if args.source == "latest":
+            args.source = None
+        d, discovery = run_discovery(
+            args.repo,
+            args.source,
+            args.cache_dir,
+            wiki,
+            Bounds(args.max_workflows, args.max_steps),
+            model_settings(args),
+        )
+        found = d["text"], DISCOVERED
+        if not args.quiet:
+            print(
+                f"discovered {discovery['workflows']} workflows ({discovery['steps']} steps) by {discovery['method']} "
+                f"in {discovery['seconds']} s; {len(discovery['uncovered'])} public APIs no workflow covers "
+                "(listed in the report)",
+                file=sys.stderr,
+            )
+            for cut in discovery["cuts"]:
+                print(f"discovery: {cut}", file=sys.stderr)
+    text, origin = found
     wi = parse_workflow_index(text, origin)
     if wi.repo != args.repo:
         raise UsageError(
@@ -302,6 +352,22 @@ def _new_run(args: argparse.Namespace) -> tuple[RunConfig, RunMeta]:
         "input_notes": notes,
     }
     (run_dir / "run.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
+    if discovery is not None:
+        from agents.nodes.discover import write_record
+        from agents.runctx import trace
+
+        write_record(run_dir, discovery)
+        trace(
+            cfg,
+            {
+                "node": "discover",
+                "step": None,
+                "seconds": discovery["seconds"],
+                "outcome": f"{discovery['workflows']} workflows, {discovery['steps']} steps",
+                "tokens": discovery["tokens"],
+                "calls": discovery["model_calls"],
+            },
+        )
     mark_latest(args.runs / args.repo, run_id)
     return cfg, meta
 
@@ -531,6 +597,21 @@ def summary(values: RunState, cfg: RunConfig) -> RunSummary:
             {"workflow": h["workflow"], "step": h["number"], "title": h["title"], "reason": h["reason"]}
             for h in values.get("step_holds") or []
         ],
+        "discovery": _discovered(Path(cfg["run_dir"])),
+    }
+
+
+def _discovered(run_dir: Path) -> DiscoveredSummary | None:
+    try:
+        d = json.loads((run_dir / "discovery.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return {
+        "method": d["method"],
+        "workflows": d["workflows"],
+        "steps": d["steps"],
+        "uncovered": len(d["uncovered"]),
+        "seconds": d["seconds"],
     }
 
 
@@ -573,16 +654,21 @@ def run(argv: list[str] | None = None) -> int:
     from agents.model.llm import set_overrides
 
     set_overrides({})  # a process may run several times (tests): nothing carries over
-    cfg, meta = _resumed_run(args) if args.resume else _new_run(args)
     from agents.model.recording import cassette
 
+    started: RunConfig | None = None  # set once the run folder exists: a fault after it is resumable
     try:
+        # the discover phase may ask the model too: inside the cassette, so that a replay replays it
         with cassette(args.record, args.replay):
+            cfg, meta = _resumed_run(args) if args.resume else _new_run(args)
+            started = cfg
             values = execute(cfg, bool(args.resume), args.concurrency, args.quiet or args.json, meta.get("steps", 50))
     except (UsageError, ToolError, ExternalFault, KeyboardInterrupt):
         raise
     except Exception as exc:  # a fault inside a node: the checkpoint holds every finished step
-        raise RunStopped(cfg, exc) from None
+        if started is None:
+            raise
+        raise RunStopped(started, exc) from None
     s = summary(values, cfg)
     s["seconds"] = round(time.perf_counter() - t0, 3)
     if args.json:

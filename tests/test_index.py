@@ -150,7 +150,7 @@ def test_module_names_follow_init_files():
         "src/pkg/a.py": ("pkg.a", False),
         "src/pkg/sub/__init__.py": ("pkg.sub", True),
         "src/pkg/sub/b.py": ("pkg.sub.b", False),
-        "src/pkg/nopkg/c.py": ("c", False),
+        "src/pkg/nopkg/c.py": ("pkg.nopkg.c", False),  # a namespace portion inside a package (flask's sansio/)
         "setup.py": ("setup", False),
         "examples/run.py": ("run", False),
     }

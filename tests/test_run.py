@@ -5,6 +5,7 @@ SIGKILL, concurrency and bad input."""
 from __future__ import annotations
 
 import json
+import shutil
 import os
 import signal
 import sqlite3
@@ -214,8 +215,10 @@ def test_bad_arguments_exit_2(fixture_repo, tmp_path, capsys, extra, message):
 
 def test_bad_input_exits_2_and_writes_nothing(fixture_repo, tmp_path, capsys):
     runs = tmp_path / "runs"
+    for folder in ("examples", "docs", "tests"):  # no WorkflowIndex and no material to discover one from
+        shutil.rmtree(fixture_repo / folder)
     assert main(["--repo", "acme_minipkg", "--source", str(fixture_repo), "--runs", str(runs)]) == 2
-    assert "no WorkflowIndex for acme_minipkg: pass --workflow-index FILE" in capsys.readouterr().err
+    assert "no workflow could be discovered for acme_minipkg" in capsys.readouterr().err
     assert (
         main(
             [

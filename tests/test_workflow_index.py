@@ -233,3 +233,14 @@ def test_a_file_with_nothing_usable_names_the_line_and_the_fix(text, message):
 def test_missing_file_is_a_clear_error(tmp_path):
     with pytest.raises(WorkflowIndexError, match="does not exist; pass --workflow-index FILE"):
         load_workflow_index(tmp_path / "nope.md")
+
+
+def test_evidence_lines_of_a_discovered_index_are_read_with_their_line():
+    text = FIXTURE.read_text()
+    first = text.index("**Description:**")
+    end = text.index("\n", first) + 1
+    text = text[:end] + "**Evidence:** `examples/demo.py` L3-5\n**Evidence:** `README.md` L1-2\n" + text[end:]
+    wi = parse_workflow_index(text)
+    line = text[:end].count("\n") + 1
+    assert wi.workflows[0].evidence == ((line, "`examples/demo.py` L3-5"), (line + 1, "`README.md` L1-2"))
+    assert all(w.evidence == () for w in wi.workflows[1:])

@@ -12,7 +12,7 @@ from typing import Any
 
 from agents.runctx import write_draft
 from agents.drift import DriftClass, describe
-from agents.report_data import DriftSection, HeldRow, PageRow, ReportData, ReportSummary, Timing
+from agents.report_data import DiscoverySection, DriftSection, HeldRow, PageRow, ReportData, ReportSummary, Timing
 from agents.state import CommitSummary, RunDrift, RunState
 from tools.wiki.page import page_path
 from tools.jsonl import read_jsonl
@@ -82,6 +82,35 @@ def _drift(drift: RunDrift | None, commit: CommitSummary) -> DriftSection:
         "pages": [{"page": d["page"], "cls": d["cls"], "what": _cell(d["what"])} for d in pages],
         "counts": [(c, counts[c]) for c in order if counts[c]],
         "restamped": commit.get("restamped") or [],
+    }
+
+
+MAX_UNCOVERED_ROWS = 40  # rows of the report's coverage table (discovery.json lists every one)
+
+
+def _discovery(run_dir: Path) -> DiscoverySection | None:
+    """The discover phase's record (agents/nodes/discover.py writes it), for the report."""
+    try:
+        d = json.loads((run_dir / "discovery.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError):
+        return None
+    uncovered = d.get("uncovered") or []
+    return {
+        "method": str(d.get("method")),
+        "workflows": int(d.get("workflows") or 0),
+        "steps": int(d.get("steps") or 0),
+        "seconds": float(d.get("seconds") or 0.0),
+        "material": dict(d.get("material") or {}),
+        "uncovered": [
+            {"api": _cell(u["api"]), "uses": int(u["uses"]), "where": _cell(", ".join(u["where"])) or "—"}
+            for u in uncovered[:MAX_UNCOVERED_ROWS]
+        ],
+        "uncovered_total": len(uncovered),
+        "cuts": [_cell(c) for c in d.get("cuts") or []],
+        "dropped": [_cell(c) for c in d.get("dropped") or []],
+        "skips": [_cell(f"{k['file'] or '(all)'}: {k['reason']}") for k in d.get("skips") or []],
     }
 
 
@@ -224,6 +253,7 @@ def build(state: RunState) -> ReportData:
         ],
         "confidence": {"min": round(min(confs), 3), "median": round(statistics.median(confs), 3)} if confs else None,
         "drift": _drift(state.get("drift"), commit),
+        "discovery": _discovery(run_dir),
     }
     return data
 

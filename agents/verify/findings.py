@@ -144,6 +144,12 @@ RULES: dict[str, tuple[Severity, str, str]] = {
         "no boilerplate",
         "say what is specific to this page: no text shared with two other pages once names are set aside, no placeholder maths (y = f(x), a lone letter) or words in <math>, no sentence said twice",
     ),
+    "R51": (
+        "E",
+        "evidence is grounded",
+        "cite `path` L{start}-{end} of a file of the analysed source whose lines call at least two of the "
+        "workflow's APIs in step order (python -m agents.run --discover writes such lines)",
+    ),
 }
 
 

@@ -335,6 +335,24 @@ EXAMPLES: tuple[RuleExample, ...] = (
         (edit("_WorkflowIndex.md", "# Workflow Index: acme_minipkg\n", "# Workflows of acme_minipkg\n"),),
     ),
     RuleExample(
+        "R51",
+        "an Evidence span whose lines call none of the workflow's APIs (the imports above the calls)",
+        (
+            edit(
+                "_WorkflowIndex.md",
+                "**Evidence:** `examples/demo.py` L3-5\n",
+                "**Evidence:** `examples/demo.py` L1-2\n",
+            ),
+        ),
+        setup=(
+            edit(
+                "_WorkflowIndex.md",
+                "**Description:** Run a batch of jobs on a configured engine.\n",
+                "**Description:** Run a batch of jobs on a configured engine.\n**Evidence:** `examples/demo.py` L3-5\n",
+            ),
+        ),
+    ),
+    RuleExample(
         "R43",
         "one Implementation given for two steps' Principles",
         (

@@ -108,14 +108,16 @@ class Index:
 
 
 def module_names(paths: list[str]) -> dict[str, tuple[str, bool]]:
-    """Map repository paths to (dotted module, is_package): climb while the folder has __init__.py."""
+    """Map repository paths to (dotted module, is_package): climb while the folder has __init__.py,
+    or is a folder without one inside a package (a namespace portion such as flask's ``sansio/``,
+    which Python imports as ``flask.sansio``)."""
     pkg_dirs = {p.rpartition("/")[0] for p in paths if p.rpartition("/")[2] == "__init__.py"}
     out = {}
     for p in paths:
         parts = p[:-3].split("/")
         dirs = parts[:-1]
         i = len(dirs)
-        while i > 0 and "/".join(dirs[:i]) in pkg_dirs:
+        while i > 0 and ("/".join(dirs[:i]) in pkg_dirs or (i > 1 and "/".join(dirs[: i - 1]) in pkg_dirs)):
             i -= 1
         is_pkg = parts[-1] == "__init__"
         mod_parts = parts[i:-1] if is_pkg else parts[i:]

@@ -65,6 +65,7 @@ class Workflow:
     description: str | None
     steps: tuple[Step, ...]
     line: int
+    evidence: tuple[tuple[int, str], ...] = ()  # (line, value) of each **Evidence:** line (§7, discovered indexes)
 
 
 @dataclass(frozen=True)
@@ -187,6 +188,7 @@ class _RawWorkflow(TypedDict):
     name: str
     line: int
     description: str | None
+    evidence: list[tuple[int, str]]
     overview: _Table | None
     steps: dict[int, _RawStep]  # by the number the heading writes
     guide: _Table | None
@@ -308,15 +310,26 @@ def parse_workflow_index(text: str, path: str = "_WorkflowIndex.md") -> Workflow
                     f"{path}:{i + 1}: Workflow heading {wm.group(1)!r} is not a page name "
                     "(letters, digits and '_'); rename the workflow"
                 )
-            current = {"name": name, "line": i + 1, "description": None, "overview": None, "steps": {}, "guide": None}
+            current = {
+                "name": name,
+                "line": i + 1,
+                "description": None,
+                "evidence": [],
+                "overview": None,
+                "steps": {},
+                "guide": None,
+            }
             i += 1
             continue
         if current is None:
             i += 1
             continue
         dm = re.match(r"^\*\*Description:\*\*\s*(.*)$", stripped)
+        em = re.match(r"^\*\*Evidence:\*\*\s*(.*)$", stripped)
         if dm:
             current["description"] = dm.group(1).strip() or None
+        elif em:
+            current["evidence"].append((i + 1, em.group(1).strip()))
         elif re.match(r"^###\s+Steps Overview\s*$", stripped):
             current["overview"], i = _read_table(lines, i + 1)
             continue
@@ -518,7 +531,7 @@ def _build_workflow(repo: str, written: str, w: _RawWorkflow, path: str) -> Work
                 impl_line=detail.get("impl_line"),
             )
         )
-    return Workflow(w["name"], w["description"], tuple(steps), w["line"])
+    return Workflow(w["name"], w["description"], tuple(steps), w["line"], tuple(w["evidence"]))
 
 
 def load_workflow_index(path: str | Path) -> WorkflowIndex:

@@ -1,4 +1,4 @@
-"""Rules on the index files and the WorkflowIndex: R2, R37–R44."""
+"""Rules on the index files and the WorkflowIndex: R2, R37–R44, R51."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from tools.wiki.indexes import expected_tokens
 from tools.wiki.load import IndexTable
 from tools.wiki.schema import IMPL_SUBTYPES, INDEX_FILES, INDEX_HEADERS
 from tools.wiki.page import TYPE_FOLDERS, Page
-from tools.wiki.workflow_index import WorkflowIndexError
+from tools.discover.grounding import check_span, parse_evidence
+from tools.wiki.workflow_index import WorkflowIndex, WorkflowIndexError
 
 _TOKEN_RE = r"^(✅|⬜)(Workflow|Principle|Impl|Env|Heuristic):{repo}_\S+$"
 
@@ -130,6 +131,7 @@ def _workflow_index(ctx: Context, failed_pages: set[str]) -> list[Finding]:
             out.append(
                 finding("R43", fname, None, f"{p} is given {len(impls)} Implementations ({', '.join(sorted(impls))})")
             )
+    out.extend(_evidence(ctx, wi))
     for step in wi.steps:
         if step.status != "✅":
             continue
@@ -159,4 +161,23 @@ def _workflow_index(ctx: Context, failed_pages: set[str]) -> list[Finding]:
                     f"{step.workflow} step {step.number} is ✅ but {', '.join(bad)} is missing or fails a rule",
                 )
             )
+    return out
+
+
+def _evidence(ctx: Context, wi: WorkflowIndex) -> list[Finding]:
+    """R51: each ``**Evidence:**`` span of a workflow (discovered indexes, WIKI_FORMAT §7) names a file
+    of the source, lies inside it, and calls at least two of the workflow's APIs in step order."""
+    fname = "_WorkflowIndex.md"
+    out: list[Finding] = []
+    for w in wi.workflows:
+        for line, value in w.evidence:
+            spans, junk = parse_evidence(value)
+            if junk is not None:
+                out.append(finding("R51", fname, line, f"{w.name}: {junk!r} is not a span (`path` L{{start}}-{{end}})"))
+            if ctx.ws is None:
+                continue  # no source to read: nothing can be checked, nothing is claimed
+            for span in spans:
+                why, _ = check_span(ctx.ws, span, list(w.steps))
+                if why:
+                    out.append(finding("R51", fname, line, f"{w.name}: {why}"))
     return out
