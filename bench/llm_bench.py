@@ -1,6 +1,6 @@
 """Model usage of a recorded run, replayed offline.
 
-    python bench/llm_bench.py [--cassette tests/cassettes/peft_qwen2.5-coder-1.5b.yaml] [--source DIR]
+    python bench/llm_bench.py [--cassette tests/cassettes/peft_frontier.yaml] [--source DIR]
 
 Replays the cassette through the pipeline (no network, no key) with the project's own peft
 WorkflowIndex and prints JSON from the run's trace and verdicts: model calls and tokens per pair

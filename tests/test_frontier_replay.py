@@ -1,4 +1,4 @@
-"""Runs recorded against a strong model replay offline beside the 1.5B one (tests/cassettes/README.md):
+"""Runs recorded against a strong model replay offline (tests/cassettes/README.md):
 peft's Adapter_Inference and transformers' Trainer_Fine_Tuning workflows, every pair committed, the same
 pages byte for byte as the recorded run, a wiki that verifies, every recorded exchange asked for once.
 And what a reader needs from those pages is there: each first example walks the workflow, each

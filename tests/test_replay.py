@@ -1,7 +1,6 @@
-"""A whole run recorded against a real model (Qwen2.5-Coder-1.5B-Instruct served locally by
-llama.cpp, see tests/cassettes/README.md) replays offline: same pages byte for byte as the
-recording run, a wiki that verifies, parallel steps replayed in any order, and a replay that
-asks for an exchange the cassette does not hold fails loudly."""
+"""A whole run recorded against a real model (tests/cassettes/README.md: peft_frontier.yaml) replays
+offline: the same pages byte for byte as the recorded wiki, a wiki that verifies, parallel steps
+replayed in any order, and a replay that asks for an exchange the cassette does not hold fails loudly."""
 
 from __future__ import annotations
 
@@ -20,8 +19,8 @@ from tools.index.workspace import Workspace
 
 pytestmark = pytest.mark.peft
 CASSETTES = Path(__file__).parent / "cassettes"
-CASSETTE = CASSETTES / "peft_qwen2.5-coder-1.5b.yaml"
-RECORDED_WIKI = CASSETTES / "peft_qwen2.5-coder-1.5b.wiki"
+CASSETTE = CASSETTES / "peft_frontier.yaml"
+RECORDED_WIKI = CASSETTES / "peft_frontier.wiki"
 STAMP = "1795000000"  # SOURCE_DATE_EPOCH of the recording run
 INDEX = Path(__file__).parent / "fixtures" / "peft_replay_WorkflowIndex.md"  # the recorded run's WorkflowIndex
 
