@@ -339,6 +339,6 @@ def test_inputs_follow_a_name_as_it_is_rebound_and_through_a_call_on_a_result(ws
     save = _rec(3, "model.save('out')", None, None, receiver=2)
     unit = {r["id"]: r for r in (load, moved, wrap, save)}
     # step 1's model went through .to(device) before it was bound
-    assert inputs(ws, wrap, None, [(1, load)], unit) == "the AutoModel of step 1"
+    assert inputs(ws, wrap, None, [(1, load)], unit) == "the AutoModel of step 1; values for config"
     # model is rebound by step 2: step 3 calls the Wrapped, not the base model
     assert inputs(ws, save, None, [(1, load), (2, wrap)], unit) == "the Wrapped of step 2, whose method it calls"

@@ -199,8 +199,12 @@ def _set_parameters(ws: Workspace, rec: UsageRecord, s: Symbol | None, produced:
     names = _params_of(ws, s)[1] if s is not None else []
     out = []
     for i, a in enumerate(node.args):
-        if ast.unparse(a) not in produced and not isinstance(a, ast.Starred) and i < len(names):
+        if ast.unparse(a) in produced or isinstance(a, ast.Starred):
+            continue
+        if i < len(names):
             out.append(names[i])
+        elif s is None and isinstance(a, ast.Name):
+            out.append(a.id)  # another package's call: its signature is not ours, the variable says what it is
     out += [k.arg for k in node.keywords if k.arg and ast.unparse(k.value) not in produced]
     return out
 
