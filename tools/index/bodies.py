@@ -9,6 +9,7 @@ what it writes, what it does with a parameter) read it here, so they all see the
 from __future__ import annotations
 
 import ast
+import re
 import tokenize
 from collections.abc import Iterator
 from functools import lru_cache
@@ -51,6 +52,49 @@ def module_tree(ws: Workspace, file: str) -> ast.Module | None:
     """The parsed file (None when it cannot be read or parsed); cached by path and modification time."""
     key = _key(ws, file)
     return _tree(*key) if key is not None else None
+
+
+def top_level_assignments(ws: Workspace, file: str, name: str) -> list[ast.stmt]:
+    """The module-level statements that assign ``name`` (``X = …``, ``X: T = …``, ``X += …``), in order,
+    each parsed on its own: found at the start of a line and cut at the end of its logical line by the
+    tokenizer, so a big module is not parsed whole for one constant."""
+    key = _key(ws, file)
+    text = _text(*key) if key is not None else None
+    if key is None or text is None or name not in text:
+        return []
+    lines = _lines(*key)
+    head = re.compile(rf"{re.escape(name)}\s*(?::[^=\n]*)?\+?=(?!=)")
+    out: list[ast.stmt] = []
+    for i, line in enumerate(lines):
+        if not line.startswith(name) or not head.match(line):
+            continue
+        end = _logical_end(lines, i)
+        try:
+            tree = pyast.parse("".join(lines[i:end]))
+        except (SyntaxError, ValueError):
+            continue
+        for stmt in tree.body:
+            ast.increment_lineno(stmt, i)
+            out.append(stmt)
+    return out
+
+
+def _logical_end(lines: tuple[str, ...], start: int) -> int:
+    """The index after the last physical line of the logical line that starts at ``start``."""
+    rows = iter(lines[start:])
+    try:
+        for tok in tokenize.generate_tokens(lambda: next(rows, "")):
+            if tok.type in (tokenize.NEWLINE, tokenize.ENDMARKER):
+                return start + tok.end[0]
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        return start + 1
+    return len(lines)
+
+
+def source_text(ws: Workspace, file: str) -> str | None:
+    """The file's text (cached with its tree), None when it cannot be read."""
+    key = _key(ws, file)
+    return _text(*key) if key is not None else None
 
 
 def source_of(ws: Workspace, file: str, node: ast.AST) -> str | None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 
 from tools import pyast
-from tools.index.bodies import function_node, is_docstring, module_tree
+from tools.index.bodies import function_node, is_docstring, top_level_assignments
 from tools.index.records import Symbol
 from tools.index.workspace import Workspace
 
@@ -47,11 +47,10 @@ def assigned_in(ws: Workspace, module: str, name: str, depth: int = 0) -> str | 
 def _top_value(ws: Workspace, module: str, name: str) -> ast.expr | None:
     """The expression the module's top level leaves in ``name`` (``+=`` continues the last one)."""
     rec = ws.index.modules.get(module)
-    tree = module_tree(ws, rec.path) if rec is not None else None
-    if tree is None:
+    if rec is None:
         return None
     value: ast.expr | None = None
-    for stmt in tree.body:
+    for stmt in top_level_assignments(ws, rec.path, name):
         if isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in stmt.targets):
             value = stmt.value
         elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.target.id == name:

@@ -14,10 +14,11 @@ written. Nothing is guessed from a decorator's name.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Callable
 from typing import Literal
 
-from tools.index.bodies import definition_head, dotted, function_node, module_tree, own_nodes
+from tools.index.bodies import definition_head, dotted, function_node, own_nodes, source_text
 from tools.index.constants import string_value
 from tools.index.records import Symbol
 from tools.index.workspace import Workspace
@@ -125,21 +126,14 @@ def installed_docstring(ws: Workspace, owner: Symbol, method: str) -> str | None
     whose body sets ``<f>.__doc__`` from a string constant and installs ``<f>`` as ``cls.<method>``. The
     constant's text is what the installed docstring is made from (the installer may still substitute
     words in it); None when no such installer is found."""
-    tree = module_tree(ws, owner.file)
-    if tree is None or "." in owner.qualname:
+    text = source_text(ws, owner.file)
+    if text is None or "." in owner.qualname or owner.name not in text:
         return None
-    for stmt in tree.body:
-        if not (
-            isinstance(stmt, ast.Assign)
-            and any(isinstance(t, ast.Name) and t.id == owner.name for t in stmt.targets)
-            and isinstance(stmt.value, ast.Call)
-            and stmt.value.args
-            and isinstance(stmt.value.args[0], ast.Name)
-            and stmt.value.args[0].id == owner.name
-        ):
-            continue
-        name = dotted(stmt.value.func)
-        installer = ws.names.resolve_dotted(owner.module, name) if name else None
+    # `Name = installer(Name, ...)` at the module's top level; found in the text, so that a module is not
+    # parsed whole for the (rare) classes that have one
+    pattern = re.compile(rf"^{re.escape(owner.name)}\s*=\s*([A-Za-z_][\w.]*)\(\s*{re.escape(owner.name)}\b", re.M)
+    for m in pattern.finditer(text):
+        installer = ws.names.resolve_dotted(owner.module, m.group(1))
         if isinstance(installer, Symbol) and installer.kind == "function":
             doc = _installed(ws, installer, method)
             if doc is not None:
@@ -166,24 +160,24 @@ def _installed(ws: Workspace, installer: Symbol, method: str) -> str | None:
     for local, value in docs.items():
         if local not in installed:
             continue
-        for constant in _constants_in(ws, installer.module, value, assigns, 0):
+        for constant in _constants_in(ws, installer.module, value, assigns):
             return constant
     return None
 
 
-def _constants_in(
-    ws: Workspace, module: str, expr: ast.expr, assigns: dict[str, list[ast.expr]], depth: int
-) -> list[str]:
-    """Module-level string constants an expression is made from, through the locals it reads."""
+def _constants_in(ws: Workspace, module: str, expr: ast.expr, assigns: dict[str, list[ast.expr]]) -> list[str]:
+    """Module-level string constants an expression is made from, through the locals it reads (each local
+    followed once)."""
     out: list[str] = []
-    for n in ast.walk(expr):
-        if not isinstance(n, ast.Name):
-            continue
-        if n.id in assigns and depth < 8:
-            for v in assigns[n.id]:
-                out += _constants_in(ws, module, v, assigns, depth + 1)
-        else:
-            text = string_value(ws, module, n)
-            if text is not None and text not in out:
+    seen: set[str] = set()
+    todo: list[ast.expr] = [expr]
+    while todo:
+        for n in ast.walk(todo.pop(0)):
+            if not isinstance(n, ast.Name) or n.id in seen:
+                continue
+            seen.add(n.id)
+            if n.id in assigns:
+                todo.extend(assigns[n.id])
+            elif (text := string_value(ws, module, n)) is not None and text not in out:
                 out.append(text)
     return out
