@@ -1,9 +1,10 @@
-"""The bodies of indexed definitions, read with CPython's ``ast``: one cached tree per source file, the
-node of a symbol, the statements a body runs itself (nested definitions excluded) and the full dotted
-name of what a call calls.
+"""The bodies of indexed definitions, read with CPython's ``ast``: the node of a symbol (its own lines
+parsed, or only its decorators, header and docstring), module-level assignments of a name, the statements
+a body runs itself (nested definitions excluded) and the full dotted name of what a call calls.
 
 The index keeps signatures and docstrings, not bodies; the facts that need a body (what a call returns,
-what it writes, what it does with a parameter) read it here, so they all see the same tree.
+what it writes, what it does with a parameter) read it here, so they all see the same nodes. Nothing
+parses a whole module: one definition of a big module costs its own lines, not the module's.
 """
 
 from __future__ import annotations
@@ -31,27 +32,12 @@ def _text(path: str, mtime: float) -> str | None:
         return None
 
 
-@lru_cache(maxsize=128)
-def _tree(path: str, mtime: float) -> ast.Module | None:
-    text = _text(path, mtime)
-    try:
-        return pyast.parse(text) if text is not None else None
-    except (SyntaxError, ValueError):
-        return None
-
-
 def _key(ws: Workspace, file: str) -> tuple[str, float] | None:
     try:
         physical = ws.source.physical(file)
         return str(physical), physical.stat().st_mtime
     except (OSError, ValueError):
         return None
-
-
-def module_tree(ws: Workspace, file: str) -> ast.Module | None:
-    """The parsed file (None when it cannot be read or parsed); cached by path and modification time."""
-    key = _key(ws, file)
-    return _tree(*key) if key is not None else None
 
 
 def top_level_assignments(ws: Workspace, file: str, name: str) -> list[ast.stmt]:
