@@ -2,12 +2,15 @@
 
 After every commit the wiki records its source (package, version, archive sha256 or git revision,
 date) and one fingerprint per API Doc page (file, symbol, lines, and digests of the canonical
-signature, the Inputs facts, the docstring and the body) in ``_reports/verified_source.json``.
+signature, the Inputs facts, the docstring, the body, the Outputs type and the documented parameters)
+in ``_reports/verified_source.json``.
 An update run compares those fingerprints with the new source:
 
 * unchanged — same lines, same facts: nothing to do;
 * moved — only the lines changed: the page is re-stamped deterministically, its prose kept, no model call;
-* changed — signature, parameters, docstring or body changed: facts re-derived and prose redrafted;
+* changed — signature, parameters, docstring, body, the Outputs type or what documents the parameters
+  changed (the last two can change with another definition: a callee, a base class, a decorator's text):
+  facts re-derived and prose redrafted;
 * gone — the symbol is not in its file any more: the locator looks for its successor, else it is held.
 """
 
@@ -22,7 +25,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, NotRequired, TypedDict, cast
 
-from tools.index.facts import canonical_signature, expected_inputs
+from tools.index.facts import canonical_signature, expected_inputs, expected_output_type
+from tools.index.param_docs import documented_params
 from tools.errors import UsageError
 from tools.index.records import Symbol
 from tools.source.sdist import source_info
@@ -57,6 +61,10 @@ class Fingerprint(TypedDict):
     inputs: str
     docstring: str
     body: str
+    # facts that rest on other definitions too (R27's type through the callees a body hands over to,
+    # R48's documented parameters through bases, decorators and referenced APIs); absent in older records
+    outputs: NotRequired[str]
+    documented: NotRequired[str]
 
 
 class Drift(TypedDict):
@@ -172,6 +180,8 @@ def fingerprint(ws: Workspace, sym: Symbol) -> Fingerprint:
         inputs=_sha(json.dumps(rows)),
         docstring=_sha(sym.docstring or ""),
         body=_sha(_body(ws, sym)),
+        outputs=_sha(expected_output_type(ws, sym) or ""),
+        documented=_sha(json.dumps(sorted(documented_params(ws, sym)))),
     )
 
 
@@ -385,7 +395,8 @@ def classify(old: dict[str, Fingerprint], ws: Workspace) -> list[Drift]:
             out.append(Drift(page=rel, cls="gone", what=f"no {fp['qualname']} in {fp['file']}", lines=None))
             continue
         new = fingerprint(ws, sym)
-        changed = [k for k in ("signature", "inputs", "docstring", "body") if new[k] != fp[k]]
+        keys = ("signature", "inputs", "docstring", "body", "outputs", "documented")
+        changed = [k for k in keys if k in fp and new.get(k) != fp.get(k)]
         if changed:
             out.append(Drift(page=rel, cls="changed", what=", ".join(changed) + " changed", lines=new["lines"]))
         elif new["lines"] != fp["lines"]:
