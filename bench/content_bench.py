@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -71,26 +72,40 @@ def _examples(wiki: Path, run_dir: Path, ws) -> dict:
     return {**c, "failing": bad}
 
 
+def run_offline(
+    repo: str, source: str, index: Path | None, runs: str
+) -> tuple[subprocess.CompletedProcess[str], float]:
+    """An offline run as a user runs it (a fresh process, its own run folder): the process and its seconds."""
+    args = [sys.executable, "-m", "agents.run", "--repo", repo, "--source", source, "--runs", runs, "--json", "--quiet"]
+    if index is not None:
+        args += ["--workflow-index", str(index)]
+    t0 = time.perf_counter()
+    p = subprocess.run(args, capture_output=True, text=True, cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    return p, round(time.perf_counter() - t0, 1)
+
+
+def offline_cases(case: Callable[[str, str, str, Path | None], dict], skip_transformers: bool) -> list[dict]:
+    """``case`` over the offline cases: peft with the shipped and the ../shared/bench index, unsloth with its
+    ../shared/bench index, transformers with the shipped one."""
+    cache = default_cache_dir()
+    peft = str(fetch_sdist("peft==0.18.1", cache))
+    cases = [case("peft (shipped index)", "huggingface_peft", peft, None)]
+    if (SHARED / "peft" / "_WorkflowIndex.md").is_file():
+        cases.append(case("peft (bench index)", "huggingface_peft", peft, SHARED / "peft" / "_WorkflowIndex.md"))
+    if (SHARED / "unsloth" / "_WorkflowIndex.md").is_file():
+        unsloth = str(fetch_sdist("unsloth==2025.12.6", cache))
+        cases.append(
+            case("unsloth (bench index)", "unslothai_unsloth", unsloth, SHARED / "unsloth" / "_WorkflowIndex.md")
+        )
+    if not skip_transformers:
+        tf = str(fetch_sdist("transformers==5.0.0", cache))
+        cases.append(case("transformers (shipped index)", "huggingface_transformers", tf, None))
+    return cases
+
+
 def case(name: str, repo: str, source: str, index: Path | None) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
-        args = [
-            sys.executable,
-            "-m",
-            "agents.run",
-            "--repo",
-            repo,
-            "--source",
-            source,
-            "--runs",
-            tmp,
-            "--json",
-            "--quiet",
-        ]
-        if index is not None:
-            args += ["--workflow-index", str(index)]
-        t0 = time.perf_counter()
-        p = subprocess.run(args, capture_output=True, text=True, cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)))
-        secs = round(time.perf_counter() - t0, 1)
+        p, secs = run_offline(repo, source, index, tmp)
         if p.returncode not in (0, 1):
             return {"case": name, "exit": p.returncode, "error": p.stderr.strip()[-400:]}
         summary = json.loads(p.stdout)
@@ -131,20 +146,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--skip-transformers", action="store_true")
     args = ap.parse_args()
-    cache = default_cache_dir()
-    peft = str(fetch_sdist("peft==0.18.1", cache))
-    cases = [case("peft (shipped index)", "huggingface_peft", peft, None)]
-    if (SHARED / "peft" / "_WorkflowIndex.md").is_file():
-        cases.append(case("peft (bench index)", "huggingface_peft", peft, SHARED / "peft" / "_WorkflowIndex.md"))
-    if (SHARED / "unsloth" / "_WorkflowIndex.md").is_file():
-        unsloth = str(fetch_sdist("unsloth==2025.12.6", cache))
-        cases.append(
-            case("unsloth (bench index)", "unslothai_unsloth", unsloth, SHARED / "unsloth" / "_WorkflowIndex.md")
-        )
-    if not args.skip_transformers:
-        tf = str(fetch_sdist("transformers==5.0.0", cache))
-        cases.append(case("transformers (shipped index)", "huggingface_transformers", tf, None))
-    print(json.dumps(cases, indent=1))
+    print(json.dumps(offline_cases(case, args.skip_transformers), indent=1))
 
 
 if __name__ == "__main__":

@@ -31,24 +31,20 @@ from __future__ import annotations
 import argparse
 import ast
 import json
-import os
 import re
-import subprocess
 import sys
 import tempfile
-import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "bench"
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
+from content_bench import offline_cases, run_offline  # noqa: E402
 from agents.verify.verifier import verify_wiki  # noqa: E402
 from tools.index.workspace import open_workspace  # noqa: E402
 from tools.sentences import sentences  # noqa: E402
-from tools.source.resolve import default_cache_dir  # noqa: E402
-from tools.source.sdist import fetch_sdist  # noqa: E402
 from tools.wiki.load import load_wiki  # noqa: E402
 from tools.wiki.page import Page, parse_page  # noqa: E402
 from tools.wiki.workflow_index import WorkflowIndex, load_workflow_index  # noqa: E402
@@ -263,13 +259,7 @@ def measure_wiki(wiki_dir: Path, repo: str, source: str | None, index: WorkflowI
 
 def case(name: str, repo: str, source: str, index: Path | None) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
-        args = [sys.executable, "-m", "agents.run", "--repo", repo, "--source", source, "--runs", tmp]
-        args += ["--json", "--quiet"]
-        if index is not None:
-            args += ["--workflow-index", str(index)]
-        t0 = time.perf_counter()
-        p = subprocess.run(args, capture_output=True, text=True, cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)))
-        secs = round(time.perf_counter() - t0, 1)
+        p, secs = run_offline(repo, source, index, tmp)
         if p.returncode not in (0, 1):
             return {"case": name, "exit": p.returncode, "error": p.stderr.strip()[-400:]}
         summary = json.loads(p.stdout)
@@ -298,20 +288,7 @@ def main() -> None:
         out = {"case": args.name or str(args.wiki), **measure_wiki(args.wiki, wiki.repo, args.source, None)}
         print(json.dumps(out, indent=1))
         return
-    cache = default_cache_dir()
-    peft = str(fetch_sdist("peft==0.18.1", cache))
-    cases = [case("peft (shipped index)", "huggingface_peft", peft, None)]
-    if (SHARED / "peft" / "_WorkflowIndex.md").is_file():
-        cases.append(case("peft (bench index)", "huggingface_peft", peft, SHARED / "peft" / "_WorkflowIndex.md"))
-    if (SHARED / "unsloth" / "_WorkflowIndex.md").is_file():
-        unsloth = str(fetch_sdist("unsloth==2025.12.6", cache))
-        cases.append(
-            case("unsloth (bench index)", "unslothai_unsloth", unsloth, SHARED / "unsloth" / "_WorkflowIndex.md")
-        )
-    if not args.skip_transformers:
-        tf = str(fetch_sdist("transformers==5.0.0", cache))
-        cases.append(case("transformers (shipped index)", "huggingface_transformers", tf, None))
-    print(json.dumps(cases, indent=1))
+    print(json.dumps(offline_cases(case, args.skip_transformers), indent=1))
 
 
 if __name__ == "__main__":
