@@ -18,7 +18,15 @@ from collections.abc import Mapping, Sequence
 from tools import pyast
 from tools.examples.slicing import Callee, free_names, module_imports, returns_value
 from tools.examples.values import Snippet, literal_arguments, snippets
-from tools.examples.walkthrough import Walk, WalkStep, head_word, holds, is_value_name, walkthrough
+from tools.examples.walkthrough import (
+    Walk,
+    WalkStep,
+    argument_slot,
+    head_word,
+    holds,
+    is_value_name,
+    walkthrough,
+)
 from tools.index.entry import Entry, entry_for
 from tools.index.facts import expected_output_type
 from tools.index.records import Symbol
@@ -208,20 +216,11 @@ def _lower(text: str) -> str:
 
 def _slots(call: str, names: Sequence[str]) -> dict[str, int | str]:
     """free name -> the argument slot where the call passes it as itself."""
-    out: dict[str, int | str] = {}
     try:
         tree = pyast.parse(call)
     except (SyntaxError, ValueError):
-        return out
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call):
-            for i, a in enumerate(node.args):
-                if isinstance(a, ast.Name) and a.id in names:
-                    out.setdefault(a.id, i)
-            for k in node.keywords:
-                if k.arg and isinstance(k.value, ast.Name) and k.value.id in names:
-                    out.setdefault(k.value.id, k.arg)
-    return out
+        return {}
+    return {n: slot for n in names if (slot := argument_slot(tree, n)) is not None}
 
 
 def walk_for(

@@ -78,7 +78,7 @@ def _parse(call: str) -> ast.Module | None:
     return None
 
 
-def _slot(tree: ast.Module, name: str) -> int | str | None:
+def argument_slot(tree: ast.Module, name: str) -> int | str | None:
     """The argument slot (position or keyword) where ``name`` is passed as itself to the step's call."""
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
@@ -216,7 +216,7 @@ def walkthrough(steps: Sequence[WalkStep], callee: Callee | None = None) -> Walk
                 imports.append(step.imports[n])
                 defined.add(n)
                 continue
-            slot = _slot(tree, n)
+            slot = argument_slot(tree, n)
             value = step.values.get(slot) if slot is not None else None
             if value is not None:
                 body.append(f"{n} = {value}")
