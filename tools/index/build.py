@@ -26,7 +26,7 @@ from tools.index.records import FileRecord, Symbol, from_plain, to_plain
 from tools.source.resolve import RepoSource, default_cache_dir, iter_python_files
 
 log = logging.getLogger(__name__)
-SCHEMA = 2  # bump when FileRecord or the parser output changes: old caches are then ignored
+SCHEMA = 3  # bump when FileRecord or the parser output changes: old caches are then ignored
 _POOL_MIN_FILES = 64
 Entry = tuple[str, str, bytes]  # a cached file: (content digest, module, marshalled plain FileRecord)
 Counts = tuple[int, int, int, int]  # a file's (lines, symbols, skipped, partial), summed without decoding it

@@ -415,10 +415,21 @@ class _Extractor:
         stack = list(reversed(root.named_children))
         while stack:
             node = stack.pop()
+            if node.type == "if_statement" and self._type_checking_only(node):
+                continue
             if node.type in _CONTAINERS:
                 stack.extend(reversed(node.named_children))
             else:
                 yield node
+
+    def _type_checking_only(self, node: Node) -> bool:
+        """``if TYPE_CHECKING:`` with no other branch: what it imports exists for type checkers only
+        (``from rich import Console`` fails at run time). With an ``else`` the names are made at run time
+        by other means, e.g. transformers' lazy module, and the imports say which."""
+        cond = node.child_by_field_name("condition")
+        if cond is None or self.text(cond) not in ("TYPE_CHECKING", "typing.TYPE_CHECKING"):
+            return False
+        return not any(c.type in ("else_clause", "elif_clause") for c in node.named_children)
 
     def _abs_module(self, rel: Node) -> str:
         """Absolute module for the module_name of a from-import (relative or not)."""
